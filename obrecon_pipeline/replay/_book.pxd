@@ -1,0 +1,294 @@
+# cython: language_level=3
+"""The book: per-side sorted integer price ladders plus an L3 order map, as C structs.
+
+Everything is ``cdef inline`` so that every Cython module that cimports this file (the replay loop,
+the checksum verifiers) compiles the operations into its own hot loop without a call boundary.
+
+Ladder
+    A side is a contiguous array of levels sorted by ``key`` ascending with the **best level last**
+    (``key = price`` for bids, ``key = -price`` for asks), so the top of book is at
+    ``key[count-1]`` and inserts near the touch move only a few entries.
+
+    A side can be *bounded*: the feed shows only a window of levels (LOBSTER's level-N files), so
+    the book is known exactly only for keys ``>= frontier`` (the worst level we are sure about);
+    anything worse than the frontier is unknown and is not stored.
+
+Order map
+    Open addressing with linear probing and backward-shift deletion, keyed by the venue's uint64
+    order id (0 means "no order" and is never stored), holding side, price and remaining size.
+"""
+
+from libc.stdint cimport int8_t, int64_t, uint64_t
+from libc.stdlib cimport malloc, realloc, free, calloc
+from libc.string cimport memmove, memset
+
+cdef enum:
+    LADDER_MIN_CAP = 64
+    ORDERS_MIN_CAP = 1024
+
+cdef struct Ladder:
+    int64_t* key
+    int64_t* size
+    Py_ssize_t count
+    Py_ssize_t cap
+    bint bounded
+    int64_t frontier
+
+cdef struct OrderSlot:
+    uint64_t id
+    int64_t price
+    int64_t size
+    int8_t side
+
+cdef struct OrderMap:
+    OrderSlot* slots
+    Py_ssize_t cap
+    Py_ssize_t count
+    uint64_t mask
+
+
+# ---------------------------------------------------------------------------------------- ladder
+
+cdef inline int ladder_init(Ladder* lad) except -1 nogil:
+    lad.key = <int64_t*> malloc(LADDER_MIN_CAP * sizeof(int64_t))
+    lad.size = <int64_t*> malloc(LADDER_MIN_CAP * sizeof(int64_t))
+    if lad.key == NULL or lad.size == NULL:
+        with gil:
+            raise MemoryError()
+    lad.count = 0
+    lad.cap = LADDER_MIN_CAP
+    lad.bounded = False
+    lad.frontier = 0
+    return 0
+
+cdef inline void ladder_free(Ladder* lad) noexcept nogil:
+    free(lad.key)
+    free(lad.size)
+    lad.key = NULL
+    lad.size = NULL
+    lad.count = 0
+
+cdef inline int ladder_grow(Ladder* lad) except -1 nogil:
+    cdef Py_ssize_t cap = lad.cap * 2
+    cdef int64_t* k = <int64_t*> realloc(lad.key, cap * sizeof(int64_t))
+    if k == NULL:
+        with gil:
+            raise MemoryError()
+    lad.key = k
+    cdef int64_t* s = <int64_t*> realloc(lad.size, cap * sizeof(int64_t))
+    if s == NULL:
+        with gil:
+            raise MemoryError()
+    lad.size = s
+    lad.cap = cap
+    return 0
+
+cdef inline Py_ssize_t ladder_search(const Ladder* lad, int64_t key) noexcept nogil:
+    """Index of ``key`` if present, else ``-(insertion point) - 1``.
+
+    Most activity is at the touch, so the search starts with a short linear scan from the best
+    level and falls back to bisection for deep books.
+    """
+    cdef Py_ssize_t i = lad.count - 1
+    cdef Py_ssize_t stop = lad.count - 8
+    cdef Py_ssize_t lo, hi, mid
+    if stop < 0:
+        stop = 0
+    while i >= stop:
+        if lad.key[i] == key:
+            return i
+        if lad.key[i] < key:
+            return -(i + 1) - 1
+        i -= 1
+    if stop == 0:
+        return -1
+    lo = 0
+    hi = stop
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if lad.key[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < lad.count and lad.key[lo] == key:
+        return lo
+    return -lo - 1
+
+cdef inline int ladder_insert_at(Ladder* lad, Py_ssize_t pos, int64_t key, int64_t size) except -1 nogil:
+    if lad.count == lad.cap:
+        ladder_grow(lad)
+    if pos < lad.count:
+        memmove(&lad.key[pos + 1], &lad.key[pos], (lad.count - pos) * sizeof(int64_t))
+        memmove(&lad.size[pos + 1], &lad.size[pos], (lad.count - pos) * sizeof(int64_t))
+    lad.key[pos] = key
+    lad.size[pos] = size
+    lad.count += 1
+    return 0
+
+cdef inline void ladder_remove_at(Ladder* lad, Py_ssize_t pos) noexcept nogil:
+    if pos < lad.count - 1:
+        memmove(&lad.key[pos], &lad.key[pos + 1], (lad.count - pos - 1) * sizeof(int64_t))
+        memmove(&lad.size[pos], &lad.size[pos + 1], (lad.count - pos - 1) * sizeof(int64_t))
+    lad.count -= 1
+
+cdef inline bint ladder_knows(const Ladder* lad, int64_t key) noexcept nogil:
+    """True when ``key`` lies in the part of the side we know exactly."""
+    return not lad.bounded or key >= lad.frontier
+
+cdef inline int ladder_add(Ladder* lad, int64_t key, int64_t delta, int64_t* before, int64_t* after) except -1 nogil:
+    """Add ``delta`` (may be negative) to the level at ``key``; report the size before and after.
+
+    Returns 1 when the level would go negative (it is removed and ``after`` is the negative
+    value that was refused), else 0.
+    """
+    cdef Py_ssize_t i = ladder_search(lad, key)
+    cdef int64_t s
+    if i >= 0:
+        before[0] = lad.size[i]
+        s = lad.size[i] + delta
+        after[0] = s
+        if s > 0:
+            lad.size[i] = s
+            return 0
+        ladder_remove_at(lad, i)
+        return 1 if s < 0 else 0
+    before[0] = 0
+    after[0] = delta
+    if delta > 0:
+        ladder_insert_at(lad, -i - 1, key, delta)
+        return 0
+    return 1 if delta < 0 else 0
+
+cdef inline int ladder_set(Ladder* lad, int64_t key, int64_t size, int64_t* before) except -1 nogil:
+    """Set the level at ``key`` to ``size`` (0 removes it); return 1 for a negative size."""
+    cdef Py_ssize_t i = ladder_search(lad, key)
+    if i >= 0:
+        before[0] = lad.size[i]
+        if size > 0:
+            lad.size[i] = size
+        else:
+            ladder_remove_at(lad, i)
+    else:
+        before[0] = 0
+        if size > 0:
+            ladder_insert_at(lad, -i - 1, key, size)
+    return 1 if size < 0 else 0
+
+cdef inline void ladder_truncate(Ladder* lad, Py_ssize_t window) noexcept nogil:
+    """Apply a visibility window of ``window`` levels.
+
+    Keep the best ``window`` levels; once the side fills the window, events beyond its worst level
+    are not in the feed, so the side becomes bounded at that level.
+    """
+    cdef Py_ssize_t drop = lad.count - window
+    if drop < 0:
+        return
+    if drop > 0:
+        memmove(&lad.key[0], &lad.key[drop], window * sizeof(int64_t))
+        memmove(&lad.size[0], &lad.size[drop], window * sizeof(int64_t))
+        lad.count = window
+    lad.bounded = True
+    lad.frontier = lad.key[0]
+
+cdef inline void ladder_clear(Ladder* lad) noexcept nogil:
+    lad.count = 0
+    lad.bounded = False
+    lad.frontier = 0
+
+
+# ------------------------------------------------------------------------------------- order map
+
+cdef inline uint64_t _slot_of(const OrderMap* m, uint64_t oid) noexcept nogil:
+    # Fibonacci hashing: multiply by 2^64 / golden ratio, keep the high bits via the mask after a shift
+    return ((oid * <uint64_t>11400714819323198485ULL) >> 17) & m.mask
+
+cdef inline int orders_init(OrderMap* m, Py_ssize_t cap) except -1 nogil:
+    cdef Py_ssize_t c = ORDERS_MIN_CAP
+    while c < cap:
+        c <<= 1
+    m.slots = <OrderSlot*> calloc(c, sizeof(OrderSlot))
+    if m.slots == NULL:
+        with gil:
+            raise MemoryError()
+    m.cap = c
+    m.count = 0
+    m.mask = <uint64_t>(c - 1)
+    return 0
+
+cdef inline void orders_free(OrderMap* m) noexcept nogil:
+    free(m.slots)
+    m.slots = NULL
+    m.cap = 0
+    m.count = 0
+
+cdef inline OrderSlot* orders_find(const OrderMap* m, uint64_t oid) noexcept nogil:
+    cdef uint64_t i = _slot_of(m, oid)
+    while m.slots[i].id != 0:
+        if m.slots[i].id == oid:
+            return &m.slots[i]
+        i = (i + 1) & m.mask
+    return NULL
+
+cdef inline int orders_rehash(OrderMap* m, Py_ssize_t cap) except -1 nogil:
+    cdef OrderSlot* old = m.slots
+    cdef Py_ssize_t old_cap = m.cap
+    cdef Py_ssize_t j
+    cdef uint64_t i
+    orders_init(m, cap)
+    for j in range(old_cap):
+        if old[j].id != 0:
+            i = _slot_of(m, old[j].id)
+            while m.slots[i].id != 0:
+                i = (i + 1) & m.mask
+            m.slots[i] = old[j]
+            m.count += 1
+    free(old)
+    return 0
+
+cdef inline OrderSlot* orders_insert(OrderMap* m, uint64_t oid, int8_t side, int64_t price, int64_t size) except NULL nogil:
+    """Insert or overwrite ``oid``; keeps the load factor at or below 1/2."""
+    cdef uint64_t i
+    if 2 * (m.count + 1) > m.cap:
+        orders_rehash(m, m.cap * 2)
+    i = _slot_of(m, oid)
+    while m.slots[i].id != 0 and m.slots[i].id != oid:
+        i = (i + 1) & m.mask
+    if m.slots[i].id == 0:
+        m.count += 1
+    m.slots[i].id = oid
+    m.slots[i].side = side
+    m.slots[i].price = price
+    m.slots[i].size = size
+    return &m.slots[i]
+
+cdef inline void orders_remove_slot(OrderMap* m, OrderSlot* slot) noexcept nogil:
+    """Backward-shift deletion: no tombstones, probe chains stay short."""
+    cdef uint64_t hole = <uint64_t>(slot - m.slots)
+    cdef uint64_t j = hole
+    cdef uint64_t home
+    while True:
+        j = (j + 1) & m.mask
+        if m.slots[j].id == 0:
+            break
+        home = _slot_of(m, m.slots[j].id)
+        # move j into the hole unless its home lies cyclically in (hole, j]
+        if (j > hole and (home <= hole or home > j)) or (j < hole and (home <= hole and home > j)):
+            m.slots[hole] = m.slots[j]
+            hole = j
+    m.slots[hole].id = 0
+    m.count -= 1
+
+cdef inline int orders_clear_side(OrderMap* m, int8_t side) except -1 nogil:
+    """Forget every order of ``side`` (0 = all orders)."""
+    cdef Py_ssize_t j
+    if side == 0:
+        memset(m.slots, 0, m.cap * sizeof(OrderSlot))
+        m.count = 0
+        return 0
+    for j in range(m.cap):
+        if m.slots[j].id != 0 and m.slots[j].side == side:
+            m.slots[j].id = 0
+            m.count -= 1
+    # removing in place breaks probe chains: rebuild from the survivors
+    orders_rehash(m, m.cap)
+    return 0

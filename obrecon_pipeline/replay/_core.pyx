@@ -1,0 +1,336 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The replay loop: normalized events in, top-N book after every event (or message) out.
+
+Inputs are contiguous NumPy columns of the normalized event table; the output is a preallocated
+row-major ``int64[rows, 4N]`` matrix in the cell layout of :mod:`obrecon_pipeline.book_schema`
+(``NULL`` = empty or unknown). No Python object is touched per event.
+"""
+
+from libc.stdint cimport int8_t, uint8_t, int64_t, uint64_t
+
+from obrecon_pipeline.replay._book cimport (
+    Ladder, OrderMap, OrderSlot,
+    ladder_init, ladder_free, ladder_add, ladder_set, ladder_truncate, ladder_clear, ladder_knows,
+    ladder_insert_at,
+    orders_init, orders_free, orders_find, orders_insert, orders_remove_slot, orders_clear_side,
+)
+
+import numpy as np
+
+cdef int64_t NULL_CELL = -9223372036854775807 - 1   # empty level
+cdef int64_t UNKNOWN_CELL = -9223372036854775807   # level exists or not: not observable
+
+# action codes (obrecon_pipeline.events.Action)
+cdef enum:
+    A_ADD = 1
+    A_CANCEL = 2
+    A_DELETE = 3
+    A_EXECUTE = 4
+    A_HIDDEN_EXECUTE = 5
+    A_HALT = 6
+    A_SET_LEVEL = 7
+    A_CLEAR = 8
+    A_MODIFY = 9
+    A_TRADE = 10
+
+# flag bits (obrecon_pipeline.events.Flag)
+cdef enum:
+    F_END = 1
+    F_SNAPSHOT = 2
+    F_BAD_BOOK = 4
+
+# integrity failure kinds (index into the Python-side names)
+cdef enum:
+    I_NEGATIVE_SIZE = 1
+    I_UNKNOWN_ORDER = 2
+    I_DUPLICATE_ORDER = 3
+    I_VENUE_BAD_BOOK = 4
+
+
+cdef struct Counters:
+    int64_t rows
+    int64_t unknown_cells
+    int64_t reseeds
+    int64_t crossed_rows
+    int64_t locked_rows
+    int64_t first_crossed_event
+    int64_t integrity_errors
+    int64_t first_integrity_event
+    int64_t first_integrity_kind
+    int64_t unknown_order_ids
+    int64_t outside_window_events
+    int64_t snapshots
+    int64_t resyncs
+    int64_t invalid_rows
+
+
+cdef inline int64_t key_of(int8_t side, int64_t price) noexcept nogil:
+    return price if side > 0 else -price
+
+
+cdef inline void note_failure(Counters* c, int64_t event, int kind) noexcept nogil:
+    c.integrity_errors += 1
+    if c.first_integrity_event < 0:
+        c.first_integrity_event = event
+        c.first_integrity_kind = kind
+
+
+cdef inline int apply_delta(Ladder* lad, int8_t side, int64_t price, int64_t delta,
+                            Counters* c, int64_t event) except -1 nogil:
+    """Change the level at ``price`` by ``delta`` if it lies in the known part of the side.
+
+    Returns 1 when this broke the book (a level would go negative).
+    """
+    cdef int64_t key = key_of(side, price)
+    cdef int64_t before, after
+    if not ladder_knows(lad, key):
+        c.outside_window_events += 1
+        return 0
+    if ladder_add(lad, key, delta, &before, &after):
+        note_failure(c, event, I_NEGATIVE_SIZE)
+        return 1
+    return 0
+
+
+cdef inline void write_side(const Ladder* lad, int64_t* row, Py_ssize_t levels, Py_ssize_t offset,
+                            int8_t side, Counters* c) noexcept nogil:
+    """Top ``levels`` of one side into a row (price at 4r+offset, size at 4r+offset+1)."""
+    cdef Py_ssize_t r
+    cdef Py_ssize_t idx = lad.count - 1
+    for r in range(levels):
+        if idx >= 0:
+            row[4 * r + offset] = lad.key[idx] if side > 0 else -lad.key[idx]
+            row[4 * r + offset + 1] = lad.size[idx]
+            idx -= 1
+        else:
+            if lad.bounded:
+                row[4 * r + offset] = UNKNOWN_CELL
+                row[4 * r + offset + 1] = UNKNOWN_CELL
+                c.unknown_cells += 2
+            else:
+                row[4 * r + offset] = NULL_CELL
+                row[4 * r + offset + 1] = NULL_CELL
+
+
+cdef inline int reseed_side(Ladder* lad, const int64_t* ref, Py_ssize_t depth, Py_ssize_t offset,
+                            int8_t side, Counters* c) except -1 nogil:
+    """Fill the levels a bounded side cannot see from the reference row, one by one.
+
+    Only levels worse than the frontier are taken (everything at or better than the frontier is
+    replayed, never copied); an empty reference level means the side has no more levels at all.
+    """
+    cdef Py_ssize_t r
+    cdef int64_t price, key
+    while lad.bounded and lad.count < depth:
+        r = lad.count
+        price = ref[4 * r + offset]
+        if price == NULL_CELL:
+            lad.bounded = False
+            return 0
+        key = key_of(side, price)
+        if key >= lad.frontier:
+            # the reference disagrees with a level we know: leave it to the comparison
+            return 0
+        ladder_insert_at(lad, 0, key, ref[4 * r + offset + 1])
+        lad.frontier = key
+        c.reseeds += 1
+    return 0
+
+
+cdef inline int seed_side(Ladder* lad, const int64_t* ref, Py_ssize_t depth, Py_ssize_t offset,
+                          int8_t side) except -1 nogil:
+    """Load a side from a reference row; a full window makes the side bounded."""
+    cdef Py_ssize_t r
+    cdef int64_t price
+    ladder_clear(lad)
+    for r in range(depth):
+        price = ref[4 * r + offset]
+        if price == NULL_CELL:
+            return 0
+        ladder_insert_at(lad, 0, key_of(side, price), ref[4 * r + offset + 1])
+    lad.bounded = True
+    lad.frontier = lad.key[0]
+    return 0
+
+
+def replay_arrays(
+    const int8_t[::1] action,
+    const int8_t[::1] side,
+    const int64_t[::1] price,
+    const int64_t[::1] size,
+    const uint64_t[::1] order_id,
+    const uint8_t[::1] flags,
+    Py_ssize_t levels,
+    Py_ssize_t window,
+    bint emit_every_event,
+    bint strict_orders,
+    const int64_t[:, ::1] reference,
+    bint seed,
+    bint reseed,
+    int64_t[:, ::1] cells,
+    uint8_t[::1] valid_out,
+    int64_t[::1] row_event,
+):
+    """Replay ``n`` events; fill ``cells``, ``valid_out`` and ``row_event``; return the counters.
+
+    ``reference`` is ``int64[n, 4*depth]`` aligned to the events (or shape ``(0, 0)``). With
+    ``seed`` the book is loaded from reference row 0 and the replay starts at event 1 (row 0 is the
+    seeded book); with ``reseed`` levels entering a bounded window are taken from the reference row
+    of the same event.
+    """
+    cdef Py_ssize_t n = action.shape[0]
+    cdef Py_ssize_t depth = reference.shape[1] // 4 if reference.shape[0] > 0 else 0
+    cdef bint has_ref = depth > 0
+    cdef Ladder bids, asks
+    cdef Ladder* lad
+    cdef OrderMap orders
+    cdef OrderSlot* slot
+    cdef Counters c
+    cdef Py_ssize_t i, start = 0, row = 0
+    cdef int8_t s, a
+    cdef uint8_t f
+    cdef int64_t p, q, before
+    cdef uint64_t oid
+    cdef bint valid = True, resyncing = False, broken = False
+    cdef int64_t* out
+    cdef int64_t bb, ba
+
+    if has_ref and reference.shape[0] != n:
+        raise ValueError(f"reference has {reference.shape[0]} rows for {n} events")
+    if seed and not has_ref:
+        raise ValueError("seeding needs a reference book")
+    if cells.shape[1] != 4 * levels:
+        raise ValueError("cells has the wrong width")
+
+    c = Counters(0, 0, 0, 0, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0)
+    ladder_init(&bids)
+    ladder_init(&asks)
+    orders_init(&orders, 1 << 16)
+    try:
+        with nogil:
+            if seed and n > 0:
+                seed_side(&bids, &reference[0, 0], depth, 0, 1)
+                seed_side(&asks, &reference[0, 0], depth, 2, -1)
+                start = 1
+                out = &cells[0, 0]
+                write_side(&bids, out, levels, 0, 1, &c)
+                write_side(&asks, out, levels, 2, -1, &c)
+                valid_out[0] = 1
+                row_event[0] = 0
+                row = 1
+            for i in range(start, n):
+                a = action[i]
+                s = side[i]
+                p = price[i]
+                q = size[i]
+                oid = order_id[i]
+                f = flags[i]
+                lad = &bids if s > 0 else &asks
+
+                if f & F_BAD_BOOK:
+                    note_failure(&c, i, I_VENUE_BAD_BOOK)
+                    broken = True
+
+                if a == A_ADD:
+                    if oid != 0:
+                        if orders_find(&orders, oid) != NULL:
+                            if strict_orders:
+                                note_failure(&c, i, I_DUPLICATE_ORDER)
+                                broken = True
+                        orders_insert(&orders, oid, s, p, q)
+                    if apply_delta(lad, s, p, q, &c, i):
+                        broken = True
+                elif a == A_CANCEL or a == A_EXECUTE or a == A_DELETE:
+                    slot = orders_find(&orders, oid) if oid != 0 else NULL
+                    if slot == NULL:
+                        c.unknown_order_ids += 1
+                        if strict_orders:
+                            note_failure(&c, i, I_UNKNOWN_ORDER)
+                            broken = True
+                    else:
+                        if a == A_DELETE or slot.size <= q:
+                            orders_remove_slot(&orders, slot)
+                        else:
+                            slot.size -= q
+                    if apply_delta(lad, s, p, -q, &c, i):
+                        broken = True
+                elif a == A_MODIFY:
+                    slot = orders_find(&orders, oid) if oid != 0 else NULL
+                    if slot == NULL:
+                        c.unknown_order_ids += 1
+                        if strict_orders:
+                            note_failure(&c, i, I_UNKNOWN_ORDER)
+                            broken = True
+                        orders_insert(&orders, oid, s, p, q)
+                        if apply_delta(lad, s, p, q, &c, i):
+                            broken = True
+                    else:
+                        if apply_delta(&bids if slot.side > 0 else &asks, slot.side, slot.price, -slot.size, &c, i):
+                            broken = True
+                        if apply_delta(lad, s, p, q, &c, i):
+                            broken = True
+                        if q > 0:
+                            slot.side = s
+                            slot.price = p
+                            slot.size = q
+                        else:
+                            orders_remove_slot(&orders, slot)
+                elif a == A_SET_LEVEL:
+                    if ladder_set(lad, key_of(s, p), q, &before):
+                        note_failure(&c, i, I_NEGATIVE_SIZE)
+                        broken = True
+                elif a == A_CLEAR:
+                    if s >= 0:
+                        ladder_clear(&bids)
+                    if s <= 0:
+                        ladder_clear(&asks)
+                    orders_clear_side(&orders, s)
+                    if f & F_SNAPSHOT:
+                        resyncing = True
+                # HIDDEN_EXECUTE, HALT, TRADE: no book change
+
+                if window > 0:
+                    ladder_truncate(&bids, window)
+                    ladder_truncate(&asks, window)
+
+                if f & F_END:
+                    if resyncing:
+                        resyncing = False
+                        c.snapshots += 1
+                        if broken or not valid:
+                            c.resyncs += 1
+                        broken = False
+                        valid = True
+                    elif broken:
+                        valid = False
+                    if reseed and has_ref:
+                        reseed_side(&bids, &reference[i, 0], depth, 0, 1, &c)
+                        reseed_side(&asks, &reference[i, 0], depth, 2, -1, &c)
+                    if bids.count > 0 and asks.count > 0:
+                        bb = bids.key[bids.count - 1]
+                        ba = -asks.key[asks.count - 1]
+                        if bb >= ba:
+                            if bb > ba:
+                                c.crossed_rows += 1
+                            else:
+                                c.locked_rows += 1
+                            if c.first_crossed_event < 0:
+                                c.first_crossed_event = i
+                elif broken:
+                    valid = False
+
+                if emit_every_event or (f & F_END):
+                    out = &cells[row, 0]
+                    write_side(&bids, out, levels, 0, 1, &c)
+                    write_side(&asks, out, levels, 2, -1, &c)
+                    valid_out[row] = 1 if (valid and not resyncing) else 0
+                    if not valid_out[row]:
+                        c.invalid_rows += 1
+                    row_event[row] = i
+                    row += 1
+        c.rows = row
+    finally:
+        ladder_free(&bids)
+        ladder_free(&asks)
+        orders_free(&orders)
+    return c
