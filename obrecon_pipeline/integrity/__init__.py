@@ -1,0 +1,2 @@
+"""Feed-independent integrity analyses of event streams and rebuilt books (sequence numbers,
+crossed books)."""
