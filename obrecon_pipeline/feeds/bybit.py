@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from obrecon_pipeline.errors import InputError
@@ -246,25 +247,40 @@ def parse_ob500(path: str | Path) -> Ob500:
     )
 
 
-def discover(source_dir: Path, day: str) -> list[Stream]:
-    """One stream (``<SYMBOL>-ob<depth>``) per history file in ``raw/bybit/<day>/``.
+def _stream(path: Path, day: str | None) -> Stream:
+    """The stream of one history file; ``day`` None: the file name's date, else its first ``ts``."""
+    match = _FILE_NAME.match(path.name)
+    if match is None:
+        raise InputError(path, None, "not a Bybit history file name (<day>_<SYMBOL>_ob<depth>.data[.zip])")
+    symbol, depth = match.group(1).upper(), match.group(2)
+    if day is None:
+        dated = re.match(r"^(\d{4}-\d{2}-\d{2})_", path.name)
+        day = dated.group(1) if dated else str(
+            np.datetime64(int(_read_messages(path)["ts"][0]), "ms").astype("datetime64[D]")
+        )
+    return Stream(SOURCE, f"{symbol}-ob{depth}", day, (path,), symbol)
 
-    ``source_dir`` is ``raw/bybit`` (the day folder is ``source_dir / day``) or the day folder.
-    """
-    folder = Path(source_dir) / day
-    folder = folder if folder.is_dir() else Path(source_dir)
-    streams = []
-    for path in sorted(folder.iterdir()):
-        match = _FILE_NAME.match(path.name)
-        if match:
-            symbol, depth = match.group(1).upper(), match.group(2)
-            streams.append(Stream(SOURCE, f"{symbol}-ob{depth}", day, (path,), symbol))
-    return streams
+
+def discover(day_dir: Path, day: str) -> list[Stream]:
+    """One stream (``<SYMBOL>-ob<depth>``) per history file in a ``raw/bybit/<day>/`` folder."""
+    return [_stream(p, day) for p in sorted(Path(day_dir).iterdir()) if _FILE_NAME.match(p.name)]
+
+
+def from_files(paths: list[Path]) -> list[Stream]:
+    """One stream per history file named on the command line."""
+    return [_stream(Path(p), None) for p in paths]
 
 
 def load(stream: Stream) -> LoadedStream:
     book = parse_ob500(stream.files[0])
-    return LoadedStream(stream, book.events, ReplayOptions(window=book.depth, emit="message"))
+    loaded = LoadedStream(
+        stream,
+        book.events,
+        ReplayOptions(window=book.depth, emit="message"),
+        stats={"messages": book.messages, "gaps": book.gaps.height, "duplicates": book.duplicates},
+    )
+    loaded.gaps = book.gaps  # located gaps (as the cryptofeed format does)
+    return loaded
 
 
-FEED = register(Feed(SOURCE, discover, load))
+FEED = register(Feed(SOURCE, discover, load, from_files))
