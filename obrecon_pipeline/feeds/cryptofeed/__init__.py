@@ -1,0 +1,206 @@
+"""The ``cryptofeed`` format: raw captures recorded by cryptofeed's raw-data recorder.
+
+A capture day folder (``data/raw/cryptofeed/<YYYY-MM-DD>/``) holds, per venue, a websocket session
+``VENUE.ws.N.0`` and the REST calls of the same run, ``VENUE.http.N.0`` and ``VENUE.0`` (plain or
+``.gz``; the line layout is described in :mod:`.capture`). Every symbol with a book channel in a
+websocket file is its own :class:`~obrecon_pipeline.feeds.Stream` (name ``VENUE-SYMBOL``,
+``files = (ws_file, *rest_files)``, ``symbol = SYMBOL``).
+
+Venue module interface
+======================
+
+A venue is a module ``obrecon_pipeline/feeds/cryptofeed/<venue>.py`` that calls
+:func:`register_venue` at import time with a :class:`Venue`, and whose import is listed in
+:data:`VENUE_MODULES` (one line). A venue module only *translates* the venue's JSON into book
+messages; decimal scaling, sequencing (sync, duplicates, reordering, gaps), event assembly and
+checksums are done once for all venues by this package and the replayer::
+
+    from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+    from obrecon_pipeline.feeds.cryptofeed.capture import Capture
+    from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+
+    def symbols(ws: Capture) -> list[str]:
+        # the symbols that have book messages in this websocket capture (venue spelling)
+        ...
+
+    def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
+        book = BookMessages(symbol, sequencing=Sequencing(link="first", sync_offset=1),
+                            checksum=None)          # or "kraken" / "okx" (see replay._checksum)
+        for rec in ws.merged_with(rest):            # ws + REST records by receive time
+            if <snapshot for symbol>:
+                book.snapshot(rec, bids, asks, update_id=..., checksum=...)
+            elif <diff for symbol>:
+                book.diff(rec, bids, asks, first_id=U, last_id=u, prev_id=pu, checksum=...)
+            elif <top-of-book reference for symbol>:
+                book.ticker(rec, update_id, bid_px, bid_sz, ask_px, ask_sz)
+            elif <channel the venue does not know>:
+                book.quarantine(rec, "unknown channel 'xyz'")
+        return book
+
+    register_venue(Venue(names=("MYVENUE",), symbols=symbols, load=load))
+
+* ``rec`` is a :class:`.capture.Record` (``kind``, ``ts_ns`` receive time, ``line``, ``url``,
+  ``body`` = decoded JSON with every JSON float kept as its exact literal **string**).
+* ``bids`` / ``asks`` are sequences of ``(price, size)`` **decimal strings** exactly as sent
+  (``"0.00002290"``, ``"8"``); size ``"0"`` removes the level. They become scaled integers with one
+  scale per symbol (``10**max decimals seen``), never floats; a malformed decimal raises
+  :class:`~obrecon_pipeline.errors.InputError` naming file, line and reason.
+* ``snapshot`` replaces the whole book (``CLEAR`` + levels, flagged ``SNAPSHOT``); ``diff`` sets the
+  given levels. ``first_id``/``last_id``/``prev_id`` are the venue's update ids (``None`` when the
+  venue has none); :class:`.messages.Sequencing` says how they chain (see there).
+* ``ts_event`` may be passed to ``snapshot``/``diff`` (ns, venue time); the receive time is used
+  otherwise.
+
+The resulting :class:`~obrecon_pipeline.feeds.LoadedStream` has ``emit="message"`` options, the
+checksum algorithm, and the quarantine (file, line, reason) of lines that could not be used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from obrecon_pipeline.errors import InputError
+from obrecon_pipeline.feeds import Feed, LoadedStream, Stream, register
+from obrecon_pipeline.feeds.cryptofeed.capture import Capture, read_capture
+from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages
+
+SOURCE = "cryptofeed"
+
+
+@dataclass(frozen=True)
+class Venue:
+    """One venue family's translator (see the module docstring)."""
+
+    names: tuple[str, ...]  #: capture-file prefixes it reads (``BINANCE``, ``BINANCE_US``, ...)
+    symbols: Callable[[Capture], list[str]]
+    load: Callable[[Capture, list[Capture], str], BookMessages]
+
+
+VENUES: dict[str, Venue] = {}
+
+#: venue modules imported when the format is first used (one line per module)
+VENUE_MODULES = (
+    "obrecon_pipeline.feeds.cryptofeed.kraken",
+    "obrecon_pipeline.feeds.cryptofeed.okx",
+    "obrecon_pipeline.feeds.cryptofeed.binance",
+)
+
+
+def register_venue(venue: Venue) -> Venue:
+    for name in venue.names:
+        VENUES[name] = venue
+    return venue
+
+
+def _load_venues() -> None:
+    import importlib
+
+    for module in VENUE_MODULES:
+        importlib.import_module(module)
+
+
+_WS_FILE = re.compile(r"^(?P<venue>.+)\.ws\.\d+\.0(\.gz)?$")
+_REST_FILE = re.compile(r"^(?P<venue>.+?)(\.http\.\d+)?\.0(\.gz)?$")
+
+
+def venue_of(path: Path) -> str:
+    """``BINANCE_US`` for ``.../BINANCE_US.ws.1.0.gz`` (websocket or REST capture file names)."""
+    m = _WS_FILE.match(path.name) or _REST_FILE.match(path.name)
+    if m is None:
+        raise InputError(path, None, "not a cryptofeed capture file name (VENUE.ws.N.0, VENUE.http.N.0, VENUE.0)")
+    return m.group("venue")
+
+
+def get_venue(name: str, path: Path | None = None) -> Venue:
+    _load_venues()
+    try:
+        return VENUES[name]
+    except KeyError:
+        raise InputError(path or name, None, f"no cryptofeed venue module for {name!r}; known: {', '.join(sorted(VENUES))}") from None
+
+
+def rest_files_for(ws_file: Path) -> tuple[Path, ...]:
+    """The REST captures of the same venue beside a websocket capture."""
+    venue = venue_of(ws_file)
+    found = []
+    for p in sorted(ws_file.parent.iterdir()):
+        if _WS_FILE.match(p.name):
+            continue
+        m = _REST_FILE.match(p.name)
+        if m and m.group("venue") == venue:
+            found.append(p)
+    return tuple(found)
+
+
+def stream_name(venue: str, symbol: str) -> str:
+    return f"{venue}-{re.sub(r'[^A-Za-z0-9]+', '-', symbol).strip('-')}"
+
+
+def streams_of(ws_file: Path, rest_files: tuple[Path, ...], day: str) -> list[Stream]:
+    venue = venue_of(ws_file)
+    cap = read_capture(ws_file)
+    return [
+        Stream(SOURCE, stream_name(venue, sym), day, (ws_file, *rest_files), symbol=sym)
+        for sym in get_venue(venue, ws_file).symbols(cap)
+    ]
+
+
+def capture_day(ws_file: Path, cap: Capture | None = None) -> str:
+    """UTC date (``YYYY-MM-DD``) of a capture's first timed record."""
+    import datetime as dt
+
+    cap = cap or read_capture(ws_file)
+    for rec in cap.records:
+        if rec.ts_ns:
+            return dt.datetime.fromtimestamp(rec.ts_ns // 1_000_000_000, dt.timezone.utc).date().isoformat()
+    raise InputError(ws_file, None, "capture has no timestamped line")
+
+
+def from_files(paths: list[Path]) -> list[Stream]:
+    """``obrecon replay --format cryptofeed WS_FILE [REST_FILE ...]``: one stream per book symbol."""
+    paths = [Path(p) for p in paths]
+    ws = [p for p in paths if _WS_FILE.match(p.name)]
+    if len(ws) != 1:
+        raise InputError(paths[0] if paths else "<no file>", None,
+                         f"expected exactly one websocket capture VENUE.ws.N.0[.gz], got {len(ws)}")
+    rest = tuple(p for p in paths if p != ws[0])
+    for p in rest:
+        if venue_of(p) != venue_of(ws[0]):
+            raise InputError(p, None, f"REST capture of venue {venue_of(p)!r} given with a {venue_of(ws[0])!r} websocket capture")
+    return streams_of(ws[0], rest, capture_day(ws[0]))
+
+
+def discover(source_dir: Path, day: str) -> list[Stream]:
+    """Every book stream of every websocket capture with a venue module in a day folder
+    (``source_dir`` is the day folder ``data/raw/cryptofeed/<day>/`` itself)."""
+    _load_venues()
+    folder = Path(source_dir)
+    out: list[Stream] = []
+    for ws in sorted(folder.iterdir()):
+        if _WS_FILE.match(ws.name) and venue_of(ws) in VENUES:
+            out.extend(streams_of(ws, rest_files_for(ws), day))
+    return out
+
+
+def load_messages(stream: Stream) -> BookMessages:
+    """The venue's book messages of one stream, before sequencing."""
+    ws_file, *rest_files = stream.files
+    venue = get_venue(venue_of(ws_file), ws_file)
+    ws = read_capture(ws_file)
+    rest = [read_capture(p) for p in rest_files]
+    if stream.symbol is None:
+        raise InputError(ws_file, None, "a cryptofeed stream needs a symbol")
+    book = venue.load(ws, rest, stream.symbol)
+    for cap in (ws, *rest):
+        book.quarantined.extend(cap.quarantine)
+    return book
+
+
+def load(stream: Stream) -> LoadedStream:
+    return load_messages(stream).to_loaded(stream)
+
+
+FEED = register(Feed(SOURCE, discover, load, from_files))

@@ -1,0 +1,104 @@
+"""Binance diff-depth books: spot (``BINANCE``), Binance US, Binance TR, USDⓈ-M futures
+(``BINANCE_FUTURES``) and COIN-M delivery (``BINANCE_DELIVERY``).
+
+Websocket (combined streams ``{"stream": "<sym>@depth@100ms", "data": {...}}``):
+
+* ``depthUpdate``: ``U`` first and ``u`` last update id of the batch (futures also ``pu``, the
+  previous batch's ``u``), ``b``/``a`` levels ``[price, qty]``, qty ``"0"`` removes a level;
+* ``bookTicker``: best bid/ask with its own update id ``u`` (an independent top-of-book reference,
+  kept in :attr:`BookMessages.tickers`);
+* ``aggTrade``, ``trade``, ``kline_*``, ``ticker``, ``miniTicker``, ``markPrice``: no book data.
+
+REST (``VENUE.http.N.0``): ``/depth?symbol=SYM&limit=1000`` responses ``{"lastUpdateId", "bids",
+"asks"}`` are snapshots, merged with the websocket by receive time.
+
+Sync ("How to manage a local order book correctly", Binance spot and derivatives API docs),
+done by :mod:`obrecon_pipeline.replay._sequencer`:
+
+* spot family: drop diffs with ``u <= lastUpdateId``; the first applied has
+  ``U <= lastUpdateId + 1 <= u``; then each ``U`` = previous ``u + 1``
+  (``Sequencing(link="first", sync_offset=1)``);
+* futures family: drop ``u < lastUpdateId``; the first applied has ``U <= lastUpdateId <= u``;
+  then each ``pu`` = previous ``u`` (``Sequencing(link="prev", sync_offset=0)``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
+from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+
+SPOT = Sequencing(link="first", sync_offset=1)
+FUTURES = Sequencing(link="prev", sync_offset=0)
+OTHER_STREAMS = ("aggTrade", "trade", "kline", "ticker", "miniTicker", "markPrice", "forceOrder", "indexPrice")
+
+
+def _stream_kind(body) -> str | None:
+    """``depth``, ``bookTicker``, another known stream kind, or None for an unknown message."""
+    if not isinstance(body, dict) or not isinstance(body.get("stream"), str) or not isinstance(body.get("data"), dict):
+        return None
+    kind = body["stream"].split("@", 1)[1] if "@" in body["stream"] else ""
+    if kind.startswith("depth"):
+        return "depth"
+    if kind == "bookTicker":
+        return "bookTicker"
+    base = kind.split("_")[0].split("@")[0]
+    return kind if base in OTHER_STREAMS else None
+
+
+def _rest_symbol(rec: Record) -> str | None:
+    """The symbol of a REST depth snapshot, None for other REST calls."""
+    url = urlparse(rec.url or "")
+    if not url.path.endswith("/depth"):
+        return None
+    return parse_qs(url.query).get("symbol", [None])[0]
+
+
+def symbols(ws: Capture) -> list[str]:
+    found: dict[str, None] = {}
+    for rec in ws.received():
+        if _stream_kind(rec.body) == "depth":
+            found.setdefault(rec.body["data"]["s"])
+    return list(found)
+
+
+def _loader(sequencing: Sequencing):
+    def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
+        book = BookMessages(symbol, sequencing, checksum=None)
+        for rec in ws.merged_with(rest):
+            body = rec.body
+            if rec.kind == "rest":
+                if _rest_symbol(rec) != symbol:
+                    continue
+                if not isinstance(body, dict) or "lastUpdateId" not in body:
+                    book.quarantine(rec, f"depth snapshot response without lastUpdateId: {str(body)[:80]}")
+                    continue
+                ts = int(body["E"]) * 1_000_000 if "E" in body else None
+                book.snapshot(rec, body.get("bids", []), body.get("asks", []),
+                              update_id=int(body["lastUpdateId"]), ts_event=ts)
+                continue
+            kind = _stream_kind(body)
+            if kind is None:
+                if isinstance(body, dict) and "result" in body and "id" in body:
+                    continue  # reply to a SUBSCRIBE request
+                stream = body.get("stream") if isinstance(body, dict) else None
+                book.quarantine(rec, f"unknown channel {stream!r}" if stream else "not a Binance stream message")
+                continue
+            data = body["data"]
+            if data.get("s") != symbol:
+                continue
+            if kind == "depth":
+                book.diff(rec, data.get("b", []), data.get("a", []), first_id=int(data["U"]),
+                          last_id=int(data["u"]), prev_id=int(data["pu"]) if "pu" in data else None,
+                          ts_event=int(data["E"]) * 1_000_000)
+            elif kind == "bookTicker":
+                book.ticker(rec, int(data["u"]), data["b"], data["B"], data["a"], data["A"])
+        return book
+
+    return load
+
+
+register_venue(Venue(names=("BINANCE", "BINANCE_US", "BINANCE_TR"), symbols=symbols, load=_loader(SPOT)))
+register_venue(Venue(names=("BINANCE_FUTURES", "BINANCE_DELIVERY"), symbols=symbols, load=_loader(FUTURES)))

@@ -1,0 +1,135 @@
+"""Reader for cryptofeed's raw capture files (websocket sessions and REST calls).
+
+cryptofeed's raw-data recorder writes one line per event, plain or gzipped:
+
+=====================================  =====================================================
+``<wss url> <-> <ts>``                 websocket connect (``kind = "connect"``)
+``<wss url> <- <ts>: <json>``          a message we sent, e.g. a subscription (``"sent"``)
+``<ts>: <json>``                       a message received on the websocket (``"recv"``)
+``<https url> -> <ts>: <body>``        a REST call and its response body (``"rest"``)
+``configuration: <json>``              the recorder's configuration (``"config"``)
+=====================================  =====================================================
+
+``<ts>`` is the local receive time in Unix seconds with a decimal fraction; it is converted to
+integer nanoseconds from its digits (no float). JSON bodies are decoded with every JSON float
+kept as its exact literal string, so prices and sizes sent as numbers stay exact.
+
+Bad lines (undecodable bytes, a layout not in the table, a body that is not JSON) are a
+*counted quarantine*: they go to :attr:`Capture.quarantine` as ``(file, line, reason)`` and the
+rest of the file is read. A file that cannot be read as a whole (missing, truncated or corrupt
+gzip) raises :class:`~obrecon_pipeline.errors.InputError` with the line where reading stopped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from obrecon_pipeline.errors import InputError
+
+_TS = r"(?P<ts>\d+(?:\.\d+)?)"
+_LAYOUTS = (
+    ("recv", re.compile(rf"^{_TS}: (?P<body>.*)$", re.S)),
+    ("connect", re.compile(rf"^(?P<url>\S+) <-> {_TS}\s*$")),
+    ("sent", re.compile(rf"^(?P<url>\S+) <- {_TS}: (?P<body>.*)$", re.S)),
+    ("rest", re.compile(rf"^(?P<url>\S+) -> {_TS}: (?P<body>.*)$", re.S)),
+    ("config", re.compile(r"^configuration: (?P<body>.*)$", re.S)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One line of a capture."""
+
+    kind: str  #: ``recv``, ``sent``, ``connect``, ``rest`` or ``config``
+    ts_ns: int  #: local receive time, ns since the epoch (0 for ``config``)
+    line: int  #: 1-based line number in the decompressed file
+    url: str | None
+    body: Any  #: decoded JSON (None for ``connect``)
+    path: str  #: the capture file
+
+
+@dataclass
+class Capture:
+    path: Path
+    records: list[Record]
+    #: ``(file, line, reason)`` of lines that could not be read
+    quarantine: list[tuple[str, int, str]] = field(default_factory=list)
+
+    def received(self) -> Iterator[Record]:
+        return (r for r in self.records if r.kind == "recv")
+
+    def merged_with(self, rest: list["Capture"]) -> list[Record]:
+        """Received websocket messages and REST responses in receive-time order.
+
+        Ties keep file order, websocket first: a REST response logged at the same instant as a
+        websocket message was requested before it arrived.
+        """
+        recs = [r for r in self.records if r.kind == "recv"]
+        for cap in rest:
+            recs.extend(r for r in cap.records if r.kind == "rest")
+        return sorted(recs, key=lambda r: r.ts_ns)  # stable: file order on ties
+
+
+def seconds_to_ns(text: str) -> int:
+    """``"1618678132.3858151"`` -> ``1618678132385815100`` exactly (digits beyond ns truncated)."""
+    whole, _, frac = text.partition(".")
+    return int(whole) * 1_000_000_000 + int((frac + "000000000")[:9])
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    n = 0
+    try:
+        with opener(path, "rb") as fh:
+            for n, raw in enumerate(fh, start=1):
+                yield n, raw
+    except FileNotFoundError:
+        raise InputError(path, None, "file not found") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        raise InputError(path, n + 1, f"truncated or corrupt gzip stream ({exc})") from None
+
+
+def parse_line(text: str, path: str, line: int) -> Record:
+    """One capture line as a :class:`Record`; ``ValueError`` with the reason when it is not one."""
+    for kind, pattern in _LAYOUTS:
+        m = pattern.match(text)
+        if m is None:
+            continue
+        groups = m.groupdict()
+        ts = seconds_to_ns(groups["ts"]) if groups.get("ts") else 0
+        body = None
+        if "body" in groups:
+            try:
+                body = json.loads(groups["body"], parse_float=str)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"malformed JSON in a {kind!r} line: {exc}") from None
+        return Record(kind, ts, line, groups.get("url"), body, path)
+    raise ValueError("line matches no cryptofeed capture layout")
+
+
+def read_capture(path: str | Path) -> Capture:
+    """Read a whole capture file (see the module docstring for errors and quarantine)."""
+    path = Path(path)
+    cap = Capture(path, [])
+    name = str(path)
+    for line, raw in _lines(path):
+        if raw.strip() == b"":
+            continue  # the recorder ends files with blank lines
+        try:
+            text = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            cap.quarantine.append((name, line, f"not UTF-8: {exc}"))
+            continue
+        try:
+            cap.records.append(parse_line(text, name, line))
+        except ValueError as exc:
+            cap.quarantine.append((name, line, str(exc)))
+    if not cap.records and not cap.quarantine:
+        raise InputError(path, None, "empty capture file")
+    return cap

@@ -1,0 +1,79 @@
+"""Kraken spot, WebSocket API v1 ``book`` channel (cryptofeed venue ``KRAKEN``).
+
+Book messages are JSON arrays ``[channelID, payload, ..., channelName, pair]``:
+
+* snapshot: one payload ``{"as": [[price, volume, timestamp], ...], "bs": [...]}``;
+* update: one or two payloads ``{"a": [...]}`` / ``{"b": [...], "c": "<crc32>"}``; a level with a
+  fourth element ``"r"`` is a republish of a level entering the subscribed depth; volume ``"0..."``
+  removes the level. ``"c"`` is the CRC32 of the top 10 levels (verified by the replayer,
+  :mod:`obrecon_pipeline.replay._checksum`, algorithm ``"kraken"``).
+
+There are no sequence numbers: ``Sequencing(link="none")``; the checksum is the integrity check.
+Object messages (``heartbeat``, ``systemStatus``, ``subscriptionStatus``) and the other public
+channels (trade, ticker, spread, ohlc) carry no book data; any other channel is quarantined.
+"""
+
+from __future__ import annotations
+
+from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed.capture import Capture
+from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+
+OTHER_CHANNELS = ("trade", "ticker", "spread", "ohlc")
+EVENTS = ("heartbeat", "systemStatus", "subscriptionStatus", "pong")
+
+
+def _book_message(body) -> tuple[str, list[dict]] | None:
+    """``(pair, payloads)`` of a book message, None for any other message."""
+    if isinstance(body, list) and len(body) >= 4 and isinstance(body[-2], str) and body[-2].startswith("book"):
+        return body[-1], [p for p in body[1:-2] if isinstance(p, dict)]
+    return None
+
+
+def _problem(body) -> str | None:
+    """Why a received message is neither book data nor something known to carry none."""
+    if isinstance(body, dict):
+        return None if body.get("event") in EVENTS else f"unknown event {body.get('event')!r}"
+    if isinstance(body, list) and len(body) >= 4 and isinstance(body[-2], str):
+        name = body[-2]
+        if name.startswith("book") or name.split("-")[0] in OTHER_CHANNELS:
+            return None
+        return f"unknown channel {name!r}"
+    return "not a Kraken websocket message"
+
+
+def symbols(ws: Capture) -> list[str]:
+    found: dict[str, None] = {}
+    for rec in ws.received():
+        m = _book_message(rec.body)
+        if m is not None:
+            found.setdefault(m[0])
+    return list(found)
+
+
+def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
+    book = BookMessages(symbol, Sequencing(link="none"), checksum="kraken")
+    for rec in ws.received():
+        problem = _problem(rec.body)
+        if problem is not None:
+            book.quarantine(rec, problem)
+            continue
+        m = _book_message(rec.body)
+        if m is None or m[0] != symbol:
+            continue
+        payloads = m[1]
+        merged: dict[str, list] = {}
+        for p in payloads:
+            for key, value in p.items():
+                merged[key] = value
+        if "as" in merged or "bs" in merged:
+            book.snapshot(rec, merged.get("bs", []), merged.get("as", []))
+        elif "a" in merged or "b" in merged:
+            c = merged.get("c")
+            book.diff(rec, merged.get("b", []), merged.get("a", []), checksum=None if c is None else int(c))
+        else:
+            book.quarantine(rec, "book message without levels")
+    return book
+
+
+register_venue(Venue(names=("KRAKEN",), symbols=symbols, load=load))

@@ -1,0 +1,301 @@
+"""Book messages of one symbol, as a venue module reads them, and their assembly into events.
+
+:class:`BookMessages` collects, in arrival order, each venue message's levels as exact decimal
+strings with its ids and checksum. :meth:`BookMessages.sequenced` runs the Cython sequencer
+(:mod:`obrecon_pipeline.replay._sequencer`: snapshot sync, duplicates, bounded reordering, gaps)
+and :meth:`BookMessages.events` assembles the normalized event table in the order the sequencer
+chose, vectorised in Polars:
+
+* a snapshot message -> ``CLEAR`` (side NONE) then one ``SET_LEVEL`` per level, all ``SNAPSHOT``;
+* a diff -> one ``SET_LEVEL`` per level (size 0 removes the level);
+* a message with no level, and a gap marker -> one no-op ``TRADE`` of size 0 (markers flagged
+  ``BAD_BOOK``), so that every message still ends a book row;
+* the last event of each message carries ``END_OF_MESSAGE``, the message's checksum and update id.
+
+Prices and sizes become scaled integers through :func:`obrecon_pipeline.feeds.decimals.scaled_integers`
+with one scale per symbol and column: ``10**d``, ``d`` = the most decimals written for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from obrecon_pipeline.events import Action, Flag, Side, conform
+from obrecon_pipeline.feeds import LoadedStream, ReplayOptions, Stream
+from obrecon_pipeline.feeds.cryptofeed.capture import Record
+from obrecon_pipeline.feeds.decimals import scaled_integers
+from obrecon_pipeline.replay._sequencer import STATUS_NAMES, sequence
+
+NULL_ID = np.iinfo(np.int64).min
+LINKS = {"none": 0, "first": 1, "prev": 2}
+
+QUARANTINE_SCHEMA = {"file": pl.String, "row": pl.Int64, "reason": pl.String}
+GAP_SCHEMA = {
+    "row": pl.Int64,  #: book row of the gap marker (emit="message")
+    "file": pl.String,
+    "src_row": pl.Int64,  #: line of the first message received after the hole
+    "ts_recv": pl.Int64,
+    "expected": pl.Int64,
+    "received": pl.Int64,
+}
+TICKER_SCHEMA = {
+    "file": pl.String,
+    "src_row": pl.Int64,
+    "ts_recv": pl.Int64,
+    "update_id": pl.Int64,
+    "bid_price": pl.String,
+    "bid_size": pl.String,
+    "ask_price": pl.String,
+    "ask_size": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class Sequencing:
+    """How a venue's update ids chain (see :mod:`obrecon_pipeline.replay._sequencer`).
+
+    ``link``: ``"none"`` (no ids), ``"first"`` (``first_id == previous last_id + 1``) or ``"prev"``
+    (``prev_id == previous last_id``). ``sync_offset``: a snapshot with id ``S`` syncs to the first
+    diff with ``first_id <= S + sync_offset <= last_id``. ``pending``: capacity of the buffer that
+    holds messages arriving ahead of a missing one.
+    """
+
+    link: str = "none"
+    sync_offset: int = 1
+    pending: int = 8
+
+    def __post_init__(self):
+        if self.link not in LINKS:
+            raise ValueError(f"link must be one of {sorted(LINKS)}, got {self.link!r}")
+
+
+@dataclass
+class Sequenced:
+    order: np.ndarray  #: int64 items: ``i`` applies message i, ``-(i+1)`` is a gap marker at i
+    status: np.ndarray  #: int8 per message (``STATUS_NAMES``)
+    gaps: pl.DataFrame  #: :data:`GAP_SCHEMA`
+    counters: dict[str, int]
+
+
+def _id(v) -> int:
+    return NULL_ID if v is None else int(v)
+
+
+class BookMessages:
+    """One symbol's book messages from a capture (the venue-module interface's output)."""
+
+    def __init__(self, symbol: str, sequencing: Sequencing = Sequencing(), checksum: str | None = None,
+                 window: int = 0):
+        self.symbol = symbol
+        self.sequencing = sequencing
+        self.checksum = checksum
+        self.window = window
+        self._files: dict[str, int] = {}
+        self._msg: dict[str, list] = {k: [] for k in (
+            "snapshot", "ts_event", "ts_recv", "file", "src_row", "first", "last", "prev", "checksum")}
+        self._lv_msg: list[int] = []
+        self._lv_side: list[int] = []
+        self._lv_price: list[str] = []
+        self._lv_size: list[str] = []
+        self.tickers: list[tuple] = []
+        self.quarantined: list[tuple[str, int, str]] = []
+
+    # --------------------------------------------------------------------- venue-module API
+    def snapshot(self, rec: Record, bids, asks, update_id: int | None = None,
+                 checksum: int | None = None, ts_event: int | None = None) -> None:
+        """The whole book (``bids``/``asks``: ``(price, size)`` decimal strings)."""
+        self._add(rec, True, bids, asks, None, update_id, None, checksum, ts_event)
+
+    def diff(self, rec: Record, bids, asks, first_id: int | None = None, last_id: int | None = None,
+             prev_id: int | None = None, checksum: int | None = None, ts_event: int | None = None) -> None:
+        """Levels that changed (size ``"0"`` removes a level)."""
+        if first_id is None:
+            first_id = last_id
+        self._add(rec, False, bids, asks, first_id, last_id, prev_id, checksum, ts_event)
+
+    def ticker(self, rec: Record, update_id: int | None, bid_price: str, bid_size: str,
+               ask_price: str, ask_size: str) -> None:
+        """An independent top-of-book reference message (Binance ``bookTicker``)."""
+        self.tickers.append((rec.path, rec.line, rec.ts_ns, update_id, bid_price, bid_size, ask_price, ask_size))
+
+    def quarantine(self, rec: Record, reason: str) -> None:
+        self.quarantined.append((rec.path, rec.line, reason))
+
+    def _add(self, rec, snapshot, bids, asks, first, last, prev, checksum, ts_event):
+        m = self._msg
+        k = len(m["snapshot"])
+        m["snapshot"].append(snapshot)
+        m["ts_event"].append(rec.ts_ns if ts_event is None else ts_event)
+        m["ts_recv"].append(rec.ts_ns)
+        m["file"].append(self._files.setdefault(rec.path, len(self._files)))
+        m["src_row"].append(rec.line)
+        m["first"].append(_id(first))
+        m["last"].append(_id(last))
+        m["prev"].append(_id(prev))
+        m["checksum"].append(checksum)
+        for side, levels in ((Side.BID, bids), (Side.ASK, asks)):
+            for px, sz, *_ in levels:
+                self._lv_msg.append(k)
+                self._lv_side.append(side)
+                self._lv_price.append(px)
+                self._lv_size.append(sz)
+
+    # ---------------------------------------------------------------------------- tables
+    @property
+    def n_messages(self) -> int:
+        return len(self._msg["snapshot"])
+
+    def files(self) -> list[str]:
+        return list(self._files)
+
+    def messages(self) -> pl.DataFrame:
+        m = self._msg
+        return pl.DataFrame(
+            {
+                "msg": np.arange(self.n_messages, dtype=np.int64),
+                "snapshot": pl.Series(m["snapshot"], dtype=pl.Boolean),
+                "ts_event": pl.Series(m["ts_event"], dtype=pl.Int64),
+                "ts_recv": pl.Series(m["ts_recv"], dtype=pl.Int64),
+                "file": pl.Series(m["file"], dtype=pl.Int64),
+                "src_row": pl.Series(m["src_row"], dtype=pl.Int64),
+                "first": pl.Series(m["first"], dtype=pl.Int64),
+                "last": pl.Series(m["last"], dtype=pl.Int64),
+                "prev": pl.Series(m["prev"], dtype=pl.Int64),
+                "checksum": pl.Series(m["checksum"], dtype=pl.Int64),
+            }
+        ).with_columns(
+            pl.when(pl.col(c) == NULL_ID).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("first", "last", "prev")
+        )
+
+    def levels(self) -> tuple[pl.DataFrame, int, int]:
+        """``(table, price_decimals, size_decimals)``; the table has msg, pos, side, price, size."""
+        msgs = self.messages()
+        lv = pl.DataFrame(
+            {
+                "msg": pl.Series(self._lv_msg, dtype=pl.Int64),
+                "side": pl.Series(self._lv_side, dtype=pl.Int8),
+                "price_text": pl.Series(self._lv_price, dtype=pl.String),
+                "size_text": pl.Series(self._lv_size, dtype=pl.String),
+            }
+        ).with_row_index("pos").join(msgs.select("msg", "file", "src_row"), on="msg", how="left")
+        files = self.files()
+        decimals = {}
+        for col in ("price", "size"):
+            d = 0
+            for f, part in lv.partition_by("file", as_dict=True).items():
+                _, df = scaled_integers(part[f"{col}_text"], path=files[f[0]], rows=part["src_row"], what=col)
+                d = max(d, df)
+            decimals[col] = d
+        pieces = []
+        for f, part in lv.partition_by("file", as_dict=True, maintain_order=True).items():
+            px, _ = scaled_integers(part["price_text"], path=files[f[0]], rows=part["src_row"], what="price",
+                                    decimals=decimals["price"])
+            sz, _ = scaled_integers(part["size_text"], path=files[f[0]], rows=part["src_row"], what="size",
+                                    decimals=decimals["size"])
+            pieces.append(part.select("pos", "msg", "side").with_columns(price=px, size=sz))
+        table = (
+            pl.concat(pieces).sort("pos")
+            if pieces
+            else pl.DataFrame(schema={"pos": pl.UInt32, "msg": pl.Int64, "side": pl.Int8, "price": pl.Int64,
+                                      "size": pl.Int64})
+        )
+        return table, decimals["price"], decimals["size"]
+
+    def sequenced(self) -> Sequenced:
+        msgs = self.messages()
+        raw = {c: np.ascontiguousarray(msgs[c].fill_null(NULL_ID).to_numpy(), dtype=np.int64)
+               for c in ("first", "last", "prev")}
+        seq = self.sequencing
+        order, status, gaps, counters = sequence(
+            np.ascontiguousarray(msgs["snapshot"].to_numpy(), dtype=np.int8),
+            raw["first"], raw["last"], raw["prev"], LINKS[seq.link], seq.sync_offset, seq.pending,
+        )
+        rows = {int(-item - 1): r for r, item in enumerate(order) if item < 0}
+        files = self.files()
+        gap_rows = [
+            (rows[i], files[int(msgs["file"][i])], int(msgs["src_row"][i]), int(msgs["ts_recv"][i]), e, r)
+            for i, e, r in gaps
+        ]
+        return Sequenced(order, status, pl.DataFrame(gap_rows, schema=GAP_SCHEMA, orient="row"), counters)
+
+    def events(self, sequenced: Sequenced | None = None) -> tuple[pl.DataFrame, Sequenced]:
+        """The normalized events in application order (see the module docstring)."""
+        sq = sequenced if sequenced is not None else self.sequenced()
+        msgs = self.messages()
+        levels, price_dec, size_dec = self.levels()
+        order = pl.DataFrame({"item": sq.order}).with_row_index("slot").with_columns(
+            marker=pl.col("item") < 0,
+            msg=pl.when(pl.col("item") < 0).then(-pl.col("item") - 1).otherwise(pl.col("item")),
+        )
+        applied = order.filter(~pl.col("marker")).select("slot", "msg")
+        lv_rows = applied.join(levels, on="msg", how="inner").select(
+            "slot", "msg", sub=pl.col("pos").cast(pl.Int64), action=pl.lit(int(Action.SET_LEVEL), pl.Int8),
+            side="side", price="price", size="size",
+        )
+        snaps = msgs.filter("snapshot").select("msg")
+        clear_rows = applied.join(snaps, on="msg", how="inner").select(
+            "slot", "msg", sub=pl.lit(-1, pl.Int64), action=pl.lit(int(Action.CLEAR), pl.Int8),
+            side=pl.lit(int(Side.NONE), pl.Int8), price=pl.lit(0, pl.Int64), size=pl.lit(0, pl.Int64),
+        )
+        with_rows = pl.concat([lv_rows.select("slot"), clear_rows.select("slot")]).unique()
+        noop_rows = order.join(with_rows, on="slot", how="anti").select(
+            "slot", "msg", sub=pl.lit(0, pl.Int64), action=pl.lit(int(Action.TRADE), pl.Int8),
+            side=pl.lit(int(Side.NONE), pl.Int8), price=pl.lit(0, pl.Int64), size=pl.lit(0, pl.Int64),
+        )
+        ev = (
+            pl.concat([clear_rows, lv_rows, noop_rows])
+            .sort("slot", "sub")
+            .join(order.select("slot", "marker"), on="slot", how="left")
+            .join(msgs, on="msg", how="left")
+            .with_columns(end=pl.col("slot") != pl.col("slot").shift(-1, fill_value=-1))
+        )
+        flags = (
+            pl.when(pl.col("end")).then(int(Flag.END_OF_MESSAGE)).otherwise(0)
+            + pl.when(pl.col("snapshot") & ~pl.col("marker")).then(int(Flag.SNAPSHOT)).otherwise(0)
+            + pl.when(pl.col("marker")).then(int(Flag.BAD_BOOK)).otherwise(0)
+        )
+        events = ev.with_row_index("arrival").select(
+            ts_event="ts_event",
+            ts_recv="ts_recv",
+            arrival=pl.col("arrival").cast(pl.Int64),
+            src_row="src_row",
+            action="action",
+            side="side",
+            price="price",
+            size="size",
+            order_id=pl.lit(0, pl.UInt64),
+            update_id=pl.when(pl.col("marker")).then(None).otherwise(pl.col("last")),
+            flags=flags.cast(pl.UInt8),
+            checksum=pl.when(pl.col("end") & ~pl.col("marker")).then(pl.col("checksum")).otherwise(None),
+            price_scale=pl.lit(10**price_dec, pl.Int64),
+            size_scale=pl.lit(10**size_dec, pl.Int64),
+        )
+        return conform(events), sq
+
+    def quarantine_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.quarantined, schema=QUARANTINE_SCHEMA, orient="row")
+
+    def tickers_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.tickers, schema=TICKER_SCHEMA, orient="row")
+
+    def to_loaded(self, stream: Stream) -> LoadedStream:
+        events, sq = self.events()
+        status = np.bincount(sq.status[sq.status >= 0].astype(np.int64), minlength=len(STATUS_NAMES))
+        stats = dict(sq.counters)
+        stats["messages"] = self.n_messages
+        stats["quarantined"] = len(self.quarantined)
+        stats.update({f"messages_{name}": int(status[k]) for k, name in STATUS_NAMES.items()})
+        if sq.gaps.height:
+            first = sq.gaps.row(0, named=True)
+            stats.update({f"first_gap_{k}": v for k, v in first.items() if k != "file"})
+        return LoadedStream(
+            stream,
+            events,
+            ReplayOptions(window=self.window, emit="message", strict_orders=False, checksum=self.checksum),
+            quarantine=self.quarantine_frame(),
+            stats=stats,
+        )
