@@ -28,6 +28,8 @@ class ReplayResult:
     cells: np.ndarray  #: int64[rows, 4N], NULL / UNKNOWN sentinels
     row_event: np.ndarray  #: int64[rows]: index of the event behind each row
     counters: dict  #: report.json counters of this replay
+    #: every event that caused an integrity failure: event, src_row, ts_event, update_id, kind
+    integrity: pl.DataFrame | None = None
 
 
 def _column(events: pl.DataFrame, name: str, dtype: type) -> np.ndarray:
@@ -65,6 +67,7 @@ def replay(
     cells = np.empty((n_rows, 4 * levels), dtype=np.int64)
     valid = np.empty(n_rows, dtype=np.uint8)
     row_event = np.empty(n_rows, dtype=np.int64)
+    failure_kind = np.zeros(n, dtype=np.int8)
 
     t0 = time.perf_counter()
     c = replay_arrays(
@@ -84,6 +87,7 @@ def replay(
         cells,
         valid,
         row_event,
+        failure_kind,
     )
     wall = time.perf_counter() - t0
 
@@ -131,4 +135,17 @@ def replay(
             "ts_event": int(ts[first]),
             "src_row": int(events["src_row"][first]),
         }
-    return ReplayResult(book=book, cells=cells, row_event=row_event, counters=counters)
+    failed = np.flatnonzero(failure_kind)
+    integrity = pl.DataFrame(
+        {
+            "event": failed.astype(np.int64),
+            "src_row": events["src_row"].gather(failed),
+            "ts_event": events["ts_event"].gather(failed),
+            "update_id": events["update_id"].gather(failed),
+            "kind": pl.Series(failure_kind[failed]).replace_strict(INTEGRITY_KINDS, return_dtype=pl.String),
+        }
+    )
+    counters["integrity_error_kinds"] = {
+        kind: int(np.count_nonzero(failure_kind == code)) for code, kind in INTEGRITY_KINDS.items()
+    }
+    return ReplayResult(book=book, cells=cells, row_event=row_event, counters=counters, integrity=integrity)

@@ -62,6 +62,7 @@ cdef struct Counters:
     int64_t snapshots
     int64_t resyncs
     int64_t invalid_rows
+    int64_t last_integrity_kind
 
 
 cdef inline int64_t key_of(int8_t side, int64_t price) noexcept nogil:
@@ -70,6 +71,7 @@ cdef inline int64_t key_of(int8_t side, int64_t price) noexcept nogil:
 
 cdef inline void note_failure(Counters* c, int64_t event, int kind) noexcept nogil:
     c.integrity_errors += 1
+    c.last_integrity_kind = kind
     if c.first_integrity_event < 0:
         c.first_integrity_event = event
         c.first_integrity_kind = kind
@@ -170,8 +172,13 @@ def replay_arrays(
     int64_t[:, ::1] cells,
     uint8_t[::1] valid_out,
     int64_t[::1] row_event,
+    int8_t[::1] failure_kind=None,
 ):
     """Replay ``n`` events; fill ``cells``, ``valid_out`` and ``row_event``; return the counters.
+
+    ``failure_kind`` (optional, ``int8[n]`` of zeros) receives at each event that caused an
+    integrity failure the kind of (the last) failure: 1 negative size, 2 unknown order id,
+    3 duplicate order id, 4 venue bad-book flag.
 
     ``reference`` is ``int64[n, 4*depth]`` aligned to the events (or shape ``(0, 0)``). With
     ``seed`` the book is loaded from reference row 0 and the replay starts at event 1 (row 0 is the
@@ -194,6 +201,8 @@ def replay_arrays(
     cdef bint valid = True, resyncing = False, broken = False
     cdef int64_t* out
     cdef int64_t bb, ba
+    cdef int64_t errors_before
+    cdef bint locate = failure_kind is not None
 
     if has_ref and reference.shape[0] != n:
         raise ValueError(f"reference has {reference.shape[0]} rows for {n} events")
@@ -201,8 +210,10 @@ def replay_arrays(
         raise ValueError("seeding needs a reference book")
     if cells.shape[1] != 4 * levels:
         raise ValueError("cells has the wrong width")
+    if locate and failure_kind.shape[0] != n:
+        raise ValueError(f"failure_kind has {failure_kind.shape[0]} entries for {n} events")
 
-    c = Counters(0, 0, 0, 0, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0)
+    c = Counters(0, 0, 0, 0, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0)
     ladder_init(&bids)
     ladder_init(&asks)
     orders_init(&orders, 1 << 16)
@@ -226,6 +237,7 @@ def replay_arrays(
                 oid = order_id[i]
                 f = flags[i]
                 lad = &bids if s > 0 else &asks
+                errors_before = c.integrity_errors
 
                 if f & F_BAD_BOOK:
                     note_failure(&c, i, I_VENUE_BAD_BOOK)
@@ -288,6 +300,9 @@ def replay_arrays(
                     if f & F_SNAPSHOT:
                         resyncing = True
                 # HIDDEN_EXECUTE, HALT, TRADE: no book change
+
+                if locate and c.integrity_errors != errors_before:
+                    failure_kind[i] = <int8_t> c.last_integrity_kind
 
                 if window > 0:
                     ladder_truncate(&bids, window)
