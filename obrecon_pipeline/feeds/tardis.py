@@ -1,0 +1,386 @@
+"""``--format tardis``: Tardis.dev ``incremental_book_L2`` CSV, and ``book_snapshot_N`` as a reference.
+
+``incremental_book_L2`` (Tardis docs, "Downloadable CSV files"): header
+``exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount``, one row per changed
+price level, ``amount`` the level's new aggregate size (0 removes it), timestamps in µs since the
+epoch (``timestamp`` exchange time, ``local_timestamp`` Tardis receive time). ``is_snapshot`` rows
+are part of an order-book snapshot; a snapshot appearing after live rows means the connection was
+re-established and the book must be rebuilt from it.
+
+Normalized events (one stream per exchange + symbol): every row is a ``SET_LEVEL``. A snapshot block
+(a run of ``is_snapshot`` rows with one timestamp) resets each side it lists: a ``CLEAR`` of that
+side, flagged ``SNAPSHOT``, precedes the side's first row in the block, and the block's rows are
+flagged ``SNAPSHOT``. Rows are batched by timestamp: the last row of each run of equal
+``timestamp`` carries ``END_OF_MESSAGE``.
+
+``book_snapshot_N``: header ``exchange,symbol,timestamp,local_timestamp`` then, for i = 0..N-1,
+``asks[i].price,asks[i].amount,bids[i].price,bids[i].amount`` (empty fields for missing levels).
+:func:`read_book_snapshots` turns it into the replayer's cell layout, and
+:func:`compare_with_snapshots` checks a replayed book against it row by row.
+
+All parsing is vectorised in Polars; decimal strings become scaled integers exactly
+(:mod:`obrecon_pipeline.feeds.decimals`), one scale per column family (prices, amounts).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from obrecon_pipeline.book_schema import NULL
+from obrecon_pipeline.errors import InputError, ReplayError
+from obrecon_pipeline.events import Action, Flag, Side, conform
+from obrecon_pipeline.feeds import Feed, LoadedStream, ReplayOptions, Stream, register
+from obrecon_pipeline.feeds._io import read_bytes, split_lines
+from obrecon_pipeline.feeds.decimals import scaled_integers
+from obrecon_pipeline.replay.match import Match, match_reference
+
+SOURCE = "tardis"
+INCREMENTAL_COLUMNS = ("exchange", "symbol", "timestamp", "local_timestamp", "is_snapshot", "side", "price", "amount")
+#: ``deribit_incremental_book_L2_2020-04-01_BTC-PERPETUAL.csv.gz`` (Tardis) or with a ``tardis_`` prefix
+_FILE_NAME = re.compile(
+    r"^(?:tardis_)?(?P<exchange>[a-z0-9-]+)_(?P<kind>incremental_book_L2|book_snapshot_\d+)_"
+    r"(?:\d{4}-\d{2}-\d{2}_)?(?P<symbol>.+?)\.csv(?:\.gz)?$"
+)
+
+
+def read_table(path: str | Path) -> tuple[list[str], pl.DataFrame]:
+    """A headed CSV as string columns plus ``src_row`` (1-based file line; the header is line 1).
+
+    Every data line must have as many comma-separated fields as the header.
+    """
+    path = Path(path)
+    data = read_bytes(path)
+    if not data.strip():
+        raise InputError(path, None, "file is empty")
+    lines = split_lines(path, data)
+    header = lines[0].split(",")
+    fields = lines.slice(1).str.split(",")
+    counts = fields.list.len()
+    wrong = (counts != len(header)).arg_true()
+    if wrong.len():
+        k = int(wrong[0])
+        raise InputError(path, k + 2, f"expected {len(header)} comma-separated fields, found {int(counts[k])}")
+    table = pl.DataFrame({name: fields.list.get(j) for j, name in enumerate(header)}).with_columns(
+        src_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64)
+    )
+    if table.height == 0:
+        raise InputError(path, None, "no data rows after the header")
+    return header, table
+
+
+def _integers(path: Path, table: pl.DataFrame, column: str) -> pl.Series:
+    values = table[column].cast(pl.Int64, strict=False)
+    bad = values.is_null().arg_true()
+    if bad.len():
+        k = int(bad[0])
+        raise InputError(path, int(table["src_row"][k]), f"{column} {table[column][k]!r} is not an integer")
+    return values
+
+
+def _one_of(path: Path, table: pl.DataFrame, column: str, allowed: tuple[str, ...]) -> None:
+    bad = (~table[column].is_in(allowed)).arg_true()
+    if bad.len():
+        k = int(bad[0])
+        raise InputError(
+            path, int(table["src_row"][k]), f"{column} {table[column][k]!r} is not one of {', '.join(allowed)}"
+        )
+
+
+def symbols(path: str | Path) -> list[tuple[str, str]]:
+    """The ``(exchange, symbol)`` pairs present in an incremental_book_L2 file, in first-seen order."""
+    _, table = read_table(path)
+    return [tuple(r) for r in table.select("exchange", "symbol").unique(maintain_order=True).iter_rows()]
+
+
+def read_incremental(path: str | Path, symbol: str | None = None) -> pl.DataFrame:
+    """Normalized events of one symbol of an ``incremental_book_L2`` file (see the module doc).
+
+    ``symbol`` may be omitted when the file holds a single symbol.
+    """
+    path = Path(path)
+    header, table = read_table(path)
+    if tuple(header) != INCREMENTAL_COLUMNS:
+        raise InputError(path, 1, f"header {','.join(header)!r} is not {','.join(INCREMENTAL_COLUMNS)!r}")
+    present = table["symbol"].unique(maintain_order=True).to_list()
+    if symbol is None:
+        if len(present) != 1:
+            raise InputError(path, None, f"the file holds symbols {present}: choose one")
+        symbol = present[0]
+    table = table.filter(pl.col("symbol") == symbol)
+    if table.height == 0:
+        raise InputError(path, None, f"no rows for symbol {symbol!r}; present: {present}")
+    _one_of(path, table, "is_snapshot", ("true", "false"))
+    _one_of(path, table, "side", ("bid", "ask"))
+    ts = _integers(path, table, "timestamp")
+    local_ts = _integers(path, table, "local_timestamp")
+    price, price_dec = scaled_integers(table["price"], path=path, rows=table["src_row"], what="price")
+    amount, size_dec = scaled_integers(table["amount"], path=path, rows=table["src_row"], what="amount")
+    negative = (amount < 0).arg_true()
+    if negative.len():
+        k = int(negative[0])
+        raise InputError(path, int(table["src_row"][k]), f"negative amount {table['amount'][k]!r}")
+
+    rows = pl.DataFrame(
+        {
+            "src_row": table["src_row"],
+            "ts": ts,
+            "local_ts": local_ts,
+            "snap": table["is_snapshot"] == "true",
+            "side": table.select(
+                pl.when(pl.col("side") == "bid").then(int(Side.BID)).otherwise(int(Side.ASK)).cast(pl.Int8)
+            ).to_series(),
+            "price": price,
+            "size": amount,
+        }
+    ).with_columns(
+        block_start=pl.col("snap")
+        & (~pl.col("snap").shift(1, fill_value=False) | (pl.col("ts") != pl.col("ts").shift(1))),
+        last_of_ts=pl.col("ts") != pl.col("ts").shift(-1),
+    ).with_columns(
+        block=pl.col("block_start").cum_sum(),
+        last_of_ts=pl.col("last_of_ts").fill_null(True),
+    ).with_columns(
+        # first row of each side inside a snapshot block: its side is cleared just before it
+        clear_side=pl.col("snap") & pl.col("src_row").rank("ordinal").over("block", "side", "snap").eq(1),
+    )
+    snapshot_flag = pl.when("snap").then(int(Flag.SNAPSHOT)).otherwise(0)
+    levels = rows.select(
+        "src_row",
+        pl.lit(1, dtype=pl.Int8).alias("order"),
+        "ts",
+        "local_ts",
+        pl.lit(int(Action.SET_LEVEL), dtype=pl.Int8).alias("action"),
+        "side",
+        "price",
+        "size",
+        (snapshot_flag | pl.when("last_of_ts").then(int(Flag.END_OF_MESSAGE)).otherwise(0)).alias("flags"),
+    )
+    clears = rows.filter("clear_side").select(
+        "src_row",
+        pl.lit(0, dtype=pl.Int8).alias("order"),
+        "ts",
+        "local_ts",
+        pl.lit(int(Action.CLEAR), dtype=pl.Int8).alias("action"),
+        "side",
+        pl.lit(0, dtype=pl.Int64).alias("price"),
+        pl.lit(0, dtype=pl.Int64).alias("size"),
+        pl.lit(int(Flag.SNAPSHOT)).alias("flags"),
+    )
+    events = (
+        pl.concat([clears, levels], how="vertical_relaxed")
+        .sort("src_row", "order")
+        .select(
+            (pl.col("ts") * 1000).alias("ts_event"),
+            (pl.col("local_ts") * 1000).alias("ts_recv"),
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("arrival"),
+            "src_row",
+            "action",
+            "side",
+            "price",
+            "size",
+            pl.lit(0, dtype=pl.UInt64).alias("order_id"),
+            "flags",
+            pl.lit(10**price_dec, dtype=pl.Int64).alias("price_scale"),
+            pl.lit(10**size_dec, dtype=pl.Int64).alias("size_scale"),
+        )
+    )
+    return conform(events)
+
+
+@dataclass
+class BookSnapshots:
+    """A ``book_snapshot_N`` file as the replayer's cells (level i: bid px, bid sz, ask px, ask sz)."""
+
+    path: Path
+    exchange: str
+    symbol: str
+    depth: int
+    ts_event: np.ndarray  #: int64 ns (``timestamp``)
+    ts_recv: np.ndarray  #: int64 ns (``local_timestamp``)
+    src_row: np.ndarray  #: 1-based file line of each snapshot
+    cells: np.ndarray  #: int64[rows, 4*depth], NULL for an empty level
+    price_scale: int
+    size_scale: int
+
+
+def read_book_snapshots(path: str | Path) -> BookSnapshots:
+    """Parse a ``book_snapshot_N`` CSV (one symbol) into integer cells with their own scales."""
+    path = Path(path)
+    header, table = read_table(path)
+    depth = (len(header) - 4) // 4
+    expected = ["exchange", "symbol", "timestamp", "local_timestamp"] + [
+        f"{side}[{i}].{field}" for i in range(depth) for side in ("asks", "bids") for field in ("price", "amount")
+    ]
+    if depth < 1 or header != expected:
+        raise InputError(path, 1, f"header is not a book_snapshot_N header (exchange,symbol,timestamp,local_timestamp,asks[0].price,...)")
+    present = table.select("exchange", "symbol").unique()
+    if present.height != 1:
+        raise InputError(path, None, f"one exchange and symbol per file expected, found {present.rows()}")
+    ts = _integers(path, table, "timestamp")
+    local_ts = _integers(path, table, "local_timestamp")
+    # long form: one row per (snapshot row, level, side) with both fields, to scale each family at once
+    long = pl.concat(
+        [
+            table.select(
+                "src_row",
+                pl.lit(i).alias("level"),
+                pl.lit(k).alias("field"),
+                pl.col(f"{side}[{i}].price").alias("price"),
+                pl.col(f"{side}[{i}].amount").alias("amount"),
+            )
+            for i in range(depth)
+            for k, side in ((0, "bids"), (2, "asks"))
+        ]
+    ).with_columns(
+        row=pl.int_range(pl.len()).over("level", "field"),
+    )
+    half = long.filter((pl.col("price") == "") != (pl.col("amount") == ""))
+    if half.height:
+        raise InputError(path, int(half["src_row"][0]), "a level has a price without an amount or the reverse")
+    filled = long.filter(pl.col("price") != "")
+    prices, price_dec = scaled_integers(filled["price"], path=path, rows=filled["src_row"], what="price")
+    amounts, size_dec = scaled_integers(filled["amount"], path=path, rows=filled["src_row"], what="amount")
+    cells = np.full((table.height, 4 * depth), NULL, dtype=np.int64)
+    r = filled["row"].to_numpy()
+    c = filled["level"].to_numpy() * 4 + filled["field"].to_numpy()
+    cells[r, c] = prices.to_numpy()
+    cells[r, c + 1] = amounts.to_numpy()
+    exchange, symbol = present.row(0)
+    return BookSnapshots(
+        path=path,
+        exchange=exchange,
+        symbol=symbol,
+        depth=depth,
+        ts_event=ts.to_numpy() * 1000,
+        ts_recv=local_ts.to_numpy() * 1000,
+        src_row=table["src_row"].to_numpy(),
+        cells=cells,
+        price_scale=10**price_dec,
+        size_scale=10**size_dec,
+    )
+
+
+def _rescale(cells: np.ndarray, price_factor: int, size_factor: int) -> np.ndarray:
+    """Multiply price columns (4i, 4i+2) and size columns (4i+1, 4i+3), leaving sentinels alone."""
+    factors = np.tile(np.array([price_factor, size_factor, price_factor, size_factor], dtype=np.int64), cells.shape[1] // 4)
+    return np.where(cells == NULL, NULL, cells * factors)
+
+
+@dataclass
+class SnapshotComparison:
+    reference_rows: int  #: book_snapshot rows in the file
+    compared_rows: int  #: rows with a replayed book at or before their timestamp
+    same_timestamp: int  #: rows whose timestamp is exactly that of a replayed book row
+    match: Match  #: cell-by-cell result (rows indexed 0..compared_rows-1)
+    first_mismatch_src_row: int | None  #: book_snapshot file line of the first mismatch
+
+
+def compare_with_snapshots(
+    ts_event: np.ndarray,
+    cells: np.ndarray,
+    price_scale: int,
+    size_scale: int,
+    snapshots: BookSnapshots,
+    levels: int | None = None,
+) -> SnapshotComparison:
+    """Compare a replayed book with ``book_snapshot_N`` rows, matched by timestamp.
+
+    The book at a snapshot's ``timestamp`` T is the last replayed row with ``ts_event <= T`` (the
+    book after every message up to T; Tardis writes a snapshot at the timestamp of the message
+    that changed the top N, so normally ``ts_event == T``, counted as ``same_timestamp``). Both
+    sides are brought to the finer of the two scales (exact integer factors) and the first
+    ``levels`` levels (default: the snapshot depth) are compared cell by cell with
+    :func:`obrecon_pipeline.replay.match.match_reference`; an empty level equals only an empty level.
+    """
+    levels = snapshots.depth if levels is None else levels
+    if levels > snapshots.depth or 4 * levels > cells.shape[1]:
+        raise ReplayError(
+            f"cannot compare {levels} levels: snapshots have {snapshots.depth}, the book {cells.shape[1] // 4}"
+        )
+    price = max(price_scale, snapshots.price_scale)
+    size = max(size_scale, snapshots.size_scale)
+    if price % price_scale or price % snapshots.price_scale or size % size_scale or size % snapshots.size_scale:
+        raise ReplayError("price/size scales are not powers of ten of each other")
+    ours = _rescale(cells[:, : 4 * levels], price // price_scale, size // size_scale)
+    theirs = _rescale(snapshots.cells[:, : 4 * levels], price // snapshots.price_scale, size // snapshots.size_scale)
+    # index of the last book row with ts_event <= T (ts_event is non-decreasing in a replay)
+    at = np.searchsorted(ts_event, snapshots.ts_event, side="right") - 1
+    usable = np.flatnonzero(at >= 0)
+    match = match_reference(ours[at[usable]], usable, theirs)
+    first = None
+    if match.first_mismatch_row is not None:
+        first = int(snapshots.src_row[usable[match.first_mismatch_row]])
+    return SnapshotComparison(
+        reference_rows=len(snapshots.ts_event),
+        compared_rows=int(usable.size),
+        same_timestamp=int(np.count_nonzero(ts_event[at[usable]] == snapshots.ts_event[usable])),
+        match=match,
+        first_mismatch_src_row=first,
+    )
+
+
+def _streams(paths: list[Path], day: str | None) -> list[Stream]:
+    """One stream (``<exchange>-<symbol>``) per symbol of every ``incremental_book_L2`` file; its
+    files are that file then the ``book_snapshot_N`` files of the same exchange and symbol.
+
+    ``day`` None: the UTC date of the symbol's first ``timestamp``.
+    """
+    incremental, snapshots = [], []
+    for path in paths:
+        m = _FILE_NAME.match(path.name)
+        if m is None:
+            raise InputError(path, None, "not a Tardis file name (<exchange>_incremental_book_L2_... or _book_snapshot_N_...)")
+        (incremental if m["kind"] == "incremental_book_L2" else snapshots).append(path)
+    refs = {}
+    for path in snapshots:
+        _, table = read_table(path)
+        for key in table.select("exchange", "symbol").unique(maintain_order=True).iter_rows():
+            refs.setdefault(key, []).append(path)
+    streams = []
+    for path in incremental:
+        _, table = read_table(path)
+        firsts = table.group_by("exchange", "symbol", maintain_order=True).agg(pl.col("timestamp").first())
+        for exchange, symbol, first_ts in firsts.iter_rows():
+            stream_day = day
+            if stream_day is None:
+                first = _integers(path, table.filter(pl.col("symbol") == symbol).head(1), "timestamp")[0]
+                stream_day = str(np.datetime64(int(first), "us").astype("datetime64[D]"))
+            files = (path, *refs.get((exchange, symbol), ()))
+            streams.append(Stream(SOURCE, f"{exchange}-{symbol}", stream_day, files, symbol))
+    return streams
+
+
+def discover(day_dir: Path, day: str) -> list[Stream]:
+    """The streams of the Tardis files in a ``raw/tardis/<day>/`` folder (see :func:`_streams`)."""
+    return _streams([p for p in sorted(Path(day_dir).iterdir()) if _FILE_NAME.match(p.name)], day)
+
+
+def from_files(paths: list[Path]) -> list[Stream]:
+    """``INCREMENTAL_CSV [BOOK_SNAPSHOT_CSV ...]`` from the command line."""
+    return _streams([Path(p) for p in paths], None)
+
+
+def load(stream: Stream) -> LoadedStream:
+    events = read_incremental(stream.files[0], stream.symbol)
+    return LoadedStream(stream, events, ReplayOptions(emit="message"))
+
+
+def compare_stream(stream: Stream, result, levels: int | None = None) -> list[SnapshotComparison]:
+    """Each ``book_snapshot_N`` file of ``stream`` against a replay of it (``emit="message"``)."""
+    events = read_incremental(stream.files[0], stream.symbol)
+    ts = result.book["ts_event"].to_numpy()
+    price_scale, size_scale = int(events["price_scale"][0]), int(events["size_scale"][0])
+    out = []
+    for path in stream.files[1:]:
+        snaps = read_book_snapshots(path)
+        out.append(compare_with_snapshots(ts, result.cells, price_scale, size_scale, snaps,
+                                          min(levels or snaps.depth, snaps.depth)))
+    return out
+
+
+FEED = register(Feed(SOURCE, discover, load, from_files))

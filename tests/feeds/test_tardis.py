@@ -1,0 +1,217 @@
+"""Tardis.dev CSVs: incremental_book_L2 events, book_snapshot_N references and their comparison.
+
+The shipped samples are real (tests/fixtures/tardis/README.md) but do not overlap: the
+incremental file is Deribit BTC-PERPETUAL 2020-04-01 (15 snapshot ask rows), the snapshots are
+Binance-futures BTCUSDT 2020-09-01. So:
+
+* the comparison function is checked on the two real snapshot files against each other (same
+  exchange, symbol and start; the top 5 of book_snapshot_25 must equal book_snapshot_5);
+* the replay of the real incremental file is checked against
+  ``tardis_deribit_book_snapshot_25_BTC-PERPETUAL_handwritten.csv``, written by hand from the
+  incremental file's rows: its 15 rows are one snapshot message at timestamp 1585699200245000
+  listing asks 6421.5 x 18640, 6422 x 1190, ..., 6428.5 x 39950 in ascending price, so the
+  book_snapshot_25 row is asks[0..14] = those pairs, asks[15..24] empty, every bid empty.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from obrecon_pipeline.book_schema import NULL
+from obrecon_pipeline.errors import InputError
+from obrecon_pipeline.events import Action, Flag, Side
+from obrecon_pipeline.feeds import get_feed
+from obrecon_pipeline.feeds.tardis import (
+    compare_stream,
+    compare_with_snapshots,
+    read_book_snapshots,
+    read_incremental,
+)
+from obrecon_pipeline.replay import replay
+
+ROOT = Path(__file__).resolve().parents[2]
+FIX = ROOT / "tests" / "fixtures" / "tardis"
+INCREMENTAL = FIX / "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"
+SNAP5 = FIX / "tardis_binance-futures_book_snapshot_5_BTCUSDT.csv"
+SNAP25 = FIX / "tardis_binance-futures_book_snapshot_25_BTCUSDT.csv"
+HANDWRITTEN = FIX / "tardis_deribit_book_snapshot_25_BTC-PERPETUAL_handwritten.csv"
+
+ASKS = [(64215, 18640), (64220, 1190), (64225, 1080), (64230, 1400), (64235, 6630), (64240, 37070),
+        (64245, 120), (64250, 51280), (64255, 61770), (64260, 3500), (64265, 16340), (64270, 22510),
+        (64275, 45550), (64280, 10460), (64285, 39950)]
+
+
+def test_incremental_events_exact():
+    ev = read_incremental(INCREMENTAL)
+    assert ev.height == 16
+    first = ev.row(0, named=True)
+    assert (first["action"], first["side"], first["flags"], first["src_row"]) == (Action.CLEAR, Side.ASK, Flag.SNAPSHOT, 2)
+    levels = ev.slice(1)
+    assert (levels["action"] == Action.SET_LEVEL).all() and (levels["side"] == Side.ASK).all()
+    assert list(zip(levels["price"], levels["size"])) == ASKS
+    assert levels["src_row"].to_list() == list(range(2, 17))
+    assert levels["flags"].to_list() == [int(Flag.SNAPSHOT)] * 14 + [int(Flag.SNAPSHOT | Flag.END_OF_MESSAGE)]
+    assert ev["ts_event"].unique().to_list() == [1585699200245000_000]
+    assert ev["ts_recv"].unique().to_list() == [1585699200355684_000]
+    assert (ev["price_scale"][0], ev["size_scale"][0]) == (10, 1)
+    assert ev["update_id"].null_count() == 16
+
+
+def test_discover_and_from_files():
+    feed = get_feed("tardis")
+    (stream,) = feed.discover(ROOT / "data" / "raw" / "tardis" / "2020-04-01", "2020-04-01")
+    assert (stream.partition_key, stream.symbol) == ("tardis/deribit-BTC-PERPETUAL/2020-04-01", "BTC-PERPETUAL")
+    assert feed.discover(ROOT / "data" / "raw" / "tardis" / "2020-09-01", "2020-09-01") == []
+    (cli,) = feed.from_files([INCREMENTAL, HANDWRITTEN, SNAP5])  # SNAP5 is another symbol: not attached
+    assert cli.files == (INCREMENTAL, HANDWRITTEN) and cli.day == "2020-04-01"
+    assert feed.load(cli).options.emit == "message"
+
+
+def test_book_snapshot_files_parse_exactly():
+    s5, s25 = read_book_snapshots(SNAP5), read_book_snapshots(SNAP25)
+    assert (s5.depth, s25.depth, s5.exchange, s5.symbol) == (5, 25, "binance-futures", "BTCUSDT")
+    assert (s5.price_scale, s5.size_scale, s25.price_scale, s25.size_scale) == (100, 1000, 100, 1000)
+    assert s5.cells.shape == (10, 20) and s25.cells.shape == (10, 100)
+    # row 1: bids[0] 11657.07 x 10.896, asks[0] 11657.08 x 1.714
+    assert s5.cells[0, :4].tolist() == [1165707, 10896, 1165708, 1714]
+    # first book_snapshot_25 row, level 25: bids[24] 11653.25 x 1.003, asks[24] 11659.34 x 0.618
+    assert s25.cells[0, 96:].tolist() == [1165325, 1003, 1165934, 618]
+    assert s25.ts_event[-1] == 1598918404005_000_000
+    assert s25.src_row.tolist() == list(range(2, 12))
+
+
+def test_real_snapshot_files_cross_check():
+    """book_snapshot_5 read as a replayed book vs book_snapshot_25: the top 5 must agree on all
+    10 rows of the 25-level file (4 of them at the same timestamp; the other 6 were written for
+    changes below level 5, so the 5-level row in force is the earlier one)."""
+    s5, s25 = read_book_snapshots(SNAP5), read_book_snapshots(SNAP25)
+    cmp = compare_with_snapshots(s5.ts_event, s5.cells, s5.price_scale, s5.size_scale, s25, levels=5)
+    assert (cmp.reference_rows, cmp.compared_rows, cmp.same_timestamp) == (10, 10, 4)
+    assert (cmp.match.cells_compared, cmp.match.cells_matched, cmp.match.mismatched_rows) == (200, 200, 0)
+
+
+def test_comparison_detects_a_real_difference():
+    """The other way round, book_snapshot_25 (ending at 04.005) cannot know the top-5 change
+    book_snapshot_5 records at 04.021 (file line 6: bids[4] 11655.68 x 0.111 -> 11655.69 x 0.188)."""
+    s5, s25 = read_book_snapshots(SNAP5), read_book_snapshots(SNAP25)
+    cmp = compare_with_snapshots(s25.ts_event, s25.cells, s25.price_scale, s25.size_scale, s5)
+    assert (cmp.compared_rows, cmp.same_timestamp, cmp.match.mismatched_rows) == (10, 4, 6)
+    assert (cmp.first_mismatch_src_row, cmp.match.first_mismatch_column) == (6, "bid_price_5")
+
+
+def replayed(stream_files):
+    feed = get_feed("tardis")
+    (stream,) = feed.from_files(stream_files)
+    loaded = feed.load(stream)
+    return stream, replay(loaded.events, 25, loaded.options)
+
+
+def test_replay_reproduces_handwritten_snapshot():
+    stream, res = replayed([INCREMENTAL, HANDWRITTEN])
+    assert res.counters["rows"] == 1 and res.counters["crossed_rows"] == 0
+    row = res.book.row(0, named=True)
+    assert (row["ask_price_1"], row["ask_size_1"], row["ask_price_15"], row["ask_size_15"]) == (6421.5, 18640.0, 6428.5, 39950.0)
+    assert row["ask_price_16"] is None and row["bid_price_1"] is None
+    (cmp,) = compare_stream(stream, res)
+    assert (cmp.reference_rows, cmp.compared_rows, cmp.same_timestamp) == (1, 1, 1)
+    assert (cmp.match.cells_compared, cmp.match.cells_matched, cmp.match.mismatched_rows) == (100, 100, 0)
+
+
+def test_replay_mismatch_is_located(tmp_path):
+    text = HANDWRITTEN.read_text().replace(",6423,1400,", ",6423,1401,")
+    bad = tmp_path / HANDWRITTEN.name
+    bad.write_text(text)
+    stream, res = replayed([INCREMENTAL, bad])
+    (cmp,) = compare_stream(stream, res)
+    assert (cmp.match.cells_matched, cmp.match.mismatched_rows) == (99, 1)
+    assert (cmp.first_mismatch_src_row, cmp.match.first_mismatch_column) == (2, "ask_size_4")
+
+
+def test_snapshot_blocks_clear_their_sides_and_batch_by_timestamp(tmp_path):
+    """Constructed rows appended to the real file (not market data): a live update at t1 (two rows),
+    then a new snapshot block at t2 listing a bid and an ask (a reconnect)."""
+    extra = [
+        "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,ask,6421.5,0",
+        "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,bid,6420,500",
+        "deribit,BTC-PERPETUAL,1585699200900000,1585699201000000,true,bid,6419.5,10",
+        "deribit,BTC-PERPETUAL,1585699200900000,1585699201000000,true,ask,6425,20",
+    ]
+    path = tmp_path / INCREMENTAL.name
+    path.write_text(INCREMENTAL.read_text() + "\n".join(extra) + "\n")
+    ev = read_incremental(path)
+    tail = ev.slice(16).select("src_row", "action", "side", "price", "size", "flags")
+    S, E = int(Flag.SNAPSHOT), int(Flag.END_OF_MESSAGE)
+    assert tail.rows() == [
+        (17, Action.SET_LEVEL, Side.ASK, 64215, 0, 0),
+        (18, Action.SET_LEVEL, Side.BID, 64200, 500, E),
+        (19, Action.CLEAR, Side.BID, 0, 0, S),
+        (19, Action.SET_LEVEL, Side.BID, 64195, 10, S),
+        (20, Action.CLEAR, Side.ASK, 0, 0, S),
+        (20, Action.SET_LEVEL, Side.ASK, 64250, 20, S | E),
+    ]
+    res = replay(ev, 2, get_feed("tardis").load(get_feed("tardis").from_files([path])[0]).options)
+    assert res.counters["rows"] == 3
+    assert res.cells[1].tolist()[:4] == [64200, 500, 64220, 1190]
+    assert res.cells[2].tolist() == [64195, 10, 64250, 20] + [NULL] * 4  # the reset left one level a side
+
+
+def _expect(path: Path, row: int | None, reason: str, reader=read_incremental):
+    with pytest.raises(InputError) as err:
+        reader(path)
+    assert (err.value.path, err.value.row) == (str(path), row)
+    assert reason in err.value.reason
+
+
+@pytest.mark.parametrize(
+    "line, bad, row, reason",
+    [
+        (5, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,ask,6423,1400,7", 5,
+         "expected 8 comma-separated fields, found 9"),
+        (6, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,ask", 6,
+         "expected 8 comma-separated fields, found 6"),
+        (7, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,ask,64a4,37070", 7,
+         "price '64a4' is not a decimal number"),
+        (8, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,yes,ask,6424.5,120", 8,
+         "is_snapshot 'yes' is not one of true, false"),
+        (9, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,buy,6425,51280", 9,
+         "side 'buy' is not one of bid, ask"),
+        (10, "deribit,BTC-PERPETUAL,158569920024500x,1585699200355684,true,ask,6425.5,61770", 10,
+         "timestamp '158569920024500x' is not an integer"),
+        (1, "exchange,symbol,timestamp,local_timestamp,side,is_snapshot,price,amount", 1, "header"),
+    ],
+)
+def test_bad_incremental_rows(tmp_path, line, bad, row, reason):
+    lines = INCREMENTAL.read_text().splitlines()
+    lines[line - 1] = bad
+    path = tmp_path / INCREMENTAL.name
+    path.write_text("\n".join(lines) + "\n")
+    _expect(path, row, reason)
+
+
+def test_truncated_gzip(tmp_path):
+    data = gzip.compress(INCREMENTAL.read_bytes())
+    path = tmp_path / (INCREMENTAL.name + ".gz")
+    path.write_bytes(data[: len(data) - 30])
+    with pytest.raises(InputError) as err:
+        read_incremental(path)
+    assert err.value.path == str(path) and "truncated gzip" in err.value.reason
+
+
+def test_bad_book_snapshot_rows(tmp_path):
+    lines = SNAP5.read_text().splitlines()
+    lines[3] = lines[3] + ",1"
+    path = tmp_path / SNAP5.name
+    path.write_text("\n".join(lines) + "\n")
+    _expect(path, 4, "expected 24 comma-separated fields, found 25", read_book_snapshots)
+    lines = SNAP5.read_text().splitlines()
+    lines[2] = lines[2].replace("11657.08,1.476", "11657.08,")
+    path.write_text("\n".join(lines) + "\n")
+    _expect(path, 3, "a level has a price without an amount", read_book_snapshots)
+    lines = SNAP5.read_text().splitlines()
+    lines[2] = lines[2].replace("11657.08,1.476", "11657.O8,1.476")
+    path.write_text("\n".join(lines) + "\n")
+    _expect(path, 3, "price '11657.O8' is not a decimal number", read_book_snapshots)
