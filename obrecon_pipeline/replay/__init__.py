@@ -17,9 +17,16 @@ from obrecon_pipeline import book_schema
 from obrecon_pipeline.errors import ReplayError
 from obrecon_pipeline.events import Flag, scales
 from obrecon_pipeline.feeds import ReplayOptions
+from obrecon_pipeline.replay._checksum import kind_code
 from obrecon_pipeline.replay._core import replay_arrays
 
-INTEGRITY_KINDS = {1: "negative_size", 2: "unknown_order_id", 3: "duplicate_order_id", 4: "venue_bad_book"}
+INTEGRITY_KINDS = {
+    1: "negative_size",
+    2: "unknown_order_id",
+    3: "duplicate_order_id",
+    4: "venue_bad_book",
+    5: "checksum_mismatch",
+}
 
 
 @dataclass
@@ -30,6 +37,14 @@ class ReplayResult:
     counters: dict  #: report.json counters of this replay
     #: every event that caused an integrity failure: event, src_row, ts_event, update_id, kind
     integrity: pl.DataFrame | None = None
+
+
+def _decimals(scale: int) -> int:
+    """``d`` with ``scale == 10**d`` (checksums rebuild the venue's decimal text from it)."""
+    d = len(str(scale)) - 1
+    if scale <= 0 or 10**d != scale:
+        raise ReplayError(f"checksums need a power-of-ten scale, got {scale}")
+    return d
 
 
 def _column(events: pl.DataFrame, name: str, dtype: type) -> np.ndarray:
@@ -68,6 +83,13 @@ def replay(
     valid = np.empty(n_rows, dtype=np.uint8)
     row_event = np.empty(n_rows, dtype=np.int64)
     failure_kind = np.zeros(n, dtype=np.int8)
+    checksum_kind = kind_code(options.checksum)
+    price_decimals = size_decimals = 0
+    if checksum_kind and n:
+        price_decimals, size_decimals = (_decimals(s) for s in scales(events))
+    checksums = np.ascontiguousarray(
+        events["checksum"].fill_null(book_schema.NULL).to_numpy(), dtype=np.int64
+    ) if checksum_kind else None
 
     t0 = time.perf_counter()
     c = replay_arrays(
@@ -88,6 +110,10 @@ def replay(
         valid,
         row_event,
         failure_kind,
+        checksums,
+        checksum_kind,
+        price_decimals,
+        size_decimals,
     )
     wall = time.perf_counter() - t0
 
@@ -117,6 +143,8 @@ def replay(
         "outside_window_events": int(c["outside_window_events"]),
         "snapshots": int(c["snapshots"]),
         "resyncs": int(c["resyncs"]),
+        "checksum_ok": int(c["checksum_ok"]),
+        "checksum_failed": int(c["checksum_failed"]),
         "replay_wall_s": wall,
         "events_per_s": n / wall if wall > 0 else float("inf"),
     }
@@ -127,6 +155,15 @@ def replay(
             "ts_event": int(ts[first]),
             "src_row": int(events["src_row"][first]),
             "kind": INTEGRITY_KINDS[int(c["first_integrity_kind"])],
+        }
+    first = int(c["first_checksum_event"])
+    if first >= 0:
+        counters["first_checksum_failure"] = {
+            "event": first,
+            "ts_event": int(ts[first]),
+            "src_row": int(events["src_row"][first]),
+            "update_id": events["update_id"][first],
+            "checksum": int(events["checksum"][first]),
         }
     first = int(c["first_crossed_event"])
     if first >= 0:

@@ -15,6 +15,8 @@ from obrecon_pipeline.replay._book cimport (
     orders_init, orders_free, orders_find, orders_insert, orders_remove_slot, orders_clear_side,
 )
 
+from obrecon_pipeline.replay._checksum cimport book_checksum
+
 import numpy as np
 
 cdef int64_t NULL_CELL = -9223372036854775807 - 1   # empty level
@@ -45,6 +47,7 @@ cdef enum:
     I_UNKNOWN_ORDER = 2
     I_DUPLICATE_ORDER = 3
     I_VENUE_BAD_BOOK = 4
+    I_CHECKSUM = 5
 
 
 cdef struct Counters:
@@ -63,6 +66,9 @@ cdef struct Counters:
     int64_t resyncs
     int64_t invalid_rows
     int64_t last_integrity_kind
+    int64_t checksum_ok
+    int64_t checksum_failed
+    int64_t first_checksum_event
 
 
 cdef inline int64_t key_of(int8_t side, int64_t price) noexcept nogil:
@@ -173,6 +179,10 @@ def replay_arrays(
     uint8_t[::1] valid_out,
     int64_t[::1] row_event,
     int8_t[::1] failure_kind=None,
+    const int64_t[::1] checksum=None,
+    int checksum_kind=0,
+    int price_decimals=0,
+    int size_decimals=0,
 ):
     """Replay ``n`` events; fill ``cells``, ``valid_out`` and ``row_event``; return the counters.
 
@@ -213,7 +223,9 @@ def replay_arrays(
     if locate and failure_kind.shape[0] != n:
         raise ValueError(f"failure_kind has {failure_kind.shape[0]} entries for {n} events")
 
-    c = Counters(0, 0, 0, 0, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0)
+    c = Counters(0, 0, 0, 0, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1)
+    if checksum_kind != 0 and (checksum is None or checksum.shape[0] != n):
+        raise ValueError("checksum verification needs one checksum entry per event")
     ladder_init(&bids)
     ladder_init(&asks)
     orders_init(&orders, 1 << 16)
@@ -318,6 +330,22 @@ def replay_arrays(
                         valid = True
                     elif broken:
                         valid = False
+                    # venue checksum of the complete message (replay._checksum); a mismatch makes
+                    # the book invalid until the next snapshot
+                    if checksum_kind != 0 and checksum[i] != NULL_CELL:
+                        if book_checksum(checksum_kind, bids.key, bids.size, bids.count,
+                                         asks.key, asks.size, asks.count,
+                                         price_decimals, size_decimals) == checksum[i]:
+                            c.checksum_ok += 1
+                        else:
+                            c.checksum_failed += 1
+                            if c.first_checksum_event < 0:
+                                c.first_checksum_event = i
+                            note_failure(&c, i, I_CHECKSUM)
+                            if locate:
+                                failure_kind[i] = I_CHECKSUM
+                            broken = True
+                            valid = False
                     if reseed and has_ref:
                         reseed_side(&bids, &reference[i, 0], depth, 0, 1, &c)
                         reseed_side(&asks, &reference[i, 0], depth, 2, -1, &c)
