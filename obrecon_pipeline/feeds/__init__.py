@@ -6,7 +6,8 @@ Each format is a module exposing a :class:`Feed` object registered in :data:`FEE
 * ``discover(source_dir, day)``: list the streams (one instrument's book) whose raw files sit in a
   landing-zone day folder ``<root>/raw/<source>/<YYYY-MM-DD>/``;
 * ``load(stream)``: parse them into :class:`LoadedStream` (normalized events, an optional
-  reference book aligned to the events, and the replay options the venue needs).
+  reference book aligned to the events, and the replay options the venue needs);
+* ``from_files(paths)``: list the streams in files named on the command line.
 """
 
 from __future__ import annotations
@@ -72,8 +73,18 @@ class LoadedStream:
 @dataclass(frozen=True)
 class Feed:
     name: str
+    #: ``discover(day_dir, day)``: the streams in a landing-zone day folder
     discover: Callable[[Path, str], list[Stream]]
+    #: ``load(stream)``: parse a stream's files
     load: Callable[[Stream], LoadedStream]
+    #: ``from_files(paths)``: the streams in files named on the command line (``obrecon replay``);
+    #: None: the files form one stream named after the first file
+    from_files: Callable[[list[Path]], list[Stream]] | None = None
+
+    def streams_in(self, paths: list[Path]) -> list[Stream]:
+        if self.from_files is not None:
+            return self.from_files(paths)
+        return [Stream(self.name, Path(paths[0]).name, "", tuple(Path(p) for p in paths))]
 
 
 FEEDS: dict[str, Feed] = {}
@@ -96,3 +107,5 @@ def _load_builtin() -> None:
     # importing a feed module registers it
     from obrecon_pipeline.feeds import lobster  # noqa: F401
     from obrecon_pipeline.feeds import bybit  # noqa: F401
+    from obrecon_pipeline.feeds import tardis  # noqa: F401
+    from obrecon_pipeline.feeds import databento  # noqa: F401

@@ -202,7 +202,16 @@ def discover(source_dir: Path, day: str) -> list[Stream]:
 
 
 def load(stream: Stream) -> LoadedStream:
-    return load_files(stream.files[0], stream=stream)
+    """A stream's files: the message file (or zip) first, optionally its orderbook file second."""
+    return load_files(stream.files[0], stream.files[1] if len(stream.files) > 1 else None, stream=stream)
 
 
-FEED = register(Feed("lobster", discover, load))
+def from_files(paths: list[Path]) -> list[Stream]:
+    """``MESSAGE_FILE [ORDERBOOK_FILE]`` from the command line as one stream."""
+    if not 1 <= len(paths) <= 2:
+        raise InputError(paths[0] if paths else "-", None, "lobster takes MESSAGE_FILE [ORDERBOOK_FILE]")
+    mf = MessageFile(paths[0], paths[1] if len(paths) == 2 else None)
+    return [Stream("lobster", f"{mf.ticker}-L{mf.levels}", mf.date, tuple(paths))]
+
+
+FEED = register(Feed("lobster", discover, load, from_files))
