@@ -112,8 +112,8 @@ def _validate(path: Path, rec: np.ndarray) -> None:
             rec["length"].astype(np.int64) * 4 != MBO_DTYPE.itemsize,
             lambda r: f"record length {int(r['length']) * 4} bytes, an MBO record has {MBO_DTYPE.itemsize}",
         ),
-        (~np.isin(rec["action"], np.frombuffer(MBO_ACTIONS, "S1")), lambda r: f"unknown action {r['action']!r}"),
-        (~np.isin(rec["side"], np.frombuffer(MBO_SIDES, "S1")), lambda r: f"unknown side {r['side']!r}"),
+        (~np.isin(rec["action"], np.frombuffer(MBO_ACTIONS, "S1")), lambda r: f"unknown action {bytes(r['action'])!r}"),
+        (~np.isin(rec["side"], np.frombuffer(MBO_SIDES, "S1")), lambda r: f"unknown side {bytes(r['side'])!r}"),
     )
     for bad, reason in checks:
         hits = np.flatnonzero(bad)
