@@ -15,7 +15,10 @@ from obrecon_pipeline.integrity.crossed import CrossedBooks, classify_crossed
 from obrecon_pipeline.integrity.sequence import regression_mask
 from obrecon_pipeline.replay import ReplayResult
 
-FAILURE_KINDS = ("sequence_regression", "unknown_order_id", "negative_size", "duplicate_order_id", "venue_bad_book")
+FAILURE_KINDS = (
+    "sequence_regression", "unknown_order_id", "negative_size", "duplicate_order_id", "venue_bad_book",
+    "checksum_mismatch",
+)
 
 
 def located_failures(events: pl.DataFrame, result: ReplayResult) -> pl.DataFrame:
