@@ -86,6 +86,7 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.kraken",
     "obrecon_pipeline.feeds.cryptofeed.okx",
     "obrecon_pipeline.feeds.cryptofeed.binance",
+    "obrecon_pipeline.feeds.cryptofeed.bitfinex",
 )
 
 
@@ -170,7 +171,7 @@ def from_files(paths: list[Path]) -> list[Stream]:
     for p in rest:
         if venue_of(p) != venue_of(ws[0]):
             raise InputError(p, None, f"REST capture of venue {venue_of(p)!r} given with a {venue_of(ws[0])!r} websocket capture")
-    return streams_of(ws[0], rest, capture_day(ws[0]))
+    return streams_of(ws[0], rest, capture_day(ws[0], read_capture(ws[0])))
 
 
 def discover(source_dir: Path, day: str) -> list[Stream]:

@@ -22,6 +22,7 @@ gzip) raises :class:`~obrecon_pipeline.errors.InputError` with the line where re
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import re
@@ -114,8 +115,21 @@ def parse_line(text: str, path: str, line: int) -> Record:
 
 
 def read_capture(path: str | Path) -> Capture:
-    """Read a whole capture file (see the module docstring for errors and quarantine)."""
+    """Read a whole capture file (see the module docstring for errors and quarantine).
+
+    One websocket capture holds many symbols' streams, so the parsed file is cached (keyed by
+    path, size and modification time); callers must not mutate the returned capture.
+    """
     path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError(path, None, "file not found") from None
+    return _read_capture(path.resolve(), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_capture(path: Path, size: int, mtime_ns: int) -> Capture:
     cap = Capture(path, [])
     name = str(path)
     for line, raw in _lines(path):

@@ -1,0 +1,82 @@
+"""Shared helpers of the cryptofeed tests: the shipped captures and edited copies of them."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from obrecon_pipeline.feeds.cryptofeed import from_files, load_messages
+from obrecon_pipeline.replay import replay
+
+RAW = Path(__file__).resolve().parents[3] / "data" / "raw" / "cryptofeed"
+KRAKEN = RAW / "2021-04-17" / "KRAKEN.ws.50.0.gz"
+OKX = RAW / "2022-05-13" / "OKX.ws.1.0.gz"
+BINANCE_DAYS = {
+    "BINANCE": "2021-10-12",
+    "BINANCE_US": "2021-10-12",
+    "BINANCE_TR": "2023-04-10",
+    "BINANCE_FUTURES": "2021-07-22",
+    "BINANCE_DELIVERY": "2021-07-22",
+}
+
+
+def binance_files(venue: str) -> list[Path]:
+    day = RAW / BINANCE_DAYS[venue]
+    return [day / f"{venue}.ws.1.0.gz", day / f"{venue}.http.0.0.gz"]
+
+
+def lines(path: Path) -> list[str]:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return fh.read().splitlines(keepends=True)
+
+
+def write_capture(tmp: Path, like: Path, content: list[str]) -> Path:
+    """A plain-text capture named like ``like`` (``X.ws.1.0.gz`` -> ``tmp/X.ws.1.0``)."""
+    out = tmp / like.name.removesuffix(".gz")
+    out.write_text("".join(content), encoding="utf-8")
+    return out
+
+
+def stream(files: list[Path], symbol: str):
+    return next(s for s in from_files(files) if s.symbol == symbol)
+
+
+def run(files: list[Path], symbol: str, levels: int = 10):
+    """``(book_messages, sequenced, loaded, replay_result)`` of one symbol."""
+    s = stream(files, symbol)
+    bm = load_messages(s)
+    sq = bm.sequenced()
+    loaded = bm.to_loaded(s)
+    return bm, sq, loaded, replay(loaded.events, levels, loaded.options)
+
+
+def diff_rows(bm, sq) -> pl.DataFrame:
+    """``row`` (book row, emit="message"), ``msg`` and ``update_id`` of every applied diff."""
+    order = sq.order
+    msgs = bm.messages()
+    rows = np.flatnonzero(order >= 0)
+    frame = pl.DataFrame({"row": rows.astype(np.int64), "msg": order[rows]})
+    return frame.join(msgs.select("msg", "snapshot", pl.col("last").alias("update_id")), on="msg").filter(
+        ~pl.col("snapshot")
+    ).drop("snapshot")
+
+
+def ticker_checks(bm, sq, book: pl.DataFrame) -> pl.DataFrame:
+    """bookTicker messages whose ``u`` ends an applied diff, beside the replayed top of book."""
+    diffs = diff_rows(bm, sq)
+    top = book.with_row_index("row").with_columns(pl.col("row").cast(pl.Int64)).select(
+        "row", "bid_price_1", "bid_size_1", "ask_price_1", "ask_size_1")
+    return (
+        bm.tickers_frame()
+        .join(diffs, on="update_id", how="inner")
+        .join(top, on="row", how="left")
+        .with_columns(
+            agree=(pl.col("bid_price").cast(pl.Float64) == pl.col("bid_price_1"))
+            & (pl.col("bid_size").cast(pl.Float64) == pl.col("bid_size_1"))
+            & (pl.col("ask_price").cast(pl.Float64) == pl.col("ask_price_1"))
+            & (pl.col("ask_size").cast(pl.Float64) == pl.col("ask_size_1"))
+        )
+    )
