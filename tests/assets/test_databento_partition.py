@@ -1,0 +1,45 @@
+"""The Databento ESH4 day through the Dagster layer: the partition comes from the feed registry and
+the crossed-book check reports the pre-open cross without failing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from assets import book, book_checks
+from assets.partitions import STREAM_DAYS, discover_streams
+from resources import resources_for
+
+DAY_DIR = Path(__file__).resolve().parents[2] / "data" / "raw" / "databento" / "2023-12-25"
+KEY = "databento/ESH4/2023-12-25"
+
+
+def test_databento_partition_materializes_with_crossed_classification(tmp_path):
+    shutil.copytree(DAY_DIR, tmp_path / "raw" / "databento" / "2023-12-25")
+    assert [s.partition_key for s in discover_streams(tmp_path / "raw")] == [KEY]
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(STREAM_DAYS.name, [KEY])
+    result = dg.materialize(
+        [book.reconstruct, book_checks.no_crossed_book],
+        partition_key=KEY,
+        resources=resources_for(tmp_path),
+        instance=instance,
+    )
+    assert result.success
+    (check,) = result.get_asset_check_evaluations()
+    meta = {k: v.value for k, v in check.metadata.items()}
+    assert check.passed
+    assert (meta["crossed_rows"], meta["crossed_rows_pre_open"], meta["crossed_rows_continuous"], meta["rows_checked"]) == (
+        891, 891, 0, 47_022
+    )
+    assert meta["first_crossed_time"] == "2023-12-25T22:39:55.216798489Z"
+
+    report = json.loads((tmp_path / "reports" / KEY / "report.json").read_text())
+    assert (report["events"], report["rows"], report["sequence_skips"], report["integrity_failure_events"]) == (
+        68_792, 47_022, 3_667, 0
+    )
+    assert (report["crossed_rows_pre_open"], report["crossed_rows_continuous"]) == (891, 0)
