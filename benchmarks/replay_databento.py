@@ -1,0 +1,114 @@
+"""Throughput of the Databento MBO path on the ESH4 day, beside the pure-Python order map.
+
+Phases, each in a fresh subprocess so that its peak RSS is its own:
+
+* ``decode``: ``.dbn.zst`` -> normalized event table (zstd, NumPy view, Polars; sequence analysis);
+* ``replay``: normalized events -> top-10 book at every F_LAST (Cython order map + ladders);
+* ``pipeline``: both plus the integrity report (located failures, crossed classification);
+* ``reference``: databento-dbn record objects -> pure-Python order map -> top-10 at every F_LAST
+  (``tests/reference/mbo_order_map.py``, the independent check).
+
+events/s = records / best wall time over ``--repeat`` runs. Usage::
+
+    python benchmarks/replay_databento.py [--repeat 5] [--file PATH.dbn.zst]
+
+:func:`run` returns the rows for a combined benchmark table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_FILE = ROOT / "data" / "raw" / "databento" / "2023-12-25" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"
+LEVELS = 10
+PHASES = ("decode", "replay", "pipeline", "reference")
+
+
+def _best(fn, repeat: int) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def _phase(name: str, path: Path, repeat: int) -> dict:
+    """Run one phase in this process; return its timing and peak RSS."""
+    from obrecon_pipeline.feeds.databento import from_files, load
+    from obrecon_pipeline.integrity.summary import integrity_report
+    from obrecon_pipeline.replay import replay
+
+    (stream,) = from_files([path])
+    if name == "decode":
+        wall, loaded = _best(lambda: load(stream), repeat)
+        n = loaded.events.height
+    elif name == "replay":
+        loaded = load(stream)
+        n = loaded.events.height
+        wall, _ = _best(lambda: replay(loaded.events, LEVELS, loaded.options), repeat)
+    elif name == "pipeline":
+        def everything():
+            loaded = load(stream)
+            result = replay(loaded.events, LEVELS, loaded.options)
+            integrity_report(loaded.events, result)
+            return loaded
+
+        wall, loaded = _best(everything, repeat)
+        n = loaded.events.height
+    elif name == "reference":
+        sys.path.insert(0, str(ROOT / "tests" / "reference"))
+        from mbo_order_map import mbo_records, replay_reference
+
+        def reference():
+            records = mbo_records(path)
+            replay_reference(records, LEVELS)
+            return records
+
+        wall, records = _best(reference, max(1, repeat // 2))
+        n = len(records)
+    else:
+        raise SystemExit(f"unknown phase {name!r}")
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"phase": name, "events": n, "best_wall_s": wall, "events_per_s": n / wall, "peak_rss_mib": peak_kib / 1024}
+
+
+def run(path: Path = DEFAULT_FILE, repeat: int = 5) -> list[dict]:
+    """Every phase in its own subprocess; one dict per phase."""
+    rows = []
+    for name in PHASES:
+        out = subprocess.run(
+            [sys.executable, __file__, "--phase", name, "--file", str(path), "--repeat", str(repeat)],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.phase:
+        print(json.dumps(_phase(args.phase, args.file, args.repeat)))
+        return
+    rows = run(args.file, args.repeat)
+    reference = next(r for r in rows if r["phase"] == "reference")
+    print(f"Databento MBO {args.file.name}: {rows[0]['events']:,} records, top-{LEVELS} at every F_LAST")
+    print(f"{'phase':<10} {'best wall s':>12} {'events/s':>14} {'peak RSS MiB':>13} {'x pure Python':>14}")
+    for r in rows:
+        speedup = r["events_per_s"] / reference["events_per_s"]
+        print(f"{r['phase']:<10} {r['best_wall_s']:>12.4f} {r['events_per_s']:>14,.0f} {r['peak_rss_mib']:>13.1f} {speedup:>14.1f}")
+
+
+if __name__ == "__main__":
+    main()
