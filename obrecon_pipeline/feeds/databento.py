@@ -130,7 +130,7 @@ def _stream_names(dbn: DbnFile) -> dict[int, str]:
     symbols = dbn.instrument_symbols()
     ids = [int(i) for i in np.unique(dbn.records["instrument_id"])]
     names = {i: symbols.get(i, str(i)) for i in ids}
-    taken = [name for name in names.values()]
+    taken = list(names.values())
     # one raw symbol can map to two instrument ids over a multi-day file (a roll): keep both apart
     return {i: (name if taken.count(name) == 1 else f"{name}-{i}") for i, name in names.items()}
 

@@ -65,6 +65,16 @@ def test_metadata_and_records_of_the_dbn_v1_file():
     assert dbn.instrument_symbols() == {17077: "ESH4"}
 
 
+def test_dbn_v3_metadata_reads_the_same_records(tmp_path):
+    v1 = read_dbn(ESH4)
+    encoded = v1.metadata.encode()  # databento-dbn writes the current version (3)
+    path = tmp_path / "esh4-v3.mbo.dbn"
+    path.write_bytes(encoded + v1.records.tobytes())
+    v3 = read_dbn(path)
+    assert (encoded[:4], v3.version) == (b"DBN\x03", 3)
+    assert np.array_equal(v3.records, v1.records) and v3.instrument_symbols() == {17077: "ESH4"}
+
+
 # ----------------------------------------------------------------------------------- normalize
 
 
