@@ -59,9 +59,17 @@ def _rest_symbol(rec: Record) -> str | None:
 def symbols(ws: Capture) -> list[str]:
     found: dict[str, None] = {}
     for rec in ws.received():
-        if _stream_kind(rec.body) == "depth":
+        if _stream_kind(rec.body) == "depth" and isinstance(rec.body["data"].get("s"), str):
             found.setdefault(rec.body["data"]["s"])
     return list(found)
+
+
+def _ids(data: dict) -> tuple[int, int, int | None] | None:
+    """``(U, u, pu)`` of a depthUpdate, None when they are missing or not integers."""
+    try:
+        return int(data["U"]), int(data["u"]), (int(data["pu"]) if "pu" in data else None)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _loader(sequencing: Sequencing):
@@ -87,13 +95,23 @@ def _loader(sequencing: Sequencing):
                 book.quarantine(rec, f"unknown channel {stream!r}" if stream else "not a Binance stream message")
                 continue
             data = body["data"]
+            if kind in ("depth", "bookTicker") and not isinstance(data.get("s"), str):
+                book.quarantine(rec, f"{kind} message without a symbol 's'")
+                continue
             if data.get("s") != symbol:
                 continue
             if kind == "depth":
-                book.diff(rec, data.get("b", []), data.get("a", []), first_id=int(data["U"]),
-                          last_id=int(data["u"]), prev_id=int(data["pu"]) if "pu" in data else None,
-                          ts_event=int(data["E"]) * 1_000_000)
+                ids = _ids(data)
+                if ids is None:
+                    book.quarantine(rec, "depthUpdate without integer update ids U/u/pu")
+                    continue
+                ts = int(data["E"]) * 1_000_000 if isinstance(data.get("E"), int) else None
+                book.diff(rec, data.get("b", []), data.get("a", []), first_id=ids[0], last_id=ids[1],
+                          prev_id=ids[2], ts_event=ts)
             elif kind == "bookTicker":
+                if not all(isinstance(data.get(k), str) for k in ("b", "B", "a", "A")) or "u" not in data:
+                    book.quarantine(rec, "bookTicker without u/b/B/a/A")
+                    continue
                 book.ticker(rec, int(data["u"]), data["b"], data["B"], data["a"], data["A"])
         return book
 

@@ -70,6 +70,9 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
             book.snapshot(rec, merged.get("bs", []), merged.get("as", []))
         elif "a" in merged or "b" in merged:
             c = merged.get("c")
+            if c is not None and not (isinstance(c, str) and c.isdigit()):
+                book.quarantine(rec, f"checksum {c!r} is not an unsigned integer")
+                continue
             book.diff(rec, merged.get("b", []), merged.get("a", []), checksum=None if c is None else int(c))
         else:
             book.quarantine(rec, "book message without levels")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform
 from obrecon_pipeline.feeds import LoadedStream, ReplayOptions, Stream
 from obrecon_pipeline.feeds.cryptofeed.capture import Record
@@ -78,6 +79,15 @@ class Sequenced:
     status: np.ndarray  #: int8 per message (``STATUS_NAMES``)
     gaps: pl.DataFrame  #: :data:`GAP_SCHEMA`
     counters: dict[str, int]
+
+
+def _text(value, rec: Record, what: str) -> str:
+    """A decimal as text: JSON strings as sent, JSON numbers by their literal (see ``capture``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InputError(rec.path, rec.line, f"{what} {value!r} is not a decimal number")
 
 
 def _id(v) -> int:
@@ -137,11 +147,15 @@ class BookMessages:
         m["prev"].append(_id(prev))
         m["checksum"].append(checksum)
         for side, levels in ((Side.BID, bids), (Side.ASK, asks)):
-            for px, sz, *_ in levels:
+            if not isinstance(levels, (list, tuple)):
+                raise InputError(rec.path, rec.line, f"book levels {str(levels)[:40]!r} are not a list")
+            for level in levels:
+                if not isinstance(level, (list, tuple)) or len(level) < 2:
+                    raise InputError(rec.path, rec.line, f"book level {str(level)[:40]!r} is not [price, size, ...]")
                 self._lv_msg.append(k)
                 self._lv_side.append(side)
-                self._lv_price.append(px)
-                self._lv_size.append(sz)
+                self._lv_price.append(_text(level[0], rec, "price"))
+                self._lv_size.append(_text(level[1], rec, "size"))
 
     # ---------------------------------------------------------------------------- tables
     @property

@@ -56,7 +56,10 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
             book.quarantine(rec, f"books message with action {action!r} and no data list")
             continue
         for d in data:
-            ts = int(d["ts"]) * 1_000_000 if "ts" in d else None
+            if not isinstance(d, dict) or not str(d.get("ts", "")).isdigit() or not isinstance(d.get("checksum", 0), int):
+                book.quarantine(rec, "books data item without an integer ts and checksum")
+                continue
+            ts = int(d["ts"]) * 1_000_000
             checksum = d.get("checksum")
             if action == "snapshot":
                 book.snapshot(rec, d.get("bids", []), d.get("asks", []), checksum=checksum, ts_event=ts)

@@ -1,0 +1,107 @@
+"""Bad input: an error or a counted quarantine naming file, line and reason; never a silent skip."""
+
+import gzip
+
+import pytest
+
+from cfhelpers import KRAKEN, binance_files, lines, run, write_capture
+from obrecon_pipeline.errors import InputError
+from obrecon_pipeline.feeds.cryptofeed import from_files, load
+from obrecon_pipeline.feeds.cryptofeed.capture import read_capture
+
+
+def nkn_depth(ws):
+    return [i for i, t in enumerate(ws) if '"nknusdt@depth@100ms"' in t]
+
+
+def test_malformed_json_line_is_quarantined_and_the_lost_diff_is_a_gap(tmp_path):
+    ws_path, rest_path = binance_files("BINANCE")
+    ws = lines(ws_path)
+    i = nkn_depth(ws)[30]
+    ws[i] = ws[i][: len(ws[i]) // 2] + "\n"  # the line is cut in the middle of its JSON
+    faulty = write_capture(tmp_path, ws_path, ws)
+    bm, sq, loaded, res = run([faulty, rest_path], "NKNUSDT")
+    q = loaded.quarantine.rows(named=True)
+    assert len(q) == loaded.stats["quarantined"] == 1
+    assert q[0]["file"].endswith("BINANCE.ws.1.0") and q[0]["row"] == i + 1
+    assert q[0]["reason"].startswith("malformed JSON in a 'recv' line")
+    assert loaded.stats["gaps"] == 1 and sq.gaps["src_row"][0] == nkn_depth(ws)[31] + 1
+
+
+def test_unknown_channel_is_quarantined(tmp_path):
+    ws_path, rest_path = binance_files("BINANCE")
+    ws = lines(ws_path)
+    ws.insert(5, '1633998512.6: {"stream":"nknusdt@depth@1ms","data":{"e":"x"}}\n')
+    ws.insert(5, '1633998512.6: {"stream":"nknusdt@mystery","data":{"e":"x"}}\n')
+    faulty = write_capture(tmp_path, ws_path, ws)
+    bm, sq, loaded, res = run([faulty, rest_path], "NKNUSDT")
+    assert loaded.quarantine.rows() == [
+        (str(faulty.resolve()), 6, "unknown channel 'nknusdt@mystery'"),
+        (str(faulty.resolve()), 7, "depth message without a symbol 's'"),
+    ]
+    assert loaded.stats["quarantined"] == 2 and loaded.stats["gaps"] == 0
+
+
+def test_kraken_unknown_channel_is_quarantined(tmp_path):
+    ws = lines(KRAKEN)
+    ws.insert(20, '1618678134.2: [992,{"x":1},"mystery-5","XMR/USD"]\n')
+    faulty = write_capture(tmp_path, KRAKEN, ws)
+    loaded = load(next(s for s in from_files([faulty]) if s.symbol == "XMR/USD"))
+    assert loaded.quarantine.rows() == [(str(faulty.resolve()), 21, "unknown channel 'mystery-5'")]
+
+
+def test_price_with_letters_is_an_input_error_naming_file_and_line(tmp_path):
+    ws_path, rest_path = binance_files("BINANCE")
+    ws = lines(ws_path)
+    i = nkn_depth(ws)[3]
+    assert '"0.34920000"' in ws[i]
+    ws[i] = ws[i].replace('"0.34920000"', '"0.34g20000"')
+    faulty = write_capture(tmp_path, ws_path, ws)
+    with pytest.raises(InputError) as err:
+        run([faulty, rest_path], "NKNUSDT")
+    assert err.value.path == str(faulty.resolve()) and err.value.row == i + 1
+    assert err.value.reason == "price '0.34g20000' is not a decimal number"
+
+
+def test_truncated_gzip_is_an_input_error_with_the_line_where_reading_stopped(tmp_path):
+    data = KRAKEN.read_bytes()
+    cut = tmp_path / "KRAKEN.ws.50.0.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    with gzip.open(cut, "rt") as fh:  # how many whole lines survive the cut
+        good = 0
+        try:
+            for _ in fh:
+                good += 1
+        except EOFError:
+            pass
+    with pytest.raises(InputError) as err:
+        read_capture(cut)
+    assert err.value.path == str(cut.resolve())
+    assert err.value.row == good + 1 and "truncated or corrupt gzip" in err.value.reason
+
+
+def test_lines_in_no_capture_layout_and_bad_bytes_are_quarantined(tmp_path):
+    cap_path = tmp_path / "KRAKEN.ws.1.0"
+    cap_path.write_bytes(
+        b"wss://ws.kraken.com <-> 1618678132.3858151\n"
+        b"hello world\n"
+        b"1618678133.2: {\"event\":\"heartbeat\"}\n"
+        b"1618678133.3: {\"event\":\"heart\xffbeat\"}\n"
+    )
+    cap = read_capture(cap_path)
+    assert [r.kind for r in cap.records] == ["connect", "recv"]
+    assert cap.records[1].ts_ns == 1618678133_200000000
+    assert [(row, reason.split(":")[0]) for _, row, reason in cap.quarantine] == [
+        (2, "line matches no cryptofeed capture layout"),
+        (4, "not UTF-8"),
+    ]
+
+
+def test_missing_and_empty_files_are_input_errors(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        read_capture(tmp_path / "KRAKEN.ws.1.0")
+    (tmp_path / "KRAKEN.ws.2.0").write_text("\n\n")
+    with pytest.raises(InputError, match="empty capture file"):
+        read_capture(tmp_path / "KRAKEN.ws.2.0")
+    with pytest.raises(InputError, match="expected exactly one websocket capture"):
+        from_files([binance_files("BINANCE")[1]])
