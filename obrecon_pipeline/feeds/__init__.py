@@ -109,3 +109,4 @@ def _load_builtin() -> None:
     from obrecon_pipeline.feeds import bybit  # noqa: F401
     from obrecon_pipeline.feeds import tardis  # noqa: F401
     from obrecon_pipeline.feeds import databento  # noqa: F401
+    from obrecon_pipeline.feeds import cryptofeed  # noqa: F401
