@@ -15,6 +15,11 @@ book never needs a float or a string.
   ``:``; CRC32 read as a signed 32-bit integer. OKX writes decimals without trailing zeros, so each
   value is formatted canonically (``30316``, ``0.08``).
 
+* **Bitget** (``books`` channel, v1 "Checksum"): the OKX layout (``bid_px:bid_sz:ask_px:ask_sz`` for
+  i = 1..25, signed CRC32) over the strings *as sent*; Bitget writes every price and size of a
+  symbol with a fixed number of decimals, trailing zeros kept (``"0.00003530"``, ``"135.0000"``),
+  so each value is formatted with exactly the book's decimals.
+
 CRC32 is the IEEE 802.3 polynomial (reflected ``0xEDB88320``), as in zlib.
 
 Ladders are passed in the replayer's layout (:mod:`obrecon_pipeline.replay._book`): keys sorted
@@ -104,6 +109,35 @@ cdef inline Py_ssize_t put_decimal(char* out, Py_ssize_t pos, int64_t v, int dec
     return pos
 
 
+cdef inline Py_ssize_t put_fixed(char* out, Py_ssize_t pos, int64_t v, int decimals) noexcept nogil:
+    """Decimal text of ``v * 10**-decimals`` with exactly ``decimals`` fraction digits."""
+    cdef unsigned long long u, whole, frac, scale = 1
+    cdef int d
+    if v < 0:
+        out[pos] = 45  # '-'
+        pos += 1
+        u = <unsigned long long>(-(v + 1)) + 1
+    else:
+        u = <unsigned long long>v
+    for d in range(decimals):
+        scale *= 10
+    whole = u // scale
+    frac = u % scale
+    if whole == 0:
+        out[pos] = 48
+        pos += 1
+    else:
+        pos = put_digits(out, pos, whole)
+    if decimals > 0:
+        out[pos] = 46  # '.'
+        pos += 1
+        for d in range(decimals - 1, -1, -1):
+            out[pos + d] = <char>(48 + frac % 10)
+            frac //= 10
+        pos += decimals
+    return pos
+
+
 cdef int64_t book_checksum(int kind,
                            const int64_t* bid_key, const int64_t* bid_size, Py_ssize_t n_bids,
                            const int64_t* ask_key, const int64_t* ask_size, Py_ssize_t n_asks,
@@ -148,10 +182,32 @@ cdef int64_t book_checksum(int kind,
                 pos = put_decimal(buf, pos, ask_size[ia], size_decimals)
         signed_crc = <int32_t>crc32(buf, pos)
         return <int64_t>signed_crc
+    if kind == CHECKSUM_BITGET:
+        for r in range(25):
+            ib = n_bids - 1 - r
+            ia = n_asks - 1 - r
+            if ib >= 0:
+                if pos > 0:
+                    buf[pos] = 58  # ':'
+                    pos += 1
+                pos = put_fixed(buf, pos, bid_key[ib], price_decimals)
+                buf[pos] = 58
+                pos += 1
+                pos = put_fixed(buf, pos, bid_size[ib], size_decimals)
+            if ia >= 0:
+                if pos > 0:
+                    buf[pos] = 58
+                    pos += 1
+                pos = put_fixed(buf, pos, -ask_key[ia], price_decimals)
+                buf[pos] = 58
+                pos += 1
+                pos = put_fixed(buf, pos, ask_size[ia], size_decimals)
+        signed_crc = <int32_t>crc32(buf, pos)
+        return <int64_t>signed_crc
     return -1
 
 
-KINDS = {"kraken": CHECKSUM_KRAKEN, "okx": CHECKSUM_OKX}
+KINDS = {"kraken": CHECKSUM_KRAKEN, "okx": CHECKSUM_OKX, "bitget": CHECKSUM_BITGET}
 
 
 def kind_code(name):

@@ -87,6 +87,12 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.okx",
     "obrecon_pipeline.feeds.cryptofeed.binance",
     "obrecon_pipeline.feeds.cryptofeed.bitfinex",
+    "obrecon_pipeline.feeds.cryptofeed.bitget",
+    "obrecon_pipeline.feeds.cryptofeed.coinbase",
+    "obrecon_pipeline.feeds.cryptofeed.gemini",
+    "obrecon_pipeline.feeds.cryptofeed.gateio",
+    "obrecon_pipeline.feeds.cryptofeed.kucoin",
+    "obrecon_pipeline.feeds.cryptofeed.bitstamp",
 )
 
 
