@@ -273,14 +273,11 @@ def from_files(paths: list[Path]) -> list[Stream]:
 
 def load(stream: Stream) -> LoadedStream:
     book = parse_ob500(stream.files[0])
-    loaded = LoadedStream(
-        stream,
-        book.events,
-        ReplayOptions(window=book.depth, emit="message"),
-        stats={"messages": book.messages, "gaps": book.gaps.height, "duplicates": book.duplicates},
-    )
-    loaded.gaps = book.gaps  # located gaps (as the cryptofeed format does)
-    return loaded
+    stats = {"messages": book.messages, "gaps": book.gaps.height, "duplicates": book.duplicates}
+    if book.gaps.height:  # located as the cryptofeed format does
+        stats.update({f"first_gap_{k}": v for k, v in book.gaps.row(0, named=True).items()})
+    stats["gap_list"] = book.gaps.to_dicts()
+    return LoadedStream(stream, book.events, ReplayOptions(window=book.depth, emit="message"), stats=stats)
 
 
 FEED = register(Feed(SOURCE, discover, load, from_files))

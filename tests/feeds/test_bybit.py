@@ -75,7 +75,7 @@ def test_discover_and_registered_feed():
     loaded = feed.load(stream)
     assert loaded.events.height == 3967
     assert (loaded.options.window, loaded.options.emit) == (500, "message")
-    assert loaded.stats == {"messages": 50, "gaps": 0, "duplicates": 0}
+    assert loaded.stats == {"messages": 50, "gaps": 0, "duplicates": 0, "gap_list": []}
 
 
 def test_dropped_delta_is_a_located_gap(tmp_path):
@@ -90,6 +90,9 @@ def test_dropped_delta_is_a_located_gap(tmp_path):
     assert bad.row(0, named=True)["update_id"] == 20254879
     first_of_msg = book.events.filter(pl.col("src_row") == 10).row(0, named=True)
     assert first_of_msg["arrival"] == bad.row(0, named=True)["arrival"]
+    (stream,) = get_feed("bybit").from_files([tmp_path / "2024-12-01_XRPUSDT_ob500.data"])
+    stats = get_feed("bybit").load(stream).stats
+    assert (stats["gaps"], stats["first_gap_src_row"], stats["first_gap_expected"]) == (1, 10, 20254878)
 
 
 def test_duplicate_delta_dropped_and_counted(tmp_path):
