@@ -66,7 +66,7 @@ def split_lines(path: Path, data: bytes) -> pl.Series:
         raise InputError(path, row, f"byte {data[exc.start]:#04x} is not ASCII text") from None
     if text.endswith("\n"):
         text = text[:-1]
-    return pl.Series("line", [text]).str.split("\n").explode().str.strip_chars_end("\r")
+    return pl.Series("line", [text]).str.split("\n").explode(empty_as_null=False).str.strip_chars_end("\r")
 
 
 def read_int_csv(path: Path, data: bytes, names: list[str], text_columns: tuple[str, ...] = ()) -> pl.DataFrame:

@@ -58,6 +58,8 @@ class MessageFile:
 
     def __init__(self, path: str | Path, orderbook: str | Path | None = None):
         self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(self.path, None, "file not found")
         self.member: str | None = None
         self.orderbook_path: Path | None = None
         self.orderbook_member: str | None = None
@@ -149,7 +151,7 @@ def parse_orderbook(mf: MessageFile) -> np.ndarray:
     names = [f"{f}_{i}" for i in range(1, mf.levels + 1) for f in ("ask_price", "ask_size", "bid_price", "bid_size")]
     table = read_int_csv(label, read_bytes(mf.orderbook_path, mf.orderbook_member), names)
     raw = table.to_numpy().astype(np.int64, copy=False).reshape(table.height, mf.levels, 4)
-    cells = np.empty_like(raw)
+    cells = np.empty(raw.shape, dtype=np.int64)
     ask_empty = raw[:, :, 0] == EMPTY_ASK
     bid_empty = raw[:, :, 2] == EMPTY_BID
     cells[:, :, 0] = np.where(bid_empty, NULL, raw[:, :, 2])

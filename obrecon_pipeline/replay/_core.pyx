@@ -8,8 +8,11 @@ row-major ``int64[rows, 4N]`` matrix in the cell layout of :mod:`obrecon_pipelin
 
 from libc.stdint cimport int8_t, uint8_t, int64_t, uint64_t
 
+cdef extern from *:
+    void __builtin_prefetch(const void* addr) noexcept nogil
+
 from obrecon_pipeline.replay._book cimport (
-    Ladder, OrderMap, OrderSlot,
+    Ladder, OrderMap, OrderSlot, _slot_of,
     ladder_init, ladder_free, ladder_add, ladder_set, ladder_truncate, ladder_clear, ladder_knows,
     ladder_insert_at,
     orders_init, orders_free, orders_find, orders_insert, orders_remove_slot, orders_clear_side,
@@ -34,6 +37,9 @@ cdef enum:
     A_CLEAR = 8
     A_MODIFY = 9
     A_TRADE = 10
+
+cdef enum:
+    PREFETCH_AHEAD = 16
 
 # flag bits (obrecon_pipeline.events.Flag)
 cdef enum:
@@ -242,6 +248,14 @@ def replay_arrays(
                 row_event[0] = 0
                 row = 1
             for i in range(start, n):
+                # the reference row and the order-map slot of an event a few steps ahead are
+                # touched sparsely and miss the cache: fetch them early
+                if i + PREFETCH_AHEAD < n:
+                    if has_ref and reseed:
+                        # re-seeds nearly always fill the deepest level: fetch its cache line
+                        __builtin_prefetch(&reference[i + PREFETCH_AHEAD, 4 * depth - 4])
+                    if order_id[i + PREFETCH_AHEAD] != 0:
+                        __builtin_prefetch(&orders.slots[_slot_of(&orders, order_id[i + PREFETCH_AHEAD])])
                 a = action[i]
                 s = side[i]
                 p = price[i]
