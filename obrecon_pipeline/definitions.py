@@ -9,12 +9,13 @@ from __future__ import annotations
 import dagster as dg
 
 from assets import book, book_checks
+from assets.feed_integrity import feed_integrity
 from assets.partitions import STREAM_DAYS
 from assets.sensors import landing_zone_sensor_for
 from resources import resources_for
 
 ASSETS = [book.reconstruct]
-CHECKS = [book_checks.no_crossed_book, book_checks.reference_match]
+CHECKS = [book_checks.no_crossed_book, book_checks.reference_match, feed_integrity]
 
 #: the main job: every asset of a stream-day partition, with its checks
 reconstruct_job = dg.define_asset_job(

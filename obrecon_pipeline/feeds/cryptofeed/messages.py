@@ -306,6 +306,11 @@ class BookMessages:
         if sq.gaps.height:
             first = sq.gaps.row(0, named=True)
             stats.update({f"first_gap_{k}": v for k, v in first.items() if k != "file"})
+        #: every gap located: book row, file, line, receive time, expected and received id
+        stats["gap_list"] = sq.gaps.to_dicts()
+        if self.quarantined:
+            f, row, reason = self.quarantined[0]
+            stats["quarantine_first"] = f"{f}, row {row}: {reason}"
         return LoadedStream(
             stream,
             events,
