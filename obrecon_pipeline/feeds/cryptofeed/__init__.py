@@ -93,6 +93,10 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.gateio",
     "obrecon_pipeline.feeds.cryptofeed.kucoin",
     "obrecon_pipeline.feeds.cryptofeed.bitstamp",
+    "obrecon_pipeline.feeds.cryptofeed.okcoin",
+    "obrecon_pipeline.feeds.cryptofeed.deribit",
+    "obrecon_pipeline.feeds.cryptofeed.hitbtc",
+    "obrecon_pipeline.feeds.cryptofeed.poloniex",
 )
 
 

@@ -252,3 +252,94 @@ def test_truncated_gzip_capture(tmp_path):
     assert err.value.path == str(path) and "truncated or corrupt gzip" in err.value.reason
     with gzip.open(KUCOIN[0], "rt") as fh:
         assert sum(1 for _ in fh) == 4736  # the intact file reads to its end
+
+
+# ------------------------------------------- OKCoin, Deribit, HitBTC, Bequant and Poloniex
+OKCOIN = RAW / "2023-05-27" / "OKCOIN.ws.1.0.gz"
+DERIBIT = RAW / "2021-07-22" / "DERIBIT.ws.1.0.gz"
+HITBTC = RAW / "2021-07-15" / "HITBTC.ws.1.0.gz"
+BEQUANT = RAW / "2021-07-03" / "BEQUANT.ws.1.0.gz"
+POLONIEX = RAW / "2022-08-21" / "POLONIEX.ws.1.0.gz"
+
+
+def test_okcoin_checksums_verify_with_the_okx_algorithm():
+    got = check_streams([OKCOIN], {"USDC-USDT": (2, 0), "USDT-USD": (2, 0), "BTC-USD": (1, 0), "ETH-USD": (1, 0)}, 25)
+    assert sum(res.counters["checksum_ok"] for _, res, _, _ in got.values()) == 6
+    assert sum(res.counters["checksum_failed"] for _, res, _, _ in got.values()) == 0
+
+
+DERIBIT_MESSAGES = {"ETH-30JUL21-2800-C": (2, 0), "ETH-27AUG21-4000-P": (1, 0), "ETH-23JUL21-2300-C": (1, 0),
+                    "BTC-31DEC21-34000-P": (4, 0), "BTC-31DEC21-300000-C": (2, 0), "BTC-30JUL21-24000-P": (1, 0),
+                    "BTC-25MAR22-30000-C": (1, 0), "BTC-24SEP21-8000-P": (31, 0), "BTC-24SEP21-34000-P": (2, 0),
+                    "BTC-24JUN22-15000-C": (1, 0)}
+
+
+def test_deribit_prev_change_id_chain():
+    got = check_streams([DERIBIT], DERIBIT_MESSAGES)
+    assert sum(stats["messages_applied"] for stats, *_ in got.values()) == 36  # every change links
+    assert top(got["BTC-24SEP21-8000-P"][1].book) == (0.0005, 153.1, 0.0015, 94.7)
+    assert top(got["ETH-27AUG21-4000-P"][1].book) == (None, None, None, None)  # an empty book
+
+
+def test_deribit_lost_change_is_a_gap(tmp_path):
+    content = lines(DERIBIT)
+    ks = [i for i, t in enumerate(content) if '"instrument_name":"BTC-24SEP21-8000-P","change_id"' in t
+          or ('"prev_change_id"' in t and "BTC-24SEP21-8000-P" in t)]
+    lost = content[ks[10]]
+    del content[ks[10]]
+    bm, sq, loaded, res = run([write_capture(tmp_path, DERIBIT, content)], "BTC-24SEP21-8000-P")
+    gap = loaded.stats["gap_list"][0]
+    assert loaded.stats["gaps"] == 1 and gap["src_row"] == ks[11]
+    assert gap["expected"] == int(lost.split('"prev_change_id":')[1].split(",")[0]) + 1
+
+
+HITBTC_MESSAGES = {"ORNBTC": (13, 0), "POLYBTC": (18, 0), "GVTETH": (2, 0), "INSURBTC": (36, 0), "DNTBTC": (10, 0),
+                   "VETBTC": (227, 0), "CRDTETH": (7, 0), "GRTBTC": (166, 0), "MTXUSD": (2, 0), "EURSUSD": (56, 0)}
+
+
+def check_resubscribed(files, expected):
+    """HitBTC's capture subscribes twice: two snapshots per symbol, the second a resync."""
+    streams = from_files(files)
+    assert [s.symbol for s in streams] == list(expected)
+    out = {}
+    for s in streams:
+        bm, sq, loaded, res = run(files, s.symbol)
+        msgs = bm.messages()
+        assert (msgs.height, int(msgs["snapshot"].sum())) == (expected[s.symbol][0], 2)
+        assert (loaded.stats["gaps"], loaded.stats["duplicates"], loaded.stats["quarantined"]) == (0, 0, 0)
+        assert res.book["book_valid"].all() and res.counters["crossed_rows"] == 0
+        out[s.symbol] = res
+    return out
+
+
+def test_hitbtc_sequence_numbers():
+    got = check_resubscribed([HITBTC], HITBTC_MESSAGES)
+    assert sum(r.counters["rows"] for r in got.values()) == 20 + 517
+    assert top(got["VETBTC"].book) == (2.2001e-06, 10360.0, 2.2032e-06, 10320.0)
+
+
+def test_hitbtc_swapped_neighbours_are_reordered(tmp_path):
+    content = lines(HITBTC)
+    ks = [i for i, t in enumerate(content) if '"updateOrderbook"' in t and '"symbol":"VETBTC"' in t]
+    content[ks[50]], content[ks[51]] = content[ks[51]], content[ks[50]]
+    bm, sq, loaded, res = run([write_capture(tmp_path, HITBTC, content)], "VETBTC")
+    assert (loaded.stats["reordered"], loaded.stats["gaps"]) == (1, 0)
+    assert res.book["book_valid"].all()
+    assert top(res.book) == (2.2001e-06, 10360.0, 2.2032e-06, 10320.0)
+
+
+def test_bequant_runs_the_hitbtc_api():
+    expected = {"BTCTUSD": (176, 0), "BTCDAI": (63, 0), "ETHEURS": (1, 0), "ETHDAI": (16, 0), "BTCUSDB": (275, 0),
+                "MKRBTC": (122, 0), "BTCPAX": (96, 0), "BTCEURS": (3, 0), "BTCGUSD": (7, 0), "EOSBTC": (216, 0)}
+    got = check_streams([BEQUANT], expected)
+    assert sum(v[0] for v in expected.values()) == 10 + 965
+    assert top(got["EOSBTC"][1].book) == (0.00011573, 230.0, 0.0001158, 230.0)
+
+
+def test_poloniex_book_lv2_id_chain():
+    expected = {"USDJ_USDT": (4, 0), "DYP_USDT": (1, 0), "BCH_USDT": (57, 0), "GRT_USDT": (3, 0), "MDT_BTC": (1, 0),
+                "ZEC_USDT": (1, 0), "BCH_BTC": (25, 0), "EFI_USDT": (1, 0), "BTC_USDT": (160, 0), "SOL_USDT": (40, 0),
+                "GF_USDT": (1, 0)}
+    got = check_streams([POLONIEX], expected)
+    assert top(got["BTC_USDT"][1].book) == (21599.85, 0.68, 21602.02, 0.68)
+    assert got["BTC_USDT"][2].window == 20
