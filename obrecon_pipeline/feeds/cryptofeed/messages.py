@@ -228,7 +228,8 @@ class BookMessages:
             np.ascontiguousarray(msgs["snapshot"].to_numpy(), dtype=np.int8),
             raw["first"], raw["last"], raw["prev"], LINKS[seq.link], seq.sync_offset, seq.pending,
         )
-        rows = {int(-item - 1): r for r, item in enumerate(order) if item < 0}
+        markers = np.flatnonzero(order < 0)  # book row of each gap marker (emit="message")
+        rows = dict(zip((-order[markers] - 1).tolist(), markers.tolist()))
         files = self.files()
         gap_rows = [
             (rows[i], files[int(msgs["file"][i])], int(msgs["src_row"][i]), int(msgs["ts_recv"][i]), e, r)

@@ -214,3 +214,26 @@ def test_kraken_corrupted_size_fails_checksums_until_a_snapshot(tmp_path):
     clean10 = res0.book.select(level_columns(10))
     assert levels_equal(res.book.slice(0, k), clean10.slice(0, k))
     assert levels_equal(res.book.slice(j + 1), clean10.slice(j))
+
+
+def test_a_bid_at_the_best_ask_is_a_located_locked_book(tmp_path):
+    ws_path, rest_path = binance_files("BINANCE")
+    ws = lines(ws_path)
+    depth = symbol_lines(ws, '"nknusdt@depth@100ms"')
+    bm0, sq0, clean, res0 = run([ws_path, rest_path], "NKNUSDT")
+    i = depth[50]
+    row = diff_rows(bm0, sq0).filter(pl.col("update_id") == body(ws[i])["data"]["u"])["row"][0]
+    best_ask = Decimal(str(res0.book["ask_price_1"][row]))
+    msg = body(ws[i])
+    msg["data"]["b"].append([f"{best_ask:.8f}", "1.00000000"])
+    out = list(ws)
+    out[i] = ts_text(ws[i]) + ": " + json.dumps(msg, separators=(",", ":")) + "\n"
+    faulty = write_capture(tmp_path, ws_path, out)
+    bm, sq, loaded, res = run([faulty, rest_path], "NKNUSDT")
+    c = res.counters
+    assert res0.counters["crossed_rows"] == res0.counters["locked_rows"] == 0
+    assert c["first_crossed"]["src_row"] == i + 1 and c["first_crossed"]["ts_event"] == msg["data"]["E"] * 1_000_000
+    locked = res.book["bid_price_1"] >= res.book["ask_price_1"]
+    assert int(locked.arg_max()) == row
+    assert (c["locked_rows"], c["crossed_rows"]) == (int(locked.sum()), 0)
+    assert c["locked_rows"] == 4 and row == 50
