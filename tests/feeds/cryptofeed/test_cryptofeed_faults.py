@@ -13,7 +13,7 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 
-from cfhelpers import KRAKEN, binance_files, diff_rows, lines, run, write_capture
+from cfhelpers import KRAKEN, OKX, binance_files, diff_rows, lines, run, write_capture
 from obrecon_pipeline.book_schema import NULL, level_columns
 from obrecon_pipeline.feeds.cryptofeed.capture import seconds_to_ns
 
@@ -237,3 +237,21 @@ def test_a_bid_at_the_best_ask_is_a_located_locked_book(tmp_path):
     assert int(locked.arg_max()) == row
     assert (c["locked_rows"], c["crossed_rows"]) == (int(locked.sum()), 0)
     assert c["locked_rows"] == 4 and row == 50
+
+
+def test_okx_lost_update_is_caught_by_the_next_checksum(tmp_path):
+    ws = lines(OKX)
+    updates = [i for i, t in enumerate(ws) if '"instId":"BTC-USDT"},"action":"update"' in t]
+    lost = updates[40]
+    faulty = write_capture(tmp_path, OKX, ws[:lost] + ws[lost + 1 :])
+    _, _, _, res0 = run([OKX], "BTC-USDT", levels=25)
+    bm, sq, loaded, res = run([faulty], "BTC-USDT", levels=25)
+    c = res.counters
+    first = c["first_checksum_failure"]
+    # OKX sends no sequence ids in this capture: the checksum of the next update reveals the loss
+    assert first["src_row"] == updates[41]  # 1-based line in the faulty file (one line removed)
+    assert first["checksum"] == body(ws[updates[41]])["data"][0]["checksum"]
+    assert c["checksum_ok"] + c["checksum_failed"] == 97 and (c["checksum_ok"], c["checksum_failed"]) == (41, 56)
+    valid = res.book["book_valid"].to_numpy()
+    assert valid[:41].all() and not valid[41:].any()  # no later snapshot: invalid to the end
+    assert levels_equal(res.book.slice(0, 41), res0.book.slice(0, 41))
