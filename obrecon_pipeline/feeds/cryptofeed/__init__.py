@@ -51,8 +51,20 @@ checksums are done once for all venues by this package and the replayer::
 * ``ts_event`` may be passed to ``snapshot``/``diff`` (ns, venue time); the receive time is used
   otherwise.
 
-The resulting :class:`~obrecon_pipeline.feeds.LoadedStream` has ``emit="message"`` options, the
-checksum algorithm, and the quarantine (file, line, reason) of lines that could not be used.
+* Levels may also be JSON integers (taken by their digits); anything else is an ``InputError``.
+
+The resulting :class:`~obrecon_pipeline.feeds.LoadedStream` has ``emit="message"`` options (one
+book row per venue message, plus one invalid row per gap), the checksum algorithm, the quarantine
+(file, line, reason) of lines that could not be used, and ``stats`` for ``report.json``:
+``gaps``, ``duplicates``, ``reordered``, ``stale`` (diffs older than the snapshot they were
+offered to), ``unsynced`` (diffs never applied: no snapshot followed), ``messages``,
+``messages_<status>``, ``quarantined``, ``quarantine_first``, ``first_gap_*`` and ``gap_list``
+(every gap: book row, file, line, receive time, expected and received id). The replayer adds
+``checksum_ok``, ``checksum_failed``, ``first_checksum_failure``, ``resyncs``, ``crossed_rows``,
+``locked_rows`` and ``first_crossed``.
+
+Command line: ``obrecon replay --format cryptofeed WS_FILE [REST_FILE ...] [--symbol SYM]``
+(:func:`from_files`); Dagster partitions: :func:`discover` on a landing-zone day folder.
 """
 
 from __future__ import annotations
