@@ -255,3 +255,40 @@ def test_okx_lost_update_is_caught_by_the_next_checksum(tmp_path):
     valid = res.book["book_valid"].to_numpy()
     assert valid[:41].all() and not valid[41:].any()  # no later snapshot: invalid to the end
     assert levels_equal(res.book.slice(0, 41), res0.book.slice(0, 41))
+
+
+def delayed(ws: list[str], src: int, dst: int) -> list[str]:
+    """The message at line ``src`` arrives at line ``dst`` instead; every line keeps its time."""
+    bodies = [t.partition(": ")[2] for t in ws]
+    moved = bodies.pop(src)
+    bodies.insert(dst, moved)
+    return [ts_text(t) + ": " + b if ": " in t else t for t, b in zip(ws, bodies)]
+
+
+def test_a_message_late_by_three_is_held_within_the_buffer(tmp_path):
+    ws_path, rest_path = binance_files("BINANCE")
+    ws = lines(ws_path)
+    depth = symbol_lines(ws, '"nknusdt@depth@100ms"')
+    assert all(": " in ws[i] for i in range(depth[40], depth[43] + 1))
+    faulty = write_capture(tmp_path, ws_path, delayed(ws, depth[40], depth[43]))
+    _, _, _, res0 = run([ws_path, rest_path], "NKNUSDT")
+    bm, sq, loaded, res = run([faulty, rest_path], "NKNUSDT")
+    assert (loaded.stats["reordered"], loaded.stats["gaps"], loaded.stats["duplicates"]) == (3, 0, 0)
+    assert res.book.equals(res0.book)
+
+
+def test_a_message_later_than_the_buffer_is_a_gap(tmp_path):
+    ws_path, rest_path = binance_files("BINANCE")
+    ws = lines(ws_path)
+    depth = symbol_lines(ws, '"nknusdt@depth@100ms"')
+    late = body(ws[depth[40]])["data"]
+    faulty = write_capture(tmp_path, ws_path, delayed(ws, depth[40], depth[50]))
+    bm, sq, loaded, res = run([faulty, rest_path], "NKNUSDT")
+    # 8 messages (the pending capacity) arrive past the hole before it is declared a gap
+    assert loaded.stats["gaps"] == 1 and loaded.stats["reordered"] == 0
+    gap = sq.gaps.row(0, named=True)
+    assert (gap["expected"], gap["received"]) == (late["U"], body(ws[depth[41]])["data"]["U"])
+    # the first message after the hole: diff 41, one line earlier than in the clean file (1-based)
+    assert gap["row"] == 40 and gap["src_row"] == depth[41]
+    assert res.book.height == 41 and not res.book["book_valid"][40]
+    assert loaded.stats["unsynced"] == 150 - 1 - 40  # everything after the hole waits for a snapshot
