@@ -34,7 +34,7 @@ class BookConfig(dg.Config):
     partitions_def=STREAM_DAYS,
     compute_kind="cython",
 )
-def reconstruct(context: dg.AssetExecutionContext, config: BookConfig, landing_zone: LandingZone):
+def replay_partition(context: dg.AssetExecutionContext, config: BookConfig, landing_zone: LandingZone):
     stream = stream_for_key(landing_zone.raw, context.partition_key)
     try:
         loaded = get_feed(stream.source).load(stream)

@@ -2,7 +2,8 @@
 
 Registers the partitions found in ``<OBRECON_DATA_DIR>/raw`` with the Dagster instance in
 ``$DAGSTER_HOME`` (default ``<OBRECON_DATA_DIR>/.dagster``, so ``dagster dev`` with the same
-``DAGSTER_HOME`` shows these runs), executes the ``reconstruct`` job for each, and prints where the
+``DAGSTER_HOME`` shows these runs; a new instance gets a ``dagster.yaml`` whose run coordinator
+launches backfill runs without a daemon), executes the ``reconstruct`` job for each, and prints where the
 outputs went and every asset-check result. Exit status 1 if a run failed.
 """
 
@@ -11,8 +12,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from resources import data_root
+
+RUN_COORDINATOR = """run_coordinator:
+  module: dagster.core.run_coordinator
+  class: DefaultRunCoordinator
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
 
     root = data_root()
     os.environ.setdefault("DAGSTER_HOME", str(root / ".dagster"))
-    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        # launch backfill runs at once (no daemon needed for `dagster job backfill`)
+        (home / "dagster.yaml").write_text(RUN_COORDINATOR)
 
     import dagster as dg
 

@@ -10,18 +10,16 @@ import dagster as dg
 
 from assets import book, book_checks
 from assets.feed_integrity import feed_integrity
-from assets.partitions import STREAM_DAYS
 from assets.sensors import landing_zone_sensor_for
 from resources import resources_for
 
-ASSETS = [book.reconstruct]
+ASSETS = [book.replay_partition]
 CHECKS = [book_checks.no_crossed_book, book_checks.reference_match, feed_integrity]
 
 #: the main job: every asset of a stream-day partition, with its checks
 reconstruct_job = dg.define_asset_job(
     "reconstruct",
     selection=dg.AssetSelection.all(),
-    partitions_def=STREAM_DAYS,
     description="Parse, replay and check one stream-day (and everything downstream of the book)",
 )
 

@@ -21,7 +21,7 @@ def materialize(root: Path, key: str):
     assert key in [s.partition_key for s in discover_streams(root / "raw")]
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(STREAM_DAYS.name, [key])
-    result = dg.materialize([book.reconstruct, feed_integrity], partition_key=key,
+    result = dg.materialize([book.replay_partition, feed_integrity], partition_key=key,
                             resources=resources_for(root), instance=instance)
     assert result.success
     (check,) = result.get_asset_check_evaluations()

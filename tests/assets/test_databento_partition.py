@@ -24,7 +24,7 @@ def test_databento_partition_materializes_with_crossed_classification(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(STREAM_DAYS.name, [KEY])
     result = dg.materialize(
-        [book.reconstruct, book_checks.no_crossed_book],
+        [book.replay_partition, book_checks.no_crossed_book],
         partition_key=KEY,
         resources=resources_for(tmp_path),
         instance=instance,

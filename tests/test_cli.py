@@ -1,0 +1,72 @@
+"""``obrecon replay`` from the shell's point of view: outputs, report keys, errors, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+
+from obrecon_pipeline.book_schema import book_schema
+from obrecon_pipeline.cli import main
+from obrecon_pipeline.report import CONTRACT_KEYS
+
+AAPL10 = "AAPL_2012-06-21_34200000_57600000_message_10.csv.gz"
+
+
+def test_replay_writes_book_and_report(lobster_day, tmp_path):
+    out, report = tmp_path / "book.parquet", tmp_path / "report.json"
+    rc = main(["replay", "--format", "lobster", str(lobster_day / AAPL10), "--levels", "5",
+               "--out", str(out), "--report", str(report)])
+    assert rc == 0
+    book = pl.read_parquet(out)
+    assert dict(book.schema) == book_schema(5)
+    assert book.height == 999
+    data = json.loads(report.read_text())
+    assert set(CONTRACT_KEYS) <= set(data)
+    assert (data["events"], data["rows"], data["unknown_cells"], data["gaps"]) == (999, 999, 0, 0)
+    assert data["reference"]["cells_matched"] == data["reference"]["cells_compared"] == 999 * 5 * 4
+
+
+def test_no_reference_writes_nulls_not_guesses(lobster_day, tmp_path):
+    out, report = tmp_path / "book.parquet", tmp_path / "report.json"
+    assert main(["replay", "--format", "lobster", str(lobster_day / AAPL10), "--out", str(out),
+                 "--report", str(report), "--no-reference"]) == 0
+    data = json.loads(report.read_text())
+    assert data["reseeds"] == 0 and data["unknown_cells"] == 27_114
+    assert data["reference"]["cells_matched"] == data["reference"]["cells_compared"]
+
+
+def test_bad_input_exits_2_with_one_line_and_keeps_previous_output(lobster_day, tmp_path):
+    out = tmp_path / "book.parquet"
+    assert main(["replay", "--format", "lobster", str(lobster_day / AAPL10), "--out", str(out)]) == 0
+    before = out.read_bytes()
+    bad = tmp_path / "XYZ_2012-06-21_34200000_57600000_message_1.csv"
+    bad.write_text("34200.1,1,5,100,5000000,1\n34200.2,1,6,100,5000000\n")
+    (tmp_path / "XYZ_2012-06-21_34200000_57600000_orderbook_1.csv").write_text("5001000,100,5000000,100\n" * 2)
+    proc = subprocess.run(
+        [sys.executable, "-m", "obrecon_pipeline.cli", "replay", "--format", "lobster", str(bad), "--out", str(out)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"obrecon: error: {bad}, row 2: expected 6 comma-separated fields, found 5"
+    assert out.read_bytes() == before  # the failed run left the previous book intact
+    assert not list(tmp_path.glob(".book.parquet.*"))  # and no temporary file behind
+
+
+def test_zip_and_explicit_orderbook_paths(lobster_day, tmp_path):
+    shutil.copy(lobster_day / AAPL10, tmp_path / AAPL10)
+    orderbook = tmp_path / "elsewhere.csv.gz"
+    shutil.copy(lobster_day / AAPL10.replace("message", "orderbook"), orderbook)
+    out = tmp_path / "book.parquet"
+    assert main(["replay", "--format", "lobster", str(tmp_path / AAPL10), str(orderbook), "--levels", "2", "--out", str(out)]) == 0
+    assert pl.read_parquet(out).height == 999
+
+
+def test_unknown_format_is_rejected(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["replay", "--format", "nope", "x", "--out", str(tmp_path / "b.parquet")])
+    assert exc.value.code == 2
