@@ -1,0 +1,325 @@
+"""Comparisons of a rebuilt book with a reference book, and the stylized-fact verdicts.
+
+Each statistic has a *rule* (value, details, thresholds -> ok), a human-readable threshold and a
+minimum n (see :data:`RULES`); :func:`result` turns a computed value into a
+:class:`~obrecon_pipeline.fidelity.verdict.StatResult`, so the Dagster checks can re-judge a stored
+value against configured thresholds with the same code.
+
+Against a reference (rows aligned on ``seq``; reference rows usable; rebuilt rows with both quotes,
+whether or not the replayer flagged them invalid: the comparison judges the book as published):
+
+* spread correlation: Pearson ρ(s_1, s_1^ref) of the L1 quoted spreads;
+* depth correlation: min over sides of ρ(D_N, D_N^ref), D_N the total visible depth;
+* L1 spread error: mean_n 10^4 |s_{1,n} - s^ref_{1,n}| / m^ref_n (bp);
+* KS: two-sample Kolmogorov-Smirnov D = sup_x |F_n(x) - G_m(x)| on interval returns
+  (Smirnov 1948, *Table for estimating the goodness of fit of empirical distributions*, Ann. Math.
+  Stat. 19), not rejected when p >= α;
+* GARCH: max(|α̂ - α̂_ref| / α̂_ref, |β̂ - β̂_ref| / β̂_ref) (Bollerslev 1986);
+* Hill: |α̂ - α̂_ref| / α̂_ref (Hill 1975);
+* Ljung-Box: number of lags whose reject/accept verdict differs (Ljung & Box 1978).
+
+On the rebuilt book alone (Cont 2001, *Empirical properties of asset returns: stylized facts and
+statistical issues*, Quantitative Finance 1):
+
+* volatility clustering: Ljung-Box on r² rejects at every lag (value: the largest p-value);
+* tail index: Hill α̂ inside a plausible range (Gopikrishnan et al. 1998: α ≈ 3);
+* GARCH persistence: α + β < 1 with a converged fit;
+* VWAP prediction: median |VWAP_pred - VWAP| / m in bp of marketable orders (see
+  :mod:`obrecon_pipeline.metrics.impact`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import polars as pl
+from scipy.stats import ks_2samp
+
+from obrecon_pipeline.book_schema import levels_of
+from obrecon_pipeline.fidelity.garch import Garch11
+from obrecon_pipeline.fidelity.hill import HillEstimate
+from obrecon_pipeline.fidelity.ljung_box import LjungBox
+from obrecon_pipeline.fidelity.thresholds import Thresholds
+from obrecon_pipeline.fidelity.verdict import StatResult, Verdict, judge, markdown_table
+from obrecon_pipeline.metrics.prices import lazy, mid_price, usable
+from obrecon_pipeline.metrics.spreads import cumulative_depth
+
+Details = dict
+
+
+@dataclass(frozen=True)
+class Rule:
+    ok: Callable[[float, Details, Thresholds], bool]
+    threshold: Callable[[Thresholds], str]
+    min_n: Callable[[Thresholds], int]
+    needs_reference: bool
+
+
+RULES: dict[str, Rule] = {
+    "spread_correlation": Rule(
+        lambda v, d, t: v >= t.spread_corr_min, lambda t: f">= {t.spread_corr_min}", lambda t: t.min_n_corr, True
+    ),
+    "depth_correlation": Rule(
+        lambda v, d, t: v >= t.depth_corr_min, lambda t: f">= {t.depth_corr_min}", lambda t: t.min_n_corr, True
+    ),
+    "l1_spread_error_bp": Rule(
+        lambda v, d, t: v < t.l1_spread_error_bp_max,
+        lambda t: f"< {t.l1_spread_error_bp_max} bp",
+        lambda t: t.min_n_corr,
+        True,
+    ),
+    "ks_returns": Rule(
+        lambda v, d, t: v >= t.ks_alpha, lambda t: f"p >= {t.ks_alpha} (not rejected)", lambda t: t.min_n_ks, True
+    ),
+    "garch_match": Rule(
+        lambda v, d, t: v <= t.garch_rel_tol,
+        lambda t: f"max rel. diff of α, β <= {t.garch_rel_tol:.0%}",
+        lambda t: t.min_n_garch,
+        True,
+    ),
+    "hill_match": Rule(
+        lambda v, d, t: v <= t.hill_rel_tol, lambda t: f"rel. diff <= {t.hill_rel_tol:.0%}", lambda t: t.min_n_hill, True
+    ),
+    "ljung_box_match": Rule(
+        lambda v, d, t: v == 0, lambda t: "0 lags with a different verdict", lambda t: t.min_n_ljung_box, True
+    ),
+    "volatility_clustering": Rule(
+        lambda v, d, t: v < t.lb_alpha,
+        lambda t: f"Ljung-Box p < {t.lb_alpha} at lags {list(t.lb_lags)}",
+        lambda t: t.min_n_ljung_box,
+        False,
+    ),
+    "tail_index": Rule(
+        lambda v, d, t: t.hill_alpha_min <= v <= t.hill_alpha_max,
+        lambda t: f"{t.hill_alpha_min} <= α <= {t.hill_alpha_max}",
+        lambda t: t.min_n_hill,
+        False,
+    ),
+    "garch_persistence": Rule(
+        lambda v, d, t: bool(d.get("converged")) and v < t.garch_persistence_max,
+        lambda t: f"α + β < {t.garch_persistence_max}, converged",
+        lambda t: t.min_n_garch,
+        False,
+    ),
+    "vwap_prediction": Rule(
+        lambda v, d, t: v <= t.vwap_median_error_bp_max,
+        lambda t: f"median |error| <= {t.vwap_median_error_bp_max} bp",
+        lambda t: t.min_n_vwap,
+        False,
+    ),
+}
+
+
+def result(name: str, value: float | None, n: int, th: Thresholds, details: Details | None = None,
+           table: str = "") -> StatResult:
+    """Judge ``value`` with :data:`RULES` [name]; ``table`` is kept only for a failure."""
+    rule = RULES[name]
+    details = dict(details or {})
+    min_n = rule.min_n(th)
+    ok = value is not None and n >= min_n and rule.ok(value, details, th)
+    verdict = judge(value, ok, n, min_n)
+    if verdict is Verdict.TOO_FEW:
+        details["reason"] = f"too few observations: n = {n} < {min_n} required"
+    return StatResult(name, verdict, value, rule.threshold(th), n, min_n, details,
+                      table if verdict is Verdict.FAIL else "")
+
+
+def no_reference(name: str, th: Thresholds) -> StatResult:
+    rule = RULES[name]
+    return StatResult(name, Verdict.NO_REFERENCE, None, rule.threshold(th), 0, rule.min_n(th),
+                      {"reason": "the partition has no reference book"})
+
+
+# ---------------------------------------------------------------------------------------------
+# against a reference book
+
+
+def align(book: pl.DataFrame | pl.LazyFrame, reference: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Rows of both books with the same ``seq`` (reference usable, rebuilt quoted): ``seq,
+    ts_event, spread, mid, bid_depth, ask_depth`` and the same with a ``_ref`` suffix
+    (depth over the levels both books carry)."""
+    n = min(levels_of(lazy(book)), levels_of(lazy(reference)))
+
+    def view(frame: pl.LazyFrame, suffix: str) -> pl.LazyFrame:
+        return frame.filter(usable(valid_only=bool(suffix))).select(
+            "seq",
+            *(["ts_event"] if not suffix else []),
+            (pl.col("ask_price_1") - pl.col("bid_price_1")).alias(f"spread{suffix}"),
+            mid_price().alias(f"mid{suffix}"),
+            cumulative_depth("bid", n).alias(f"bid_depth{suffix}"),
+            cumulative_depth("ask", n).alias(f"ask_depth{suffix}"),
+        )
+
+    return view(lazy(book), "").join(view(lazy(reference), "_ref"), on="seq", how="inner").sort("seq").collect()
+
+
+def _divergence(aligned: pl.DataFrame, col: str, tol: float = 1e-9) -> tuple[Details, str]:
+    """First row where ``col`` and ``col_ref`` differ by more than ``tol``, the count of such rows,
+    and a markdown table of the first five."""
+    ref = f"{col}_ref"
+    bad = aligned.filter((pl.col(col) - pl.col(ref)).abs() > tol).select("seq", "ts_event", col, ref)
+    if bad.height == 0:
+        return {f"{col}_divergent_rows": 0}, ""
+    first = bad.row(0, named=True)
+    details = {
+        f"{col}_divergent_rows": bad.height,
+        "first_divergent_seq": int(first["seq"]),
+        "first_divergent_ts_event": int(first["ts_event"]),
+        f"first_divergent_{col}": first[col],
+        f"first_divergent_{ref}": first[ref],
+    }
+    return details, markdown_table(bad.head(5).to_dicts(), ["seq", "ts_event", col, ref])
+
+
+def _corr(aligned: pl.DataFrame, a: str, b: str) -> tuple[float | None, int]:
+    both = aligned.select(a, b).drop_nulls()
+    if both.height < 2:
+        return None, both.height
+    value = both.select(pl.corr(a, b)).item()
+    return (None if value is None or np.isnan(value) else float(value)), both.height
+
+
+def spread_correlation(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
+    value, n = _corr(aligned, "spread", "spread_ref")
+    details, table = _divergence(aligned, "spread")
+    return result("spread_correlation", value, n, th, details, table)
+
+
+def depth_correlation(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
+    bid, n_bid = _corr(aligned, "bid_depth", "bid_depth_ref")
+    ask, n_ask = _corr(aligned, "ask_depth", "ask_depth_ref")
+    value = None if bid is None or ask is None else min(bid, ask)
+    worst = "bid" if (bid or 0.0) <= (ask or 0.0) else "ask"
+    details, table = _divergence(aligned, f"{worst}_depth")
+    details.update({"bid_depth_corr": bid, "ask_depth_corr": ask, "worst_side": worst})
+    return result("depth_correlation", value, min(n_bid, n_ask), th, details, table)
+
+
+def l1_spread_error(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
+    err = aligned.select(
+        "seq", "ts_event", (1e4 * (pl.col("spread") - pl.col("spread_ref")).abs() / pl.col("mid_ref")).alias("err_bp")
+    ).drop_nulls()
+    value = float(err["err_bp"].mean()) if err.height else None
+    details, table = _divergence(aligned, "spread")
+    if err.height:
+        worst = err.sort("err_bp", descending=True).row(0, named=True)
+        details.update({"max_error_bp": worst["err_bp"], "max_error_seq": int(worst["seq"])})
+    return result("l1_spread_error_bp", value, err.height, th, details, table)
+
+
+def _returns_divergence(returns: pl.DataFrame, returns_ref: pl.DataFrame) -> tuple[Details, str]:
+    """First interval whose return differs from the reference's (joined on the interval end ``ts_end``)."""
+    joined = returns.select("ts_end", "log_return").join(
+        returns_ref.select("ts_end", pl.col("log_return").alias("log_return_ref")), on="ts_end", how="full",
+        coalesce=True,
+    ).sort("ts_end")
+    bad = joined.filter(
+        (pl.col("log_return") - pl.col("log_return_ref")).abs().fill_null(1.0) > 1e-12
+    )
+    if bad.height == 0:
+        return {"divergent_intervals": 0}, ""
+    first = bad.row(0, named=True)
+    return (
+        {"divergent_intervals": bad.height, "first_divergent_interval_end": int(first["ts_end"])},
+        markdown_table(bad.head(5).to_dicts(), ["ts_end", "log_return", "log_return_ref"]),
+    )
+
+
+def ks_returns(returns: pl.DataFrame, returns_ref: pl.DataFrame, th: Thresholds) -> StatResult:
+    """Two-sample KS of interval ``log_return`` columns (frames from
+    :func:`obrecon_pipeline.metrics.returns.interval_returns`)."""
+    x, y = returns["log_return"].to_numpy(), returns_ref["log_return"].to_numpy()
+    n = int(min(x.size, y.size))
+    details, table = _returns_divergence(returns, returns_ref)
+    if n < th.min_n_ks:
+        return result("ks_returns", None, n, th, details)
+    test = ks_2samp(x, y)
+    details.update({"ks_statistic": float(test.statistic), "n_rebuilt": int(x.size), "n_reference": int(y.size)})
+    return result("ks_returns", float(test.pvalue), n, th, details, table)
+
+
+def _rel(a: float, b: float) -> float:
+    return abs(a - b) / abs(b) if b != 0 else (0.0 if a == b else float("inf"))
+
+
+def garch_match(fit: Garch11 | None, fit_ref: Garch11 | None, n: int, th: Thresholds) -> StatResult:
+    if fit is None or fit_ref is None:
+        return result("garch_match", None, n, th)
+    value = max(_rel(fit.alpha, fit_ref.alpha), _rel(fit.beta, fit_ref.beta))
+    details = {"alpha": fit.alpha, "beta": fit.beta, "alpha_ref": fit_ref.alpha, "beta_ref": fit_ref.beta,
+               "converged": fit.converged and fit_ref.converged}
+    return result("garch_match", value, n, th, details)
+
+
+def hill_match(est: HillEstimate | None, est_ref: HillEstimate | None, n: int, th: Thresholds) -> StatResult:
+    if est is None or est_ref is None:
+        return result("hill_match", None, n, th)
+    details = {"alpha": est.alpha, "alpha_ref": est_ref.alpha, "se": est.se, "se_ref": est_ref.se, "k": est.k}
+    return result("hill_match", _rel(est.alpha, est_ref.alpha), min(est.n, est_ref.n), th, details)
+
+
+def ljung_box_match(lb: list[LjungBox] | None, lb_ref: list[LjungBox] | None, n: int, th: Thresholds) -> StatResult:
+    if lb is None or lb_ref is None:
+        return result("ljung_box_match", None, n, th)
+    differ = [a.lag for a, b in zip(lb, lb_ref) if a.rejects(th.lb_alpha) != b.rejects(th.lb_alpha)]
+    details: Details = {}
+    for a, b in zip(lb, lb_ref):
+        details.update({f"q_{a.lag}": a.statistic, f"p_{a.lag}": a.p_value, f"q_{a.lag}_ref": b.statistic,
+                        f"p_{a.lag}_ref": b.p_value})
+    if differ:
+        details["lags_differing"] = ",".join(map(str, differ))
+    return result("ljung_box_match", float(len(differ)), n, th, details)
+
+
+# ---------------------------------------------------------------------------------------------
+# on the rebuilt book alone
+
+
+def volatility_clustering(lb: list[LjungBox] | None, n: int, th: Thresholds) -> StatResult:
+    if lb is None:
+        return result("volatility_clustering", None, n, th)
+    details: Details = {}
+    for a in lb:
+        details.update({f"q_{a.lag}": a.statistic, f"p_{a.lag}": a.p_value})
+    return result("volatility_clustering", max(a.p_value for a in lb), n, th, details)
+
+
+def tail_index(est: HillEstimate | None, n: int, th: Thresholds) -> StatResult:
+    if est is None:
+        return result("tail_index", None, n, th)
+    return result("tail_index", est.alpha, est.n, th, {"se": est.se, "k": est.k})
+
+
+def garch_persistence(fit: Garch11 | None, n: int, th: Thresholds) -> StatResult:
+    if fit is None:
+        return result("garch_persistence", None, n, th)
+    details = {"omega": fit.omega, "alpha": fit.alpha, "beta": fit.beta, "mu": fit.mu,
+               "converged": fit.converged, "scale": fit.scale}
+    return result("garch_persistence", fit.persistence, fit.n, th, details)
+
+
+def vwap_prediction(orders: pl.DataFrame, th: Thresholds) -> StatResult:
+    """Median |VWAP_pred - VWAP| in bp over marketable orders with a prediction (frame from
+    :func:`obrecon_pipeline.metrics.impact.marketable_orders`)."""
+    scored = orders.filter(pl.col("vwap_error_bp").is_not_null()).with_columns(
+        pl.col("vwap_error_bp").abs().alias("abs_error_bp")
+    )
+    n = scored.height
+    value = float(scored["abs_error_bp"].median()) if n else None
+    details: Details = {"orders": orders.height, "beyond_book": int(orders["beyond_book"].sum())}
+    table = ""
+    if n:
+        bad = scored.filter(pl.col("abs_error_bp") > th.vwap_median_error_bp_max)
+        details["orders_over_threshold"] = bad.height
+        if bad.height:
+            first = bad.row(0, named=True)
+            details.update({"first_bad_order_ts_event": int(first["ts_event"]),
+                            "first_bad_order_arrival": int(first["first_arrival"]),
+                            "first_bad_order_error_bp": first["vwap_error_bp"]})
+            table = markdown_table(
+                bad.head(5).to_dicts(),
+                ["ts_event", "first_arrival", "side", "size", "vwap", "predicted_vwap", "vwap_error_bp"],
+            )
+    return result("vwap_prediction", value, n, th, details, table)

@@ -1,0 +1,102 @@
+"""Reference comparisons and verdicts on hand-made books: exact values, the first divergent row,
+too-few verdicts with n and the minimum."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "metrics"))
+from handmade_books import T0, book_frame  # noqa: E402
+
+from obrecon_pipeline.fidelity import compare  # noqa: E402
+from obrecon_pipeline.fidelity.evaluate import evaluate, report_row  # noqa: E402
+from obrecon_pipeline.fidelity.thresholds import Thresholds  # noqa: E402
+from obrecon_pipeline.fidelity.verdict import Verdict  # noqa: E402
+
+TH = Thresholds()
+N = 200
+
+
+def spread_path(seed: int) -> list[dict]:
+    """A random walk of mid and spread: 200 rows, 2 levels."""
+    rng = np.random.default_rng(seed)
+    mid = 100.0 + np.cumsum(rng.choice([-0.01, 0.0, 0.01], N))
+    half = rng.choice([0.01, 0.02, 0.03], N)
+    depth = rng.integers(1, 10, (N, 4)) * 100.0
+    return [
+        {
+            "bid": [(round(m - h, 2), d[0]), (round(m - h - 0.01, 2), d[1])],
+            "ask": [(round(m + h, 2), d[2]), (round(m + h + 0.01, 2), d[3])],
+        }
+        for m, h, d in zip(mid, half, depth)
+    ]
+
+
+REFERENCE = book_frame(spread_path(1), levels=2)
+
+
+def test_identical_books_pass_with_exact_values():
+    aligned = compare.align(REFERENCE, REFERENCE)
+    spread = compare.spread_correlation(aligned, TH)
+    depth = compare.depth_correlation(aligned, TH)
+    error = compare.l1_spread_error(aligned, TH)
+    assert (spread.verdict, spread.value, spread.n) == (Verdict.PASS, pytest.approx(1.0), N)
+    assert (depth.verdict, depth.value) == (Verdict.PASS, pytest.approx(1.0))
+    assert (error.verdict, error.value, error.threshold) == (Verdict.PASS, 0.0, "< 2.0 bp")
+    assert spread.details["spread_divergent_rows"] == 0 and spread.table == ""
+
+
+def test_a_damaged_row_fails_and_is_located():
+    rows = spread_path(1)
+    for i in range(120, N):  # from row 120 on the ask side is one level too deep
+        rows[i] = {"bid": rows[i]["bid"], "ask": [rows[i]["ask"][1], rows[i]["ask"][1]]}
+    aligned = compare.align(book_frame(rows, levels=2), REFERENCE)
+    error = compare.l1_spread_error(aligned, TH)
+    depth = compare.depth_correlation(aligned, TH)
+    assert error.details["first_divergent_seq"] == 120
+    assert error.details["first_divergent_ts_event"] == T0 + 120 * 1_000_000
+    assert error.details["spread_divergent_rows"] == 80
+    # mean over 200 rows of 1 cent / mid in bp: 80 rows * ~1 bp / 200
+    expected = float(np.mean([1e4 * 0.01 / ((r["bid"][0][0] + r["ask"][0][0]) / 2) for r in spread_path(1)][120:])) * 80 / N
+    assert error.value == pytest.approx(expected, rel=1e-6)
+    assert depth.verdict is Verdict.FAIL and depth.details["worst_side"] == "ask"
+    assert depth.details["first_divergent_seq"] == 120
+    assert depth.table.startswith("| seq | ts_event | ask_depth | ask_depth_ref |")
+
+
+def test_rows_missing_from_the_rebuilt_book_shrink_n_and_too_few_says_so():
+    short = REFERENCE.head(20)
+    result = compare.spread_correlation(compare.align(short, REFERENCE), TH)
+    assert (result.verdict, result.n, result.min_n) == (Verdict.TOO_FEW, 20, 30)
+    assert result.details["reason"] == "too few observations: n = 20 < 30 required"
+
+
+def test_rules_rejudge_a_stored_value_against_other_thresholds():
+    strict = Thresholds(spread_corr_min=0.999)
+    assert compare.result("spread_correlation", 0.995, 1000, TH).verdict is Verdict.PASS
+    assert compare.result("spread_correlation", 0.995, 1000, strict).verdict is Verdict.FAIL
+    assert compare.result("garch_persistence", 0.98, 1000, TH, {"converged": False}).verdict is Verdict.FAIL
+    assert compare.result("tail_index", 1.2, 1000, TH).verdict is Verdict.FAIL
+
+
+def test_without_a_reference_the_comparisons_say_so_and_short_books_are_too_few():
+    events = pl.DataFrame(
+        schema={"ts_event": pl.Int64, "arrival": pl.Int64, "action": pl.Int8, "side": pl.Int8, "price": pl.Int64,
+                "size": pl.Int64, "price_scale": pl.Int64, "size_scale": pl.Int64}
+    )
+    results = {r.name: r for r in evaluate(REFERENCE, events, None, TH)}
+    assert set(results) == set(compare.RULES)
+    for name, rule in compare.RULES.items():
+        expected = Verdict.NO_REFERENCE if rule.needs_reference else Verdict.TOO_FEW
+        assert results[name].verdict is expected, name
+    # 200 rows over 0.2 s: no 1 s return at all
+    assert results["volatility_clustering"].details["reason"] == "too few observations: n = 0 < 200 required"
+    assert results["vwap_prediction"].details["reason"] == "too few observations: n = 0 < 20 required"
+    row = report_row(list(results.values()), partition="x")
+    assert row.height == 1 and row["spread_correlation_verdict"][0] == "no_reference"
+    assert row["volatility_clustering_min_n"][0] == 200
