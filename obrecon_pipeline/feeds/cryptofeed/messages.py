@@ -197,20 +197,25 @@ class BookMessages:
             }
         ).with_row_index("pos").join(msgs.select("msg", "file", "src_row"), on="msg", how="left")
         files = self.files()
-        decimals = {}
-        for col in ("price", "size"):
-            d = 0
-            for f, part in lv.partition_by("file", as_dict=True).items():
-                _, df = scaled_integers(part[f"{col}_text"], path=files[f[0]], rows=part["src_row"], what=col)
-                d = max(d, df)
-            decimals[col] = d
+        parts = lv.partition_by("file", as_dict=True, maintain_order=True)
+        # each file's values at its own decimals first (errors name that file); the symbol's scale
+        # is the largest, and only files written with fewer decimals are parsed again at it
+        parsed = {
+            col: {f: scaled_integers(part[f"{col}_text"], path=files[f[0]], rows=part["src_row"], what=col)
+                  for f, part in parts.items()}
+            for col in ("price", "size")
+        }
+        decimals = {col: max((d for _, d in by_file.values()), default=0) for col, by_file in parsed.items()}
         pieces = []
-        for f, part in lv.partition_by("file", as_dict=True, maintain_order=True).items():
-            px, _ = scaled_integers(part["price_text"], path=files[f[0]], rows=part["src_row"], what="price",
-                                    decimals=decimals["price"])
-            sz, _ = scaled_integers(part["size_text"], path=files[f[0]], rows=part["src_row"], what="size",
-                                    decimals=decimals["size"])
-            pieces.append(part.select("pos", "msg", "side").with_columns(price=px, size=sz))
+        for f, part in parts.items():
+            values = {}
+            for col in ("price", "size"):
+                v, d = parsed[col][f]
+                if d != decimals[col]:
+                    v, _ = scaled_integers(part[f"{col}_text"], path=files[f[0]], rows=part["src_row"], what=col,
+                                           decimals=decimals[col])
+                values[col] = v
+            pieces.append(part.select("pos", "msg", "side").with_columns(price=values["price"], size=values["size"]))
         table = (
             pl.concat(pieces).sort("pos")
             if pieces

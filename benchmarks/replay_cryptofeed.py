@@ -1,0 +1,109 @@
+"""Throughput of the cryptofeed path on the Kraken capture (10 pairs, 4,269 checksums), beside a
+pure-Python reference.
+
+Phases, each in a fresh subprocess so that its peak RSS is its own:
+
+* ``parse``: capture -> book messages -> sequenced, normalized events for every pair;
+* ``replay``: events -> top-10 book after every message with the Kraken CRC32 verified in the loop;
+* ``pipeline``: both;
+* ``reference``: ``tests/reference/kraken_book.py`` (Decimal dict books on the venue's strings, CRC32
+  of the documented checksum string after every message).
+
+events/s = book messages / best wall time over ``--repeat`` runs (the reference has no event table,
+so all phases count venue messages). Usage::
+
+    python benchmarks/replay_cryptofeed.py [--repeat 5] [--file KRAKEN.ws.N.0[.gz]]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_FILE = ROOT / "data" / "raw" / "cryptofeed" / "2021-04-17" / "KRAKEN.ws.50.0.gz"
+LEVELS = 10
+PHASES = ("parse", "replay", "pipeline", "reference")
+
+
+def _best(fn, repeat: int):
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def _phase(name: str, path: Path, repeat: int) -> dict:
+    from obrecon_pipeline.feeds.cryptofeed import from_files, load
+    from obrecon_pipeline.feeds.cryptofeed.capture import _read_capture
+    from obrecon_pipeline.replay import replay
+
+    streams = from_files([path])
+
+    def parse():
+        _read_capture.cache_clear()
+        return [load(s) for s in streams]
+
+    def replay_all(loaded):
+        return sum(replay(ls.events, LEVELS, ls.options).counters["checksum_ok"] for ls in loaded)
+
+    if name == "parse":
+        wall, loaded = _best(parse, repeat)
+    elif name == "replay":
+        loaded = parse()
+        wall, _ = _best(lambda: replay_all(loaded), repeat)
+    elif name == "pipeline":
+        wall, loaded = _best(lambda: (lambda ls: (replay_all(ls), ls)[1])(parse()), repeat)
+    elif name == "reference":
+        sys.path.insert(0, str(ROOT / "tests" / "reference"))
+        from kraken_book import replay_kraken
+
+        wall, rows = _best(lambda: replay_kraken(path, LEVELS), repeat)
+        n = sum(len(r) for r in rows.values())
+    else:
+        raise SystemExit(f"unknown phase {name!r}")
+    if name != "reference":
+        n = sum(int(ls.stats["messages"]) for ls in loaded)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"phase": name, "messages": n, "best_wall_s": wall, "messages_per_s": n / wall,
+            "peak_rss_mib": peak_kib / 1024}
+
+
+def run(path: Path = DEFAULT_FILE, repeat: int = 5) -> list[dict]:
+    rows = []
+    for name in PHASES:
+        out = subprocess.run(
+            [sys.executable, __file__, "--phase", name, "--file", str(path), "--repeat", str(repeat)],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.phase:
+        print(json.dumps(_phase(args.phase, args.file, args.repeat)))
+        return
+    rows = run(args.file, args.repeat)
+    reference = next(r for r in rows if r["phase"] == "reference")
+    print(f"cryptofeed {args.file.name}: {rows[0]['messages']:,} book messages, top-{LEVELS} + checksum per message")
+    print(f"{'phase':<10} {'best wall s':>12} {'messages/s':>14} {'peak RSS MiB':>13} {'x pure Python':>14}")
+    for r in rows:
+        speedup = r["messages_per_s"] / reference["messages_per_s"]
+        print(f"{r['phase']:<10} {r['best_wall_s']:>12.4f} {r['messages_per_s']:>14,.0f} {r['peak_rss_mib']:>13.1f} {speedup:>14.1f}")
+
+
+if __name__ == "__main__":
+    main()
