@@ -109,6 +109,9 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.deribit",
     "obrecon_pipeline.feeds.cryptofeed.hitbtc",
     "obrecon_pipeline.feeds.cryptofeed.poloniex",
+    "obrecon_pipeline.feeds.cryptofeed.kraken_futures",
+    "obrecon_pipeline.feeds.cryptofeed.bybit",
+    "obrecon_pipeline.feeds.cryptofeed.blockchain",
 )
 
 

@@ -10,13 +10,9 @@ Channel messages are arrays ``[chanId, payload, seq]`` (Bitfinex docs, "Books" a
   ``{"event": "subscribed", ...}`` message (which may be logged after the channel's first heartbeats).
 
 With ``conf`` flag 65536 (SEQ_ALL) every channel message carries ``seq``, one counter for the
-whole connection (all channels). A book message of one symbol therefore chains to the symbol's
-previous book message ``P`` when every connection number between them was received: it gets
-``first_id = max(P + 1, R)`` and ``last_id = seq``, where ``R`` is the start of the unbroken run of
-received numbers that ends at ``seq``. With :class:`Sequencing` ``link="first"`` a hole in the
-connection sequence after ``P`` makes ``first_id = R > P + 1``: a gap (expected ``P + 1``, received
-``R``), the book is invalid until the next snapshot. A number at or below one already seen is a
-duplicate at connection level (``last_id <= P`` for the symbol: dropped and counted).
+whole connection (all channels): book messages get their id range from it
+(:mod:`obrecon_pipeline.feeds.cryptofeed.connseq`, ``Sequencing(link="first")``), so a hole in the
+connection sequence is a located gap and the book is invalid until the next snapshot.
 
 Book messages have no venue timestamp: ``ts_event`` is the receive time. Prices and amounts arrive
 as JSON numbers; the capture reader keeps them as their literal text (no float). ``len`` is the
@@ -27,6 +23,7 @@ from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
+from obrecon_pipeline.feeds.cryptofeed.connseq import ConnectionSequence
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
 EVENTS = ("info", "conf", "subscribed", "unsubscribed", "pong")
@@ -79,8 +76,7 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     mine = {cid for cid, sub in channels.items() if sub.get("channel") == "book" and sub.get("symbol") == symbol}
     window = max((int(channels[cid].get("len", 0)) for cid in mine), default=0)
     book = BookMessages(symbol, Sequencing(link="first", sync_offset=1), window=window)
-    prev_seq = None  # last connection number received
-    run_start = None  # first number of the unbroken run ending at prev_seq
+    conn = ConnectionSequence()
     last_book = None  # connection number of this symbol's previous book message
     for rec in ws.received():
         body = rec.body
@@ -92,28 +88,25 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
             book.quarantine(rec, "not a [chanId, payload, seq] channel message")
             continue
         seq = body[-1]
-        if prev_seq is None or seq > prev_seq + 1:
-            run_start = seq  # the first message, or a hole in the connection sequence
-        prev_seq = max(prev_seq or seq, seq)
+        conn.see(seq)
         if body[0] not in channels:
             book.quarantine(rec, f"channel id {body[0]} was never subscribed")
             continue
         if body[0] not in mine or body[1] == "hb":
             continue
-        _apply(book, rec, body[1], seq, run_start, last_book)
+        _apply(book, rec, body[1], seq, conn.first_id(seq, last_book))
         last_book = seq if last_book is None else max(last_book, seq)
     return book
 
 
-def _apply(book: BookMessages, rec: Record, payload, seq: int, run_start: int, last_book: int | None) -> None:
+def _apply(book: BookMessages, rec: Record, payload, seq: int, first_id: int) -> None:
     try:
         if isinstance(payload, list) and all(isinstance(e, list) for e in payload):  # [] = empty book
             bids, asks = _sides(payload)
             book.snapshot(rec, bids, asks, update_id=seq)
         elif isinstance(payload, list) and len(payload) == 3:
             bids, asks = _sides([payload])
-            first = run_start if last_book is None else max(last_book + 1, run_start)
-            book.diff(rec, bids, asks, first_id=min(first, seq), last_id=seq)
+            book.diff(rec, bids, asks, first_id=first_id, last_id=seq)
         else:
             book.quarantine(rec, f"book payload {str(payload)[:60]!r} is neither a snapshot nor an update")
     except ValueError as exc:

@@ -343,3 +343,52 @@ def test_poloniex_book_lv2_id_chain():
     got = check_streams([POLONIEX], expected)
     assert top(got["BTC_USDT"][1].book) == (21599.85, 0.68, 21602.02, 0.68)
     assert got["BTC_USDT"][2].window == 20
+
+
+# ------------------------------------------------- Kraken Futures, Bybit v2, Blockchain.com
+KRAKEN_FUTURES = RAW / "2021-07-22" / "KRAKEN_FUTURES.ws.1.0.gz"
+BYBIT_USDT = RAW / "2021-04-17" / "BYBIT.ws.25.0.gz"
+BYBIT_INVERSE = RAW / "2021-04-17" / "BYBIT.ws.26.0.gz"
+BLOCKCHAIN = RAW / "2021-07-22" / "BLOCKCHAIN.ws.1.0.gz"
+
+KRAKEN_FUTURES_MESSAGES = {"FI_BCHUSD_210730": (19, 0), "FI_XBTUSD_210730": (407, 0), "FI_XBTUSD_210924": (1241, 0),
+                           "PI_XRPUSD": (236, 0), "FI_ETHUSD_210730": (347, 0), "PI_LTCUSD": (450, 0),
+                           "FI_BCHUSD_210924": (45, 0), "FI_ETHUSD_211231": (350, 0), "FI_XRPUSD_210924": (38, 0),
+                           "PI_ETHUSD": (3891, 0)}
+
+
+def test_kraken_futures_seq():
+    got = check_streams([KRAKEN_FUTURES], KRAKEN_FUTURES_MESSAGES)
+    assert sum(v[0] for v in KRAKEN_FUTURES_MESSAGES.values()) == 10 + 7014
+    assert top(got["PI_ETHUSD"][1].book) == (2002.05, 4387.0, 2003.05, 600.0)
+
+
+def test_kraken_futures_duplicate_is_dropped(tmp_path):
+    content = lines(KRAKEN_FUTURES)
+    k = [i for i, t in enumerate(content) if '"feed":"book","product_id":"PI_ETHUSD"' in t][100]
+    content.insert(k + 1, content[k])
+    bm, sq, loaded, res = run([write_capture(tmp_path, KRAKEN_FUTURES, content)], "PI_ETHUSD")
+    assert (loaded.stats["duplicates"], loaded.stats["gaps"], res.counters["rows"]) == (1, 0, 3891)
+    assert res.book["book_valid"].all() and top(res.book) == (2002.05, 4387.0, 2003.05, 600.0)
+
+
+def test_bybit_l2_25_keeps_exactly_25_levels_a_side():
+    usdt = {"BCHUSDT": (478, 0), "XTZUSDT": (449, 0), "UNIUSDT": (219, 0), "LTCUSDT": (647, 0), "DOTUSDT": (407, 0),
+            "LINKUSDT": (396, 0), "ADAUSDT": (375, 0), "ETHUSDT": (289, 0)}
+    got = check_streams([BYBIT_USDT], usdt, levels=26)
+    got.update(check_streams([BYBIT_INVERSE], {"EOSUSD": (511, 0), "BTCUSD": (507, 0)}, levels=26))
+    for symbol, (stats, res, bm, sq) in got.items():
+        book = res.book
+        # after every delete/update/insert message the window holds 25 levels a side, never 26
+        assert book["bid_price_25"].null_count() == book["ask_price_25"].null_count() == 0, symbol
+        assert book["bid_price_26"].null_count() == book["ask_price_26"].null_count() == book.height, symbol
+    assert top(got["BTCUSD"][1].book) == (60622.5, 12836512.0, 60623.0, 1656505.0)
+
+
+def test_blockchain_connection_seqnum():
+    expected = {"ALGO-BTC": (37, 0), "ENJ-USD": (1, 0), "USDC-USDT": (1, 0), "XLM-EUR": (9, 0), "AAVE-USDT": (1, 0),
+                "AAVE-USD": (1, 0), "YFI-USDT": (13, 0), "DAI-USDT": (1, 0), "DGLD-USD": (1, 0), "ENJ-USDT": (13, 0)}
+    got = check_streams([BLOCKCHAIN], expected)
+    assert top(got["ALGO-BTC"][1].book) == (2.452e-05, 2531.78, 2.457e-05, 98.935902)
+    # "px":1.6E-7 (exponent form) is read exactly: ALGO-BTC prices carry 8 decimals
+    assert run([BLOCKCHAIN], "ALGO-BTC")[2].events["price_scale"][0] == 10**8

@@ -1,0 +1,64 @@
+"""Kraken Futures WebSocket v1 ``book`` feed (cryptofeed venue ``KRAKEN_FUTURES``).
+
+Messages (Kraken Futures API, "Book"): ``{"feed": "book_snapshot", "product_id", "seq",
+"timestamp": ms, "bids": [{"price", "qty"}, ...], "asks": [...]}`` then one level per message,
+``{"feed": "book", "product_id", "side": "buy" | "sell", "seq", "price", "qty", "timestamp"}``
+(``qty`` the level's new size, 0 removes it). Prices and sizes arrive as JSON numbers and are kept
+as their literal text.
+
+Integrity (same docs): ``seq`` grows by one per message of a product; a missing number is a lost
+update. ``Sequencing(link="first", sync_offset=1)`` with ``first_id = last_id = seq`` and the
+snapshot's ``update_id = seq``: a lost message is a located gap, the book is invalid until the next
+snapshot. ``ts_event`` is ``timestamp``. ``info``/``subscribed`` events and the trade and ticker
+feeds carry no book data; an ``error`` or ``alert`` event is quarantined.
+"""
+
+from __future__ import annotations
+
+from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed.capture import Capture
+from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+
+CONTROL_EVENTS = ("info", "subscribed", "unsubscribed", "heartbeat")
+BOOK_FEEDS = ("book_snapshot", "book")
+
+
+def _levels(raw) -> list[tuple[str, str]]:
+    return [(str(level["price"]), str(level["qty"])) for level in raw]
+
+
+def symbols(ws: Capture) -> list[str]:
+    found: dict[str, None] = {}
+    for rec in ws.received():
+        if isinstance(rec.body, dict) and rec.body.get("feed") in BOOK_FEEDS and "product_id" in rec.body:
+            found.setdefault(rec.body["product_id"])
+    return list(found)
+
+
+def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
+    book = BookMessages(symbol, Sequencing(link="first", sync_offset=1))
+    for rec in ws.received():
+        body = rec.body
+        if not isinstance(body, dict):
+            book.quarantine(rec, "not a Kraken Futures JSON object")
+            continue
+        if "event" in body:
+            if body["event"] not in CONTROL_EVENTS:
+                book.quarantine(rec, f"event {body['event']!r}: {body.get('message')}")
+            continue
+        if body.get("feed") not in BOOK_FEEDS or body.get("product_id") != symbol:
+            continue
+        try:
+            seq, ts = int(body["seq"]), int(body["timestamp"]) * 1_000_000
+            if body["feed"] == "book_snapshot":
+                book.snapshot(rec, _levels(body["bids"]), _levels(body["asks"]), update_id=seq, ts_event=ts)
+            else:
+                level = [(str(body["price"]), str(body["qty"]))]
+                side = {"buy": (level, []), "sell": ([], level)}[body["side"]]
+                book.diff(rec, *side, first_id=seq, last_id=seq, ts_event=ts)
+        except (KeyError, TypeError, ValueError) as exc:
+            book.quarantine(rec, f"malformed {body['feed']} message ({type(exc).__name__}: {exc})")
+    return book
+
+
+register_venue(Venue(names=("KRAKEN_FUTURES",), symbols=symbols, load=load))
