@@ -9,7 +9,25 @@ row-major ``int64[rows, 4N]`` matrix in the cell layout of :mod:`obrecon_pipelin
 from libc.stdint cimport int8_t, uint8_t, int64_t, uint64_t
 
 cdef extern from *:
+    """
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    /* rows are written once and read only after the replay: stream them past the cache */
+    static inline void obrecon_stream_row(long long *dst, const long long *src, Py_ssize_t n) {
+        for (Py_ssize_t k = 0; k < n; k++) _mm_stream_si64(dst + k, src[k]);
+    }
+    static inline void obrecon_stream_fence(void) { _mm_sfence(); }
+    #else
+    #include <string.h>
+    static inline void obrecon_stream_row(long long *dst, const long long *src, Py_ssize_t n) {
+        memcpy(dst, src, (size_t)n * sizeof(long long));
+    }
+    static inline void obrecon_stream_fence(void) {}
+    #endif
+    """
     void __builtin_prefetch(const void* addr) noexcept nogil
+    void obrecon_stream_row(long long* dst, const long long* src, Py_ssize_t n) noexcept nogil
+    void obrecon_stream_fence() noexcept nogil
 
 from obrecon_pipeline.replay._book cimport (
     Ladder, OrderMap, OrderSlot, _slot_of,
@@ -216,6 +234,8 @@ def replay_arrays(
     cdef uint64_t oid
     cdef bint valid = True, resyncing = False, broken = False
     cdef int64_t* out
+    cdef int64_t[::1] scratch = np.empty(4 * levels, dtype=np.int64)
+    cdef int64_t* tmp = &scratch[0]
     cdef int64_t bb, ba
     cdef int64_t errors_before
     cdef bint locate = failure_kind is not None
@@ -234,7 +254,7 @@ def replay_arrays(
         raise ValueError("checksum verification needs one checksum entry per event")
     ladder_init(&bids)
     ladder_init(&asks)
-    orders_init(&orders, 1 << 16)
+    orders_init(&orders, 0)
     try:
         with nogil:
             if seed and n > 0:
@@ -377,14 +397,15 @@ def replay_arrays(
                     valid = False
 
                 if emit_every_event or (f & F_END):
-                    out = &cells[row, 0]
-                    write_side(&bids, out, levels, 0, 1, &c)
-                    write_side(&asks, out, levels, 2, -1, &c)
+                    write_side(&bids, tmp, levels, 0, 1, &c)
+                    write_side(&asks, tmp, levels, 2, -1, &c)
+                    obrecon_stream_row(<long long*>&cells[row, 0], <const long long*>tmp, 4 * levels)
                     valid_out[row] = 1 if (valid and not resyncing) else 0
                     if not valid_out[row]:
                         c.invalid_rows += 1
                     row_event[row] = i
                     row += 1
+            obrecon_stream_fence()
         c.rows = row
     finally:
         ladder_free(&bids)
