@@ -112,6 +112,7 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.kraken_futures",
     "obrecon_pipeline.feeds.cryptofeed.bybit",
     "obrecon_pipeline.feeds.cryptofeed.blockchain",
+    "obrecon_pipeline.feeds.cryptofeed.bitmex",
 )
 
 

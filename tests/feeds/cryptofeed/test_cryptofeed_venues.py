@@ -392,3 +392,26 @@ def test_blockchain_connection_seqnum():
     assert top(got["ALGO-BTC"][1].book) == (2.452e-05, 2531.78, 2.457e-05, 98.935902)
     # "px":1.6E-7 (exponent form) is read exactly: ALGO-BTC prices carry 8 decimals
     assert run([BLOCKCHAIN], "ALGO-BTC")[2].events["price_scale"][0] == 10**8
+
+
+# ------------------------------------------------------------------------------------ BitMEX
+BITMEX = RAW / "2021-07-22" / "BITMEX.ws.1.0.gz"
+BITMEX_MESSAGES = {"XRPU21": (6, 0), "UNIUSDT": (80, 0), "XBTUSD": (1300, 0), "ADAUSDT": (120, 0), "SOLUSDT": (142, 0),
+                   "TRXU21": (3, 0), "EOSUSDT": (86, 0), "TRXUSDT": (36, 0), "BCHUSD": (73, 0), "MATICUSDT": (133, 0)}
+
+
+def test_bitmex_order_book_l2_ids():
+    got = check_streams([BITMEX], BITMEX_MESSAGES)
+    assert sum(v[0] for v in BITMEX_MESSAGES.values()) == 10 + 445 + 1090 + 434
+    assert top(got["XBTUSD"][1].book) == (32186.5, 1407700.0, 32187.0, 36000.0)
+
+
+def test_bitmex_update_of_an_unknown_id_is_quarantined(tmp_path):
+    content = lines(BITMEX)
+    k = next(i for i, t in enumerate(content) if '"action":"update"' in t and '"symbol":"XBTUSD"' in t)
+    content.insert(k, '1626993370.5: {"table":"orderBookL2","action":"update","data":[{"symbol":"XBTUSD",'
+                      '"id":1,"side":"Sell","size":5}]}\n')
+    bm, sq, loaded, res = run([write_capture(tmp_path, BITMEX, content)], "XBTUSD")
+    assert loaded.quarantine.rows() == [(str(tmp_path / "BITMEX.ws.1.0"), k + 1, "malformed orderBookL2 update "
+                                         "(KeyError: 'level id 1 was never announced by a partial or insert')")]
+    assert res.counters["rows"] == 1300 and top(res.book) == (32186.5, 1407700.0, 32187.0, 36000.0)
