@@ -41,10 +41,10 @@ def to_frame(events: list[tuple]) -> pl.DataFrame:
     }))
 
 
-def py_cells(rows: list[list]) -> np.ndarray:
+def py_cells(rows: list[list], levels: int) -> np.ndarray:
     def cell(v):
         return NULL if v is None else UNKNOWN if v == PY_UNKNOWN else v
-    return np.array([[cell(v) for v in row] for row in rows], dtype=np.int64).reshape(len(rows), -1)
+    return np.array([[cell(v) for v in row] for row in rows], dtype=np.int64).reshape(len(rows), 4 * levels)
 
 
 @st.composite
@@ -109,7 +109,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 def test_l3_streams_match_python_model(events, levels, emit):
     res = replay(to_frame(events), levels, ReplayOptions(emit=emit, strict_orders=True))
     rows, book = replay_python(events, levels, strict_orders=True, emit_every_event=emit == "event")
-    assert np.array_equal(res.cells, py_cells(rows).reshape(-1, 4 * levels))
+    assert np.array_equal(res.cells, py_cells(rows, levels))
     assert res.counters["integrity_errors"] == book.integrity_errors == 0
 
 
@@ -118,7 +118,7 @@ def test_l3_streams_match_python_model(events, levels, emit):
 def test_l2_streams_match_python_model(events, levels):
     res = replay(to_frame(events), levels, ReplayOptions())
     rows, _ = replay_python(events, levels)
-    assert np.array_equal(res.cells, py_cells(rows).reshape(-1, 4 * levels))
+    assert np.array_equal(res.cells, py_cells(rows, levels))
 
 
 def windowed_feed(rng, n_events: int, window: int):
@@ -160,11 +160,11 @@ def windowed_feed(rng, n_events: int, window: int):
 
 
 def check_windowed(kept, reference, window):
-    ref = py_cells(reference).reshape(len(kept), 4 * window)
+    ref = py_cells(reference, window)
     res = replay(to_frame(kept), window, ReplayOptions(window=window), reference=ref, seed=True)
     assert np.array_equal(res.cells, ref)  # the true book, cell for cell
     rows, book = replay_python(kept, window, window=window, reference=reference, seed=True)
-    assert np.array_equal(res.cells, py_cells(rows).reshape(-1, 4 * window))
+    assert np.array_equal(res.cells, py_cells(rows, window))
     assert res.counters["reseeds"] == book.reseeds
     blind = replay(to_frame(kept), window, ReplayOptions(window=window), reference=ref, seed=True, reseed=False)
     known = blind.cells != UNKNOWN
