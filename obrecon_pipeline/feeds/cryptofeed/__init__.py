@@ -113,6 +113,8 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.bybit",
     "obrecon_pipeline.feeds.cryptofeed.blockchain",
     "obrecon_pipeline.feeds.cryptofeed.bitmex",
+    "obrecon_pipeline.feeds.cryptofeed.fmfw",
+    "obrecon_pipeline.feeds.cryptofeed.bitcom",
 )
 
 

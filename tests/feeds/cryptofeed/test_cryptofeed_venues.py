@@ -415,3 +415,30 @@ def test_bitmex_update_of_an_unknown_id_is_quarantined(tmp_path):
     assert loaded.quarantine.rows() == [(str(tmp_path / "BITMEX.ws.1.0"), k + 1, "malformed orderBookL2 update "
                                          "(KeyError: 'level id 1 was never announced by a partial or insert')")]
     assert res.counters["rows"] == 1300 and top(res.book) == (32186.5, 1407700.0, 32187.0, 36000.0)
+
+
+# ------------------------------------------------------------------------------- FMFW, Bit.com
+FMFW = RAW / "2021-10-09" / "FMFW.ws.1.0.gz"
+BITCOM_SPOT = RAW / "2024-01-07" / "BIT.COM.ws.1.0.gz"
+BITCOM_PERP = RAW / "2024-01-07" / "BIT.COM.ws.2.0.gz"
+
+
+def test_fmfw_orderbook_full_sequence():
+    expected = {"NEOBTC": (145, 0), "EOSUSDT": (281, 0), "ATOMBCH": (36, 0), "DCRETH": (106, 0), "HTBTC": (59, 0),
+                "XVSUSDT": (48, 0), "USDTUSDP": (59, 0), "TRVBCH": (1, 0), "BORUSDT": (7, 0), "DOGEUSDT": (137, 0)}
+    got = check_streams([FMFW], expected)
+    assert sum(v[0] for v in expected.values()) == 10 + 869
+    assert top(got["EOSUSDT"][1].book) == (4.97951, 760.0, 4.98039, 760.0)
+
+
+def test_bitcom_prev_sequence_chain():
+    spot = {"ORDI-USDT": (1, 0), "COMP-USD": (1, 0), "DOSE-USDT": (1, 0), "OMG-USDT": (309, 0), "BTC-USD": (1, 0),
+            "TUSD-USDT": (1, 0), "YFI-USDT": (5, 0), "FTM-USDT": (5, 0), "LTC-USD": (1, 0)}
+    got = check_streams([BITCOM_SPOT], spot)
+    assert top(got["OMG-USDT"][1].book) == (0.697, 599.8, 0.7, 599.6)
+    streams = from_files([BITCOM_PERP])
+    assert [s.symbol for s in streams] == ["NEAR-USDT-PERPETUAL"]
+    bm, sq, loaded, res = run([BITCOM_PERP], "NEAR-USDT-PERPETUAL")
+    msgs = bm.messages()
+    assert (msgs.height, int(msgs["snapshot"].sum()), loaded.stats["gaps"]) == (717, 2, 0)  # a second snapshot resyncs
+    assert res.book["book_valid"].all() and top(res.book) == (3.347, 110.0, 3.355, 390.0)
