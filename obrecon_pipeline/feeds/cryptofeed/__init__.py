@@ -115,6 +115,7 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.bitmex",
     "obrecon_pipeline.feeds.cryptofeed.fmfw",
     "obrecon_pipeline.feeds.cryptofeed.bitcom",
+    "obrecon_pipeline.feeds.cryptofeed.ascendex",
 )
 
 

@@ -442,3 +442,19 @@ def test_bitcom_prev_sequence_chain():
     msgs = bm.messages()
     assert (msgs.height, int(msgs["snapshot"].sum()), loaded.stats["gaps"]) == (717, 2, 0)  # a second snapshot resyncs
     assert res.book["book_valid"].all() and top(res.book) == (3.347, 110.0, 3.355, 390.0)
+
+
+# ---------------------------------------------------------------------------------- AscendEX
+ASCENDEX = RAW / "2021-04-17" / "ASCENDEX.ws.1.0.gz"
+ASCENDEX_FUTURES = RAW / "2022-04-25" / "ASCENDEX_FUTURES.ws.1.0.gz"
+
+
+def test_ascendex_seqnum_after_requested_snapshot():
+    spot = {"CHZ/USDT": (67, 2), "ALTBULL/USDT": (22, 2), "NEO/USDT": (87, 2), "SRM/BTC": (48, 2), "DIVI/USDT": (1, 0),
+            "CHR/USDT": (17, 0), "XDAI/USDT": (5, 0), "EGLD/USDT": (28, 0), "ROOM/USDT": (3, 0), "ZIG/USDT": (9, 0)}
+    got = check_streams([ASCENDEX], spot)
+    assert top(got["CHZ/USDT"][1].book) == (0.626579, 3292.0, 0.636898, 600.0)
+    futures = {"BTC-PERP": (77, 2), "LINK-PERP": (44, 1), "UNI-PERP": (38, 1), "APE-PERP": (22, 1), "DOT-PERP": (51, 1),
+               "PORT-PERP": (2, 0), "ATOM-PERP": (2, 0), "XPRT-PERP": (2, 0), "MATIC-PERP": (20, 0), "AKT-PERP": (9, 0)}
+    got = check_streams([ASCENDEX_FUTURES], futures)
+    assert top(got["BTC-PERP"][1].book) == (40483.0, 0.3241, 40491.0, 0.0113)
