@@ -116,6 +116,8 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.fmfw",
     "obrecon_pipeline.feeds.cryptofeed.bitcom",
     "obrecon_pipeline.feeds.cryptofeed.ascendex",
+    "obrecon_pipeline.feeds.cryptofeed.delta",
+    "obrecon_pipeline.feeds.cryptofeed.probit",
 )
 
 

@@ -458,3 +458,30 @@ def test_ascendex_seqnum_after_requested_snapshot():
                "PORT-PERP": (2, 0), "ATOM-PERP": (2, 0), "XPRT-PERP": (2, 0), "MATIC-PERP": (20, 0), "AKT-PERP": (9, 0)}
     got = check_streams([ASCENDEX_FUTURES], futures)
     assert top(got["BTC-PERP"][1].book) == (40483.0, 0.3241, 40491.0, 0.0113)
+
+
+# --------------------------------------------------------------------------- Delta, ProBit
+DELTA = RAW / "2021-11-29" / "DELTA.ws.1.0.gz"
+PROBIT = RAW / "2021-04-17" / "PROBIT.ws.66.0.gz"
+
+
+def test_delta_every_message_is_the_whole_book():
+    streams = from_files([DELTA])
+    assert len(streams) == 10
+    total = 0
+    for s in streams:
+        bm, sq, loaded, res = run([DELTA], s.symbol)
+        msgs = bm.messages()
+        assert msgs["snapshot"].all() and loaded.stats["quarantined"] == 0
+        assert res.book["book_valid"].all() and res.counters["crossed_rows"] == 0
+        total += msgs.height
+        if s.symbol == "C-ETH-3200-311221":
+            assert msgs.height == 31 and top(res.book) == (1237.0, 1432.0, 1239.5, 1116.0)
+    assert total == 309
+
+
+def test_probit_reset_then_updates():
+    expected = {"DMX-USDT": (1, 0), "CP-USDT": (1, 0), "RM-USDT": (1, 0), "XEM-USDT": (9, 0), "CUR-KRW": (4, 0),
+                "ETN-KRW": (3, 0), "MONA-KRW": (1, 0), "CORX-USDT": (5, 0), "MDM-KRW": (1, 0), "BTCV-KRW": (1, 0)}
+    got = check_streams([PROBIT], expected)
+    assert top(got["XEM-USDT"][1].book) == (0.4668, 12.5938, 0.4695, 30.7433)
