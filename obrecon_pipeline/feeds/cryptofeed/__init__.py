@@ -118,6 +118,7 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.ascendex",
     "obrecon_pipeline.feeds.cryptofeed.delta",
     "obrecon_pipeline.feeds.cryptofeed.probit",
+    "obrecon_pipeline.feeds.cryptofeed.bitflyer",
 )
 
 
