@@ -9,6 +9,7 @@ extensions = [
     Extension("obrecon_pipeline.replay._core", ["obrecon_pipeline/replay/_core.pyx"], extra_compile_args=COMPILE_ARGS),
     Extension("obrecon_pipeline.replay._sequencer", ["obrecon_pipeline/replay/_sequencer.pyx"], extra_compile_args=COMPILE_ARGS),
     Extension("obrecon_pipeline.replay._checksum", ["obrecon_pipeline/replay/_checksum.pyx"], extra_compile_args=COMPILE_ARGS),
+    Extension("obrecon_pipeline.replay._convert", ["obrecon_pipeline/replay/_convert.pyx"], extra_compile_args=COMPILE_ARGS),
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": "3"}))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 #: integer sentinel for an empty level in the replayer's matrices
 NULL = np.iinfo(np.int64).min
@@ -58,10 +59,26 @@ def to_frame(
     price_scale: int,
     size_scale: int,
 ) -> pl.DataFrame:
-    """Build the book table from the replayer's integer matrix (exact until the final division)."""
+    """Build the book table from the replayer's integer matrix (exact until the final division).
+
+    The level columns are built as Arrow arrays over buffers filled by one Cython pass
+    (:func:`obrecon_pipeline.replay._convert.cells_to_columns`) and handed to Polars without a copy.
+    """
+    from obrecon_pipeline.replay import buffers
+    from obrecon_pipeline.replay._convert import cells_to_columns
+
     n, width = cells.shape
     levels = width // 4
-    columns: dict[str, pl.Series] = {
+    names = level_columns(levels)
+    scale = np.array([price_scale if "price" in name else size_scale for name in names], dtype=np.float64)
+    data = buffers.empty((width, n), np.float64)
+    valid = buffers.empty((width, (n + 7) // 8), np.uint8)
+    nulls = cells_to_columns(np.ascontiguousarray(cells), scale, data, valid)
+    arrays = [
+        pa.Array.from_buffers(pa.float64(), n, [pa.py_buffer(valid[j]), pa.py_buffer(data[j])], null_count=int(nulls[j]))
+        for j in range(width)
+    ]
+    head = pl.DataFrame({
         "ts_event": pl.Series("ts_event", ts_event, dtype=pl.Int64),
         "seq": pl.Series("seq", seq, dtype=pl.Int64),
         "update_id": (
@@ -70,13 +87,9 @@ def to_frame(
             else pl.Series("update_id", [None] * n, dtype=pl.Int64)
         ),
         "book_valid": pl.Series("book_valid", book_valid.astype(bool), dtype=pl.Boolean),
-    }
-    for j, name in enumerate(level_columns(levels)):
-        raw = cells[:, j]
-        scale = price_scale if "price" in name else size_scale
-        values = np.where(raw <= UNKNOWN, np.nan, raw / float(scale))
-        columns[name] = pl.Series(name, values, dtype=pl.Float64, nan_to_null=True)
-    return pl.DataFrame(columns)
+    })
+    levels_frame = pl.from_arrow(pa.Table.from_arrays(arrays, names=names), rechunk=False)
+    return head.hstack(levels_frame.get_columns())
 
 
 def to_cells(book: pl.DataFrame, price_scale: int, size_scale: int) -> np.ndarray:

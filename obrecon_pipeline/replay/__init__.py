@@ -18,6 +18,7 @@ from obrecon_pipeline.errors import ReplayError
 from obrecon_pipeline.events import Flag, scales
 from obrecon_pipeline.feeds import ReplayOptions
 from obrecon_pipeline.replay._checksum import kind_code
+from obrecon_pipeline.replay import buffers
 from obrecon_pipeline.replay._core import replay_arrays
 
 INTEGRITY_KINDS = {
@@ -79,7 +80,7 @@ def replay(
         ref = np.ascontiguousarray(reference, dtype=np.int64)
         if ref.shape[0] != n:
             raise ReplayError(f"reference has {ref.shape[0]} rows for {n} events")
-    cells = np.empty((n_rows, 4 * levels), dtype=np.int64)
+    cells = buffers.empty((n_rows, 4 * levels), np.int64)
     valid = np.empty(n_rows, dtype=np.uint8)
     row_event = np.empty(n_rows, dtype=np.int64)
     failure_kind = np.zeros(n, dtype=np.int8)
