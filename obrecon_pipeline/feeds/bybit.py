@@ -54,7 +54,18 @@ _SCHEMA = {
     ),
 }
 
-GAP_SCHEMA = {"src_row": pl.Int64, "ts_event": pl.Int64, "expected": pl.Int64, "received": pl.Int64}
+#: the cryptofeed format's gap record (``obrecon_pipeline.feeds.cryptofeed.messages.GAP_SCHEMA``):
+#: ``row`` is the book row (``emit="message"``) of the first message after the gap; the history file
+#: has no local receive time, so ``ts_recv`` holds the message's ``ts`` like ``ts_event``
+GAP_SCHEMA = {
+    "row": pl.Int64,
+    "file": pl.String,
+    "src_row": pl.Int64,
+    "ts_event": pl.Int64,
+    "ts_recv": pl.Int64,
+    "expected": pl.Int64,
+    "received": pl.Int64,
+}
 
 
 @dataclass
@@ -175,8 +186,10 @@ def parse_ob500(path: str | Path) -> Ob500:
         gap=~snapshot & (pl.col("expected").is_null() | (pl.col("u") != pl.col("expected")))
     ).with_columns(gaps_so_far=pl.col("gap").cast(pl.Int64).cum_sum())
     gaps = kept.filter("gap").select(
+        pl.lit(str(path)).alias("file"),
         "src_row",
         (pl.col("ts") * 1_000_000).alias("ts_event"),
+        (pl.col("ts") * 1_000_000).alias("ts_recv"),
         "expected",
         pl.col("u").alias("received"),
     )
@@ -233,6 +246,10 @@ def parse_ob500(path: str | Path) -> Ob500:
             pl.lit(10**size_dec, dtype=pl.Int64).alias("size_scale"),
         )
     )
+    # book row of a gap: the messages with events before it (one row per message, emit="message")
+    with_events = np.unique(events["src_row"].to_numpy())
+    row = np.searchsorted(with_events, gaps["src_row"].to_numpy())
+    gaps = gaps.with_columns(row=pl.Series(row, dtype=pl.Int64)).select(list(GAP_SCHEMA))
     topic = frame["topic"][0] or ""
     depth = re.search(r"orderbook\.(\d+)\.", topic)
     return Ob500(

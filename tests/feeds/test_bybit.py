@@ -81,9 +81,12 @@ def test_discover_and_registered_feed():
 def test_dropped_delta_is_a_located_gap(tmp_path):
     lines = sample_lines()
     del lines[9]  # drop u=20254878 (file line 10)
-    book = parse_ob500(write_plain(tmp_path, lines))
+    path = write_plain(tmp_path, lines)
+    book = parse_ob500(path)
+    ts = 1733011201591_000_000
     assert book.gaps.to_dicts() == [
-        {"src_row": 10, "ts_event": 1733011201591_000_000, "expected": 20254878, "received": 20254879}
+        {"row": 9, "file": str(path), "src_row": 10, "ts_event": ts, "ts_recv": ts, "expected": 20254878,
+         "received": 20254879}
     ]
     bad = book.events.filter((pl.col("flags") & int(Flag.BAD_BOOK)) > 0)
     assert bad.height == 1  # only the first event after the gap
@@ -120,12 +123,23 @@ def test_resync_at_next_snapshot(tmp_path):
     assert (snap["action"][0], snap["flags"][0]) == (Action.CLEAR, Flag.SNAPSHOT)
     assert snap["flags"][-1] == Flag.SNAPSHOT | Flag.END_OF_MESSAGE
     assert (snap["flags"].slice(1, 999) == Flag.SNAPSHOT).all()
+    from obrecon_pipeline.feeds import ReplayOptions
+    from obrecon_pipeline.replay import replay
+
+    res = replay(book.events, 10, ReplayOptions(window=500, emit="message"))
+    # rows: 1 snapshot + 8 deltas valid, the 10 deltas from the gap on invalid, valid again from
+    # the re-sent snapshot (row 19) to the end (50 rows)
+    assert res.book["book_valid"].to_list() == [True] * 9 + [False] * 10 + [True] * 31
+    assert res.counters["resyncs"] == 1
 
 
 def test_delta_before_any_snapshot_is_a_gap(tmp_path):
-    book = parse_ob500(write_plain(tmp_path, sample_lines()[1:]))
+    path = write_plain(tmp_path, sample_lines()[1:])
+    book = parse_ob500(path)
+    ts = 1733011200693_000_000
     assert book.gaps.to_dicts() == [
-        {"src_row": 1, "ts_event": 1733011200693_000_000, "expected": None, "received": 20254870}
+        {"row": 0, "file": str(path), "src_row": 1, "ts_event": ts, "ts_recv": ts, "expected": None,
+         "received": 20254870}
     ]
 
 
