@@ -24,6 +24,7 @@ All parsing is vectorised in Polars; decimal strings become scaled integers exac
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ import polars as pl
 
 from obrecon_pipeline.book_schema import NULL
 from obrecon_pipeline.errors import InputError, ReplayError
-from obrecon_pipeline.events import Action, Flag, Side, conform
+from obrecon_pipeline.events import Action, Flag, Side, conform, scales
 from obrecon_pipeline.feeds import Feed, LoadedStream, ReplayOptions, Stream, register
 from obrecon_pipeline.feeds._io import read_bytes, split_lines
 from obrecon_pipeline.feeds.decimals import scaled_integers
@@ -44,7 +45,7 @@ INCREMENTAL_COLUMNS = ("exchange", "symbol", "timestamp", "local_timestamp", "is
 #: ``deribit_incremental_book_L2_2020-04-01_BTC-PERPETUAL.csv.gz`` (Tardis) or with a ``tardis_`` prefix
 _FILE_NAME = re.compile(
     r"^(?:tardis_)?(?P<exchange>[a-z0-9-]+)_(?P<kind>incremental_book_L2|book_snapshot_\d+)_"
-    r"(?:\d{4}-\d{2}-\d{2}_)?(?P<symbol>.+?)\.csv(?:\.gz)?$"
+    r"(?:(?P<date>\d{4}-\d{2}-\d{2})_)?(?P<symbol>.+?)\.csv(?:\.gz)?$"
 )
 
 
@@ -89,12 +90,6 @@ def _one_of(path: Path, table: pl.DataFrame, column: str, allowed: tuple[str, ..
         raise InputError(
             path, int(table["src_row"][k]), f"{column} {table[column][k]!r} is not one of {', '.join(allowed)}"
         )
-
-
-def symbols(path: str | Path) -> list[tuple[str, str]]:
-    """The ``(exchange, symbol)`` pairs present in an incremental_book_L2 file, in first-seen order."""
-    _, table = read_table(path)
-    return [tuple(r) for r in table.select("exchange", "symbol").unique(maintain_order=True).iter_rows()]
 
 
 def read_incremental(path: str | Path, symbol: str | None = None) -> pl.DataFrame:
@@ -324,34 +319,38 @@ def compare_with_snapshots(
     )
 
 
-def _streams(paths: list[Path], day: str | None) -> list[Stream]:
-    """One stream (``<exchange>-<symbol>``) per symbol of every ``incremental_book_L2`` file; its
-    files are that file then the ``book_snapshot_N`` files of the same exchange and symbol.
+def _first_day(path: Path) -> str:
+    """UTC date of the first data row's ``timestamp`` (reads two lines, not the file)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="ascii", newline="") as fh:
+            fh.readline()
+            fields = fh.readline().split(",")
+        return str(np.datetime64(int(fields[2]), "us").astype("datetime64[D]"))
+    except (OSError, EOFError, UnicodeDecodeError, IndexError, ValueError) as exc:
+        raise InputError(path, 2, f"no readable timestamp in the first data row ({exc})") from None
 
-    ``day`` None: the UTC date of the symbol's first ``timestamp``.
+
+def _streams(paths: list[Path], day: str | None) -> list[Stream]:
+    """One stream (``<exchange>-<symbol>``) per ``incremental_book_L2`` file (Tardis writes one
+    symbol per file; exchange and symbol come from the file name); its files are that file then the
+    ``book_snapshot_N`` files named for the same exchange and symbol.
+
+    ``day`` None: the date in the file name, else the UTC date of the first row's ``timestamp``.
     """
-    incremental, snapshots = [], []
+    named = []
     for path in paths:
         m = _FILE_NAME.match(path.name)
         if m is None:
             raise InputError(path, None, "not a Tardis file name (<exchange>_incremental_book_L2_... or _book_snapshot_N_...)")
-        (incremental if m["kind"] == "incremental_book_L2" else snapshots).append(path)
-    refs = {}
-    for path in snapshots:
-        _, table = read_table(path)
-        for key in table.select("exchange", "symbol").unique(maintain_order=True).iter_rows():
-            refs.setdefault(key, []).append(path)
+        named.append((path, m))
     streams = []
-    for path in incremental:
-        _, table = read_table(path)
-        firsts = table.group_by("exchange", "symbol", maintain_order=True).agg(pl.col("timestamp").first())
-        for exchange, symbol, first_ts in firsts.iter_rows():
-            stream_day = day
-            if stream_day is None:
-                first = _integers(path, table.filter(pl.col("symbol") == symbol).head(1), "timestamp")[0]
-                stream_day = str(np.datetime64(int(first), "us").astype("datetime64[D]"))
-            files = (path, *refs.get((exchange, symbol), ()))
-            streams.append(Stream(SOURCE, f"{exchange}-{symbol}", stream_day, files, symbol))
+    for path, m in named:
+        if m["kind"] != "incremental_book_L2":
+            continue
+        refs = tuple(p for p, r in named if r["kind"] != m["kind"] and (r["exchange"], r["symbol"]) == (m["exchange"], m["symbol"]))
+        stream_day = day or m["date"] or _first_day(path)
+        streams.append(Stream(SOURCE, f"{m['exchange']}-{m['symbol']}", stream_day, (path, *refs), m["symbol"]))
     return streams
 
 
@@ -370,13 +369,12 @@ def load(stream: Stream) -> LoadedStream:
     return LoadedStream(stream, events, ReplayOptions(emit="message"))
 
 
-def compare_stream(stream: Stream, result, levels: int | None = None) -> list[SnapshotComparison]:
-    """Each ``book_snapshot_N`` file of ``stream`` against a replay of it (``emit="message"``)."""
-    events = read_incremental(stream.files[0], stream.symbol)
+def compare_stream(loaded: LoadedStream, result, levels: int | None = None) -> list[SnapshotComparison]:
+    """Each ``book_snapshot_N`` file of a loaded stream against its replay (``emit="message"``)."""
+    price_scale, size_scale = scales(loaded.events)
     ts = result.book["ts_event"].to_numpy()
-    price_scale, size_scale = int(events["price_scale"][0]), int(events["size_scale"][0])
     out = []
-    for path in stream.files[1:]:
+    for path in loaded.stream.files[1:]:
         snaps = read_book_snapshots(path)
         out.append(compare_with_snapshots(ts, result.cells, price_scale, size_scale, snaps,
                                           min(levels or snaps.depth, snaps.depth)))

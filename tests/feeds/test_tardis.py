@@ -7,7 +7,7 @@ Binance-futures BTCUSDT 2020-09-01. So:
 * the comparison function is checked on the two real snapshot files against each other (same
   exchange, symbol and start; the top 5 of book_snapshot_25 must equal book_snapshot_5);
 * the replay of the real incremental file is checked against
-  ``tardis_deribit_book_snapshot_25_BTC-PERPETUAL_handwritten.csv``, written by hand from the
+  ``handwritten/tardis_deribit_book_snapshot_25_BTC-PERPETUAL.csv``, written by hand from the
   incremental file's rows: its 15 rows are one snapshot message at timestamp 1585699200245000
   listing asks 6421.5 x 18640, 6422 x 1190, ..., 6428.5 x 39950 in ascending price, so the
   book_snapshot_25 row is asks[0..14] = those pairs, asks[15..24] empty, every bid empty.
@@ -38,7 +38,7 @@ FIX = ROOT / "tests" / "fixtures" / "tardis"
 INCREMENTAL = FIX / "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"
 SNAP5 = FIX / "tardis_binance-futures_book_snapshot_5_BTCUSDT.csv"
 SNAP25 = FIX / "tardis_binance-futures_book_snapshot_25_BTCUSDT.csv"
-HANDWRITTEN = FIX / "tardis_deribit_book_snapshot_25_BTC-PERPETUAL_handwritten.csv"
+HANDWRITTEN = FIX / "handwritten" / "tardis_deribit_book_snapshot_25_BTC-PERPETUAL.csv"
 
 ASKS = [(64215, 18640), (64220, 1190), (64225, 1080), (64230, 1400), (64235, 6630), (64240, 37070),
         (64245, 120), (64250, 51280), (64255, 61770), (64260, 3500), (64265, 16340), (64270, 22510),
@@ -107,16 +107,16 @@ def replayed(stream_files):
     feed = get_feed("tardis")
     (stream,) = feed.from_files(stream_files)
     loaded = feed.load(stream)
-    return stream, replay(loaded.events, 25, loaded.options)
+    return loaded, replay(loaded.events, 25, loaded.options)
 
 
 def test_replay_reproduces_handwritten_snapshot():
-    stream, res = replayed([INCREMENTAL, HANDWRITTEN])
+    loaded, res = replayed([INCREMENTAL, HANDWRITTEN])
     assert res.counters["rows"] == 1 and res.counters["crossed_rows"] == 0
     row = res.book.row(0, named=True)
     assert (row["ask_price_1"], row["ask_size_1"], row["ask_price_15"], row["ask_size_15"]) == (6421.5, 18640.0, 6428.5, 39950.0)
     assert row["ask_price_16"] is None and row["bid_price_1"] is None
-    (cmp,) = compare_stream(stream, res)
+    (cmp,) = compare_stream(loaded, res)
     assert (cmp.reference_rows, cmp.compared_rows, cmp.same_timestamp) == (1, 1, 1)
     assert (cmp.match.cells_compared, cmp.match.cells_matched, cmp.match.mismatched_rows) == (100, 100, 0)
 
@@ -125,8 +125,8 @@ def test_replay_mismatch_is_located(tmp_path):
     text = HANDWRITTEN.read_text().replace(",6423,1400,", ",6423,1401,")
     bad = tmp_path / HANDWRITTEN.name
     bad.write_text(text)
-    stream, res = replayed([INCREMENTAL, bad])
-    (cmp,) = compare_stream(stream, res)
+    loaded, res = replayed([INCREMENTAL, bad])
+    (cmp,) = compare_stream(loaded, res)
     assert (cmp.match.cells_matched, cmp.match.mismatched_rows) == (99, 1)
     assert (cmp.first_mismatch_src_row, cmp.match.first_mismatch_column) == (2, "ask_size_4")
 
