@@ -43,7 +43,8 @@ class Action(IntEnum):
     SET_LEVEL = 7  #: L2: the level at ``price`` now has aggregate ``size`` (0 removes it)
     CLEAR = 8  #: empty one side (``side`` = BID/ASK) or the whole book (``side`` = NONE)
     MODIFY = 9  #: L3 order changes price and/or size (new values in price/size)
-    TRADE = 10  #: a trade print that does not change the book by itself
+    TRADE = 10  #: a trade print that does not change the book by itself (side = aggressor)
+    FILL = 11  #: a resting order's fill reported apart from its book change (side = resting order)
 
 
 class Side(IntEnum):

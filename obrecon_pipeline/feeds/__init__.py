@@ -65,7 +65,7 @@ class LoadedStream:
     #: rows that could not be used, with file, row and reason (a counted quarantine)
     quarantine: pl.DataFrame | None = None
     #: counters found while parsing/sequencing (gaps, duplicates, reordered, ...) for report.json
-    stats: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, object] = field(default_factory=dict)
     #: True: load the book from reference row 0 and replay from event 1 (LOBSTER)
     seed: bool = False
 

@@ -13,7 +13,7 @@ action   event            book effect (in the replayer's order map)
                           level aggregates do not show)
 ``R``    ``CLEAR``        the instrument's whole book (side NONE)
 ``T``    ``TRADE``        aggressor's trade print (side = aggressor): never applied to the book
-``F``    ``TRADE``        fill of a resting order (side = resting order): never applied; the
+``F``    ``FILL``         fill of a resting order (side = resting order): never applied; the
                           order's reduction arrives as its own ``C`` or ``M`` record
 ``N``    ``HALT``         "no action" record that can still carry flags: no book change
 ======== ================ ==================================================================
@@ -65,7 +65,7 @@ _ACTION = _lookup(
         b"M": Action.MODIFY,
         b"R": Action.CLEAR,
         b"T": Action.TRADE,
-        b"F": Action.TRADE,
+        b"F": Action.FILL,
         b"N": Action.HALT,
     },
     np.int8,

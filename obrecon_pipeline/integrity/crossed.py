@@ -7,7 +7,7 @@ opening auction then trades the overlap away), so a cross there is legitimate.
 
 A *cross episode* is a maximal run of consecutive book rows with ``bid_price_1 > ask_price_1``.
 With ``first`` and ``last`` the event indices (``seq``) of its first and last rows and ``end`` the
-``seq`` of the next (uncrossed) row, and trades = events with action TRADE, EXECUTE or
+``seq`` of the next (uncrossed) row, and trades = events with action TRADE, FILL, EXECUTE or
 HIDDEN_EXECUTE counted by ``arrival``:
 
 * ``trades_while_crossed`` = trades with ``first < arrival <= last`` (printed while the published
@@ -32,7 +32,7 @@ from obrecon_pipeline.events import Action
 
 PRE_OPEN = "pre_open"
 CONTINUOUS = "continuous"
-TRADING_ACTIONS = (Action.TRADE, Action.EXECUTE, Action.HIDDEN_EXECUTE)
+TRADING_ACTIONS = (Action.TRADE, Action.FILL, Action.EXECUTE, Action.HIDDEN_EXECUTE)
 
 EPISODE_SCHEMA = {
     "episode": pl.Int64,

@@ -345,7 +345,7 @@ def replay_arrays(
                     orders_clear_side(&orders, s)
                     if f & F_SNAPSHOT:
                         resyncing = True
-                # HIDDEN_EXECUTE, HALT, TRADE: no book change
+                # HIDDEN_EXECUTE, HALT, TRADE, FILL: no book change
 
                 if locate and c.integrity_errors != errors_before:
                     failure_kind[i] = <int8_t> c.last_integrity_kind

@@ -84,7 +84,7 @@ def test_normalized_events(esh4):
     assert loaded.options.emit == "message" and loaded.options.strict_orders
     assert ev.height == 68_792
     counts = dict(ev.group_by("action").len().iter_rows())
-    assert counts == {Action.ADD: 29_216, Action.CANCEL: 17_999, Action.MODIFY: 12_233, Action.TRADE: 2_973 + 6_371}
+    assert counts == {Action.ADD: 29_216, Action.CANCEL: 17_999, Action.MODIFY: 12_233, Action.TRADE: 2_973, Action.FILL: 6_371}
     assert ev.filter((pl.col("flags") & Flag.SNAPSHOT) > 0).height == 8_725
     assert ev.filter((pl.col("flags") & Flag.END_OF_MESSAGE) > 0).height == 47_022
     assert ev.filter((pl.col("flags") & Flag.BAD_BOOK) > 0).height == 0
