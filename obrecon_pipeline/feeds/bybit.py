@@ -12,9 +12,10 @@ of every message carries ``END_OF_MESSAGE`` and the message's ``u`` is every eve
 
 Update-id continuity (Bybit, "Orderbook" websocket docs): a delta must carry ``u = u_prev + 1``,
 ``u_prev`` being the previous message's ``u``. A delta repeating ``u_prev`` is a duplicate: dropped
-and counted. Any other break is a gap: counted, located (file row, time, expected and received
-``u``) in :attr:`Ob500.gaps`, and the first event at or after it is flagged ``BAD_BOOK``; the book
-re-syncs at the next snapshot. ``ts_event`` is the message's ``ts`` (ms -> ns).
+and counted. Any other break (or a delta before the first snapshot) is a gap: counted, located
+(book row, file line, time, expected and received ``u``) in :attr:`Ob500.gaps` and the stream's
+``stats["gap_list"]``, and the first event at or after it is flagged ``BAD_BOOK``; the replayer
+keeps the book invalid until the next snapshot. ``ts_event`` is the message's ``ts`` (ms -> ns).
 """
 
 from __future__ import annotations
