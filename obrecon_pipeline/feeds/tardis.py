@@ -8,10 +8,11 @@ are part of an order-book snapshot; a snapshot appearing after live rows means t
 re-established and the book must be rebuilt from it.
 
 Normalized events (one stream per exchange + symbol): every row is a ``SET_LEVEL``. A snapshot block
-(a run of ``is_snapshot`` rows with one timestamp) resets each side it lists: a ``CLEAR`` of that
-side, flagged ``SNAPSHOT``, precedes the side's first row in the block, and the block's rows are
-flagged ``SNAPSHOT``. Rows are batched by timestamp: the last row of each run of equal
-``timestamp`` carries ``END_OF_MESSAGE``.
+(a run of ``is_snapshot`` rows with one timestamp) resets each side of the book: a ``CLEAR`` of the
+bid side and one of the ask side, flagged ``SNAPSHOT``, precede its first row (both sides, so a
+side the snapshot does not list is empty afterwards, not stale), and the block's rows are flagged
+``SNAPSHOT``. Rows are batched by timestamp: the last row of each run of equal ``timestamp``
+carries ``END_OF_MESSAGE``.
 
 ``book_snapshot_N``: header ``exchange,symbol,timestamp,local_timestamp`` then, for i = 0..N-1,
 ``asks[i].price,asks[i].amount,bids[i].price,bids[i].amount`` (empty fields for missing levels).
@@ -136,17 +137,11 @@ def read_incremental(path: str | Path, symbol: str | None = None) -> pl.DataFram
         block_start=pl.col("snap")
         & (~pl.col("snap").shift(1, fill_value=False) | (pl.col("ts") != pl.col("ts").shift(1))),
         last_of_ts=pl.col("ts") != pl.col("ts").shift(-1),
-    ).with_columns(
-        block=pl.col("block_start").cum_sum(),
-        last_of_ts=pl.col("last_of_ts").fill_null(True),
-    ).with_columns(
-        # first row of each side inside a snapshot block: its side is cleared just before it
-        clear_side=pl.col("snap") & pl.col("src_row").rank("ordinal").over("block", "side", "snap").eq(1),
-    )
+    ).with_columns(last_of_ts=pl.col("last_of_ts").fill_null(True))
     snapshot_flag = pl.when("snap").then(int(Flag.SNAPSHOT)).otherwise(0)
     levels = rows.select(
         "src_row",
-        pl.lit(1, dtype=pl.Int8).alias("order"),
+        pl.lit(2, dtype=pl.Int8).alias("order"),
         "ts",
         "local_ts",
         pl.lit(int(Action.SET_LEVEL), dtype=pl.Int8).alias("action"),
@@ -155,19 +150,23 @@ def read_incremental(path: str | Path, symbol: str | None = None) -> pl.DataFram
         "size",
         (snapshot_flag | pl.when("last_of_ts").then(int(Flag.END_OF_MESSAGE)).otherwise(0)).alias("flags"),
     )
-    clears = rows.filter("clear_side").select(
-        "src_row",
-        pl.lit(0, dtype=pl.Int8).alias("order"),
-        "ts",
-        "local_ts",
-        pl.lit(int(Action.CLEAR), dtype=pl.Int8).alias("action"),
-        "side",
-        pl.lit(0, dtype=pl.Int64).alias("price"),
-        pl.lit(0, dtype=pl.Int64).alias("size"),
-        pl.lit(int(Flag.SNAPSHOT)).alias("flags"),
-    )
+    starts = rows.filter("block_start")
+    clears = [
+        starts.select(
+            "src_row",
+            pl.lit(order, dtype=pl.Int8).alias("order"),
+            "ts",
+            "local_ts",
+            pl.lit(int(Action.CLEAR), dtype=pl.Int8).alias("action"),
+            pl.lit(int(side), dtype=pl.Int8).alias("side"),
+            pl.lit(0, dtype=pl.Int64).alias("price"),
+            pl.lit(0, dtype=pl.Int64).alias("size"),
+            pl.lit(int(Flag.SNAPSHOT)).alias("flags"),
+        )
+        for order, side in ((0, Side.BID), (1, Side.ASK))
+    ]
     events = (
-        pl.concat([clears, levels], how="vertical_relaxed")
+        pl.concat([*clears, levels], how="vertical_relaxed")
         .sort("src_row", "order")
         .select(
             (pl.col("ts") * 1000).alias("ts_event"),

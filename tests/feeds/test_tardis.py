@@ -47,10 +47,10 @@ ASKS = [(64215, 18640), (64220, 1190), (64225, 1080), (64230, 1400), (64235, 663
 
 def test_incremental_events_exact():
     ev = read_incremental(INCREMENTAL)
-    assert ev.height == 16
-    first = ev.row(0, named=True)
-    assert (first["action"], first["side"], first["flags"], first["src_row"]) == (Action.CLEAR, Side.ASK, Flag.SNAPSHOT, 2)
-    levels = ev.slice(1)
+    assert ev.height == 17
+    clears = ev.slice(0, 2).select("action", "side", "flags", "src_row").rows()
+    assert clears == [(Action.CLEAR, Side.BID, Flag.SNAPSHOT, 2), (Action.CLEAR, Side.ASK, Flag.SNAPSHOT, 2)]
+    levels = ev.slice(2)
     assert (levels["action"] == Action.SET_LEVEL).all() and (levels["side"] == Side.ASK).all()
     assert list(zip(levels["price"], levels["size"])) == ASKS
     assert levels["src_row"].to_list() == list(range(2, 17))
@@ -58,7 +58,7 @@ def test_incremental_events_exact():
     assert ev["ts_event"].unique().to_list() == [1585699200245000_000]
     assert ev["ts_recv"].unique().to_list() == [1585699200355684_000]
     assert (ev["price_scale"][0], ev["size_scale"][0]) == (10, 1)
-    assert ev["update_id"].null_count() == 16
+    assert ev["update_id"].null_count() == 17
 
 
 def test_discover_and_from_files():
@@ -133,7 +133,8 @@ def test_replay_mismatch_is_located(tmp_path):
 
 def test_snapshot_blocks_clear_their_sides_and_batch_by_timestamp(tmp_path):
     """Constructed rows appended to the real file (not market data): a live update at t1 (two rows),
-    then a new snapshot block at t2 listing a bid and an ask (a reconnect)."""
+    then a new snapshot block at t2 listing a bid and an ask (a reconnect): both sides are cleared
+    before the block, so none of the 14 asks left from the first snapshot survives it."""
     extra = [
         "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,ask,6421.5,0",
         "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,bid,6420,500",
@@ -143,14 +144,14 @@ def test_snapshot_blocks_clear_their_sides_and_batch_by_timestamp(tmp_path):
     path = tmp_path / INCREMENTAL.name
     path.write_text(INCREMENTAL.read_text() + "\n".join(extra) + "\n")
     ev = read_incremental(path)
-    tail = ev.slice(16).select("src_row", "action", "side", "price", "size", "flags")
+    tail = ev.slice(17).select("src_row", "action", "side", "price", "size", "flags")
     S, E = int(Flag.SNAPSHOT), int(Flag.END_OF_MESSAGE)
     assert tail.rows() == [
         (17, Action.SET_LEVEL, Side.ASK, 64215, 0, 0),
         (18, Action.SET_LEVEL, Side.BID, 64200, 500, E),
         (19, Action.CLEAR, Side.BID, 0, 0, S),
+        (19, Action.CLEAR, Side.ASK, 0, 0, S),
         (19, Action.SET_LEVEL, Side.BID, 64195, 10, S),
-        (20, Action.CLEAR, Side.ASK, 0, 0, S),
         (20, Action.SET_LEVEL, Side.ASK, 64250, 20, S | E),
     ]
     res = replay(ev, 2, get_feed("tardis").load(get_feed("tardis").from_files([path])[0]).options)
