@@ -2,8 +2,8 @@
 
 Registers the partitions found in ``<OBRECON_DATA_DIR>/raw`` with the Dagster instance in
 ``$DAGSTER_HOME`` (default ``<OBRECON_DATA_DIR>/.dagster``, so ``dagster dev`` with the same
-``DAGSTER_HOME`` shows these runs; a new instance gets a ``dagster.yaml`` whose run coordinator
-launches backfill runs without a daemon), executes the ``reconstruct`` job for each, and prints where the
+``DAGSTER_HOME`` shows these runs; a new instance gets a ``dagster.yaml`` that runs at most two
+launched runs at a time), executes the ``reconstruct`` job for each, and prints where the
 outputs went and every asset-check result. Exit status 1 if a run failed.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 
 from resources import data_root
 
-RUN_COORDINATOR = """run_coordinator:
-  module: dagster.core.run_coordinator
-  class: DefaultRunCoordinator
+#: launched runs (UI materializations, backfills, sensor requests) queue and run two at a time
+INSTANCE_CONFIG = """run_queue:
+  max_concurrent_runs: 2
 """
 
 
@@ -33,8 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        # launch backfill runs at once (no daemon needed for `dagster job backfill`)
-        (home / "dagster.yaml").write_text(RUN_COORDINATOR)
+        (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
 
     import dagster as dg
 

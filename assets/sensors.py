@@ -2,6 +2,8 @@
 
 Every evaluation lists the streams in ``<root>/raw/<source>/<day>/``; keys not yet registered are
 added to the ``stream_days`` partitions and a run of the reconstruction job is requested for each.
+It starts stopped: switching it on in the UI (Automation) queues a run for every stream-day not yet
+registered, which on the shipped landing zone is a few hundred.
 """
 
 
@@ -12,7 +14,7 @@ from resources import LandingZone
 
 
 def landing_zone_sensor_for(job) -> dg.SensorDefinition:
-    @dg.sensor(job=job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+    @dg.sensor(job=job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
     def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZone):
         known = set(context.instance.get_dynamic_partitions(STREAM_DAYS.name))
         new = [s.partition_key for s in discover_streams(landing_zone.raw) if s.partition_key not in known]
