@@ -119,6 +119,7 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.delta",
     "obrecon_pipeline.feeds.cryptofeed.probit",
     "obrecon_pipeline.feeds.cryptofeed.bitflyer",
+    "obrecon_pipeline.feeds.cryptofeed.phemex",
 )
 
 

@@ -528,3 +528,34 @@ def test_bitflyer_mid_price_agrees_748_of_749_times():
     assert messages == 782
     assert agree == 748
     assert disagree == [("FX_BTC_JPY", 811, 5869709.0, "5869789.0")]
+
+
+# ------------------------------------------------------------------------------------ Phemex
+PHEMEX = [RAW / "2021-07-03" / "PHEMEX.ws.1.0.gz", RAW / "2021-07-03" / "PHEMEX.0.gz"]
+
+
+def test_phemex_scaled_integers_with_product_scales():
+    expected = {"YFIUSD": (109, 0), "XMRUSD": (144, 0), "ENJUSD": (157, 0), "sGRTUSDT": (156, 0),
+                "sSUSHIUSDT": (10, 0), "sENJUSDT": (49, 0), "XTZUSD": (393, 0), "sBCHUSDT": (29, 0),
+                "ATOMUSD": (116, 0), "sLINKUSDT": (174, 0)}
+    streams = from_files(PHEMEX)
+    assert [s.symbol for s in streams] == list(expected)
+    total = 0
+    for s in streams:
+        bm, sq, loaded, res = run(PHEMEX, s.symbol)
+        msgs = bm.messages()
+        assert msgs.height == expected[s.symbol][0]
+        assert (loaded.stats["gaps"], loaded.stats["quarantined"]) == (0, 0)
+        assert res.book["book_valid"].all() and res.counters["crossed_rows"] == 0
+        total += msgs.height
+        if s.symbol == "sGRTUSDT":  # spot: priceEp 67180000 at 10^8 (USDT), base qty at 10^8 (GRT)
+            assert int(msgs["snapshot"].sum()) == 2 and top(res.book) == (0.6718, 5278.09, 0.67436, 8646.2)
+        if s.symbol == "YFIUSD":  # contract: priceScale 4, whole contracts
+            assert top(res.book) == (32936.0, 5488.0, 32999.0, 2396.0)
+    assert total == 13 + 1324
+
+
+def test_phemex_without_product_list_is_an_input_error():
+    with pytest.raises(InputError) as err:
+        run(PHEMEX[:1], "YFIUSD")
+    assert err.value.path == str(PHEMEX[0]) and "no Phemex product definition for 'YFIUSD'" in err.value.reason
