@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from obrecon_pipeline.book_schema import NULL
