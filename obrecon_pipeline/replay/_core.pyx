@@ -107,6 +107,16 @@ cdef inline void note_failure(Counters* c, int64_t event, int kind) noexcept nog
         c.first_integrity_kind = kind
 
 
+cdef inline OrderSlot* find_order(OrderMap* orders, uint64_t oid, bint strict, Counters* c, int64_t event) noexcept nogil:
+    """The resting order ``oid``, or NULL: counted, and an integrity failure when ``strict``."""
+    cdef OrderSlot* slot = orders_find(orders, oid) if oid != 0 else NULL
+    if slot == NULL:
+        c.unknown_order_ids += 1
+        if strict:
+            note_failure(c, event, I_UNKNOWN_ORDER)
+    return slot
+
+
 cdef inline int apply_delta(Ladder* lad, int8_t side, int64_t price, int64_t delta,
                             Counters* c, int64_t event) except -1 nogil:
     """Change the level at ``price`` by ``delta`` if it lies in the known part of the side.
@@ -299,12 +309,9 @@ def replay_arrays(
                     if apply_delta(lad, s, p, q, &c, i):
                         broken = True
                 elif a == A_CANCEL or a == A_EXECUTE or a == A_DELETE:
-                    slot = orders_find(&orders, oid) if oid != 0 else NULL
+                    slot = find_order(&orders, oid, strict_orders, &c, i)
                     if slot == NULL:
-                        c.unknown_order_ids += 1
-                        if strict_orders:
-                            note_failure(&c, i, I_UNKNOWN_ORDER)
-                            broken = True
+                        broken = broken or strict_orders
                     else:
                         if a == A_DELETE or slot.size <= q:
                             orders_remove_slot(&orders, slot)
@@ -313,12 +320,9 @@ def replay_arrays(
                     if apply_delta(lad, s, p, -q, &c, i):
                         broken = True
                 elif a == A_MODIFY:
-                    slot = orders_find(&orders, oid) if oid != 0 else NULL
+                    slot = find_order(&orders, oid, strict_orders, &c, i)
                     if slot == NULL:
-                        c.unknown_order_ids += 1
-                        if strict_orders:
-                            note_failure(&c, i, I_UNKNOWN_ORDER)
-                            broken = True
+                        broken = broken or strict_orders
                         orders_insert(&orders, oid, s, p, q)
                         if apply_delta(lad, s, p, q, &c, i):
                             broken = True
