@@ -42,11 +42,12 @@ from obrecon_pipeline.fidelity.garch import Garch11
 from obrecon_pipeline.fidelity.hill import HillEstimate
 from obrecon_pipeline.fidelity.ljung_box import LjungBox
 from obrecon_pipeline.fidelity.thresholds import Thresholds
-from obrecon_pipeline.fidelity.verdict import StatResult, Verdict, judge, markdown_table
+from obrecon_pipeline.fidelity.verdict import StatResult, Verdict, judge
 from obrecon_pipeline.metrics.prices import lazy, mid_price, usable
 from obrecon_pipeline.metrics.spreads import cumulative_depth
 
 Details = dict
+Rows = list[dict]
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,8 @@ RULES: dict[str, Rule] = {
 
 
 def result(name: str, value: float | None, n: int, th: Thresholds, details: Details | None = None,
-           table: str = "") -> StatResult:
-    """Judge ``value`` with :data:`RULES` [name]; ``table`` is kept only for a failure."""
+           rows: list[dict] | None = None) -> StatResult:
+    """Judge ``value`` with :data:`RULES` [name] (``rows``: the first divergent rows, if any)."""
     rule = RULES[name]
     details = dict(details or {})
     min_n = rule.min_n(th)
@@ -122,8 +123,7 @@ def result(name: str, value: float | None, n: int, th: Thresholds, details: Deta
     verdict = judge(value, ok, n, min_n)
     if verdict is Verdict.TOO_FEW:
         details["reason"] = f"too few observations: n = {n} < {min_n} required"
-    return StatResult(name, verdict, value, rule.threshold(th), n, min_n, details,
-                      table if verdict is Verdict.FAIL else "")
+    return StatResult(name, verdict, value, rule.threshold(th), n, min_n, details, list(rows or []))
 
 
 def no_reference(name: str, th: Thresholds) -> StatResult:
@@ -155,13 +155,13 @@ def align(book: pl.DataFrame | pl.LazyFrame, reference: pl.DataFrame | pl.LazyFr
     return view(lazy(book), "").join(view(lazy(reference), "_ref"), on="seq", how="inner").sort("seq").collect()
 
 
-def _divergence(aligned: pl.DataFrame, col: str, tol: float = 1e-9) -> tuple[Details, str]:
+def _divergence(aligned: pl.DataFrame, col: str, tol: float = 1e-9) -> tuple[Details, Rows]:
     """First row where ``col`` and ``col_ref`` differ by more than ``tol``, the count of such rows,
-    and a markdown table of the first five."""
+    and the first five of them."""
     ref = f"{col}_ref"
     bad = aligned.filter((pl.col(col) - pl.col(ref)).abs() > tol).select("seq", "ts_event", col, ref)
     if bad.height == 0:
-        return {f"{col}_divergent_rows": 0}, ""
+        return {f"{col}_divergent_rows": 0}, []
     first = bad.row(0, named=True)
     details = {
         f"{col}_divergent_rows": bad.height,
@@ -170,7 +170,7 @@ def _divergence(aligned: pl.DataFrame, col: str, tol: float = 1e-9) -> tuple[Det
         f"first_divergent_{col}": first[col],
         f"first_divergent_{ref}": first[ref],
     }
-    return details, markdown_table(bad.head(5).to_dicts(), ["seq", "ts_event", col, ref])
+    return details, bad.head(5).to_dicts()
 
 
 def _corr(aligned: pl.DataFrame, a: str, b: str) -> tuple[float | None, int]:
@@ -183,8 +183,8 @@ def _corr(aligned: pl.DataFrame, a: str, b: str) -> tuple[float | None, int]:
 
 def spread_correlation(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
     value, n = _corr(aligned, "spread", "spread_ref")
-    details, table = _divergence(aligned, "spread")
-    return result("spread_correlation", value, n, th, details, table)
+    details, rows = _divergence(aligned, "spread")
+    return result("spread_correlation", value, n, th, details, rows)
 
 
 def depth_correlation(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
@@ -192,9 +192,9 @@ def depth_correlation(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
     ask, n_ask = _corr(aligned, "ask_depth", "ask_depth_ref")
     value = None if bid is None or ask is None else min(bid, ask)
     worst = "bid" if (bid or 0.0) <= (ask or 0.0) else "ask"
-    details, table = _divergence(aligned, f"{worst}_depth")
+    details, rows = _divergence(aligned, f"{worst}_depth")
     details.update({"bid_depth_corr": bid, "ask_depth_corr": ask, "worst_side": worst})
-    return result("depth_correlation", value, min(n_bid, n_ask), th, details, table)
+    return result("depth_correlation", value, min(n_bid, n_ask), th, details, rows)
 
 
 def l1_spread_error(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
@@ -202,14 +202,14 @@ def l1_spread_error(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
         "seq", "ts_event", (1e4 * (pl.col("spread") - pl.col("spread_ref")).abs() / pl.col("mid_ref")).alias("err_bp")
     ).drop_nulls()
     value = float(err["err_bp"].mean()) if err.height else None
-    details, table = _divergence(aligned, "spread")
+    details, rows = _divergence(aligned, "spread")
     if err.height:
         worst = err.sort("err_bp", descending=True).row(0, named=True)
         details.update({"max_error_bp": worst["err_bp"], "max_error_seq": int(worst["seq"])})
-    return result("l1_spread_error_bp", value, err.height, th, details, table)
+    return result("l1_spread_error_bp", value, err.height, th, details, rows)
 
 
-def _returns_divergence(returns: pl.DataFrame, returns_ref: pl.DataFrame) -> tuple[Details, str]:
+def _returns_divergence(returns: pl.DataFrame, returns_ref: pl.DataFrame) -> tuple[Details, Rows]:
     """First interval whose return differs from the reference's (joined on the interval end ``ts_end``)."""
     joined = returns.select("ts_end", "log_return").join(
         returns_ref.select("ts_end", pl.col("log_return").alias("log_return_ref")), on="ts_end", how="full",
@@ -219,11 +219,11 @@ def _returns_divergence(returns: pl.DataFrame, returns_ref: pl.DataFrame) -> tup
         (pl.col("log_return") - pl.col("log_return_ref")).abs().fill_null(1.0) > 1e-12
     )
     if bad.height == 0:
-        return {"divergent_intervals": 0}, ""
+        return {"divergent_intervals": 0}, []
     first = bad.row(0, named=True)
     return (
         {"divergent_intervals": bad.height, "first_divergent_interval_end": int(first["ts_end"])},
-        markdown_table(bad.head(5).to_dicts(), ["ts_end", "log_return", "log_return_ref"]),
+        bad.head(5).select("ts_end", "log_return", "log_return_ref").to_dicts(),
     )
 
 
@@ -232,12 +232,12 @@ def ks_returns(returns: pl.DataFrame, returns_ref: pl.DataFrame, th: Thresholds)
     :func:`obrecon_pipeline.metrics.returns.interval_returns`)."""
     x, y = returns["log_return"].to_numpy(), returns_ref["log_return"].to_numpy()
     n = int(min(x.size, y.size))
-    details, table = _returns_divergence(returns, returns_ref)
+    details, rows = _returns_divergence(returns, returns_ref)
     if n < th.min_n_ks:
         return result("ks_returns", None, n, th, details)
     test = ks_2samp(x, y)
     details.update({"ks_statistic": float(test.statistic), "n_rebuilt": int(x.size), "n_reference": int(y.size)})
-    return result("ks_returns", float(test.pvalue), n, th, details, table)
+    return result("ks_returns", float(test.pvalue), n, th, details, rows)
 
 
 def _rel(a: float, b: float) -> float:
@@ -309,7 +309,7 @@ def vwap_prediction(orders: pl.DataFrame, th: Thresholds) -> StatResult:
     n = scored.height
     value = float(scored["abs_error_bp"].median()) if n else None
     details: Details = {"orders": orders.height, "beyond_book": int(orders["beyond_book"].sum())}
-    table = ""
+    rows: Rows = []
     if n:
         bad = scored.filter(pl.col("abs_error_bp") > th.vwap_median_error_bp_max)
         details["orders_over_threshold"] = bad.height
@@ -318,8 +318,7 @@ def vwap_prediction(orders: pl.DataFrame, th: Thresholds) -> StatResult:
             details.update({"first_bad_order_ts_event": int(first["ts_event"]),
                             "first_bad_order_arrival": int(first["first_arrival"]),
                             "first_bad_order_error_bp": first["vwap_error_bp"]})
-            table = markdown_table(
-                bad.head(5).to_dicts(),
-                ["ts_event", "first_arrival", "side", "size", "vwap", "predicted_vwap", "vwap_error_bp"],
-            )
-    return result("vwap_prediction", value, n, th, details, table)
+            rows = bad.head(5).select(
+                "ts_event", "first_arrival", "side", "size", "vwap", "predicted_vwap", "vwap_error_bp"
+            ).to_dicts()
+    return result("vwap_prediction", value, n, th, details, rows)

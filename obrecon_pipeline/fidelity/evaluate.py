@@ -103,7 +103,7 @@ def evaluate(
 
 def report_row(results: list[StatResult], **partition: str | int | float) -> pl.DataFrame:
     """One row: the ``partition`` fields, then per statistic ``<name>_value``, ``_verdict``,
-    ``_threshold``, ``_n``, ``_min_n``, ``_details`` (JSON) and ``_table`` (markdown)."""
+    ``_threshold``, ``_n``, ``_min_n``, ``_details`` and ``_rows`` (JSON)."""
     row: dict[str, object] = dict(partition)
     schema: dict[str, pl.DataType] = {k: pl.Utf8 if isinstance(v, str) else pl.Float64 for k, v in partition.items()}
     for r in results:
@@ -114,11 +114,11 @@ def report_row(results: list[StatResult], **partition: str | int | float) -> pl.
             f"{r.name}_n": r.n,
             f"{r.name}_min_n": r.min_n,
             f"{r.name}_details": json.dumps(r.details, default=float),
-            f"{r.name}_table": r.table,
+            f"{r.name}_rows": json.dumps(r.rows, default=float),
         })
         schema.update({
             f"{r.name}_value": pl.Float64, f"{r.name}_verdict": pl.Utf8, f"{r.name}_threshold": pl.Utf8,
             f"{r.name}_n": pl.Int64, f"{r.name}_min_n": pl.Int64, f"{r.name}_details": pl.Utf8,
-            f"{r.name}_table": pl.Utf8,
+            f"{r.name}_rows": pl.Utf8,
         })
     return pl.DataFrame([row], schema=schema)

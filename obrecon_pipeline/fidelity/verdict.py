@@ -24,8 +24,8 @@ class StatResult:
     #: supporting figures (estimates, p-values) and, on failure, where it went wrong (first
     #: failing row / time); scalars only, for check metadata
     details: dict[str, float | int | str | bool | None] = field(default_factory=dict)
-    #: a small markdown table illustrating the failure (empty when it passed)
-    table: str = ""
+    #: the first few divergent rows / bad orders (empty when there are none), for a table
+    rows: list[dict] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -37,14 +37,3 @@ def judge(value: float | None, ok: bool, n: int, min_n: int) -> Verdict:
     if n < min_n or value is None:
         return Verdict.TOO_FEW
     return Verdict.PASS if ok else Verdict.FAIL
-
-
-def markdown_table(rows: list[dict], columns: list[str]) -> str:
-    """A small GitHub-style markdown table of ``rows`` (floats with 6 significant digits)."""
-
-    def fmt(v):
-        return f"{v:.6g}" if isinstance(v, float) else str(v)
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
-    return "\n".join(lines)

@@ -42,7 +42,10 @@ def interval_mids(book: pl.DataFrame | pl.LazyFrame, every_s: float, valid_only:
         .group_by("bucket")
         .agg(pl.col("mid").last())
     )
-    grid = last.select(pl.int_range(pl.col("bucket").min(), pl.col("bucket").max() + 1).alias("bucket"))
+    # no usable row: an empty grid (int_range(0, 0))
+    grid = last.select(
+        pl.int_range(pl.col("bucket").min().fill_null(0), pl.col("bucket").max().fill_null(-1) + 1).alias("bucket")
+    )
     return (
         grid.join(last, on="bucket", how="left")
         .sort("bucket")

@@ -48,7 +48,7 @@ def test_identical_books_pass_with_exact_values():
     assert (spread.verdict, spread.value, spread.n) == (Verdict.PASS, pytest.approx(1.0), N)
     assert (depth.verdict, depth.value) == (Verdict.PASS, pytest.approx(1.0))
     assert (error.verdict, error.value, error.threshold) == (Verdict.PASS, 0.0, "< 2.0 bp")
-    assert spread.details["spread_divergent_rows"] == 0 and spread.table == ""
+    assert spread.details["spread_divergent_rows"] == 0 and spread.rows == []
 
 
 def test_a_damaged_row_fails_and_is_located():
@@ -66,7 +66,9 @@ def test_a_damaged_row_fails_and_is_located():
     assert error.value == pytest.approx(expected, rel=1e-6)
     assert depth.verdict is Verdict.FAIL and depth.details["worst_side"] == "ask"
     assert depth.details["first_divergent_seq"] == 120
-    assert depth.table.startswith("| seq | ts_event | ask_depth | ask_depth_ref |")
+    seqs = [r["seq"] for r in depth.rows]
+    assert len(seqs) == 5 and seqs[0] == 120 and seqs == sorted(seqs)
+    assert list(depth.rows[0]) == ["seq", "ts_event", "ask_depth", "ask_depth_ref"]
 
 
 def test_rows_missing_from_the_rebuilt_book_shrink_n_and_too_few_says_so():
@@ -100,3 +102,14 @@ def test_without_a_reference_the_comparisons_say_so_and_short_books_are_too_few(
     row = report_row(list(results.values()), partition="x")
     assert row.height == 1 and row["spread_correlation_verdict"][0] == "no_reference"
     assert row["volatility_clustering_min_n"][0] == 200
+
+
+def test_a_book_without_both_quotes_is_too_few_everywhere():
+    one_sided = book_frame([{"bid": [(100.0, 1.0)]}] * 50, levels=2)
+    events = pl.DataFrame(
+        schema={"ts_event": pl.Int64, "arrival": pl.Int64, "action": pl.Int8, "side": pl.Int8, "price": pl.Int64,
+                "size": pl.Int64, "price_scale": pl.Int64, "size_scale": pl.Int64}
+    )
+    results = evaluate(one_sided, events, REFERENCE, TH)
+    assert {r.name: r.verdict for r in results} == {name: Verdict.TOO_FEW for name in compare.RULES}
+    assert {r.n for r in results} == {0}

@@ -1,0 +1,151 @@
+"""Fidelity assets: the microstructure a researcher checks before trusting a book, per partition.
+
+Thin wrappers over :mod:`obrecon_pipeline.metrics` and :mod:`obrecon_pipeline.fidelity`, partitioned
+like ``book`` and stored by the same Parquet IO manager:
+
+* ``spreads``: quoted spreads at levels 1, 5, 10, 15, 20 (price units, bp of mid), cumulative depth;
+* ``order_flow_imbalance``: OFI per interval, levels 1..10, depth-normalised;
+* ``returns``: log mid returns in event time and at fixed intervals;
+* ``microstructure``: micro-price and imbalance at levels 1, 5, 10;
+* ``market_impact`` (marketable orders walked through the book) and ``impact_regression`` (OFI
+  price-impact regression per interval and the square-root law fit);
+* ``fidelity_report``: one row per partition with every fidelity statistic and its verdict, which
+  the checks in :mod:`assets.fidelity_checks` judge.
+
+The metric tables use the rows the replayer vouches for (``book_valid``); the report judges the book
+as published (see :func:`obrecon_pipeline.fidelity.evaluate.evaluate`).
+"""
+
+
+import dagster as dg
+import polars as pl
+
+from assets.metadata import markdown_table
+from assets.partitions import STREAM_DAYS
+from obrecon_pipeline.fidelity.evaluate import evaluate, report_row
+from obrecon_pipeline.metrics.impact import impact_regressions, marketable_orders, square_root_law
+from obrecon_pipeline.metrics.microstructure import microstructure as micro_table
+from obrecon_pipeline.metrics.ofi import ofi_table
+from obrecon_pipeline.metrics.returns import returns_table
+from obrecon_pipeline.metrics.spreads import spreads as spread_table
+from resources.fidelity import FidelityThresholds
+
+GROUP = "fidelity"
+
+
+def _intervals(settings: FidelityThresholds) -> tuple[float, ...]:
+    return tuple(settings.intervals_s)
+
+
+@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars")
+def spreads(book: pl.LazyFrame) -> pl.DataFrame:
+    """Quoted spread at levels 1, 5, 10, 15, 20 (where the book has them) in price units and bp of
+    the mid; cumulative depth per side to every level."""
+    return spread_table(book).collect()
+
+
+@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars")
+def order_flow_imbalance(book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> pl.DataFrame:
+    """Cont-Kukanov-Stoikov OFI per fixed interval, multi-level OFI for levels 1..10 (Xu, Gould &
+    Howison) and OFI normalised by the interval's average depth (Cont, Cucuringu & Zhang)."""
+    return ofi_table(book, _intervals(fidelity_thresholds))
+
+
+@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars")
+def returns(book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> pl.DataFrame:
+    """Log mid-price returns in event time and at each fixed interval (``sampling`` column)."""
+    return returns_table(book, _intervals(fidelity_thresholds))
+
+
+@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars")
+def microstructure(book: pl.LazyFrame) -> pl.DataFrame:
+    """Micro-price (size-weighted mid) and book imbalance at levels 1, 5, 10."""
+    return micro_table(book).collect()
+
+
+@dg.multi_asset(
+    outs={
+        "market_impact": dg.AssetOut(
+            description="Marketable orders: size, realised VWAP, VWAP predicted by the book before, impact",
+            group_name=GROUP,
+        ),
+        "impact_regression": dg.AssetOut(
+            description="OFI price-impact regression per interval and the square-root law fit", group_name=GROUP
+        ),
+    },
+    ins={"book": dg.AssetIn("book"), "events": dg.AssetIn("events")},
+    partitions_def=STREAM_DAYS,
+    compute_kind="polars",
+)
+def market_impact(book: pl.LazyFrame, events: pl.LazyFrame, fidelity_thresholds: FidelityThresholds):
+    orders = marketable_orders(events, book)
+    law = square_root_law(orders)
+    fits = impact_regressions(book, _intervals(fidelity_thresholds)).select(
+        pl.lit("ofi_regression").alias("model"),
+        "sampling",
+        pl.col("slope").alias("coefficient"),
+        pl.col("intercept").alias("constant"),
+        "r2",
+        "n",
+    )
+    fits = pl.concat(
+        [
+            fits,
+            pl.DataFrame(
+                [{"model": "square_root_law", "sampling": "order", "coefficient": law.exponent,
+                  "constant": law.prefactor, "r2": law.r2, "n": law.n}],
+                schema=fits.schema,
+            ),
+        ]
+    )
+    scored = orders.filter(pl.col("vwap_error_bp").is_not_null())
+    yield dg.Output(
+        orders,
+        "market_impact",
+        metadata={
+            "orders": orders.height,
+            "orders_with_prediction": scored.height,
+            "median_abs_vwap_error_bp": dg.MetadataValue.float(float(scored["vwap_error_bp"].abs().median() or 0.0))
+            if scored.height
+            else dg.MetadataValue.text("no orders with a prediction"),
+        },
+    )
+    yield dg.Output(
+        fits,
+        "impact_regression",
+        metadata={
+            "square_root_exponent": dg.MetadataValue.float(law.exponent) if law.exponent is not None
+            else dg.MetadataValue.text(f"too few orders with impact > 0 (n = {law.n})"),
+            "square_root_prefactor": dg.MetadataValue.float(law.prefactor) if law.prefactor is not None
+            else dg.MetadataValue.text("n/a"),
+            "fits": dg.MetadataValue.md(markdown_table(fits)),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=STREAM_DAYS,
+    group_name=GROUP,
+    compute_kind="scipy",
+    ins={"book": dg.AssetIn("book"), "events": dg.AssetIn("events"), "reference_book": dg.AssetIn("reference_book")},
+)
+def fidelity_report(
+    context: dg.AssetExecutionContext,
+    book: pl.LazyFrame,
+    events: pl.LazyFrame,
+    reference_book: pl.LazyFrame,
+    fidelity_thresholds: FidelityThresholds,
+) -> dg.Output[pl.DataFrame]:
+    """One row per partition: every fidelity statistic (value, verdict, threshold, n, minimum n,
+    details as JSON, a markdown table of divergent rows)."""
+    reference = reference_book if reference_book.select(pl.len()).collect().item() else None
+    results = evaluate(book, events, reference, fidelity_thresholds.thresholds())
+    row = report_row(results, partition=context.partition_key)
+    return dg.Output(
+        row,
+        metadata={r.name: dg.MetadataValue.text(r.verdict.value) for r in results}
+        | {"failed": sum(r.verdict.value == "fail" for r in results)},
+    )
+
+
+FIDELITY_ASSETS = [spreads, order_flow_imbalance, returns, microstructure, market_impact, fidelity_report]

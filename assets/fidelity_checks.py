@@ -1,0 +1,122 @@
+"""Fidelity asset checks: one per statistic of ``fidelity_report``, judged against the
+``fidelity_thresholds`` resource.
+
+Each check re-judges the stored value with the same rule the core uses
+(:func:`obrecon_pipeline.fidelity.compare.result`), so changing a threshold in config changes the
+verdict without recomputing the report. Severity is WARN (these are statistics, not integrity).
+Metadata: value, threshold, n, minimum n, verdict, the supporting figures, and for a failure where
+it went wrong: the first divergent row / interval / order with its UTC time and the raw message
+behind it, and a small table of the first divergent rows. A statistic with too few observations
+fails with the reason (n and the minimum) instead of passing or failing on noise; a comparison on a
+partition without a reference book passes as "not applicable".
+"""
+
+
+import json
+
+import dagster as dg
+import polars as pl
+
+from assets.metadata import describe_event, iso, markdown_table
+from assets.partitions import STREAM_DAYS
+from obrecon_pipeline.fidelity.compare import RULES, result
+from obrecon_pipeline.fidelity.verdict import Verdict
+from resources.fidelity import FidelityThresholds
+
+#: details that are a ``seq`` / ``arrival`` of an event (their raw message goes into the metadata)
+EVENT_KEYS = ("first_divergent_seq", "first_bad_order_arrival", "first_flagged_seq")
+DESCRIPTIONS = {
+    "spread_correlation": "Pearson correlation of the L1 quoted spread with the reference book's",
+    "depth_correlation": "Correlation of total visible depth with the reference book's (worst side)",
+    "l1_spread_error_bp": "Mean absolute L1 spread error against the reference book, bp of mid",
+    "ks_returns": "Two-sample KS test of interval returns against the reference book's not rejected",
+    "garch_match": "GARCH(1,1) α and β within tolerance of the reference book's",
+    "hill_match": "Hill tail index within tolerance of the reference book's",
+    "ljung_box_match": "Ljung-Box verdicts on squared returns equal the reference book's",
+    "volatility_clustering": "Stylized fact: Ljung-Box on squared returns rejects at every lag",
+    "tail_index": "Stylized fact: Hill tail index of absolute returns in a plausible range",
+    "garch_persistence": "Stylized fact: GARCH(1,1) persistence α + β below 1, converged fit",
+    "vwap_prediction": "Marketable orders: VWAP predicted by walking the book before matches the realised VWAP",
+}
+
+
+def _scalar(value):
+    if isinstance(value, bool) or value is None:
+        return dg.MetadataValue.text(str(value))
+    if isinstance(value, float):
+        return dg.MetadataValue.float(value)
+    if isinstance(value, int):
+        return dg.MetadataValue.int(value)
+    return dg.MetadataValue.text(str(value))
+
+
+def _readable(rows: list[dict]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows)
+    return frame.with_columns(
+        [pl.col(c).map_elements(iso, return_dtype=pl.Utf8) for c in frame.columns if c.startswith("ts_")]
+    )
+
+
+def _judge(name: str, report: pl.DataFrame, events: pl.LazyFrame, settings: FidelityThresholds) -> dg.AssetCheckResult:
+    row = report.row(0, named=True)
+    details = json.loads(row[f"{name}_details"])
+    rows = json.loads(row[f"{name}_rows"])
+    stored = Verdict(row[f"{name}_verdict"])
+    th = settings.thresholds()
+    metadata: dict = {"verdict": stored.value}
+    if stored is Verdict.NO_REFERENCE:
+        return dg.AssetCheckResult(
+            passed=True,
+            severity=dg.AssetCheckSeverity.WARN,
+            description="not applicable: this partition has no reference book",
+            metadata={"verdict": stored.value, "threshold": RULES[name].threshold(th)},
+        )
+    judged = result(name, row[f"{name}_value"], row[f"{name}_n"], th, details, rows)
+    metadata.update({
+        "verdict": judged.verdict.value,
+        "value": _scalar(judged.value),
+        "threshold": judged.threshold,
+        "n": judged.n,
+        "min_n": judged.min_n,
+    })
+    metadata.update({k: _scalar(v) for k, v in judged.details.items()})
+    if judged.verdict is not Verdict.PASS:
+        for key in EVENT_KEYS:
+            if key in details:
+                seq = int(details[key])
+                metadata[key.replace("seq", "message").replace("arrival", "message")] = describe_event(
+                    events.slice(seq, 1).collect(), 0
+                )
+        for key, value in details.items():
+            if key.endswith(("ts_event", "interval_end")):
+                metadata[f"{key}_utc"] = iso(value)
+        if rows:
+            metadata["first_divergent_rows"] = dg.MetadataValue.md(markdown_table(_readable(rows)))
+    description = DESCRIPTIONS[name]
+    if judged.verdict is Verdict.TOO_FEW:
+        description = f"{judged.details['reason']}: no verdict on noise"
+    return dg.AssetCheckResult(
+        passed=judged.verdict is Verdict.PASS,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata=metadata,
+    )
+
+
+def _check(name: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset="fidelity_report",
+        name=name,
+        partitions_def=STREAM_DAYS,
+        additional_ins={"events": dg.AssetIn("events")},
+        description=DESCRIPTIONS[name],
+    )
+    def fidelity_check(
+        fidelity_report: pl.DataFrame, events: pl.LazyFrame, fidelity_thresholds: FidelityThresholds
+    ) -> dg.AssetCheckResult:
+        return _judge(name, fidelity_report, events, fidelity_thresholds)
+
+    return fidelity_check
+
+
+FIDELITY_CHECKS = [_check(name) for name in RULES]
