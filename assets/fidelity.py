@@ -136,15 +136,16 @@ def fidelity_report(
     reference_book: pl.LazyFrame,
     fidelity_thresholds: FidelityThresholds,
 ) -> dg.Output[pl.DataFrame]:
-    """One row per partition: every fidelity statistic (value, verdict, threshold, n, minimum n,
-    details as JSON, a markdown table of divergent rows)."""
+    """One row per partition: the Ljung-Box, Hill and GARCH(1,1) estimates of the rebuilt and the
+    reference book, and every fidelity statistic (value, verdict, threshold, n, minimum n, details
+    and first divergent rows as JSON)."""
     reference = reference_book if reference_book.select(pl.len()).collect().item() else None
-    results = evaluate(book, events, reference, fidelity_thresholds.thresholds())
-    row = report_row(results, partition=context.partition_key)
+    evaluation = evaluate(book, events, reference, fidelity_thresholds.thresholds())
+    row = report_row(evaluation, partition=context.partition_key)
     return dg.Output(
         row,
-        metadata={r.name: dg.MetadataValue.text(r.verdict.value) for r in results}
-        | {"failed": sum(r.verdict.value == "fail" for r in results)},
+        metadata={r.name: dg.MetadataValue.text(r.verdict.value) for r in evaluation.results}
+        | {"failed": sum(r.verdict.value == "fail" for r in evaluation.results)},
     )
 
 

@@ -34,6 +34,29 @@ class ReturnStatistics:
     hill: HillEstimate | None
     garch: Garch11 | None
 
+    def estimates(self, lags: tuple[int, ...], prefix: str = "") -> dict[str, float | None]:
+        """The estimates under fixed column names (null where n was too small)."""
+        lb = {r.lag: r for r in self.ljung_box or []}
+        h, g = self.hill, self.garch
+        out: dict[str, float | None] = {"n_returns": self.n, "n_nonzero_returns": self.n_nonzero}
+        for lag in lags:
+            out[f"lb_q_{lag}"] = lb[lag].statistic if lag in lb else None
+            out[f"lb_p_{lag}"] = lb[lag].p_value if lag in lb else None
+        out.update({
+            "hill_alpha": h.alpha if h else None, "hill_se": h.se if h else None, "hill_k": h.k if h else None,
+            "garch_omega": g.omega if g else None, "garch_alpha": g.alpha if g else None,
+            "garch_beta": g.beta if g else None, "garch_persistence": g.persistence if g else None,
+            "garch_converged": float(g.converged) if g else None, "garch_scale": g.scale if g else None,
+        })
+        return {prefix + k: (None if v is None else float(v)) for k, v in out.items()}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    results: list[StatResult]
+    #: Ljung-Box, Hill and GARCH estimates of the rebuilt book and (``ref_`` prefix) the reference
+    estimates: dict[str, float | None]
+
 
 def return_statistics(returns: np.ndarray, th: Thresholds) -> ReturnStatistics:
     """Ljung-Box, Hill and GARCH(1,1) of ``returns``, each None below its minimum n."""
@@ -64,7 +87,7 @@ def evaluate(
     events: pl.DataFrame | pl.LazyFrame,
     reference: pl.DataFrame | pl.LazyFrame | None,
     th: Thresholds,
-) -> list[StatResult]:
+) -> Evaluation:
     """All fidelity statistics of a partition (reference comparisons NO_REFERENCE without one).
 
     Every statistic judges the book as published: rows the replayer flagged invalid are included
@@ -80,12 +103,15 @@ def evaluate(
         compare.garch_persistence(stats.garch, stats.n, th),
         compare.vwap_prediction(orders, th),
     ]
+    estimates = stats.estimates(th.lb_lags)
     if reference is None:
         results += [compare.no_reference(name, th) for name, rule in compare.RULES.items() if rule.needs_reference]
+        estimates |= {k: None for k in stats.estimates(th.lb_lags, "ref_")}
     else:
         aligned = compare.align(book, reference)
         returns_ref = interval_returns(reference, th.stats_interval_s).collect()
         ref = return_statistics(returns_ref["log_return"].to_numpy(), th)
+        estimates |= ref.estimates(th.lb_lags, "ref_")
         n = min(stats.n, ref.n)
         results = [
             compare.spread_correlation(aligned, th),
@@ -98,15 +124,18 @@ def evaluate(
         ] + results
     for r in results:
         r.details.update(flagged)
-    return results
+    return Evaluation(results, estimates)
 
 
-def report_row(results: list[StatResult], **partition: str | int | float) -> pl.DataFrame:
-    """One row: the ``partition`` fields, then per statistic ``<name>_value``, ``_verdict``,
+def report_row(evaluation: Evaluation, **partition: str | int | float) -> pl.DataFrame:
+    """One row: the ``partition`` fields, the estimates (``lb_q_10``, ``hill_alpha``,
+    ``garch_beta``, ..., and ``ref_...``), then per statistic ``<name>_value``, ``_verdict``,
     ``_threshold``, ``_n``, ``_min_n``, ``_details`` and ``_rows`` (JSON)."""
     row: dict[str, object] = dict(partition)
     schema: dict[str, pl.DataType] = {k: pl.Utf8 if isinstance(v, str) else pl.Float64 for k, v in partition.items()}
-    for r in results:
+    row.update(evaluation.estimates)
+    schema.update({k: pl.Float64 for k in evaluation.estimates})
+    for r in evaluation.results:
         row.update({
             f"{r.name}_value": r.value,
             f"{r.name}_verdict": r.verdict.value,

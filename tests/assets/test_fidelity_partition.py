@@ -130,8 +130,13 @@ def test_metric_tables_are_stored_per_partition(real_day):
     fits = pl.read_parquet(wh / "impact_regression" / part)
     assert fits["model"].to_list() == ["ofi_regression", "ofi_regression", "square_root_law"]
     assert (fits["coefficient"][:2] > 0).all()  # buy pressure raises the mid
-    report = pl.read_parquet(wh / "fidelity_report" / part)
-    assert report.height == 1 and report["partition"][0] == KEY
+    report = pl.read_parquet(wh / "fidelity_report" / part).row(0, named=True)
+    assert report["partition"] == KEY
+    # identical estimates on the rebuilt and the reference book
+    for name in ("lb_q_10", "lb_q_20", "hill_alpha", "hill_se", "garch_alpha", "garch_beta", "garch_persistence"):
+        assert report[name] == report[f"ref_{name}"], name
+    assert report["n_returns"] == 23_399 and report["hill_k"] == report["n_nonzero_returns"] // 20
+    assert report["garch_converged"] == 1.0
 
 
 def test_damaged_copy_fails_the_reference_and_fidelity_checks_and_points_at_the_damage(damaged_day):

@@ -91,7 +91,8 @@ def test_without_a_reference_the_comparisons_say_so_and_short_books_are_too_few(
         schema={"ts_event": pl.Int64, "arrival": pl.Int64, "action": pl.Int8, "side": pl.Int8, "price": pl.Int64,
                 "size": pl.Int64, "price_scale": pl.Int64, "size_scale": pl.Int64}
     )
-    results = {r.name: r for r in evaluate(REFERENCE, events, None, TH)}
+    evaluation = evaluate(REFERENCE, events, None, TH)
+    results = {r.name: r for r in evaluation.results}
     assert set(results) == set(compare.RULES)
     for name, rule in compare.RULES.items():
         expected = Verdict.NO_REFERENCE if rule.needs_reference else Verdict.TOO_FEW
@@ -99,9 +100,10 @@ def test_without_a_reference_the_comparisons_say_so_and_short_books_are_too_few(
     # 200 rows over 0.2 s: no 1 s return at all
     assert results["volatility_clustering"].details["reason"] == "too few observations: n = 0 < 200 required"
     assert results["vwap_prediction"].details["reason"] == "too few observations: n = 0 < 20 required"
-    row = report_row(list(results.values()), partition="x")
+    row = report_row(evaluation, partition="x")
     assert row.height == 1 and row["spread_correlation_verdict"][0] == "no_reference"
     assert row["volatility_clustering_min_n"][0] == 200
+    assert row["n_returns"][0] == 0 and row["garch_alpha"][0] is None and row["ref_hill_alpha"][0] is None
 
 
 def test_a_book_without_both_quotes_is_too_few_everywhere():
@@ -110,6 +112,6 @@ def test_a_book_without_both_quotes_is_too_few_everywhere():
         schema={"ts_event": pl.Int64, "arrival": pl.Int64, "action": pl.Int8, "side": pl.Int8, "price": pl.Int64,
                 "size": pl.Int64, "price_scale": pl.Int64, "size_scale": pl.Int64}
     )
-    results = evaluate(one_sided, events, REFERENCE, TH)
+    results = evaluate(one_sided, events, REFERENCE, TH).results
     assert {r.name: r.verdict for r in results} == {name: Verdict.TOO_FEW for name in compare.RULES}
     assert {r.n for r in results} == {0}
