@@ -81,7 +81,10 @@ RULES: dict[str, Rule] = {
         True,
     ),
     "hill_match": Rule(
-        lambda v, d, t: v <= t.hill_rel_tol, lambda t: f"rel. diff <= {t.hill_rel_tol:.0%}", lambda t: t.min_n_hill, True
+        lambda v, d, t: v <= t.hill_rel_tol,
+        lambda t: f"rel. diff <= {t.hill_rel_tol:.0%}",
+        lambda t: t.min_n_hill,
+        True,
     ),
     "ljung_box_match": Rule(
         lambda v, d, t: v == 0, lambda t: "0 lags with a different verdict", lambda t: t.min_n_ljung_box, True

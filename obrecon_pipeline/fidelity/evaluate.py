@@ -4,8 +4,8 @@
 reaches each statistic's minimum (fewer observations give TOO_FEW, never an estimate on noise);
 :func:`evaluate` runs the stylized-fact verdicts on the rebuilt book and, when a reference book is
 given, the comparisons of :mod:`.compare`, both on the book as published (rows the replayer flagged
-invalid included and counted, so a damaged book cannot hide behind its flags); :func:`report_row` flattens the results into the
-``fidelity_report`` row.
+invalid included and counted, so a damaged book cannot hide behind its flags); :func:`report_row`
+flattens the results into the ``fidelity_report`` row.
 """
 
 from __future__ import annotations

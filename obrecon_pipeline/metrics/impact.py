@@ -1,19 +1,21 @@
 """Price impact: OFI regression, marketable orders walked through the book, square-root law.
 
 * OFI impact regression (Cont, Kukanov & Stoikov 2014, *The price impact of order book events*,
-  J. Financial Econometrics 12(1), eq. 3): ΔP_k = α + β OFI_k + ε_k over fixed intervals k, with
+  J. Financial Econometrics 12(1)): ΔP_k = α + β OFI_k + ε_k over fixed intervals k, with
   ΔP_k the change of the previous-tick mid over the interval and OFI_k the level-1 order-flow
   imbalance (:mod:`.ofi`); OLS slope β = cov(ΔP, OFI) / var(OFI), R² = corr(ΔP, OFI)².
 * Marketable orders: visible executions (:attr:`Action.EXECUTE`, whose ``side`` is the resting
   order's side) that share ``ts_event`` and ``side`` are one incoming order of size
   Q = sum q_i with realised VWAP = sum p_i q_i / Q. Walking the levels of the resting side of the
   reconstructed book *before* the order (the last book row with ``seq`` < the first execution's
-  ``arrival``; the book *after* it is the first row with ``seq`` >= the last one's) predicts VWAP^pred = sum_j p_j min(q_j, max(Q - D_{j-1}, 0)) / Q, D_j the cumulative
-  depth, when the visible book covers Q. The error is 10^4 (VWAP^pred - VWAP) / m in bp of the
+  ``arrival``; the book *after* it is the first row with ``seq`` >= the last one's) predicts
+  VWAP^pred = sum_j p_j min(q_j, max(Q - D_{j-1}, 0)) / Q, D_j the cumulative depth, when the
+  visible book covers Q. The error is 10^4 (VWAP^pred - VWAP) / m in bp of the
   mid before the order.
 * Square-root law (Tóth et al. 2011, *Anomalous price impact and the critical nature of liquidity
   in financial markets*, Phys. Rev. X 1; Bouchaud, Farmer & Lillo 2009, *How markets slowly digest
-  changes in supply and demand*, sec. 5): I(Q) = Y Q^δ with the immediate relative mid impact
+  changes in supply and demand*, in *Handbook of Financial Markets: Dynamics and Evolution*):
+  I(Q) = Y Q^δ with the immediate relative mid impact
   I = ε (m_after - m_before) / m_before, ε = +1 for a buy (it hit the ask); fitted by OLS of
   ln I on ln Q over orders with I > 0 (δ ≈ 1/2 in the literature).
 """
@@ -87,7 +89,8 @@ def impact_regressions(
             {"sampling": sampling_name(every), "slope": fit.slope, "intercept": fit.intercept, "r2": fit.r2, "n": fit.n}
         )
     return pl.DataFrame(
-        rows, schema={"sampling": pl.Utf8, "slope": pl.Float64, "intercept": pl.Float64, "r2": pl.Float64, "n": pl.Int64}
+        rows,
+        schema={"sampling": pl.Utf8, "slope": pl.Float64, "intercept": pl.Float64, "r2": pl.Float64, "n": pl.Int64},
     )
 
 
@@ -183,9 +186,9 @@ def marketable_orders(
         )
         .with_columns(
             (1e4 * (pl.col("predicted_vwap") - pl.col("vwap")) / pl.col("mid_before")).alias("vwap_error_bp"),
-            (-pl.col("side").cast(pl.Float64) * (pl.col("mid_after") - pl.col("mid_before")) / pl.col("mid_before")).alias(
-                "impact"
-            ),
+            (
+                -pl.col("side").cast(pl.Float64) * (pl.col("mid_after") - pl.col("mid_before")) / pl.col("mid_before")
+            ).alias("impact"),
         )
         .select(
             "ts_event",

@@ -1,10 +1,10 @@
 """Micro-price (size-weighted mid) and order-book imbalance.
 
 * Weighted mid / micro-price (Stoikov 2018, *The micro-price: a high-frequency estimator of future
-  prices*, Quantitative Finance 18(12), eq. 1, the "weighted mid-price"):
+  prices*, Quantitative Finance 18(12), where it is the "weighted mid-price"):
   M = (P^a_1 q^b_1 + P^b_1 q^a_1) / (q^b_1 + q^a_1).
 * Book pressure / imbalance over the first k levels (Cartea, Jaimungal & Penalva 2015,
-  *Algorithmic and High-Frequency Trading*, sec. 4.3; Gould & Bonart 2016, *Queue imbalance as a
+  *Algorithmic and High-Frequency Trading*, Cambridge University Press; Gould & Bonart 2016, *Queue imbalance as a
   one-tick-ahead price predictor in a limit order book*, Market Microstructure and Liquidity 2):
   I_k = (D^b_k - D^a_k) / (D^b_k + D^a_k) with D_k the cumulative depth to level k, in [-1, 1].
 """

@@ -1,7 +1,7 @@
 """Order-flow imbalance (OFI): event level, per fixed interval, multi-level, depth-normalised.
 
 Event-level OFI (Cont, Kukanov & Stoikov 2014, *The price impact of order book events*,
-J. Financial Econometrics 12(1), eq. 2), between consecutive usable book rows n-1 and n, with best
+J. Financial Econometrics 12(1)), between consecutive usable book rows n-1 and n, with best
 bid/ask prices P^b, P^a and sizes q^b, q^a:
 
     e_n = q^b_n 1{P^b_n >= P^b_{n-1}} - q^b_{n-1} 1{P^b_n <= P^b_{n-1}}
@@ -15,7 +15,7 @@ giving e^m_n and OFI^m_k for m = 1..10 (m = 1 is the CKS OFI). A contribution th
 empty or unknown cell is null and is left out of the interval sum.
 
 Depth-normalised OFI (Cont, Cucuringu & Zhang 2023, *Cross-impact of order flow imbalance in
-equity markets*, Quantitative Finance 23(10), sec. 2.1): ofi^m_k = OFI^m_k / Q^M_k with
+equity markets*, Quantitative Finance 23(10)): ofi^m_k = OFI^m_k / Q^M_k with
 Q^M_k = (1/M) sum_{m<=M} mean_{n in k} (q^b_{m,n} + q^a_{m,n}) / 2, the average depth of the first
 M levels over the interval.
 """

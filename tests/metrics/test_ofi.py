@@ -1,5 +1,5 @@
 """Order-flow imbalance on a hand-made sequence, against values computed by hand from the
-definition of Cont, Kukanov & Stoikov (2014, eq. 2) and its level-m version (Xu, Gould & Howison
+definition of Cont, Kukanov & Stoikov (2014) and its level-m version (Xu, Gould & Howison
 2019):
 
     e_n = q^b_n 1{P^b_n >= P^b_{n-1}} - q^b_{n-1} 1{P^b_n <= P^b_{n-1}}
