@@ -138,6 +138,38 @@ cdef inline Py_ssize_t put_fixed(char* out, Py_ssize_t pos, int64_t v, int decim
     return pos
 
 
+cdef inline Py_ssize_t put_number(char* out, Py_ssize_t pos, int64_t v, int decimals, bint fixed) noexcept nogil:
+    return put_fixed(out, pos, v, decimals) if fixed else put_decimal(out, pos, v, decimals)
+
+
+cdef inline Py_ssize_t put_interleaved(char* buf, const int64_t* bid_key, const int64_t* bid_size, Py_ssize_t n_bids,
+                                       const int64_t* ask_key, const int64_t* ask_size, Py_ssize_t n_asks,
+                                       int price_decimals, int size_decimals, bint fixed) noexcept nogil:
+    """``bid_px:bid_sz:ask_px:ask_sz:...`` over the best 25 levels, a side skipped once it runs out
+    (OKX: numbers as sent, fewest decimals; Bitget: the instrument's fixed decimals)."""
+    cdef Py_ssize_t pos = 0, r, ib, ia
+    for r in range(25):
+        ib = n_bids - 1 - r
+        ia = n_asks - 1 - r
+        if ib >= 0:
+            if pos > 0:
+                buf[pos] = 58  # ':'
+                pos += 1
+            pos = put_number(buf, pos, bid_key[ib], price_decimals, fixed)
+            buf[pos] = 58
+            pos += 1
+            pos = put_number(buf, pos, bid_size[ib], size_decimals, fixed)
+        if ia >= 0:
+            if pos > 0:
+                buf[pos] = 58
+                pos += 1
+            pos = put_number(buf, pos, -ask_key[ia], price_decimals, fixed)
+            buf[pos] = 58
+            pos += 1
+            pos = put_number(buf, pos, ask_size[ia], size_decimals, fixed)
+    return pos
+
+
 cdef int64_t book_checksum(int kind,
                            const int64_t* bid_key, const int64_t* bid_size, Py_ssize_t n_bids,
                            const int64_t* ask_key, const int64_t* ask_size, Py_ssize_t n_asks,
@@ -160,48 +192,9 @@ cdef int64_t book_checksum(int kind,
             pos = put_digits(buf, pos, <unsigned long long>bid_key[ib])
             pos = put_digits(buf, pos, <unsigned long long>bid_size[ib])
         return <int64_t>crc32(buf, pos)
-    if kind == CHECKSUM_OKX:
-        for r in range(25):
-            ib = n_bids - 1 - r
-            ia = n_asks - 1 - r
-            if ib >= 0:
-                if pos > 0:
-                    buf[pos] = 58  # ':'
-                    pos += 1
-                pos = put_decimal(buf, pos, bid_key[ib], price_decimals)
-                buf[pos] = 58
-                pos += 1
-                pos = put_decimal(buf, pos, bid_size[ib], size_decimals)
-            if ia >= 0:
-                if pos > 0:
-                    buf[pos] = 58
-                    pos += 1
-                pos = put_decimal(buf, pos, -ask_key[ia], price_decimals)
-                buf[pos] = 58
-                pos += 1
-                pos = put_decimal(buf, pos, ask_size[ia], size_decimals)
-        signed_crc = <int32_t>crc32(buf, pos)
-        return <int64_t>signed_crc
-    if kind == CHECKSUM_BITGET:
-        for r in range(25):
-            ib = n_bids - 1 - r
-            ia = n_asks - 1 - r
-            if ib >= 0:
-                if pos > 0:
-                    buf[pos] = 58  # ':'
-                    pos += 1
-                pos = put_fixed(buf, pos, bid_key[ib], price_decimals)
-                buf[pos] = 58
-                pos += 1
-                pos = put_fixed(buf, pos, bid_size[ib], size_decimals)
-            if ia >= 0:
-                if pos > 0:
-                    buf[pos] = 58
-                    pos += 1
-                pos = put_fixed(buf, pos, -ask_key[ia], price_decimals)
-                buf[pos] = 58
-                pos += 1
-                pos = put_fixed(buf, pos, ask_size[ia], size_decimals)
+    if kind == CHECKSUM_OKX or kind == CHECKSUM_BITGET:
+        pos = put_interleaved(buf, bid_key, bid_size, n_bids, ask_key, ask_size, n_asks,
+                              price_decimals, size_decimals, kind == CHECKSUM_BITGET)
         signed_crc = <int32_t>crc32(buf, pos)
         return <int64_t>signed_crc
     return -1
