@@ -12,7 +12,6 @@ from assets import book, book_checks, fidelity, fidelity_checks
 from assets.feed_integrity import feed_integrity
 from assets.sensors import landing_zone_sensor_for
 from resources import resources_for
-from resources.fidelity import FidelityThresholds
 
 ASSETS = [book.replay_partition, *fidelity.FIDELITY_ASSETS]
 CHECKS = [book_checks.no_crossed_book, book_checks.reference_match, feed_integrity, *fidelity_checks.FIDELITY_CHECKS]
@@ -29,5 +28,5 @@ defs = dg.Definitions(
     asset_checks=CHECKS,
     jobs=[reconstruct_job],
     sensors=[landing_zone_sensor_for(reconstruct_job)],
-    resources={**resources_for(), "fidelity_thresholds": FidelityThresholds()},
+    resources=resources_for(),
 )

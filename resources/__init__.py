@@ -52,11 +52,14 @@ class LandingZone(dg.ConfigurableResource):
 
 
 def resources_for(root: Path | None = None) -> dict:
+    from resources.fidelity import FidelityThresholds
+
     root = root or data_root()
     return {
         "io_manager": AtomicParquetIOManager(base_dir=str(root / "warehouse")),
         "landing_zone": LandingZone(root=str(root)),
         "integrity_thresholds": IntegrityThresholds(),
+        "fidelity_thresholds": FidelityThresholds(),
     }
 
 

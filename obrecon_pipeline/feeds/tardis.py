@@ -211,7 +211,7 @@ def read_book_snapshots(path: str | Path) -> BookSnapshots:
         f"{side}[{i}].{field}" for i in range(depth) for side in ("asks", "bids") for field in ("price", "amount")
     ]
     if depth < 1 or header != expected:
-        raise InputError(path, 1, f"header is not a book_snapshot_N header (exchange,symbol,timestamp,local_timestamp,asks[0].price,...)")
+        raise InputError(path, 1, "header is not a book_snapshot_N header (exchange,symbol,timestamp,local_timestamp,asks[0].price,...)")
     present = table.select("exchange", "symbol").unique()
     if present.height != 1:
         raise InputError(path, None, f"one exchange and symbol per file expected, found {present.rows()}")

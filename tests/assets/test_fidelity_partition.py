@@ -49,7 +49,7 @@ def _materialize(root: Path):
             ASSETS,
             partition_key=KEY,
             instance=instance,
-            resources={**resources_for(root), "fidelity_thresholds": FidelityThresholds()},
+            resources=resources_for(root),
         )
     assert result.success
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
