@@ -14,7 +14,12 @@ cdef extern from *:
     #include <emmintrin.h>
     /* rows are written once and read only after the replay: stream them past the cache */
     static inline void obrecon_stream_row(long long *dst, const long long *src, Py_ssize_t n) {
-        for (Py_ssize_t k = 0; k < n; k++) _mm_stream_si64(dst + k, src[k]);
+        Py_ssize_t k = 0;
+        if (((size_t)dst & 15) == 0) {  /* rows are 4N int64 = a multiple of 16 bytes */
+            for (; k + 1 < n; k += 2)
+                _mm_stream_si128((__m128i *)(dst + k), _mm_loadu_si128((const __m128i *)(src + k)));
+        }
+        for (; k < n; k++) _mm_stream_si64(dst + k, src[k]);
     }
     static inline void obrecon_stream_fence(void) { _mm_sfence(); }
     #else
