@@ -4,8 +4,9 @@
   J. Financial Econometrics 12(1)): ΔP_k = α + β OFI_k + ε_k over fixed intervals k, with
   ΔP_k the change of the previous-tick mid over the interval and OFI_k the level-1 order-flow
   imbalance (:mod:`.ofi`); OLS slope β = cov(ΔP, OFI) / var(OFI), R² = corr(ΔP, OFI)².
-* Marketable orders: visible executions (:attr:`Action.EXECUTE`, whose ``side`` is the resting
-  order's side) that share ``ts_event`` and ``side`` are one incoming order of size
+* Marketable orders: visible executions of resting orders (:attr:`Action.EXECUTE`, or
+  :attr:`Action.FILL` where the feed reports fills apart from the book change; ``side`` is the
+  resting order's side; side-less auction fills excluded) that share ``ts_event`` and ``side`` are one incoming order of size
   Q = sum q_i with realised VWAP = sum p_i q_i / Q. Walking the levels of the resting side of the
   reconstructed book *before* the order (the last book row with ``seq`` < the first execution's
   ``arrival``; the book *after* it is the first row with ``seq`` >= the last one's) predicts
@@ -148,7 +149,8 @@ def marketable_orders(
     frame = lazy(book)
     n = levels_of(frame)
     orders = (
-        ev.filter(pl.col("action") == int(Action.EXECUTE))
+        # side-less fills are an auction's (e.g. CME's opening cross), not an order walking the book
+        ev.filter(pl.col("action").is_in([int(Action.EXECUTE), int(Action.FILL)]) & (pl.col("side") != 0))
         .with_columns(
             (pl.col("price") / pl.col("price_scale")).alias("px"),
             (pl.col("size") / pl.col("size_scale")).alias("qty"),
