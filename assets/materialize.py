@@ -94,6 +94,15 @@ def _summary(evaluation) -> str:
     return ", ".join(f"{k}={md[k]}" for k in keys) or (evaluation.description or "")
 
 
+#: sources whose books have a reference to match run first: their checks say the most
+FIRST = ("lobster", "databento", "bybit", "tardis")
+
+
+def _display_order(key: str) -> tuple:
+    source = key.split("/", 1)[0]
+    return (FIRST.index(source) if source in FIRST else len(FIRST), key)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="obrecon-materialize", description=__doc__.split("\n\n")[0])
     p.add_argument("--partition", action="append", help="only this partition key (repeatable)")
@@ -113,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from assets.partitions import STREAM_DAYS, discover_streams
 
-    keys = [s.partition_key for s in discover_streams(root / "raw")]
+    keys = sorted((s.partition_key for s in discover_streams(root / "raw")), key=_display_order)
     if args.source:
         keys = [k for k in keys if k.split("/", 1)[0] in args.source]
     if args.partition:
@@ -135,10 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     failed_runs, tally = 0, {"PASS": 0, "FAIL": 0, "WARN": 0}
     workers = max(1, min(args.workers, len(keys)))
     with ProcessPoolExecutor(workers, initializer=_start_worker) as pool:
-        for s in pool.map(_run, keys):
+        for i, s in enumerate(pool.map(_run, keys), 1):
+            progress = f"[{i}/{len(keys)}]"
             if not s["success"]:
                 failed_runs += 1
-                print(f"\n{s['key']}: run {s['run_id']} FAILED ({s['wall']:.1f} s)")
+                print(f"\n{progress} {s['key']}: run {s['run_id']} FAILED ({s['wall']:.1f} s)")
                 for line in s["errors"]:
                     print(f"   {line}")
                 continue
@@ -147,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             tally["PASS"] += len(s["checks"]) - len(bad)
             tally["FAIL"] += counts["FAIL"]
             tally["WARN"] += counts["WARN"]
-            print(f"\n{s['key']}: run {s['run_id']} ok ({s['wall']:.1f} s); checks: {len(s['checks']) - len(bad)} "
+            print(f"\n{progress} {s['key']}: run {s['run_id']} ok ({s['wall']:.1f} s); checks: {len(s['checks']) - len(bad)} "
                   f"passed, {counts['FAIL']} failed, {counts['WARN']} warnings")
             print(f"   book    {root / 'warehouse' / 'book' / s['key']}.parquet")
             print(f"   report  {root / 'reports' / s['key'] / 'report.json'}")
