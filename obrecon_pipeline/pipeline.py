@@ -13,7 +13,7 @@ import polars as pl
 
 from obrecon_pipeline.book_schema import to_frame
 from obrecon_pipeline.events import scales
-from obrecon_pipeline.feeds import LoadedStream
+from obrecon_pipeline.feeds import LoadedStream, get_feed
 from obrecon_pipeline.replay import ReplayResult, replay
 from obrecon_pipeline.replay.match import Match, match_reference
 from obrecon_pipeline.report import build_report
@@ -41,7 +41,11 @@ def replay_stream(fmt: str, loaded: LoadedStream, levels: int, use_reference: bo
     match = None
     if loaded.reference is not None:
         match = match_reference(result.cells, result.row_event, loaded.reference)
-    return StreamRun(loaded, result, match, build_report(fmt, loaded, result, levels, match))
+    report = build_report(fmt, loaded, result, levels, match)
+    compare = get_feed(fmt).compare_reference
+    if compare is not None and len(loaded.stream.files) > 1:
+        report["snapshot_reference"] = compare(loaded, result)
+    return StreamRun(loaded, result, match, report)
 
 
 def reference_frame(loaded: LoadedStream) -> pl.DataFrame | None:

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -70,3 +71,16 @@ def test_unknown_format_is_rejected(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["replay", "--format", "nope", "x", "--out", str(tmp_path / "b.parquet")])
     assert exc.value.code == 2
+
+
+def test_tardis_snapshot_reference_lands_in_the_report(tmp_path):
+    """A book_snapshot file given with the incremental file is compared by timestamp in report.json
+    (the snapshot is the hand-derived one documented in tests/fixtures/tardis/README.md)."""
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "tardis"
+    report = tmp_path / "report.json"
+    assert main(["replay", "--format", "tardis", str(fixtures / "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"),
+                 str(fixtures / "handwritten" / "tardis_deribit_book_snapshot_25_BTC-PERPETUAL.csv"),
+                 "--levels", "25", "--out", str(tmp_path / "book.parquet"), "--report", str(report)]) == 0
+    (entry,) = json.loads(report.read_text())["snapshot_reference"]
+    assert (entry["compared_rows"], entry["levels_compared"], entry["cells_compared"]) == (1, 25, 100)
+    assert entry["cells_matched"] == 100 and entry["first_mismatch_src_row"] is None

@@ -80,6 +80,10 @@ class Feed:
     #: ``from_files(paths)``: the streams in files named on the command line (``obrecon replay``);
     #: None: the files form one stream named after the first file
     from_files: Callable[[list[Path]], list[Stream]] | None = None
+    #: ``compare_reference(loaded, result)``: a reference that cannot be aligned event by event
+    #: (e.g. Tardis book_snapshot rows, matched by timestamp) against the replay; JSON-able, for
+    #: report.json's ``snapshot_reference``
+    compare_reference: Callable[[LoadedStream, object], list[dict]] | None = None
 
     def streams_in(self, paths: list[Path]) -> list[Stream]:
         if self.from_files is not None:

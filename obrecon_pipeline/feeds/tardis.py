@@ -380,4 +380,14 @@ def compare_stream(loaded: LoadedStream, result, levels: int | None = None) -> l
     return out
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files))
+def compare_reference(loaded: LoadedStream, result) -> list[dict]:
+    """:func:`compare_stream` as report.json entries, one per book_snapshot file."""
+    return [
+        {"file": str(path), "reference_rows": c.reference_rows, "compared_rows": c.compared_rows,
+         "same_timestamp": c.same_timestamp, "first_mismatch_src_row": c.first_mismatch_src_row,
+         **c.match.to_dict()}
+        for path, c in zip(loaded.stream.files[1:], compare_stream(loaded, result, result.cells.shape[1] // 4))
+    ]
+
+
+FEED = register(Feed(SOURCE, discover, load, from_files, compare_reference))
