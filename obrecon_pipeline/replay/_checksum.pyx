@@ -72,11 +72,11 @@ cdef inline Py_ssize_t put_digits(char* out, Py_ssize_t pos, unsigned long long 
     return pos
 
 
-cdef inline Py_ssize_t put_decimal(char* out, Py_ssize_t pos, int64_t v, int decimals) noexcept nogil:
-    """Canonical decimal text of ``v * 10**-decimals``: no trailing zeros, no trailing point."""
-    cdef unsigned long long u, whole, frac, scale = 1
-    cdef int d, keep
-    cdef char tmp[24]
+cdef inline Py_ssize_t put_number(char* out, Py_ssize_t pos, int64_t v, int decimals, bint fixed) noexcept nogil:
+    """Decimal text of ``v * 10**-decimals``: with exactly ``decimals`` fraction digits when ``fixed``
+    (trailing zeros kept), else canonical (no trailing zeros, no trailing point)."""
+    cdef unsigned long long u, frac, scale = 1
+    cdef int d, width = decimals
     if v < 0:
         out[pos] = 45  # '-'
         pos += 1
@@ -85,61 +85,24 @@ cdef inline Py_ssize_t put_decimal(char* out, Py_ssize_t pos, int64_t v, int dec
         u = <unsigned long long>v
     for d in range(decimals):
         scale *= 10
-    whole = u // scale
     frac = u % scale
-    if whole == 0:
-        out[pos] = 48
+    if u < scale:
+        out[pos] = 48  # whole part 0
         pos += 1
     else:
-        pos = put_digits(out, pos, whole)
-    if frac == 0:
-        return pos
-    keep = decimals
-    while frac % 10 == 0:
-        frac //= 10
-        keep -= 1
-    out[pos] = 46  # '.'
-    pos += 1
-    for d in range(keep - 1, -1, -1):
-        tmp[d] = <char>(48 + frac % 10)
-        frac //= 10
-    for d in range(keep):
-        out[pos] = tmp[d]
-        pos += 1
-    return pos
-
-
-cdef inline Py_ssize_t put_fixed(char* out, Py_ssize_t pos, int64_t v, int decimals) noexcept nogil:
-    """Decimal text of ``v * 10**-decimals`` with exactly ``decimals`` fraction digits."""
-    cdef unsigned long long u, whole, frac, scale = 1
-    cdef int d
-    if v < 0:
-        out[pos] = 45  # '-'
-        pos += 1
-        u = <unsigned long long>(-(v + 1)) + 1
-    else:
-        u = <unsigned long long>v
-    for d in range(decimals):
-        scale *= 10
-    whole = u // scale
-    frac = u % scale
-    if whole == 0:
-        out[pos] = 48
-        pos += 1
-    else:
-        pos = put_digits(out, pos, whole)
-    if decimals > 0:
+        pos = put_digits(out, pos, u // scale)
+    if not fixed:  # drop trailing zeros (all of them when frac == 0)
+        while width > 0 and frac % 10 == 0:
+            frac //= 10
+            width -= 1
+    if width > 0:
         out[pos] = 46  # '.'
         pos += 1
-        for d in range(decimals - 1, -1, -1):
+        for d in range(width - 1, -1, -1):
             out[pos + d] = <char>(48 + frac % 10)
             frac //= 10
-        pos += decimals
+        pos += width
     return pos
-
-
-cdef inline Py_ssize_t put_number(char* out, Py_ssize_t pos, int64_t v, int decimals, bint fixed) noexcept nogil:
-    return put_fixed(out, pos, v, decimals) if fixed else put_decimal(out, pos, v, decimals)
 
 
 cdef inline Py_ssize_t put_interleaved(char* buf, const int64_t* bid_key, const int64_t* bid_size, Py_ssize_t n_bids,
