@@ -48,6 +48,10 @@ checksums are done once for all venues by this package and the replayer::
 * ``snapshot`` replaces the whole book (``CLEAR`` + levels, flagged ``SNAPSHOT``); ``diff`` sets the
   given levels. ``first_id``/``last_id``/``prev_id`` are the venue's update ids (``None`` when the
   venue has none); :class:`.messages.Sequencing` says how they chain (see there).
+  ``book.message(rec, is_snapshot, ...)`` is ``snapshot`` or ``diff`` by a flag.
+* Steps several venues share are in :mod:`._common`: ``first_seen`` (``symbols()``), ``triaged``
+  with a ``problem(body)`` (quarantine what is neither book data nor known to carry none),
+  ``split_sides``, ``rest_symbol`` and ``MALFORMED``/``malformed`` (missing or mistyped fields).
 * ``ts_event`` may be passed to ``snapshot``/``diff`` (ns, venue time); the receive time is used
   otherwise.
 

@@ -16,6 +16,7 @@ carry no book data; an ``error`` is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -23,35 +24,31 @@ BOOK = ("depth", "depth-snapshot")
 OTHER = ("connected", "sub", "unsub", "ping", "pong", "trades", "bar", "bbo", "summary", "req")
 
 
+def _problem(body) -> str | None:
+    kind = body.get("m") if isinstance(body, dict) else None
+    if kind in BOOK or kind in OTHER:
+        return None
+    return f"message {kind!r}: {body.get('reason', '') if isinstance(body, dict) else ''}"
+
+
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        if isinstance(rec.body, dict) and rec.body.get("m") in BOOK:
-            found.setdefault(rec.body.get("symbol"))
-    return list(found)
+    return first_seen(rec.body.get("symbol") for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("m") in BOOK)
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="first", sync_offset=1))
-    for rec in ws.received():
+    for rec in triaged(book, ws.received(), _problem):
         body = rec.body
-        kind = body.get("m") if isinstance(body, dict) else None
-        if kind in OTHER:
-            continue
-        if kind not in BOOK:
-            book.quarantine(rec, f"message {kind!r}: {body.get('reason', '') if isinstance(body, dict) else ''}")
-            continue
-        if body.get("symbol") != symbol:
+        if body["m"] not in BOOK or body.get("symbol") != symbol:
             continue
         try:
             data = body["data"]
-            seq, ts = int(data["seqnum"]), int(data["ts"]) * 1_000_000
-            if kind == "depth-snapshot":
-                book.snapshot(rec, data["bids"], data["asks"], update_id=seq, ts_event=ts)
-            else:
-                book.diff(rec, data["bids"], data["asks"], first_id=seq, last_id=seq, ts_event=ts)
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed {kind} message ({type(exc).__name__}: {exc})")
+            seq = int(data["seqnum"])
+            book.message(rec, body["m"] == "depth-snapshot", data["bids"], data["asks"], first_id=seq, last_id=seq,
+                         ts_event=int(data["ts"]) * 1_000_000)
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed(f"{body['m']} message", exc))
     return book
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import first_seen
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -57,11 +58,8 @@ def _rest_symbol(rec: Record) -> str | None:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        if _stream_kind(rec.body) == "depth" and isinstance(rec.body["data"].get("s"), str):
-            found.setdefault(rec.body["data"]["s"])
-    return list(found)
+    return first_seen(rec.body["data"]["s"] for rec in ws.received()
+                      if _stream_kind(rec.body) == "depth" and isinstance(rec.body["data"].get("s"), str))
 
 
 def _ids(data: dict) -> tuple[int, int, int | None] | None:

@@ -16,51 +16,44 @@ carry no book data; anything else is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
 OTHER_CHANNELS = ("subscription", "ticker", "trade", "index_price", "mark_price")
-SIDES = {"buy": 0, "sell": 1}
 
 
 def _symbol(data) -> str | None:
     return data.get("pair") or data.get("instrument_id") if isinstance(data, dict) else None
 
 
+def _problem(body) -> str | None:
+    channel = body.get("channel") if isinstance(body, dict) else None
+    return None if channel == "depth" or channel in OTHER_CHANNELS else f"unknown channel {channel!r}"
+
+
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        if isinstance(rec.body, dict) and rec.body.get("channel") == "depth":
-            found.setdefault(_symbol(rec.body.get("data")))
-    return list(found)
+    return first_seen(_symbol(rec.body.get("data")) for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("channel") == "depth")
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="first", sync_offset=1))
-    for rec in ws.received():
-        body = rec.body
-        channel = body.get("channel") if isinstance(body, dict) else None
-        if channel in OTHER_CHANNELS:
-            continue
-        if channel != "depth":
-            book.quarantine(rec, f"unknown channel {channel!r}")
-            continue
-        data = body.get("data")
-        if _symbol(data) != symbol:
+    for rec in triaged(book, ws.received(), _problem):
+        data = rec.body.get("data")
+        if rec.body["channel"] != "depth" or _symbol(data) != symbol:
             continue
         try:
-            seq, ts = int(data["sequence"]), int(body["timestamp"]) * 1_000_000
+            seq, ts = int(data["sequence"]), int(rec.body["timestamp"]) * 1_000_000
             if data["type"] == "snapshot":
                 book.snapshot(rec, data["bids"], data["asks"], update_id=seq, ts_event=ts)
             elif data["type"] == "update":
-                sides: tuple[list, list] = ([], [])
-                for side, price, size in data["changes"]:
-                    sides[SIDES[side]].append((price, size))
-                book.diff(rec, *sides, first_id=int(data["prev_sequence"]) + 1, last_id=seq, ts_event=ts)
+                book.diff(rec, *split_sides(data["changes"]), first_id=int(data["prev_sequence"]) + 1, last_id=seq,
+                          ts_event=ts)
             else:
                 book.quarantine(rec, f"depth type {data['type']!r}")
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed depth message ({type(exc).__name__}: {exc})")
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed("depth message", exc))
     return book
 
 

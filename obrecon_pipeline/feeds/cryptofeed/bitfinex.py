@@ -22,6 +22,7 @@ window (levels entering it are sent as updates).
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import first_seen
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
 from obrecon_pipeline.feeds.cryptofeed.connseq import ConnectionSequence
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
@@ -39,11 +40,7 @@ def _channels(ws: Capture) -> dict[int, dict]:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for sub in _channels(ws).values():
-        if sub.get("channel") == "book":
-            found.setdefault(sub["symbol"])
-    return list(found)
+    return first_seen(sub["symbol"] for sub in _channels(ws).values() if sub.get("channel") == "book")
 
 
 def _text(value) -> str:

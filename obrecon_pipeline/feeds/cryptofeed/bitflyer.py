@@ -16,6 +16,7 @@ The ticker and executions channels carry no book data; an RPC ``error`` is quara
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import first_seen, malformed
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -42,12 +43,8 @@ def _levels(raw) -> list[tuple[str, str]]:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        sym = _symbol(_channel(rec.body))
-        if sym is not None:
-            found.setdefault(sym)
-    return list(found)
+    books = (_symbol(_channel(rec.body)) for rec in ws.received())
+    return first_seen(sym for sym in books if sym is not None)
 
 
 def _messages(ws: Capture, symbol: str):
@@ -73,12 +70,9 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
         try:
             bids, asks = _levels(msg["bids"]), _levels(msg["asks"])
         except (KeyError, TypeError) as exc:
-            book.quarantine(rec, f"malformed board message ({type(exc).__name__}: {exc})")
+            book.quarantine(rec, malformed("board message", exc))
             continue
-        if is_snapshot:
-            book.snapshot(rec, bids, asks)
-        else:
-            book.diff(rec, bids, asks)
+        book.message(rec, is_snapshot, bids, asks)
     return book
 
 

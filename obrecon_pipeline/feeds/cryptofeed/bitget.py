@@ -16,6 +16,7 @@ an ``error`` event or an unknown channel is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import first_seen, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -42,21 +43,13 @@ def _problem(body) -> str | None:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        sym = _book_symbol(rec.body)
-        if sym is not None:
-            found.setdefault(sym)
-    return list(found)
+    books = (_book_symbol(rec.body) for rec in ws.received())
+    return first_seen(sym for sym in books if sym is not None)
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="none"), checksum="bitget")
-    for rec in ws.received():
-        problem = _problem(rec.body)
-        if problem is not None:
-            book.quarantine(rec, problem)
-            continue
+    for rec in triaged(book, ws.received(), _problem):
         if _book_symbol(rec.body) != symbol:
             continue
         action = rec.body["action"]
@@ -67,11 +60,9 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
             except (KeyError, TypeError, ValueError):
                 book.quarantine(rec, "books data without an integer ts / checksum")
                 continue
-            bids, asks = part.get("bids", []), part.get("asks", [])
-            if action == "snapshot":
-                book.snapshot(rec, bids, asks, checksum=checksum, ts_event=ts)
-            elif action == "update":
-                book.diff(rec, bids, asks, checksum=checksum, ts_event=ts)
+            if action in ("snapshot", "update"):
+                book.message(rec, action == "snapshot", part.get("bids", []), part.get("asks", []), checksum=checksum,
+                             ts_event=ts)
             else:
                 book.quarantine(rec, f"books action {action!r}")
     return book

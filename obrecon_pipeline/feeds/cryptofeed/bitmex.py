@@ -17,62 +17,57 @@ receive time. ``info``/``success`` replies and the quote / trade tables carry no
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import (
+    MALFORMED, first_seen, malformed, object_problem, split_sides, triaged,
+)
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
 TABLE = "orderBookL2"
 OTHER_TABLES = ("quote", "trade", "instrument", "funding", "liquidation")
 SIDES = {"Buy": 0, "Sell": 1}
+ACTIONS = ("partial", "insert", "update", "delete")
+
+
+def _problem(body) -> str | None:
+    problem = object_problem(body, "a BitMEX JSON object", "error: {}")
+    if problem is None and body.get("table") not in (None, TABLE, *OTHER_TABLES):
+        return f"unknown table {body['table']!r}"
+    return problem
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        body = rec.body
-        if isinstance(body, dict) and body.get("table") == TABLE and body.get("action") == "partial":
-            for entry in body.get("data", []):
-                found.setdefault(entry["symbol"])
-    return list(found)
+    return first_seen(entry["symbol"] for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("table") == TABLE
+                      and rec.body.get("action") == "partial"
+                      for entry in rec.body.get("data", []))
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="none"))
     price_of: dict[int, str] = {}  # the venue's level key table: id -> price text
-    for rec in ws.received():
-        body = rec.body
-        if not isinstance(body, dict):
-            book.quarantine(rec, "not a BitMEX JSON object")
+    for rec in triaged(book, ws.received(), _problem):
+        if rec.body.get("table") != TABLE:
             continue
-        if "error" in body:
-            book.quarantine(rec, f"error: {body['error']}")
-            continue
-        table = body.get("table")
-        if table is None or table in OTHER_TABLES:
-            continue
-        if table != TABLE:
-            book.quarantine(rec, f"unknown table {table!r}")
-            continue
-        action = body.get("action")
+        action = rec.body.get("action")
         try:
-            entries = [e for e in body["data"] if e["symbol"] == symbol]
+            entries = [e for e in rec.body["data"] if e["symbol"] == symbol]
             if not entries:
                 continue
-            sides: tuple[list, list] = ([], [])
+            changes = []
             for e in entries:
                 if action in ("partial", "insert"):
                     price_of[int(e["id"])] = str(e["price"])
                 price = price_of.get(int(e["id"]))
                 if price is None:
                     raise KeyError(f"level id {e['id']} was never announced by a partial or insert")
-                size = "0" if action == "delete" else str(e["size"])
-                sides[SIDES[e["side"]]].append((price, size))
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed orderBookL2 {action} ({type(exc).__name__}: {exc})")
+                changes.append((e["side"], price, "0" if action == "delete" else str(e["size"])))
+            sides = split_sides(changes, SIDES)
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed(f"orderBookL2 {action}", exc))
             continue
-        if action == "partial":
-            book.snapshot(rec, *sides)
-        elif action in ("insert", "update", "delete"):
-            book.diff(rec, *sides)
+        if action in ACTIONS:
+            book.message(rec, action == "partial", *sides)
         else:
             book.quarantine(rec, f"orderBookL2 action {action!r}")
     return book

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, rest_symbol
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -44,12 +45,9 @@ def _problem(body) -> str | None:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        body = rec.body
-        if isinstance(body, dict) and body.get("event") == "data" and str(body.get("channel", "")).startswith(PREFIX):
-            found.setdefault(body["channel"][len(PREFIX):])
-    return list(found)
+    return first_seen(rec.body["channel"][len(PREFIX):] for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("event") == "data"
+                      and str(rec.body.get("channel", "")).startswith(PREFIX))
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
@@ -58,8 +56,7 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     for rec in ws.merged_with(rest):
         try:
             if rec.kind == "rest":
-                m = _REST_BOOK.search(rec.url or "")
-                if m is None or m.group(1) != symbol:
+                if rest_symbol(rec, _REST_BOOK) != symbol:
                     continue
                 mts = int(rec.body["microtimestamp"])
                 book.snapshot(rec, rec.body["bids"], rec.body["asks"], update_id=mts, ts_event=mts * 1000)
@@ -75,8 +72,8 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
             book.diff(rec, data["bids"], data["asks"], first_id=mts if prev is None else prev + 1, last_id=mts,
                       ts_event=mts * 1000)
             prev = mts
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed Bitstamp message ({type(exc).__name__}: {exc})")
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed("Bitstamp message", exc))
     return book
 
 

@@ -15,6 +15,7 @@ book data; a ``rejected`` event or an unknown channel is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.coinbase import iso_ns
 from obrecon_pipeline.feeds.cryptofeed.connseq import ConnectionSequence
@@ -28,12 +29,9 @@ def _levels(raw) -> list[tuple[str, str]]:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        body = rec.body
-        if isinstance(body, dict) and body.get("channel") == "l2" and body.get("event") == "snapshot":
-            found.setdefault(body["symbol"])
-    return list(found)
+    return first_seen(rec.body["symbol"] for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("channel") == "l2"
+                      and rec.body.get("event") == "snapshot")
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
@@ -60,8 +58,8 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
             else:
                 book.diff(rec, bids, asks, first_id=conn.first_id(seq, last_book), last_id=seq,
                           ts_event=iso_ns(body["timestamp"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed l2 message ({type(exc).__name__}: {exc})")
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed("l2 message", exc))
             continue
         last_book = seq if last_book is None else max(last_book, seq)
     return book

@@ -16,6 +16,7 @@ Trade messages and RPC replies carry no book data; anything else is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -32,32 +33,26 @@ def _sides(levels, delete: bool = False) -> tuple[list, list]:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        topic = rec.body.get("topic", "") if isinstance(rec.body, dict) else ""
-        if topic.startswith(TOPIC):
-            found.setdefault(topic[len(TOPIC):])
-    return list(found)
+    topics = (rec.body.get("topic", "") if isinstance(rec.body, dict) else "" for rec in ws.received())
+    return first_seen(topic[len(TOPIC):] for topic in topics if topic.startswith(TOPIC))
+
+
+def _problem(body) -> str | None:
+    if not isinstance(body, dict):
+        return "not a Bybit JSON object"
+    topic = str(body.get("topic", ""))
+    if not topic:
+        return f"request failed: {body.get('ret_msg')}" if body.get("success") is False else None
+    if topic.split(".")[0] in OTHER_TOPICS or topic.startswith(TOPIC):
+        return None
+    return f"unknown topic {topic!r}"
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="none"), window=25)
-    for rec in ws.received():
+    for rec in triaged(book, ws.received(), _problem):
         body = rec.body
-        if not isinstance(body, dict):
-            book.quarantine(rec, "not a Bybit JSON object")
-            continue
-        topic = str(body.get("topic", ""))
-        if not topic:
-            if body.get("success") is False:
-                book.quarantine(rec, f"request failed: {body.get('ret_msg')}")
-            continue
-        if topic.split(".")[0] in OTHER_TOPICS:
-            continue
-        if not topic.startswith(TOPIC):
-            book.quarantine(rec, f"unknown topic {topic!r}")
-            continue
-        if topic != TOPIC + symbol:
+        if str(body.get("topic", "")) != TOPIC + symbol:
             continue
         try:
             ts = int(body["timestamp_e6"]) * 1000
@@ -71,8 +66,8 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
                 book.diff(rec, [lv for p in parts for lv in p[0]], [lv for p in parts for lv in p[1]], ts_event=ts)
             else:
                 book.quarantine(rec, f"orderBookL2_25 type {body['type']!r}")
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed orderBookL2_25 message ({type(exc).__name__}: {exc})")
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed("orderBookL2_25 message", exc))
     return book
 
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
+BOOK_TYPES = ("snapshot", "l2update")
 OTHER_TYPES = ("subscriptions", "ticker", "match", "last_match", "heartbeat", "received", "open", "done", "change")
-SIDES = {"buy": 0, "sell": 1}
 
 
 def iso_ns(text: str) -> int:
@@ -28,38 +29,33 @@ def iso_ns(text: str) -> int:
     return int(np.datetime64(text.removesuffix("Z"), "ns").astype(np.int64))
 
 
+def _problem(body) -> str | None:
+    kind = body.get("type") if isinstance(body, dict) else None
+    if kind in BOOK_TYPES or kind in OTHER_TYPES:
+        return None
+    return f"message type {kind!r}" + (f": {body.get('message')}" if kind == "error" else "")
+
+
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        if isinstance(rec.body, dict) and rec.body.get("type") == "snapshot":
-            found.setdefault(rec.body.get("product_id"))
-    return list(found)
+    return first_seen(rec.body.get("product_id") for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("type") == "snapshot")
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="none"))
-    for rec in ws.received():
+    for rec in triaged(book, ws.received(), _problem):
         body = rec.body
-        kind = body.get("type") if isinstance(body, dict) else None
-        if kind in OTHER_TYPES:
+        if body["type"] not in BOOK_TYPES or body.get("product_id") != symbol:
             continue
-        if kind not in ("snapshot", "l2update"):
-            book.quarantine(rec, f"message type {kind!r}" + (f": {body.get('message')}" if kind == "error" else ""))
-            continue
-        if body.get("product_id") != symbol:
-            continue
-        if kind == "snapshot":
+        if body["type"] == "snapshot":
             book.snapshot(rec, body.get("bids", []), body.get("asks", []))
             continue
         try:
-            ts = iso_ns(body["time"])
-            sides: tuple[list, list] = ([], [])
-            for side, price, size in body["changes"]:
-                sides[SIDES[side]].append((price, size))
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed l2update ({type(exc).__name__}: {exc})")
+            ts, sides = iso_ns(body["time"]), split_sides(body["changes"])
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed("l2update", exc))
             continue
-        book.diff(rec, sides[0], sides[1], ts_event=ts)
+        book.diff(rec, *sides, ts_event=ts)
     return book
 
 

@@ -12,6 +12,7 @@ candlestick messages carry no book data; anything else is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -22,30 +23,28 @@ def _levels(raw) -> list[tuple[str, str]]:
     return [(str(level["limit_price"]), str(level["size"])) for level in raw]
 
 
+def _problem(body) -> str | None:
+    kind = body.get("type") if isinstance(body, dict) else None
+    if kind == "l2_orderbook" or kind in OTHER_TYPES or str(kind).startswith("candlestick_"):
+        return None
+    return f"message type {kind!r}"
+
+
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        if isinstance(rec.body, dict) and rec.body.get("type") == "l2_orderbook":
-            found.setdefault(rec.body.get("symbol"))
-    return list(found)
+    return first_seen(rec.body.get("symbol") for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("type") == "l2_orderbook")
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="none"))
-    for rec in ws.received():
+    for rec in triaged(book, ws.received(), _problem):
         body = rec.body
-        kind = body.get("type") if isinstance(body, dict) else None
-        if kind in OTHER_TYPES or str(kind).startswith("candlestick_"):
-            continue
-        if kind != "l2_orderbook":
-            book.quarantine(rec, f"message type {kind!r}")
-            continue
-        if body.get("symbol") != symbol:
+        if body["type"] != "l2_orderbook" or body.get("symbol") != symbol:
             continue
         try:
             book.snapshot(rec, _levels(body["buy"]), _levels(body["sell"]), ts_event=int(body["timestamp"]) * 1000)
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed l2_orderbook ({type(exc).__name__}: {exc})")
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed("l2_orderbook", exc))
     return book
 
 

@@ -18,6 +18,7 @@ data; an RPC ``error`` is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -40,40 +41,36 @@ def _levels(raw) -> list[tuple[str, str]]:
     return out
 
 
+def _problem(body) -> str | None:
+    if isinstance(body, dict) and "error" in body:
+        return f"RPC error {body['error']}"
+    if not (isinstance(body, dict) and body.get("jsonrpc") == "2.0"):
+        return "not a Deribit JSON-RPC message"
+    return None
+
+
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        data = _book_data(rec.body)
-        if isinstance(data, dict) and "instrument_name" in data:
-            found.setdefault(data["instrument_name"])
-    return list(found)
+    books = (_book_data(rec.body) for rec in ws.received())
+    return first_seen(data["instrument_name"] for data in books if isinstance(data, dict) and "instrument_name" in data)
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="first", sync_offset=1))
-    for rec in ws.received():
-        body = rec.body
-        if isinstance(body, dict) and "error" in body:
-            book.quarantine(rec, f"RPC error {body['error']}")
-            continue
-        if not (isinstance(body, dict) and body.get("jsonrpc") == "2.0"):
-            book.quarantine(rec, "not a Deribit JSON-RPC message")
-            continue
-        data = _book_data(body)
+    for rec in triaged(book, ws.received(), _problem):
+        data = _book_data(rec.body)
         if data is None or data.get("instrument_name") != symbol:
             continue
         try:
             bids, asks = _levels(data.get("bids", [])), _levels(data.get("asks", []))
-            ts = int(data["timestamp"]) * 1_000_000
-            change_id = int(data["change_id"])
-            if data["type"] == "snapshot":
-                book.snapshot(rec, bids, asks, update_id=change_id, ts_event=ts)
-            elif data["type"] == "change":
-                book.diff(rec, bids, asks, first_id=int(data["prev_change_id"]) + 1, last_id=change_id, ts_event=ts)
-            else:
-                book.quarantine(rec, f"book notification type {data['type']!r}")
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed book notification ({type(exc).__name__}: {exc})")
+            ts, change_id, kind = int(data["timestamp"]) * 1_000_000, int(data["change_id"]), data["type"]
+            first_id = int(data["prev_change_id"]) + 1 if kind == "change" else None
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed("book notification", exc))
+            continue
+        if kind in ("snapshot", "change"):
+            book.message(rec, kind == "snapshot", bids, asks, first_id=first_id, last_id=change_id, ts_event=ts)
+        else:
+            book.quarantine(rec, f"book notification type {kind!r}")
     return book
 
 

@@ -13,6 +13,7 @@ and the ticker / trades channels carry no book data; an ``error`` reply is quara
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, object_problem, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -20,41 +21,25 @@ CHANNEL = "orderbook/full"
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        body = rec.body
-        if isinstance(body, dict) and body.get("ch") == CHANNEL:
-            for kind in ("snapshot", "update"):
-                for sym in body.get(kind, {}):
-                    found.setdefault(sym)
-    return list(found)
+    return first_seen(sym for rec in ws.received() if isinstance(rec.body, dict) and rec.body.get("ch") == CHANNEL
+                      for kind in ("snapshot", "update") for sym in rec.body.get(kind, {}))
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="first", sync_offset=1))
-    for rec in ws.received():
-        body = rec.body
-        if not isinstance(body, dict):
-            book.quarantine(rec, "not an FMFW JSON object")
-            continue
-        if "error" in body:
-            book.quarantine(rec, f"error {body['error']}")
-            continue
-        if body.get("ch") != CHANNEL:
+    for rec in triaged(book, ws.received(), lambda body: object_problem(body, "an FMFW JSON object")):
+        if rec.body.get("ch") != CHANNEL:
             continue
         for kind in ("snapshot", "update"):
-            part = body.get(kind, {}).get(symbol)
+            part = rec.body.get(kind, {}).get(symbol)
             if part is None:
                 continue
             try:
-                seq, ts = int(part["s"]), int(part["t"]) * 1_000_000
-                bids, asks = part.get("b", []), part.get("a", [])
-                if kind == "snapshot":
-                    book.snapshot(rec, bids, asks, update_id=seq, ts_event=ts)
-                else:
-                    book.diff(rec, bids, asks, first_id=seq, last_id=seq, ts_event=ts)
-            except (KeyError, TypeError, ValueError) as exc:
-                book.quarantine(rec, f"malformed orderbook/full {kind} ({type(exc).__name__}: {exc})")
+                seq = int(part["s"])
+                book.message(rec, kind == "snapshot", part.get("b", []), part.get("a", []), first_id=seq, last_id=seq,
+                             ts_event=int(part["t"]) * 1_000_000)
+            except MALFORMED as exc:
+                book.quarantine(rec, malformed(f"orderbook/full {kind}", exc))
     return book
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, rest_symbol
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -54,17 +55,13 @@ def _problem(body) -> str | None:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        body = rec.body
-        if isinstance(body, dict) and body.get("channel") in BOOK_CHANNELS and body.get("event") == "update":
-            found.setdefault(body["result"]["s"])
-    return list(found)
+    return first_seen(rec.body["result"]["s"] for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("channel") in BOOK_CHANNELS
+                      and rec.body.get("event") == "update")
 
 
 def _rest_snapshot(book: BookMessages, rec: Record, symbol: str) -> None:
-    m = _REST_BOOK.search(rec.url or "")
-    if m is None or m.group(1) != symbol:
+    if rest_symbol(rec, _REST_BOOK) != symbol:
         return
     body = rec.body
     if not (isinstance(body, dict) and "id" in body):
@@ -93,8 +90,8 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
                           first_id=int(result["U"]), last_id=int(result["u"]), ts_event=int(result["t"]) * 1_000_000)
             elif body["channel"] == "futures.book_ticker":
                 book.ticker(rec, int(result["u"]), str(result["b"]), str(result["B"]), str(result["a"]), str(result["A"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed {body['channel']} update ({type(exc).__name__}: {exc})")
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed(f"{body['channel']} update", exc))
     return book
 
 

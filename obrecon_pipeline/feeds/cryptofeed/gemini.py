@@ -13,46 +13,37 @@ receive time (``l2_updates`` carry no timestamp).
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
 OTHER_TYPES = ("trade", "heartbeat", "candles_1m_updates", "auction_result", "auction_indicative")
-SIDES = {"buy": 0, "sell": 1}
+
+
+def _problem(body) -> str | None:
+    kind = body.get("type") if isinstance(body, dict) else None
+    return None if kind == "l2_updates" or kind in OTHER_TYPES else f"message type {kind!r}"
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        if isinstance(rec.body, dict) and rec.body.get("type") == "l2_updates":
-            found.setdefault(rec.body.get("symbol"))
-    return list(found)
+    return first_seen(rec.body.get("symbol") for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("type") == "l2_updates")
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="none"))
     seen_book = False
-    for rec in ws.received():
+    for rec in triaged(book, ws.received(), _problem):
         body = rec.body
-        kind = body.get("type") if isinstance(body, dict) else None
-        if kind in OTHER_TYPES:
-            continue
-        if kind != "l2_updates":
-            book.quarantine(rec, f"message type {kind!r}")
-            continue
-        if body.get("symbol") != symbol:
+        if body["type"] != "l2_updates" or body.get("symbol") != symbol:
             continue
         try:
-            sides: tuple[list, list] = ([], [])
-            for side, price, size in body["changes"]:
-                sides[SIDES[side]].append((price, size))
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed l2_updates ({type(exc).__name__}: {exc})")
+            sides = split_sides(body["changes"])
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed("l2_updates", exc))
             continue
-        if seen_book:
-            book.diff(rec, *sides)
-        else:
-            book.snapshot(rec, *sides)
-            seen_book = True
+        book.message(rec, not seen_book, *sides)
+        seen_book = True
     return book
 
 

@@ -16,6 +16,7 @@ replies carry no book data; an ``error`` reply is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, object_problem, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.coinbase import iso_ns
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
@@ -28,23 +29,14 @@ def _levels(raw) -> list[tuple[str, str]]:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        if isinstance(rec.body, dict) and rec.body.get("method") in BOOK_METHODS:
-            found.setdefault(rec.body["params"]["symbol"])
-    return list(found)
+    return first_seen(rec.body["params"]["symbol"] for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("method") in BOOK_METHODS)
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="first", sync_offset=1))
-    for rec in ws.received():
+    for rec in triaged(book, ws.received(), lambda body: object_problem(body, "a JSON-RPC object", "RPC error {}")):
         body = rec.body
-        if not isinstance(body, dict):
-            book.quarantine(rec, "not a JSON-RPC object")
-            continue
-        if "error" in body:
-            book.quarantine(rec, f"RPC error {body['error']}")
-            continue
         if body.get("method") not in BOOK_METHODS:
             continue
         params = body.get("params") or {}
@@ -53,13 +45,10 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
         try:
             bids, asks = _levels(params["bid"]), _levels(params["ask"])
             seq, ts = int(params["sequence"]), iso_ns(params["timestamp"])
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed {body['method']} ({type(exc).__name__}: {exc})")
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed(body["method"], exc))
             continue
-        if body["method"] == "snapshotOrderbook":
-            book.snapshot(rec, bids, asks, update_id=seq, ts_event=ts)
-        else:
-            book.diff(rec, bids, asks, first_id=seq, last_id=seq, ts_event=ts)
+        book.message(rec, body["method"] == "snapshotOrderbook", bids, asks, first_id=seq, last_id=seq, ts_event=ts)
     return book
 
 

@@ -16,6 +16,7 @@ channels (trade, ticker, spread, ohlc) carry no book data; any other channel is 
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import first_seen, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -43,21 +44,13 @@ def _problem(body) -> str | None:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        m = _book_message(rec.body)
-        if m is not None:
-            found.setdefault(m[0])
-    return list(found)
+    books = (_book_message(rec.body) for rec in ws.received())
+    return first_seen(m[0] for m in books if m is not None)
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="none"), checksum="kraken")
-    for rec in ws.received():
-        problem = _problem(rec.body)
-        if problem is not None:
-            book.quarantine(rec, problem)
-            continue
+    for rec in triaged(book, ws.received(), _problem):
         m = _book_message(rec.body)
         if m is None or m[0] != symbol:
             continue

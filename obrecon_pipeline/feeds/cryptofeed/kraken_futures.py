@@ -16,6 +16,7 @@ feeds carry no book data; an ``error`` or ``alert`` event is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, object_problem, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -27,26 +28,22 @@ def _levels(raw) -> list[tuple[str, str]]:
     return [(str(level["price"]), str(level["qty"])) for level in raw]
 
 
+def _problem(body) -> str | None:
+    if isinstance(body, dict) and "event" in body and body["event"] not in CONTROL_EVENTS:
+        return f"event {body['event']!r}: {body.get('message')}"
+    return object_problem(body, "a Kraken Futures JSON object", error=None)
+
+
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        if isinstance(rec.body, dict) and rec.body.get("feed") in BOOK_FEEDS and "product_id" in rec.body:
-            found.setdefault(rec.body["product_id"])
-    return list(found)
+    return first_seen(rec.body["product_id"] for rec in ws.received()
+                      if isinstance(rec.body, dict) and rec.body.get("feed") in BOOK_FEEDS and "product_id" in rec.body)
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="first", sync_offset=1))
-    for rec in ws.received():
+    for rec in triaged(book, ws.received(), _problem):
         body = rec.body
-        if not isinstance(body, dict):
-            book.quarantine(rec, "not a Kraken Futures JSON object")
-            continue
-        if "event" in body:
-            if body["event"] not in CONTROL_EVENTS:
-                book.quarantine(rec, f"event {body['event']!r}: {body.get('message')}")
-            continue
-        if body.get("feed") not in BOOK_FEEDS or body.get("product_id") != symbol:
+        if "event" in body or body.get("feed") not in BOOK_FEEDS or body.get("product_id") != symbol:
             continue
         try:
             seq, ts = int(body["seq"]), int(body["timestamp"]) * 1_000_000
@@ -56,8 +53,8 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
                 level = [(str(body["price"]), str(body["qty"]))]
                 side = {"buy": (level, []), "sell": ([], level)}[body["side"]]
                 book.diff(rec, *side, first_id=seq, last_id=seq, ts_event=ts)
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed {body['feed']} message ({type(exc).__name__}: {exc})")
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed(f"{body['feed']} message", exc))
     return book
 
 

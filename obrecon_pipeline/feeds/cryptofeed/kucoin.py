@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, rest_symbol
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -49,12 +50,8 @@ def _topic_symbol(body, topic: str) -> str | None:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        sym = _topic_symbol(rec.body, "/market/level2")
-        if sym is not None:
-            found.setdefault(sym)
-    return list(found)
+    books = (_topic_symbol(rec.body, "/market/level2") for rec in ws.received())
+    return first_seen(sym for sym in books if sym is not None)
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
@@ -63,8 +60,7 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     for rec in ws.merged_with(rest):
         try:
             if rec.kind == "rest":
-                m = _REST_BOOK.search(rec.url or "")
-                if m is None or m.group(1) != symbol:
+                if rest_symbol(rec, _REST_BOOK) != symbol:
                     continue
                 data = rec.body["data"]
                 base = int(data["sequence"])
@@ -87,8 +83,8 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
             elif _topic_symbol(rec.body, "/market/ticker") == symbol:
                 book.ticker(rec, int(data["sequence"]), data["bestBid"], data["bestBidSize"], data["bestAsk"],
                             data["bestAskSize"])
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed KuCoin message ({type(exc).__name__}: {exc})")
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed("KuCoin message", exc))
     return book
 
 

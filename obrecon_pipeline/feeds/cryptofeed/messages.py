@@ -126,6 +126,14 @@ class BookMessages:
             first_id = last_id
         self._add(rec, False, bids, asks, first_id, last_id, prev_id, checksum, ts_event)
 
+    def message(self, rec: Record, snapshot: bool, bids, asks, first_id: int | None = None,
+                last_id: int | None = None, checksum: int | None = None, ts_event: int | None = None) -> None:
+        """:meth:`snapshot` (``update_id = last_id``) when ``snapshot`` is true, else :meth:`diff`."""
+        if snapshot:
+            self.snapshot(rec, bids, asks, update_id=last_id, checksum=checksum, ts_event=ts_event)
+        else:
+            self.diff(rec, bids, asks, first_id=first_id, last_id=last_id, checksum=checksum, ts_event=ts_event)
+
     def ticker(self, rec: Record, update_id: int | None, bid_price: str, bid_size: str,
                ask_price: str, ask_size: str) -> None:
         """An independent top-of-book reference message (Binance ``bookTicker``)."""

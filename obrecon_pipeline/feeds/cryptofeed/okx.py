@@ -12,6 +12,7 @@ interleaved (verified by the replayer, algorithm ``"okx"``). This capture genera
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import first_seen
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -26,12 +27,8 @@ def _channel(body) -> tuple[str | None, str | None]:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        channel, inst = _channel(rec.body)
-        if channel in BOOK_CHANNELS and "data" in rec.body:
-            found.setdefault(inst)
-    return list(found)
+    return first_seen(_channel(rec.body)[1] for rec in ws.received()
+                      if _channel(rec.body)[0] in BOOK_CHANNELS and "data" in rec.body)
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:

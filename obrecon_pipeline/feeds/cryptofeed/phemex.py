@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -57,11 +58,14 @@ def _levels(raw, price_dec: int, qty_dec: int) -> list[tuple[str, str]]:
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        if isinstance(rec.body, dict) and "book" in rec.body:
-            found.setdefault(rec.body.get("symbol"))
-    return list(found)
+    return first_seen(rec.body.get("symbol") for rec in ws.received()
+                      if isinstance(rec.body, dict) and "book" in rec.body)
+
+
+def _problem(body) -> str | None:
+    if not isinstance(body, dict):
+        return "not a Phemex JSON object"
+    return f"error {body['error']}" if body.get("error") else None
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
@@ -71,28 +75,21 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
                                         f"({', '.join(str(c.path) for c in rest) or 'none given'})")
     price_dec, qty_dec = known[symbol]
     book = BookMessages(symbol, Sequencing(link="none"))
-    for rec in ws.received():
+    for rec in triaged(book, ws.received(), _problem):
         body = rec.body
-        if not isinstance(body, dict):
-            book.quarantine(rec, "not a Phemex JSON object")
-            continue
-        if body.get("error"):
-            book.quarantine(rec, f"error {body['error']}")
-            continue
         if "book" not in body or body.get("symbol") != symbol:
             continue
         try:
             bids = _levels(body["book"]["bids"], price_dec, qty_dec)
             asks = _levels(body["book"]["asks"], price_dec, qty_dec)
-            ts = int(body["timestamp"])
-            if body["type"] == "snapshot":
-                book.snapshot(rec, bids, asks, ts_event=ts)
-            elif body["type"] == "incremental":
-                book.diff(rec, bids, asks, ts_event=ts)
-            else:
-                book.quarantine(rec, f"book type {body['type']!r}")
-        except (KeyError, TypeError, ValueError) as exc:
-            book.quarantine(rec, f"malformed book message ({type(exc).__name__}: {exc})")
+            ts, kind = int(body["timestamp"]), body["type"]
+        except MALFORMED as exc:
+            book.quarantine(rec, malformed("book message", exc))
+            continue
+        if kind in ("snapshot", "incremental"):
+            book.message(rec, kind == "snapshot", bids, asks, ts_event=ts)
+        else:
+            book.quarantine(rec, f"book type {kind!r}")
     return book
 
 

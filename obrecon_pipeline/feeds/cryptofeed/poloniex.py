@@ -14,6 +14,7 @@ event is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -26,38 +27,34 @@ def _parts(body) -> list[dict]:
     return []
 
 
+def _problem(body) -> str | None:
+    if not isinstance(body, dict):
+        return "not a Poloniex JSON object"
+    return f"error event: {body.get('message')}" if body.get("event") == "error" else None
+
+
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        for part in _parts(rec.body):
-            found.setdefault(part.get("symbol"))
-    return list(found)
+    return first_seen(part.get("symbol") for rec in ws.received() for part in _parts(rec.body))
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="first", sync_offset=1), window=20)
-    for rec in ws.received():
-        body = rec.body
-        if not isinstance(body, dict):
-            book.quarantine(rec, "not a Poloniex JSON object")
-            continue
-        if body.get("event") == "error":
-            book.quarantine(rec, f"error event: {body.get('message')}")
-            continue
-        for part in _parts(body):
+    for rec in triaged(book, ws.received(), _problem):
+        action = rec.body.get("action")
+        for part in _parts(rec.body):
             if part.get("symbol") != symbol:
                 continue
             try:
                 last_id, ts = int(part["id"]), int(part["ts"]) * 1_000_000
                 bids, asks = part["bids"], part["asks"]
-                if body.get("action") == "snapshot":
-                    book.snapshot(rec, bids, asks, update_id=last_id, ts_event=ts)
-                elif body.get("action") == "update":
-                    book.diff(rec, bids, asks, first_id=int(part["lastId"]) + 1, last_id=last_id, ts_event=ts)
-                else:
-                    book.quarantine(rec, f"book_lv2 action {body.get('action')!r}")
-            except (KeyError, TypeError, ValueError) as exc:
-                book.quarantine(rec, f"malformed book_lv2 message ({type(exc).__name__}: {exc})")
+                first_id = int(part["lastId"]) + 1 if action == "update" else None
+            except MALFORMED as exc:
+                book.quarantine(rec, malformed("book_lv2 message", exc))
+                continue
+            if action in ("snapshot", "update"):
+                book.message(rec, action == "snapshot", bids, asks, first_id=first_id, last_id=last_id, ts_event=ts)
+            else:
+                book.quarantine(rec, f"book_lv2 action {action!r}")
     return book
 
 

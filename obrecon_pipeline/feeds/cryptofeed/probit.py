@@ -13,43 +13,36 @@ other than ``ok`` is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
+from obrecon_pipeline.feeds.cryptofeed._common import first_seen, malformed, split_sides, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
-SIDES = {"buy": 0, "sell": 1}
+
+def _problem(body) -> str | None:
+    if not isinstance(body, dict):
+        return "not a ProBit JSON object"
+    if body.get("status") not in (None, "ok"):
+        return f"status {body.get('status')!r}: {body.get('message', '')}"
+    return None
 
 
 def symbols(ws: Capture) -> list[str]:
-    found: dict[str, None] = {}
-    for rec in ws.received():
-        if isinstance(rec.body, dict) and "order_books" in rec.body:
-            found.setdefault(rec.body.get("market_id"))
-    return list(found)
+    return first_seen(rec.body.get("market_id") for rec in ws.received()
+                      if isinstance(rec.body, dict) and "order_books" in rec.body)
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
     book = BookMessages(symbol, Sequencing(link="none"))
-    for rec in ws.received():
+    for rec in triaged(book, ws.received(), _problem):
         body = rec.body
-        if not isinstance(body, dict):
-            book.quarantine(rec, "not a ProBit JSON object")
-            continue
-        if body.get("status") not in (None, "ok"):
-            book.quarantine(rec, f"status {body.get('status')!r}: {body.get('message', '')}")
-            continue
         if body.get("market_id") != symbol or "order_books" not in body:
             continue
         try:
-            sides: tuple[list, list] = ([], [])
-            for level in body["order_books"]:
-                sides[SIDES[level["side"]]].append((level["price"], level["quantity"]))
+            sides = split_sides((level["side"], level["price"], level["quantity"]) for level in body["order_books"])
         except (KeyError, TypeError) as exc:
-            book.quarantine(rec, f"malformed order_books ({type(exc).__name__}: {exc})")
+            book.quarantine(rec, malformed("order_books", exc))
             continue
-        if body.get("reset"):
-            book.snapshot(rec, *sides)
-        else:
-            book.diff(rec, *sides)
+        book.message(rec, bool(body.get("reset")), *sides)
     return book
 
 

@@ -1,0 +1,69 @@
+"""Translation steps that several venue modules share (see the venue module interface in
+:mod:`obrecon_pipeline.feeds.cryptofeed`).
+
+* :func:`first_seen`: a venue's ``symbols()`` as the distinct symbols in order of appearance;
+* :func:`triaged`: the records worth reading, each other one quarantined with the reason a venue's
+  ``problem(body)`` gives (:func:`object_problem` is the common one: not a JSON object, an error);
+* :func:`split_sides`: ``(side, price, size)`` changes into ``(bids, asks)``;
+* :func:`rest_symbol`: the symbol a REST book request asked for;
+* :data:`MALFORMED` / :func:`malformed`: the errors a message missing a field or holding one of the
+  wrong type raises while it is read, and the quarantine reason naming them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+
+from obrecon_pipeline.feeds.cryptofeed.capture import Record
+from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages
+
+BUY_SELL = {"buy": 0, "sell": 1}
+MALFORMED = (KeyError, TypeError, ValueError)
+
+
+def first_seen(symbols: Iterable) -> list:
+    """The distinct values of ``symbols`` in the order they first appear."""
+    return list(dict.fromkeys(symbols))
+
+
+def triaged(book: BookMessages, records: Iterable[Record],
+            problem: Callable[[object], str | None]) -> Iterator[Record]:
+    """The records whose body ``problem`` has nothing against (``None``); the others are quarantined
+    in ``book`` with the reason it returns."""
+    for rec in records:
+        reason = problem(rec.body)
+        if reason is None:
+            yield rec
+        else:
+            book.quarantine(rec, reason)
+
+
+def object_problem(body, what: str, error: str | None = "error {}") -> str | None:
+    """``"not <what>"`` unless ``body`` is a JSON object; ``error`` formatted with its ``"error"``
+    member when it has one (``error=None``: not checked)."""
+    if not isinstance(body, dict):
+        return f"not {what}"
+    if error is not None and "error" in body:
+        return error.format(body["error"])
+    return None
+
+
+def split_sides(changes, sides: dict = BUY_SELL) -> tuple[list, list]:
+    """``[(side, price, size), ...]`` -> ``(bids, asks)`` of ``(price, size)``; ``sides`` maps the
+    venue's side names to 0 (bid) / 1 (ask), an unknown side is a ``KeyError``."""
+    out: tuple[list, list] = ([], [])
+    for side, price, size in changes:
+        out[sides[side]].append((price, size))
+    return out
+
+
+def rest_symbol(rec: Record, pattern: re.Pattern) -> str | None:
+    """Group 1 of ``pattern`` in the record's URL (the symbol of a REST book request), else None."""
+    m = pattern.search(rec.url or "")
+    return None if m is None else m.group(1)
+
+
+def malformed(what: str, exc: Exception) -> str:
+    """The quarantine reason of a message whose reading raised one of :data:`MALFORMED`."""
+    return f"malformed {what} ({type(exc).__name__}: {exc})"
