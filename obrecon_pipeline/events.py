@@ -97,6 +97,20 @@ def conform(df: pl.DataFrame) -> pl.DataFrame:
     return df.select(exprs)
 
 
+def level_columns(price_decimals: int, size_decimals: int) -> list[pl.Expr]:
+    """The event columns an aggregated-level (L2) feed selects from its table of events, already in
+    arrival order: ``arrival`` (the row number), ``src_row``, ``action``, ``side``, ``price``,
+    ``size`` as they stand, ``order_id`` 0, and the constant scales ``10**price_decimals`` /
+    ``10**size_decimals``. The feed adds ``ts_event``, ``flags`` and what else it has."""
+    return [
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("arrival"),
+        *(pl.col(c) for c in ("src_row", "action", "side", "price", "size")),
+        pl.lit(0, dtype=pl.UInt64).alias("order_id"),
+        pl.lit(10**price_decimals, dtype=pl.Int64).alias("price_scale"),
+        pl.lit(10**size_decimals, dtype=pl.Int64).alias("size_scale"),
+    ]
+
+
 def scales(events: pl.DataFrame) -> tuple[int, int]:
     """``(price_scale, size_scale)`` of a non-empty normalized event table."""
     if events.height == 0:

@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.events import Action, Flag, Side, conform
+from obrecon_pipeline.events import Action, Flag, Side, conform, level_columns
 from obrecon_pipeline.feeds import Feed, LoadedStream, ReplayOptions, Stream, register
 from obrecon_pipeline.feeds._io import read_bytes, zip_members
 from obrecon_pipeline.feeds.decimals import scaled_integers
@@ -230,21 +230,13 @@ def parse_ob500(path: str | Path) -> Ob500:
         )
         .select(
             pl.col("ts").alias("ts_event"),
-            pl.int_range(pl.len(), dtype=pl.Int64).alias("arrival"),
-            "src_row",
-            "action",
-            "side",
-            "price",
-            "size",
-            pl.lit(0, dtype=pl.UInt64).alias("order_id"),
             pl.col("u").alias("update_id"),
             (
                 pl.when("last").then(int(Flag.END_OF_MESSAGE)).otherwise(0)
                 | pl.when("is_snapshot").then(int(Flag.SNAPSHOT)).otherwise(0)
                 | pl.when("bad").then(int(Flag.BAD_BOOK)).otherwise(0)
             ).alias("flags"),
-            pl.lit(10**price_dec, dtype=pl.Int64).alias("price_scale"),
-            pl.lit(10**size_dec, dtype=pl.Int64).alias("size_scale"),
+            *level_columns(price_dec, size_dec),
         )
     )
     # book row of a gap: the messages with events before it (one row per message, emit="message")

@@ -35,7 +35,7 @@ import polars as pl
 
 from obrecon_pipeline.book_schema import NULL
 from obrecon_pipeline.errors import InputError, ReplayError
-from obrecon_pipeline.events import Action, Flag, Side, conform, scales
+from obrecon_pipeline.events import Action, Flag, Side, conform, level_columns, scales
 from obrecon_pipeline.feeds import Feed, LoadedStream, ReplayOptions, Stream, register
 from obrecon_pipeline.feeds._io import read_bytes, split_lines
 from obrecon_pipeline.feeds.decimals import scaled_integers
@@ -171,16 +171,8 @@ def read_incremental(path: str | Path, symbol: str | None = None) -> pl.DataFram
         .select(
             (pl.col("ts") * 1000).alias("ts_event"),
             (pl.col("local_ts") * 1000).alias("ts_recv"),
-            pl.int_range(pl.len(), dtype=pl.Int64).alias("arrival"),
-            "src_row",
-            "action",
-            "side",
-            "price",
-            "size",
-            pl.lit(0, dtype=pl.UInt64).alias("order_id"),
             "flags",
-            pl.lit(10**price_dec, dtype=pl.Int64).alias("price_scale"),
-            pl.lit(10**size_dec, dtype=pl.Int64).alias("size_scale"),
+            *level_columns(price_dec, size_dec),
         )
     )
     return conform(events)

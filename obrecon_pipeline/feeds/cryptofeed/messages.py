@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.events import Action, Flag, Side, conform
+from obrecon_pipeline.events import Action, Flag, Side, conform, level_columns
 from obrecon_pipeline.feeds import LoadedStream, ReplayOptions, Stream
 from obrecon_pipeline.feeds.cryptofeed.capture import Record
 from obrecon_pipeline.feeds.decimals import scaled_integers
@@ -286,21 +286,13 @@ class BookMessages:
             + pl.when(pl.col("snapshot") & ~pl.col("marker")).then(int(Flag.SNAPSHOT)).otherwise(0)
             + pl.when(pl.col("marker")).then(int(Flag.BAD_BOOK)).otherwise(0)
         )
-        events = ev.with_row_index("arrival").select(
+        events = ev.select(
+            *level_columns(price_dec, size_dec),
             ts_event="ts_event",
             ts_recv="ts_recv",
-            arrival=pl.col("arrival").cast(pl.Int64),
-            src_row="src_row",
-            action="action",
-            side="side",
-            price="price",
-            size="size",
-            order_id=pl.lit(0, pl.UInt64),
             update_id=pl.when(pl.col("marker")).then(None).otherwise(pl.col("last")),
             flags=flags.cast(pl.UInt8),
             checksum=pl.when(pl.col("end") & ~pl.col("marker")).then(pl.col("checksum")).otherwise(None),
-            price_scale=pl.lit(10**price_dec, pl.Int64),
-            size_scale=pl.lit(10**size_dec, pl.Int64),
         )
         return conform(events), sq
 
