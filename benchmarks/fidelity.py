@@ -18,27 +18,13 @@ The issue's target: computing all of this takes well under 10 x the replay time.
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _harness import ROOT, best_of, emit, peak_rss_mib, phases
+
 DAY = ROOT / "data" / "raw" / "lobster" / "2012-06-21"
 STREAM = "GOOG-L10"
 LEVELS = 10
 PHASES = ("replay", "metrics", "fidelity", "all")
-
-
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _phase(name: str, repeat: int) -> dict:
@@ -76,20 +62,12 @@ def _phase(name: str, repeat: int) -> dict:
 
     fn = {"replay": lambda: replay_stream("lobster", loaded, LEVELS), "metrics": metrics,
           "fidelity": fidelity, "all": everything}[name]
-    wall = _best(fn, repeat)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"phase": name, "events": loaded.events.height, "best_wall_s": wall, "peak_rss_mib": peak_kib / 1024}
+    wall, _ = best_of(fn, repeat)
+    return {"phase": name, "events": loaded.events.height, "best_wall_s": wall, "peak_rss_mib": peak_rss_mib()}
 
 
 def run(repeat: int = 5) -> list[dict]:
-    rows = []
-    for name in PHASES:
-        out = subprocess.run(
-            [sys.executable, __file__, "--phase", name, "--repeat", str(repeat)],
-            check=True, capture_output=True, text=True, cwd=ROOT,
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return rows
+    return phases(__file__, PHASES, "--repeat", repeat)
 
 
 def main() -> None:
@@ -98,7 +76,7 @@ def main() -> None:
     p.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.phase:
-        print(json.dumps(_phase(args.phase, args.repeat)))
+        emit(_phase(args.phase, args.repeat))
         return
     rows = run(args.repeat)
     replay_s = rows[0]["best_wall_s"]

@@ -27,14 +27,11 @@ Usage: ``python benchmarks/replay.py [--repeat 5] [--python-events 500000] [--da
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _harness import ROOT, best_of, emit, in_subprocess, peak_rss_mib
+
 GOOG = ROOT / "data" / "raw" / "lobster" / "2012-06-21" / "LOBSTER_SampleFile_GOOG_2012-06-21_10.zip"
 LEVELS = 10
 WORKLOADS = ("goog", "goog-noref", "synthetic")
@@ -84,17 +81,9 @@ def _cython(name: str, repeat: int) -> dict:
     buffers = fresh()
     buffers[0].fill(0)
     best = min(core(*buffers) for _ in range(repeat))
-    end_to_end = min(
-        _timed(lambda: replay(events, LEVELS, options, reference=reference, seed=seed, reseed=reseed))
-        for _ in range(repeat)
-    )
+    end_to_end, _ = best_of(lambda: replay(events, LEVELS, options, reference=reference, seed=seed, reseed=reseed),
+                            repeat)
     return {"events": n, "core": n / best, "first": n / first, "end_to_end": n / end_to_end}
-
-
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def _python(name: str, limit: int) -> dict:
@@ -115,8 +104,8 @@ def _python(name: str, limit: int) -> dict:
 
 def _child(impl: str, name: str, repeat: int, limit: int) -> None:
     row = _cython(name, repeat) if impl == "cython" else _python(name, limit)
-    row.update(impl=impl, workload=name, peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    print(json.dumps(row))
+    row.update(impl=impl, workload=name, peak_rss_mib=peak_rss_mib())
+    emit(row)
 
 
 def run(repeat: int, limit: int) -> list[dict]:
@@ -125,11 +114,7 @@ def run(repeat: int, limit: int) -> list[dict]:
         for impl in ("cython", "python"):
             if impl == "python" and name == "goog-noref":
                 continue
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", impl, name, "--repeat", str(repeat), "--python-events", str(limit)],
-                check=True, capture_output=True, text=True, cwd=ROOT,
-            )
-            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            rows.append(in_subprocess(__file__, "--child", impl, name, "--repeat", repeat, "--python-events", limit))
     return rows
 
 

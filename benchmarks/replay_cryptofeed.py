@@ -18,26 +18,14 @@ so all phases count venue messages). Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _harness import ROOT, best_of, emit, peak_rss_mib, phases
+
 DEFAULT_FILE = ROOT / "data" / "raw" / "cryptofeed" / "2021-04-17" / "KRAKEN.ws.50.0.gz"
 LEVELS = 10
 PHASES = ("parse", "replay", "pipeline", "reference")
-
-
-def _best(fn, repeat: int):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def _phase(name: str, path: Path, repeat: int) -> dict:
@@ -55,36 +43,28 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
         return sum(replay(ls.events, LEVELS, ls.options).counters["checksum_ok"] for ls in loaded)
 
     if name == "parse":
-        wall, loaded = _best(parse, repeat)
+        wall, loaded = best_of(parse, repeat)
     elif name == "replay":
         loaded = parse()
-        wall, _ = _best(lambda: replay_all(loaded), repeat)
+        wall, _ = best_of(lambda: replay_all(loaded), repeat)
     elif name == "pipeline":
-        wall, loaded = _best(lambda: (lambda ls: (replay_all(ls), ls)[1])(parse()), repeat)
+        wall, loaded = best_of(lambda: (lambda ls: (replay_all(ls), ls)[1])(parse()), repeat)
     elif name == "reference":
         sys.path.insert(0, str(ROOT / "tests" / "reference"))
         from kraken_book import replay_kraken
 
-        wall, rows = _best(lambda: replay_kraken(path, LEVELS), repeat)
+        wall, rows = best_of(lambda: replay_kraken(path, LEVELS), repeat)
         n = sum(len(r) for r in rows.values())
     else:
         raise SystemExit(f"unknown phase {name!r}")
     if name != "reference":
         n = sum(int(ls.stats["messages"]) for ls in loaded)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"phase": name, "messages": n, "best_wall_s": wall, "messages_per_s": n / wall,
-            "peak_rss_mib": peak_kib / 1024}
+            "peak_rss_mib": peak_rss_mib()}
 
 
 def run(path: Path = DEFAULT_FILE, repeat: int = 5) -> list[dict]:
-    rows = []
-    for name in PHASES:
-        out = subprocess.run(
-            [sys.executable, __file__, "--phase", name, "--file", str(path), "--repeat", str(repeat)],
-            check=True, capture_output=True, text=True, cwd=ROOT,
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return rows
+    return phases(__file__, PHASES, "--file", path, "--repeat", repeat)
 
 
 def main() -> None:
@@ -94,7 +74,7 @@ def main() -> None:
     p.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.phase:
-        print(json.dumps(_phase(args.phase, args.file, args.repeat)))
+        emit(_phase(args.phase, args.file, args.repeat))
         return
     rows = run(args.file, args.repeat)
     reference = next(r for r in rows if r["phase"] == "reference")

@@ -18,26 +18,14 @@ events/s = records / best wall time over ``--repeat`` runs. Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _harness import ROOT, best_of, emit, peak_rss_mib, phases
+
 DEFAULT_FILE = ROOT / "data" / "raw" / "databento" / "2023-12-25" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"
 LEVELS = 10
 PHASES = ("decode", "replay", "pipeline", "reference")
-
-
-def _best(fn, repeat: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def _phase(name: str, path: Path, repeat: int) -> dict:
@@ -48,12 +36,12 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
 
     (stream,) = from_files([path])
     if name == "decode":
-        wall, loaded = _best(lambda: load(stream), repeat)
+        wall, loaded = best_of(lambda: load(stream), repeat)
         n = loaded.events.height
     elif name == "replay":
         loaded = load(stream)
         n = loaded.events.height
-        wall, _ = _best(lambda: replay(loaded.events, LEVELS, loaded.options), repeat)
+        wall, _ = best_of(lambda: replay(loaded.events, LEVELS, loaded.options), repeat)
     elif name == "pipeline":
         def everything():
             loaded = load(stream)
@@ -61,7 +49,7 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
             integrity_report(loaded.events, result)
             return loaded
 
-        wall, loaded = _best(everything, repeat)
+        wall, loaded = best_of(everything, repeat)
         n = loaded.events.height
     elif name == "reference":
         sys.path.insert(0, str(ROOT / "tests" / "reference"))
@@ -72,24 +60,16 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
             replay_reference(records, LEVELS)
             return records
 
-        wall, records = _best(reference, max(1, repeat // 2))
+        wall, records = best_of(reference, max(1, repeat // 2))
         n = len(records)
     else:
         raise SystemExit(f"unknown phase {name!r}")
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"phase": name, "events": n, "best_wall_s": wall, "events_per_s": n / wall, "peak_rss_mib": peak_kib / 1024}
+    return {"phase": name, "events": n, "best_wall_s": wall, "events_per_s": n / wall, "peak_rss_mib": peak_rss_mib()}
 
 
 def run(path: Path = DEFAULT_FILE, repeat: int = 5) -> list[dict]:
     """Every phase in its own subprocess; one dict per phase."""
-    rows = []
-    for name in PHASES:
-        out = subprocess.run(
-            [sys.executable, __file__, "--phase", name, "--file", str(path), "--repeat", str(repeat)],
-            check=True, capture_output=True, text=True, cwd=ROOT,
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return rows
+    return phases(__file__, PHASES, "--file", path, "--repeat", repeat)
 
 
 def main() -> None:
@@ -99,7 +79,7 @@ def main() -> None:
     p.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.phase:
-        print(json.dumps(_phase(args.phase, args.file, args.repeat)))
+        emit(_phase(args.phase, args.file, args.repeat))
         return
     rows = run(args.file, args.repeat)
     reference = next(r for r in rows if r["phase"] == "reference")
