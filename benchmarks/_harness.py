@@ -3,11 +3,13 @@ phase per fresh subprocess (so that each phase's peak RSS is its own) read back 
 the subprocess prints last.
 
 A script runs its phases with :func:`in_subprocess` (or :func:`phases`, for the
-``script --phase NAME ...`` convention) and, in the child, prints its row with :func:`emit`.
+``script --phase NAME ...`` convention of :func:`phase_arguments`) and, in the child, prints its
+row with :func:`emit`; :func:`print_speedups` prints rows beside a ``reference`` phase.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -49,3 +51,26 @@ def in_subprocess(script: str | Path, *args: object) -> dict:
 def phases(script: str | Path, names: Iterable[str], *args: object) -> list[dict]:
     """``script --phase NAME *args`` for each name, each in its own subprocess; their rows."""
     return [in_subprocess(script, "--phase", name, *args) for name in names]
+
+
+def phase_arguments(doc: str, names: Iterable[str], default_file: Path | None = None) -> argparse.Namespace:
+    """The command line of a phase benchmark: ``[--file PATH] [--repeat N]`` (``--file`` when there
+    is a default file) and the hidden ``--phase NAME`` that :func:`phases` gives a child."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    if default_file is not None:
+        p.add_argument("--file", type=Path, default=default_file)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--phase", choices=tuple(names), help=argparse.SUPPRESS)
+    return p.parse_args()
+
+
+def print_speedups(rows: list[dict], unit: str) -> None:
+    """One line per phase row: best wall time, ``<unit>/s`` (row key ``<unit>_per_s``), peak RSS and
+    the rate as a multiple of the ``reference`` phase's."""
+    reference = next(r for r in rows if r["phase"] == "reference")
+    rate = f"{unit}_per_s"
+    print(f"{'phase':<10} {'best wall s':>12} {unit + '/s':>14} {'peak RSS MiB':>13} {'x pure Python':>14}")
+    for r in rows:
+        speedup = r[rate] / reference[rate]
+        print(f"{r['phase']:<10} {r['best_wall_s']:>12.4f} {r[rate]:>14,.0f} {r['peak_rss_mib']:>13.1f} "
+              f"{speedup:>14.1f}")

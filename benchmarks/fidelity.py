@@ -17,9 +17,7 @@ The issue's target: computing all of this takes well under 10 x the replay time.
 
 from __future__ import annotations
 
-import argparse
-
-from _harness import ROOT, best_of, emit, peak_rss_mib, phases
+from _harness import ROOT, best_of, emit, peak_rss_mib, phase_arguments, phases
 
 DAY = ROOT / "data" / "raw" / "lobster" / "2012-06-21"
 STREAM = "GOOG-L10"
@@ -71,10 +69,7 @@ def run(repeat: int = 5) -> list[dict]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = phase_arguments(__doc__, PHASES)
     if args.phase:
         emit(_phase(args.phase, args.repeat))
         return

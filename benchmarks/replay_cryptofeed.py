@@ -17,11 +17,10 @@ so all phases count venue messages). Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from _harness import ROOT, best_of, emit, peak_rss_mib, phases
+from _harness import ROOT, best_of, emit, peak_rss_mib, phase_arguments, phases, print_speedups
 
 DEFAULT_FILE = ROOT / "data" / "raw" / "cryptofeed" / "2021-04-17" / "KRAKEN.ws.50.0.gz"
 LEVELS = 10
@@ -68,21 +67,13 @@ def run(path: Path = DEFAULT_FILE, repeat: int = 5) -> list[dict]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--file", type=Path, default=DEFAULT_FILE)
-    p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = phase_arguments(__doc__, PHASES, DEFAULT_FILE)
     if args.phase:
         emit(_phase(args.phase, args.file, args.repeat))
         return
     rows = run(args.file, args.repeat)
-    reference = next(r for r in rows if r["phase"] == "reference")
     print(f"cryptofeed {args.file.name}: {rows[0]['messages']:,} book messages, top-{LEVELS} + checksum per message")
-    print(f"{'phase':<10} {'best wall s':>12} {'messages/s':>14} {'peak RSS MiB':>13} {'x pure Python':>14}")
-    for r in rows:
-        speedup = r["messages_per_s"] / reference["messages_per_s"]
-        print(f"{r['phase']:<10} {r['best_wall_s']:>12.4f} {r['messages_per_s']:>14,.0f} {r['peak_rss_mib']:>13.1f} {speedup:>14.1f}")
+    print_speedups(rows, "messages")
 
 
 if __name__ == "__main__":
