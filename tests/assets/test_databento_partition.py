@@ -7,31 +7,18 @@ import json
 import shutil
 from pathlib import Path
 
-import dagster as dg
-
-from assets import book, book_checks
-from assets.partitions import STREAM_DAYS, discover_streams
-from resources import resources_for
+from assets import book_checks
+from assets.partitions import discover_streams
 
 DAY_DIR = Path(__file__).resolve().parents[2] / "data" / "raw" / "databento" / "2023-12-25"
 KEY = "databento/ESH4/2023-12-25"
 
 
-def test_databento_partition_materializes_with_crossed_classification(tmp_path):
+def test_databento_partition_materializes_with_crossed_classification(tmp_path, materialize_check):
     shutil.copytree(DAY_DIR, tmp_path / "raw" / "databento" / "2023-12-25")
     assert [s.partition_key for s in discover_streams(tmp_path / "raw")] == [KEY]
 
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(STREAM_DAYS.name, [KEY])
-    result = dg.materialize(
-        [book.replay_partition, book_checks.no_crossed_book],
-        partition_key=KEY,
-        resources=resources_for(tmp_path),
-        instance=instance,
-    )
-    assert result.success
-    (check,) = result.get_asset_check_evaluations()
-    meta = {k: v.value for k, v in check.metadata.items()}
+    check, meta = materialize_check(tmp_path, KEY, book_checks.no_crossed_book)
     assert check.passed
     assert (meta["crossed_rows"], meta["crossed_rows_pre_open"], meta["crossed_rows_continuous"], meta["rows_checked"]) == (
         891, 891, 0, 47_022

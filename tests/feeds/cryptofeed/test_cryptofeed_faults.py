@@ -32,6 +32,13 @@ def symbol_lines(all_lines: list[str], marker: str) -> list[int]:
     return [i for i, text in enumerate(all_lines) if marker in text]
 
 
+def binance_depth(venue: str, symbol: str) -> tuple:
+    """A Binance capture: ``(ws path, REST path, ws lines, 0-based indices of symbol's depth lines)``."""
+    ws_path, rest_path = binance_files(venue)
+    ws = lines(ws_path)
+    return ws_path, rest_path, ws, symbol_lines(ws, f'"{symbol.lower()}@depth@100ms"')
+
+
 def book_levels(cells_row: np.ndarray, price_dec: int, size_dec: int, fixed: bool):
     """(bids, asks) as decimal strings from one full-depth row of replayer cells."""
 
@@ -60,9 +67,7 @@ def decimals(loaded) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------------------- Binance
 def test_spot_dropped_diff_is_a_located_gap_and_a_later_snapshot_resyncs(tmp_path):
-    ws_path, rest_path = binance_files("BINANCE")
-    ws = lines(ws_path)
-    depth = symbol_lines(ws, '"nknusdt@depth@100ms"')
+    ws_path, rest_path, ws, depth = binance_depth("BINANCE", "NKNUSDT")
     drop, after = depth[60], depth[61]
     dropped, following = body(ws[drop])["data"], body(ws[after])["data"]
 
@@ -109,9 +114,7 @@ def test_spot_dropped_diff_is_a_located_gap_and_a_later_snapshot_resyncs(tmp_pat
 
 
 def test_futures_dropped_diff_breaks_pu_continuity(tmp_path):
-    ws_path, rest_path = binance_files("BINANCE_FUTURES")
-    ws = lines(ws_path)
-    depth = symbol_lines(ws, '"sushiusdt@depth@100ms"')
+    ws_path, rest_path, ws, depth = binance_depth("BINANCE_FUTURES", "SUSHIUSDT")
     drop, after = depth[100], depth[101]
     dropped, following = body(ws[drop])["data"], body(ws[after])["data"]
     bm0, sq0, clean, res0 = run([ws_path, rest_path], "SUSHIUSDT")
@@ -134,9 +137,7 @@ def test_futures_dropped_diff_breaks_pu_continuity(tmp_path):
 
 
 def test_duplicated_diffs_are_dropped_counted_and_change_nothing(tmp_path):
-    ws_path, rest_path = binance_files("BINANCE")
-    ws = lines(ws_path)
-    depth = symbol_lines(ws, '"nknusdt@depth@100ms"')
+    ws_path, rest_path, ws, depth = binance_depth("BINANCE", "NKNUSDT")
     # re-send diffs 10 and 20 right away and diff 30 three lines later (each with its own time)
     out = []
     for i, text in enumerate(ws):
@@ -157,9 +158,7 @@ def test_duplicated_diffs_are_dropped_counted_and_change_nothing(tmp_path):
 
 
 def test_swapped_neighbours_are_held_then_applied_in_order(tmp_path):
-    ws_path, rest_path = binance_files("BINANCE")
-    ws = lines(ws_path)
-    depth = symbol_lines(ws, '"nknusdt@depth@100ms"')
+    ws_path, rest_path, ws, depth = binance_depth("BINANCE", "NKNUSDT")
     a, b = depth[40], depth[41]
     out = list(ws)
     # the messages arrive in the other order; each line keeps its receive time
@@ -217,9 +216,7 @@ def test_kraken_corrupted_size_fails_checksums_until_a_snapshot(tmp_path):
 
 
 def test_a_bid_at_the_best_ask_is_a_located_locked_book(tmp_path):
-    ws_path, rest_path = binance_files("BINANCE")
-    ws = lines(ws_path)
-    depth = symbol_lines(ws, '"nknusdt@depth@100ms"')
+    ws_path, rest_path, ws, depth = binance_depth("BINANCE", "NKNUSDT")
     bm0, sq0, clean, res0 = run([ws_path, rest_path], "NKNUSDT")
     i = depth[50]
     row = diff_rows(bm0, sq0).filter(pl.col("update_id") == body(ws[i])["data"]["u"])["row"][0]
@@ -266,9 +263,7 @@ def delayed(ws: list[str], src: int, dst: int) -> list[str]:
 
 
 def test_a_message_late_by_three_is_held_within_the_buffer(tmp_path):
-    ws_path, rest_path = binance_files("BINANCE")
-    ws = lines(ws_path)
-    depth = symbol_lines(ws, '"nknusdt@depth@100ms"')
+    ws_path, rest_path, ws, depth = binance_depth("BINANCE", "NKNUSDT")
     assert all(": " in ws[i] for i in range(depth[40], depth[43] + 1))
     faulty = write_capture(tmp_path, ws_path, delayed(ws, depth[40], depth[43]))
     _, _, _, res0 = run([ws_path, rest_path], "NKNUSDT")
@@ -278,9 +273,7 @@ def test_a_message_late_by_three_is_held_within_the_buffer(tmp_path):
 
 
 def test_a_message_later_than_the_buffer_is_a_gap(tmp_path):
-    ws_path, rest_path = binance_files("BINANCE")
-    ws = lines(ws_path)
-    depth = symbol_lines(ws, '"nknusdt@depth@100ms"')
+    ws_path, rest_path, ws, depth = binance_depth("BINANCE", "NKNUSDT")
     late = body(ws[depth[40]])["data"]
     faulty = write_capture(tmp_path, ws_path, delayed(ws, depth[40], depth[50]))
     bm, sq, loaded, res = run([faulty, rest_path], "NKNUSDT")
