@@ -80,7 +80,7 @@ from typing import Callable
 
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds import Feed, LoadedStream, Stream, register
-from obrecon_pipeline.feeds.cryptofeed.capture import Capture, read_capture
+from obrecon_pipeline.feeds.cryptofeed.capture import Capture, read_capture, translating
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages
 
 SOURCE = "cryptofeed"
@@ -182,7 +182,7 @@ def streams_of(ws_file: Path, rest_files: tuple[Path, ...], day: str) -> list[St
     cap = read_capture(ws_file)
     return [
         Stream(SOURCE, stream_name(venue, sym), day, (ws_file, *rest_files), symbol=sym)
-        for sym in get_venue(venue, ws_file).symbols(cap)
+        for sym in translating(ws_file, "listing symbols", get_venue(venue, ws_file).symbols, cap)
     ]
 
 
@@ -231,7 +231,7 @@ def load_messages(stream: Stream) -> BookMessages:
     rest = [read_capture(p) for p in rest_files]
     if stream.symbol is None:
         raise InputError(ws_file, None, "a cryptofeed stream needs a symbol")
-    book = venue.load(ws, rest, stream.symbol)
+    book = translating(ws_file, f"reading {stream.symbol}", venue.load, ws, rest, stream.symbol)
     for cap in (ws, *rest):
         book.quarantined.extend(cap.quarantine)
     return book

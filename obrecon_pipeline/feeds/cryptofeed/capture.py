@@ -27,9 +27,10 @@ import gzip
 import json
 import re
 import zlib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from obrecon_pipeline.errors import InputError
 
@@ -63,9 +64,9 @@ class Capture:
     quarantine: list[tuple[str, int, str]] = field(default_factory=list)
 
     def received(self) -> Iterator[Record]:
-        return (r for r in self.records if r.kind == "recv")
+        return _tracked(r for r in self.records if r.kind == "recv")
 
-    def merged_with(self, rest: list["Capture"]) -> list[Record]:
+    def merged_with(self, rest: list["Capture"]) -> Iterator[Record]:
         """Received websocket messages and REST responses in receive-time order.
 
         Ties keep file order, websocket first: a REST response logged at the same instant as a
@@ -74,7 +75,39 @@ class Capture:
         recs = [r for r in self.records if r.kind == "recv"]
         for cap in rest:
             recs.extend(r for r in cap.records if r.kind == "rest")
-        return sorted(recs, key=lambda r: r.ts_ns)  # stable: file order on ties
+        return _tracked(sorted(recs, key=lambda r: r.ts_ns))  # stable: file order on ties
+
+
+#: the record a venue module is translating (set by the iterators :class:`Capture` hands out), so
+#: that a message of an unexpected shape can be reported at its file and line
+CURRENT: ContextVar[Record | None] = ContextVar("current_record", default=None)
+
+
+def _tracked(records: Iterable[Record]) -> Iterator[Record]:
+    for rec in records:
+        CURRENT.set(rec)
+        yield rec
+
+
+#: what reading a message of an unexpected shape raises (a missing member, a list where an object
+#: belongs, a string where a number belongs, ...)
+SHAPE_ERRORS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
+
+
+def translating(path: Path, what: str, fn, *args):
+    """``fn(*args)``, with any shape error turned into an :class:`InputError` at the record the
+    venue module was reading (its file and line), or at ``path`` when it was not reading one."""
+    token = CURRENT.set(None)
+    try:
+        return fn(*args)
+    except SHAPE_ERRORS as exc:
+        rec = CURRENT.get()
+        reason = f"{what}: unexpected message shape ({type(exc).__name__}: {exc})"
+        if rec is None:
+            raise InputError(path, None, reason) from None
+        raise InputError(rec.path, rec.line, reason) from None
+    finally:
+        CURRENT.reset(token)
 
 
 def seconds_to_ns(text: str) -> int:

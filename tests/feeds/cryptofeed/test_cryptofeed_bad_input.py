@@ -105,3 +105,20 @@ def test_missing_and_empty_files_are_input_errors(tmp_path):
         read_capture(tmp_path / "KRAKEN.ws.2.0")
     with pytest.raises(InputError, match="expected exactly one websocket capture"):
         from_files([binance_files("BINANCE")[1]])
+
+
+def test_message_of_unexpected_shape_names_file_and_line(tmp_path):
+    """A venue module meeting JSON of a shape it does not expect (here Bybit's ``topic`` as a list)
+    stops with an InputError at that line, not a crash trace."""
+    from pathlib import Path
+
+    ws_path = next(Path(__file__).resolve().parents[3].glob("data/raw/cryptofeed/*/BYBIT.ws.25.0.gz"))
+    ws = lines(ws_path)
+    i = next(k for k, t in enumerate(ws) if '"topic":"trade.BCHUSDT"' in t)
+    ws[i] = ws[i].replace('"topic":"trade.BCHUSDT"', '"topic":["trade.BCHUSDT"]', 1)
+    faulty = write_capture(tmp_path, ws_path, ws)
+    with pytest.raises(InputError) as err:
+        from_files([faulty])
+    assert err.value.row == i + 1
+    assert err.value.path == str(faulty.resolve()) or err.value.path.endswith(faulty.name)
+    assert "unexpected message shape (AttributeError" in err.value.reason
