@@ -180,10 +180,11 @@ def stream_name(venue: str, symbol: str) -> str:
 def streams_of(ws_file: Path, rest_files: tuple[Path, ...], day: str) -> list[Stream]:
     venue = venue_of(ws_file)
     cap = read_capture(ws_file)
-    return [
-        Stream(SOURCE, stream_name(venue, sym), day, (ws_file, *rest_files), symbol=sym)
-        for sym in translating(ws_file, "listing symbols", get_venue(venue, ws_file).symbols, cap)
-    ]
+    symbols = translating(ws_file, "listing symbols", get_venue(venue, ws_file).symbols, cap)
+    for sym in symbols:
+        if not isinstance(sym, str) or not sym.strip():
+            raise InputError(ws_file, None, f"a book message names symbol {sym!r}, which is not a symbol string")
+    return [Stream(SOURCE, stream_name(venue, sym), day, (ws_file, *rest_files), symbol=sym) for sym in symbols]
 
 
 def capture_day(ws_file: Path, cap: Capture | None = None) -> str:

@@ -1,6 +1,7 @@
 """Bad input: an error or a counted quarantine naming file, line and reason; never a silent skip."""
 
 import gzip
+import re
 
 import pytest
 
@@ -122,3 +123,15 @@ def test_message_of_unexpected_shape_names_file_and_line(tmp_path):
     assert err.value.row == i + 1
     assert err.value.path == str(faulty.resolve()) or err.value.path.endswith(faulty.name)
     assert "unexpected message shape (AttributeError" in err.value.reason
+
+
+def test_symbol_that_is_not_a_string_is_an_input_error(tmp_path):
+    from pathlib import Path
+
+    ws_path = next(Path(__file__).resolve().parents[3].glob("data/raw/cryptofeed/*/COINBASE.ws.28.0.gz"))
+    ws = lines(ws_path)
+    i = next(k for k, t in enumerate(ws) if '"type":"snapshot"' in t.replace(" ", ""))
+    ws[i] = re.sub(r'"product_id":\s*"[^"]+"', '"product_id": null', ws[i], count=1)
+    faulty = write_capture(tmp_path, ws_path, ws)
+    with pytest.raises(InputError, match="names symbol None, which is not a symbol string"):
+        from_files([faulty])
