@@ -30,6 +30,7 @@ from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, conform
 from obrecon_pipeline.feeds import Feed, LoadedStream, ReplayOptions, Stream, register
 from obrecon_pipeline.feeds._io import read_bytes, read_int_csv, zip_members
+from obrecon_pipeline.replay import buffers
 
 PRICE_SCALE = 10_000  # LOBSTER prices are dollars x 10000
 SIZE_SCALE = 1
@@ -151,7 +152,7 @@ def parse_orderbook(mf: MessageFile) -> np.ndarray:
     names = [f"{f}_{i}" for i in range(1, mf.levels + 1) for f in ("ask_price", "ask_size", "bid_price", "bid_size")]
     table = read_int_csv(label, read_bytes(mf.orderbook_path, mf.orderbook_member), names)
     raw = table.to_numpy().astype(np.int64, copy=False).reshape(table.height, mf.levels, 4)
-    cells = np.empty(raw.shape, dtype=np.int64)
+    cells = buffers.empty(raw.shape, np.int64)  # read sparsely by re-seeds: huge pages spare the TLB
     ask_empty = raw[:, :, 0] == EMPTY_ASK
     bid_empty = raw[:, :, 2] == EMPTY_BID
     cells[:, :, 0] = np.where(bid_empty, NULL, raw[:, :, 2])
