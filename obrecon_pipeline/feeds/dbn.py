@@ -89,7 +89,7 @@ def read_dbn(path: str | Path) -> DbnFile:
         raise InputError(path, None, f"metadata of {meta_len} bytes runs past the end of the file")
     try:
         metadata = databento_dbn.Metadata.decode(body[:start])
-    except Exception as exc:  # the Rust decoder raises its own DBNError / ValueError
+    except (databento_dbn.DBNError, ValueError) as exc:
         raise InputError(path, None, f"unreadable DBN metadata: {exc}") from None
     if metadata.schema != databento_dbn.Schema.MBO:
         raise InputError(path, None, f"schema is {metadata.schema}, only mbo is supported")
