@@ -124,6 +124,7 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.probit",
     "obrecon_pipeline.feeds.cryptofeed.bitflyer",
     "obrecon_pipeline.feeds.cryptofeed.phemex",
+    "obrecon_pipeline.feeds.cryptofeed.dydx",
 )
 
 
