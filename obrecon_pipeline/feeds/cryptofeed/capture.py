@@ -14,7 +14,13 @@ cryptofeed's raw-data recorder writes one line per event, plain or gzipped:
 integer nanoseconds from its digits (no float). JSON bodies are decoded with every JSON float
 kept as its exact literal string, so prices and sizes sent as numbers stay exact.
 
-Bad lines (undecodable bytes, a layout not in the table, a body that is not JSON) are a
+Venues that send binary websocket frames (Huobi: gzip-compressed JSON; Upbit: JSON as bytes) are
+recorded as the Python ``repr`` of the frame, a bytes literal ``b'...'`` / ``b"..."``. Such a body
+is decoded exactly: ``ast.literal_eval`` of the literal alone (nothing but a bytes literal is
+accepted), gunzipped when it starts with the gzip magic ``1f 8b``, then read as JSON as above.
+
+Bad lines (undecodable bytes, a layout not in the table, a body that is not JSON, a bytes literal
+that does not evaluate or a gzip frame that does not decompress) are a
 *counted quarantine*: they go to :attr:`Capture.quarantine` as ``(file, line, reason)`` and the
 rest of the file is read. A file that cannot be read as a whole (missing, truncated or corrupt
 gzip) raises :class:`~obrecon_pipeline.errors.InputError` with the line where reading stopped.
@@ -22,6 +28,7 @@ gzip) raises :class:`~obrecon_pipeline.errors.InputError` with the line where re
 
 from __future__ import annotations
 
+import ast
 import functools
 import gzip
 import json
@@ -137,14 +144,38 @@ def parse_line(text: str, path: str, line: int) -> Record:
             continue
         groups = m.groupdict()
         ts = seconds_to_ns(groups["ts"]) if groups.get("ts") else 0
-        body = None
-        if "body" in groups:
-            try:
-                body = json.loads(groups["body"], parse_float=str)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"malformed JSON in a {kind!r} line: {exc}") from None
+        body = _json(groups["body"], kind) if "body" in groups else None
         return Record(kind, ts, line, groups.get("url"), body, path)
     raise ValueError("line matches no cryptofeed capture layout")
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _frame(literal: str, kind: str) -> bytes:
+    """The bytes of a binary frame recorded as a Python bytes literal, gunzipped when gzip."""
+    try:
+        frame = ast.literal_eval(literal)
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError) as exc:
+        raise ValueError(f"undecodable bytes literal in a {kind!r} line: {type(exc).__name__}: {exc}") from None
+    if not isinstance(frame, bytes):
+        raise ValueError(f"a {kind!r} body starting b' evaluates to {type(frame).__name__}, not one bytes literal")
+    if frame.startswith(GZIP_MAGIC):
+        try:
+            return gzip.decompress(frame)
+        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+            raise ValueError(f"corrupt gzip frame in a {kind!r} line: {exc}") from None
+    return frame
+
+
+def _json(text: str, kind: str):
+    """A body as JSON (floats kept as their literal strings); bytes literals via :func:`_frame`."""
+    binary = text.startswith(("b'", 'b"'))
+    try:
+        return json.loads(_frame(text, kind) if binary else text, parse_float=str)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f"a {kind!r} line (bytes literal)" if binary else f"a {kind!r} line"
+        raise ValueError(f"malformed JSON in {where}: {exc}") from None
 
 
 def read_capture(path: str | Path) -> Capture:
