@@ -125,6 +125,8 @@ VENUE_MODULES = (
     "obrecon_pipeline.feeds.cryptofeed.bitflyer",
     "obrecon_pipeline.feeds.cryptofeed.phemex",
     "obrecon_pipeline.feeds.cryptofeed.dydx",
+    "obrecon_pipeline.feeds.cryptofeed.huobi",
+    "obrecon_pipeline.feeds.cryptofeed.upbit",
 )
 
 
