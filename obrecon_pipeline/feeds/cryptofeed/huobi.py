@@ -15,10 +15,20 @@ tick's ``ts`` (the time the depth was generated); ``update_id`` is the spot tick
 on the swaps, whose ``version`` is only the second of the push, the latest match id ``mrid``.
 Pings (``{"ping": ms}``), subscription replies and ``trade.detail`` carry no book data; an error
 reply and any other channel are quarantined.
+
+Huobi spot serialises prices and sizes as JSON floats, so a size can arrive as float noise
+(``0.575610404535042``) beside ``1500.0``, and no single 64-bit scale holds both. When the capture
+has the venue's symbol list (REST ``/v1/common/symbols`` in ``HUOBI.0``), every price and size is
+rounded half-even to the symbol's published ``price-precision`` / ``amount-precision`` with exact
+decimal arithmetic: that is the value the venue trades; each value changed by it is counted
+(``values_rounded_to_venue_precision`` in report.json). Without the list, values stay as sent.
 """
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from obrecon_pipeline.feeds import LoadedStream, Stream
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
@@ -52,16 +62,59 @@ def symbols(ws: Capture) -> list[str]:
     return first_seen(s for s in (_symbol(rec.body) for rec in ws.received()) if s is not None)
 
 
+SYMBOLS_URL = "/v1/common/symbols"
+
+
+def venue_precision(rest: list[Capture], symbol: str) -> tuple[int, int] | None:
+    """``(price-precision, amount-precision)`` of ``symbol`` from a symbol-list REST response."""
+    for cap in rest:
+        for rec in cap.records:
+            if rec.kind != "rest" or not str(rec.url).endswith(SYMBOLS_URL) or not isinstance(rec.body, dict):
+                continue
+            for entry in rec.body.get("data") or []:
+                if isinstance(entry, dict) and entry.get("symbol") == symbol:
+                    return int(entry["price-precision"]), int(entry["amount-precision"])
+    return None
+
+
+class RoundedBook(BookMessages):
+    """:class:`BookMessages` that rounds levels to the venue's precision and counts the changes."""
+
+    def __init__(self, symbol: str, precision: tuple[int, int]):
+        super().__init__(symbol, Sequencing(link="none"), window=WINDOW)
+        self.quanta = tuple(Decimal(1).scaleb(-p) for p in precision)
+        self.rounded = 0  #: prices and sizes whose value the rounding changed
+
+    def _round(self, text: str, quantum: Decimal) -> str:
+        value = Decimal(text)
+        out = value.quantize(quantum, rounding=ROUND_HALF_EVEN)
+        self.rounded += out != value
+        return f"{out:f}"
+
+    def at_precision(self, levels) -> list[tuple[str, str]]:
+        price_q, size_q = self.quanta
+        return [(self._round(p, price_q), self._round(q, size_q)) for p, q in levels]
+
+    def to_loaded(self, stream: Stream) -> LoadedStream:
+        loaded = super().to_loaded(stream)
+        loaded.stats["values_rounded_to_venue_precision"] = self.rounded
+        return loaded
+
+
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
-    book = BookMessages(symbol, Sequencing(link="none"), window=WINDOW)
+    precision = venue_precision(rest, symbol)
+    book = RoundedBook(symbol, precision) if precision else BookMessages(symbol, Sequencing(link="none"), window=WINDOW)
     for rec in triaged(book, ws.received(), _problem):
         if _symbol(rec.body) != symbol:
             continue
         try:
             tick = rec.body["tick"]
             update_id = int(tick["mrid"] if "mrid" in tick else tick["version"])
-            book.snapshot(rec, tick["bids"], tick["asks"], update_id=update_id, ts_event=int(tick["ts"]) * 1_000_000)
-        except MALFORMED as exc:
+            bids, asks = tick["bids"], tick["asks"]
+            if precision:
+                bids, asks = book.at_precision(bids), book.at_precision(asks)
+            book.snapshot(rec, bids, asks, update_id=update_id, ts_event=int(tick["ts"]) * 1_000_000)
+        except (*MALFORMED, InvalidOperation) as exc:
             book.quarantine(rec, malformed("depth.step0 message", exc))
     return book
 

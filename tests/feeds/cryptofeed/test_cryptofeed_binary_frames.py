@@ -158,6 +158,23 @@ def test_huobi_spot_every_push_is_the_150_level_book():
     assert res.book.row(-1, named=True)["ts_event"] == int(last["tick"]["ts"]) * 1_000_000
 
 
+def test_huobi_spot_with_the_symbol_list_rounds_to_the_venue_precision():
+    """With HUOBI.0 (the venue's symbol list) every value is rounded half-even to the symbol's
+    published precision: the float-noise streams load, the others are unchanged."""
+    rest = HUOBI.with_name("HUOBI.0.gz")
+    rounded = {"borusdt": 27, "omgbtc": 31, "xvgeth": 31, "fil3susdt": 73}
+    for symbol, n in HUOBI_MESSAGES.items():
+        bm, sq, loaded, res = run([HUOBI, rest], symbol, 150)
+        assert bm.messages().height == n and res.book["book_valid"].all()
+        assert loaded.stats["values_rounded_to_venue_precision"] == rounded.get(symbol, 0)
+    # borusdt: price-precision 2, amount-precision 6 in HUOBI.0; the last book, rounded independently
+    last = [b for _, b in frames(HUOBI) if b.get("ch") == "market.borusdt.depth.step0"][-1]
+    (bp, bs), (ap, asz) = last["tick"]["bids"][0], last["tick"]["asks"][0]
+    q = lambda v, p: D(v).quantize(D(1).scaleb(-p))  # noqa: E731  (Decimal's default rounding is half-even)
+    bm, sq, loaded, res = run([HUOBI, rest], "borusdt", 150)
+    assert final_top(res) == scaled(loaded.events, q(bp, 2), q(bs, 6), q(ap, 2), q(asz, 6))
+
+
 # ----------------------------------------------------------------------------- Huobi swaps
 def test_huobi_swaps_every_push_is_the_whole_book():
     inverse = {"ATOM-USD": 426, "SHIB-USD": 332, "ICP-USD": 163, "ANT-USD": 139, "GALA-USD": 214}
