@@ -3,7 +3,7 @@
 Every evaluation lists the streams in ``<root>/raw/<source>/<day>/``; keys not yet registered are
 added to the ``stream_days`` partitions and a run of the reconstruction job is requested for each.
 It starts stopped: switching it on in the UI (Automation) queues a run for every stream-day not yet
-registered, which on the shipped landing zone is 286.
+registered: every shipped stream-day on a new instance.
 """
 
 
