@@ -2,6 +2,7 @@
 :mod:`obrecon_pipeline.feeds.cryptofeed`).
 
 * :func:`first_seen`: a venue's ``symbols()`` as the distinct symbols in order of appearance;
+* :func:`type_problem`: the ``problem`` of venues whose messages say what they are in ``type``;
 * :func:`triaged`: the records worth reading, each other one quarantined with the reason a venue's
   ``problem(body)`` gives (:func:`object_problem` is the common one: not a JSON object, an error);
 * :func:`split_sides`: ``(side, price, size)`` changes into ``(bids, asks)``;
@@ -37,6 +38,21 @@ def triaged(book: BookMessages, records: Iterable[Record],
             yield rec
         else:
             book.quarantine(rec, reason)
+
+
+def type_problem(known: Iterable[str], prefixes: tuple[str, ...] = ()) -> Callable[[object], str | None]:
+    """A venue's ``problem(body)``: nothing against a JSON object whose ``type`` is one of ``known``
+    (or starts with one of ``prefixes``); otherwise ``"message type 'x'"``, with the venue's
+    ``message`` for an ``error``."""
+    known = frozenset(known)
+
+    def problem(body) -> str | None:
+        kind = body.get("type") if isinstance(body, dict) else None
+        if kind in known or (prefixes and str(kind).startswith(prefixes)):
+            return None
+        return f"message type {kind!r}" + (f": {body.get('message')}" if kind == "error" else "")
+
+    return problem
 
 
 def object_problem(body, what: str, error: str | None = "error {}") -> str | None:

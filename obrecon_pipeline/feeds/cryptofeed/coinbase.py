@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged, type_problem
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -29,11 +29,7 @@ def iso_ns(text: str) -> int:
     return int(np.datetime64(text.removesuffix("Z"), "ns").astype(np.int64))
 
 
-def _problem(body) -> str | None:
-    kind = body.get("type") if isinstance(body, dict) else None
-    if kind in BOOK_TYPES or kind in OTHER_TYPES:
-        return None
-    return f"message type {kind!r}" + (f": {body.get('message')}" if kind == "error" else "")
+_problem = type_problem(BOOK_TYPES + OTHER_TYPES)
 
 
 def symbols(ws: Capture) -> list[str]:

@@ -12,7 +12,7 @@ candlestick messages carry no book data; anything else is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged, type_problem
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
@@ -23,11 +23,7 @@ def _levels(raw) -> list[tuple[str, str]]:
     return [(str(level["limit_price"]), str(level["size"])) for level in raw]
 
 
-def _problem(body) -> str | None:
-    kind = body.get("type") if isinstance(body, dict) else None
-    if kind == "l2_orderbook" or kind in OTHER_TYPES or str(kind).startswith("candlestick_"):
-        return None
-    return f"message type {kind!r}"
+_problem = type_problem(("l2_orderbook", *OTHER_TYPES), prefixes=("candlestick_",))
 
 
 def symbols(ws: Capture) -> list[str]:

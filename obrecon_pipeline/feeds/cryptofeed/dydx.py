@@ -42,7 +42,7 @@ import polars as pl
 from obrecon_pipeline.events import Side
 from obrecon_pipeline.feeds import LoadedStream, Stream
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged, type_problem
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 from obrecon_pipeline.feeds.decimals import scaled_integers
@@ -77,11 +77,7 @@ def _book_body(body) -> bool:
     return isinstance(body, dict) and body.get("type") in BOOK_TYPES and body.get("channel") == CHANNEL
 
 
-def _problem(body) -> str | None:
-    kind = body.get("type") if isinstance(body, dict) else None
-    if kind in BOOK_TYPES or kind in OTHER_TYPES:
-        return None
-    return f"message type {kind!r}" + (f": {body.get('message')}" if kind == "error" else "")
+_problem = type_problem(BOOK_TYPES + OTHER_TYPES)
 
 
 def symbols(ws: Capture) -> list[str]:

@@ -13,16 +13,14 @@ receive time (``l2_updates`` carry no timestamp).
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged, type_problem
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
 
 OTHER_TYPES = ("trade", "heartbeat", "candles_1m_updates", "auction_result", "auction_indicative")
 
 
-def _problem(body) -> str | None:
-    kind = body.get("type") if isinstance(body, dict) else None
-    return None if kind == "l2_updates" or kind in OTHER_TYPES else f"message type {kind!r}"
+_problem = type_problem(("l2_updates", *OTHER_TYPES))
 
 
 def symbols(ws: Capture) -> list[str]:
