@@ -5,11 +5,14 @@ from setuptools import Extension, setup
 
 COMPILE_ARGS = ["-O3"]
 
-extensions = [
-    Extension("obrecon_pipeline.replay._core", ["obrecon_pipeline/replay/_core.pyx"], extra_compile_args=COMPILE_ARGS),
-    Extension("obrecon_pipeline.replay._sequencer", ["obrecon_pipeline/replay/_sequencer.pyx"], extra_compile_args=COMPILE_ARGS),
-    Extension("obrecon_pipeline.replay._checksum", ["obrecon_pipeline/replay/_checksum.pyx"], extra_compile_args=COMPILE_ARGS),
-    Extension("obrecon_pipeline.replay._convert", ["obrecon_pipeline/replay/_convert.pyx"], extra_compile_args=COMPILE_ARGS),
-]
+MODULES = {
+    "obrecon_pipeline._codes": "obrecon_pipeline/_codes.pyx",
+    "obrecon_pipeline.replay._core": "obrecon_pipeline/replay/_core.pyx",
+    "obrecon_pipeline.replay._checksum": "obrecon_pipeline/replay/_checksum.pyx",
+    "obrecon_pipeline.replay._convert": "obrecon_pipeline/replay/_convert.pyx",
+    "obrecon_pipeline.feeds.l2._sequencer": "obrecon_pipeline/feeds/l2/_sequencer.pyx",
+}
+
+extensions = [Extension(name, [source], extra_compile_args=COMPILE_ARGS) for name, source in MODULES.items()]
 
 setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": "3"}))

@@ -2,5 +2,5 @@
 
 Modules by domain: :mod:`assets.book` (reconstruction), :mod:`assets.book_checks` (integrity),
 :mod:`assets.partitions`, :mod:`assets.sensors`; :mod:`assets.materialize` runs the main job from
-the shell. Everything is assembled into one ``Definitions`` in :mod:`obrecon_pipeline.definitions`.
+the shell. Everything is assembled into one ``Definitions`` in :mod:`assets.definitions`.
 """

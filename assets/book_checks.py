@@ -13,7 +13,7 @@ from assets.partitions import STREAM_DAYS
 from obrecon_pipeline.book_schema import FIELDS, to_cells
 from obrecon_pipeline.events import scales
 from obrecon_pipeline.integrity.crossed import CONTINUOUS, classify_crossed
-from obrecon_pipeline.replay.match import match_reference
+from obrecon_pipeline.integrity.reference import match_reference
 from resources import IntegrityThresholds
 
 

@@ -147,6 +147,3 @@ def fidelity_report(
         metadata={r.name: dg.MetadataValue.text(r.verdict.value) for r in evaluation.results}
         | {"failed": sum(r.verdict.value == "fail" for r in evaluation.results)},
     )
-
-
-FIDELITY_ASSETS = [spreads, order_flow_imbalance, returns, microstructure, market_impact, fidelity_report]

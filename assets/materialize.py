@@ -46,7 +46,7 @@ def _start_worker() -> None:
     _quiet()
     import dagster as dg
 
-    from obrecon_pipeline.definitions import defs
+    from assets.definitions import defs
 
     _job = defs.resolve_job_def("reconstruct")
     _instance = dg.DagsterInstance.get()

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from obrecon_pipeline.feeds import FEEDS, Stream, _load_builtin
+from obrecon_pipeline.feeds import FEEDS, load_builtin_feeds
+from obrecon_pipeline.streams import Stream
 
 STREAM_DAYS = dg.DynamicPartitionsDefinition(name="stream_days")
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -21,7 +22,7 @@ DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def discover_streams(raw_root: Path) -> list[Stream]:
     """Every stream in ``<raw_root>/<source>/<YYYY-MM-DD>/`` whose source is a known format."""
-    _load_builtin()
+    load_builtin_feeds()
     streams: list[Stream] = []
     if not raw_root.is_dir():
         return streams
@@ -38,7 +39,7 @@ def stream_for_key(raw_root: Path, key: str) -> Stream:
     """The stream behind a partition key (re-discovered from the landing zone)."""
     source, _, rest = key.partition("/")
     name, _, day = rest.rpartition("/")
-    _load_builtin()
+    load_builtin_feeds()
     feed = FEEDS.get(source)
     day_dir = raw_root / source / day
     if feed is None or not day_dir.is_dir():

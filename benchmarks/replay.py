@@ -39,7 +39,7 @@ WORKLOADS = ("goog", "goog-noref", "synthetic")
 
 def _workload(name: str, events_limit: int | None = None):
     """(events, options, reference, seed, reseed) for a workload."""
-    from obrecon_pipeline.feeds import ReplayOptions
+    from obrecon_pipeline.streams import ReplayOptions
     from obrecon_pipeline.feeds.lobster import load_files
 
     if name.startswith("goog"):
@@ -88,7 +88,7 @@ def _cython(name: str, repeat: int) -> dict:
 
 
 def _python(name: str, limit: int) -> dict:
-    from obrecon_pipeline.book_schema import NULL
+    from obrecon_pipeline.codes import NULL_CELL as NULL
     from obrecon_pipeline.replay.pymodel import replay_python
 
     events, options, reference, seed, reseed = _workload(name, None if name.startswith("goog") else limit)

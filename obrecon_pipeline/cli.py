@@ -18,12 +18,12 @@ from pathlib import Path
 
 from obrecon_pipeline import atomic
 from obrecon_pipeline.errors import ObreconError
-from obrecon_pipeline.feeds import FEEDS, _load_builtin, get_feed
+from obrecon_pipeline.feeds import FEEDS, load_builtin_feeds, get_feed
 from obrecon_pipeline.pipeline import replay_stream
 
 
 def _parser() -> argparse.ArgumentParser:
-    _load_builtin()
+    load_builtin_feeds()
     p = argparse.ArgumentParser(prog="obrecon", description="Rebuild limit order books from raw market data.")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("replay", help="replay raw files into the top-N book after every event")

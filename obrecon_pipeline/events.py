@@ -11,13 +11,13 @@ Columns (Polars dtypes):
 ``ts_recv``      Int64   local receive time in ns UTC (null when the feed has none)
 ``arrival``      Int64   0-based arrival order within the stream
 ``src_row``      Int64   1-based line / record number in the raw file (for error reports)
-``action``       Int8    one of :class:`Action`
+``action``       Int8    one of :class:`~obrecon_pipeline.codes.Action`
 ``side``         Int8    ``BID`` (1), ``ASK`` (-1) or ``NONE`` (0)
 ``price``        Int64   scaled price (``price_scale`` units per 1.0)
 ``size``         Int64   scaled size (``size_scale`` units per 1.0)
 ``order_id``     UInt64  order id for L3 feeds (0 when none)
 ``update_id``    Int64   exchange sequence / update id (null when the feed has none)
-``flags``        UInt8   bit set of :class:`Flag`
+``flags``        UInt8   bit set of :class:`~obrecon_pipeline.codes.Flag`
 ``checksum``     Int64   venue checksum carried by the message (null when none)
 ``price_scale``  Int64   constant per stream
 ``size_scale``   Int64   constant per stream
@@ -26,39 +26,11 @@ Columns (Polars dtypes):
 
 from __future__ import annotations
 
-from enum import IntEnum, IntFlag
-
 import polars as pl
 
+from obrecon_pipeline.codes import Action, Flag, Side
 
-class Action(IntEnum):
-    """What an event does to the book (values are part of the on-disk contract)."""
-
-    ADD = 1  #: new L3 order (order_id, side, price, size)
-    CANCEL = 2  #: partial cancel of an L3 order by ``size``
-    DELETE = 3  #: full removal of an L3 order (``size`` = what was left)
-    EXECUTE = 4  #: visible execution against a resting L3 order by ``size``
-    HIDDEN_EXECUTE = 5  #: execution against hidden liquidity: no book change
-    HALT = 6  #: trading halt / resume marker: no book change
-    SET_LEVEL = 7  #: L2: the level at ``price`` now has aggregate ``size`` (0 removes it)
-    CLEAR = 8  #: empty one side (``side`` = BID/ASK) or the whole book (``side`` = NONE)
-    MODIFY = 9  #: L3 order changes price and/or size (new values in price/size)
-    TRADE = 10  #: a trade print that does not change the book by itself (side = aggressor)
-    FILL = 11  #: a resting order's fill reported apart from its book change (side = resting order)
-
-
-class Side(IntEnum):
-    BID = 1
-    ASK = -1
-    NONE = 0
-
-
-class Flag(IntFlag):
-    """Per-event bits."""
-
-    END_OF_MESSAGE = 1  #: last event of an atomic venue message/batch: a book anyone saw
-    SNAPSHOT = 2  #: part of a snapshot (initial book or resync)
-    BAD_BOOK = 4  #: the venue flags the book as possibly bad from here on
+__all__ = ["Action", "Flag", "Side", "EVENT_SCHEMA", "conform", "l2_event_columns", "scales"]
 
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
@@ -97,7 +69,7 @@ def conform(df: pl.DataFrame) -> pl.DataFrame:
     return df.select(exprs)
 
 
-def level_columns(price_decimals: int, size_decimals: int) -> list[pl.Expr]:
+def l2_event_columns(price_decimals: int, size_decimals: int) -> list[pl.Expr]:
     """The event columns an aggregated-level (L2) feed selects from its table of events, already in
     arrival order: ``arrival`` (the row number), ``src_row``, ``action``, ``side``, ``price``,
     ``size`` as they stand, ``order_id`` 0, and the constant scales ``10**price_decimals`` /

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from obrecon_pipeline.book_schema import to_frame
 from obrecon_pipeline.events import scales
-from obrecon_pipeline.feeds import LoadedStream, get_feed
+from obrecon_pipeline.feeds import get_feed
+from obrecon_pipeline.integrity.reference import Match, match_reference
+from obrecon_pipeline.integrity.snapshots import compare_all
 from obrecon_pipeline.replay import ReplayResult, replay
-from obrecon_pipeline.replay.match import Match, match_reference
+from obrecon_pipeline.replay.table import to_frame
 from obrecon_pipeline.report import build_report
+from obrecon_pipeline.streams import LoadedStream
 
 
 @dataclass
@@ -42,9 +44,11 @@ def replay_stream(fmt: str, loaded: LoadedStream, levels: int, use_reference: bo
     if loaded.reference is not None:
         match = match_reference(result.cells, result.row_event, loaded.reference)
     report = build_report(fmt, loaded, result, levels, match)
-    compare = get_feed(fmt).compare_reference
-    if compare is not None and len(loaded.stream.files) > 1:
-        report["snapshot_reference"] = compare(loaded, result)
+    snapshots = get_feed(fmt).reference_snapshots
+    if snapshots is not None and len(loaded.stream.files) > 1:
+        price_scale, size_scale = scales(loaded.events)
+        report["snapshot_reference"] = compare_all(
+            result.book["ts_event"].to_numpy(), result.cells, price_scale, size_scale, snapshots(loaded.stream))
     return StreamRun(loaded, result, match, report)
 
 

@@ -12,10 +12,10 @@ and :func:`obrecon_pipeline.integrity.summary.integrity_report` (``integrity_fai
 
 from __future__ import annotations
 
-from obrecon_pipeline.feeds import LoadedStream
+from obrecon_pipeline.integrity.reference import Match
 from obrecon_pipeline.integrity.summary import integrity_report
 from obrecon_pipeline.replay import ReplayResult
-from obrecon_pipeline.replay.match import Match
+from obrecon_pipeline.streams import LoadedStream
 
 CONTRACT_KEYS = (
     "events", "rows", "unknown_cells", "reseeds", "crossed_rows", "gaps", "duplicates",

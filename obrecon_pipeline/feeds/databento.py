@@ -22,7 +22,7 @@ Flags: ``F_LAST`` -> ``END_OF_MESSAGE`` (the book is only examined after it), ``
 (0x20) -> ``SNAPSHOT``, ``F_MAYBE_BAD_BOOK`` (an unrecoverable gap in the channel) ->
 ``BAD_BOOK``. ``F_BAD_TS_RECV`` only says ``ts_recv`` is inaccurate (every snapshot record has
 it): it is counted, not a book failure. A live record whose ``sequence`` goes backwards is
-flagged ``BAD_BOOK`` as well (see :mod:`obrecon_pipeline.integrity.sequence`), so the replayer
+flagged ``BAD_BOOK`` as well (see :mod:`obrecon_pipeline.feeds.channel_sequence`), so the replayer
 marks the book invalid until the next clear + snapshot.
 
 Prices stay in DBN's 1e-9 fixed point (``price_scale = 10**9``), sizes are contracts
@@ -40,9 +40,10 @@ import polars as pl
 
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform
-from obrecon_pipeline.feeds import Feed, LoadedStream, ReplayOptions, Stream, register
+from obrecon_pipeline.feeds import Feed, register
+from obrecon_pipeline.streams import LoadedStream, ReplayOptions, Stream
 from obrecon_pipeline.feeds.dbn import DbnFile, read_dbn
-from obrecon_pipeline.integrity.sequence import regression_mask, sequence_report
+from obrecon_pipeline.feeds.channel_sequence import regression_mask, sequence_report
 
 SOURCE = "databento"
 PRICE_SCALE = databento_dbn.FIXED_PRICE_SCALE  # 1e9 units per 1.0

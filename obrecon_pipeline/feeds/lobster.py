@@ -25,12 +25,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from obrecon_pipeline.book_schema import NULL
+from obrecon_pipeline import buffers
+from obrecon_pipeline.codes import NULL_CELL
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, conform
-from obrecon_pipeline.feeds import Feed, LoadedStream, ReplayOptions, Stream, register
+from obrecon_pipeline.feeds import Feed, register
 from obrecon_pipeline.feeds._io import read_bytes, read_int_csv, zip_members
-from obrecon_pipeline.replay import buffers
+from obrecon_pipeline.streams import LoadedStream, ReplayOptions, Stream
 
 PRICE_SCALE = 10_000  # LOBSTER prices are dollars x 10000
 SIZE_SCALE = 1
@@ -144,7 +145,7 @@ def parse_messages(mf: MessageFile) -> pl.DataFrame:
 
 
 def parse_orderbook(mf: MessageFile) -> np.ndarray:
-    """The orderbook file as ``int64[n, 4L]`` in the replayer's cell layout (empty -> NULL)."""
+    """The orderbook file as ``int64[n, 4L]`` in the replayer's cell layout (empty -> NULL_CELL)."""
     if mf.orderbook_path is None:
         raise InputError(mf.path, None, "no sibling orderbook file (…_orderbook_L.csv) found; LOBSTER "
                          "days start with resting orders, so the replay needs it to seed the book")
@@ -155,10 +156,10 @@ def parse_orderbook(mf: MessageFile) -> np.ndarray:
     cells = buffers.empty(raw.shape, np.int64)  # read sparsely by re-seeds: huge pages spare the TLB
     ask_empty = raw[:, :, 0] == EMPTY_ASK
     bid_empty = raw[:, :, 2] == EMPTY_BID
-    cells[:, :, 0] = np.where(bid_empty, NULL, raw[:, :, 2])
-    cells[:, :, 1] = np.where(bid_empty, NULL, raw[:, :, 3])
-    cells[:, :, 2] = np.where(ask_empty, NULL, raw[:, :, 0])
-    cells[:, :, 3] = np.where(ask_empty, NULL, raw[:, :, 1])
+    cells[:, :, 0] = np.where(bid_empty, NULL_CELL, raw[:, :, 2])
+    cells[:, :, 1] = np.where(bid_empty, NULL_CELL, raw[:, :, 3])
+    cells[:, :, 2] = np.where(ask_empty, NULL_CELL, raw[:, :, 0])
+    cells[:, :, 3] = np.where(ask_empty, NULL_CELL, raw[:, :, 1])
     return cells.reshape(table.height, 4 * mf.levels)
 
 

@@ -16,8 +16,9 @@ carries ``END_OF_MESSAGE``.
 
 ``book_snapshot_N``: header ``exchange,symbol,timestamp,local_timestamp`` then, for i = 0..N-1,
 ``asks[i].price,asks[i].amount,bids[i].price,bids[i].amount`` (empty fields for missing levels).
-:func:`read_book_snapshots` turns it into the replayer's cell layout, and
-:func:`compare_with_snapshots` checks a replayed book against it row by row.
+:func:`read_book_snapshots` turns it into the replayer's cell layout
+(:func:`obrecon_pipeline.integrity.snapshots.compare_with_snapshots` checks a replayed book against
+it row by row).
 
 All parsing is vectorised in Polars; decimal strings become scaled integers exactly
 (:mod:`obrecon_pipeline.feeds.decimals`), one scale per column family (prices, amounts).
@@ -33,13 +34,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from obrecon_pipeline.book_schema import NULL
-from obrecon_pipeline.errors import InputError, ReplayError
-from obrecon_pipeline.events import Action, Flag, Side, conform, level_columns, scales
-from obrecon_pipeline.feeds import Feed, LoadedStream, ReplayOptions, Stream, register
+from obrecon_pipeline.codes import NULL_CELL
+from obrecon_pipeline.errors import InputError
+from obrecon_pipeline.events import Action, Flag, Side, conform, l2_event_columns
+from obrecon_pipeline.feeds import Feed, register
 from obrecon_pipeline.feeds._io import read_bytes, split_lines
 from obrecon_pipeline.feeds.decimals import scaled_integers
-from obrecon_pipeline.replay.match import Match, match_reference
+from obrecon_pipeline.streams import LoadedStream, ReplayOptions, Stream
 
 SOURCE = "tardis"
 INCREMENTAL_COLUMNS = ("exchange", "symbol", "timestamp", "local_timestamp", "is_snapshot", "side", "price", "amount")
@@ -172,7 +173,7 @@ def read_incremental(path: str | Path, symbol: str | None = None) -> pl.DataFram
             (pl.col("ts") * 1000).alias("ts_event"),
             (pl.col("local_ts") * 1000).alias("ts_recv"),
             "flags",
-            *level_columns(price_dec, size_dec),
+            *l2_event_columns(price_dec, size_dec),
         )
     )
     return conform(events)
@@ -231,7 +232,7 @@ def read_book_snapshots(path: str | Path) -> BookSnapshots:
     filled = long.filter(pl.col("price") != "")
     prices, price_dec = scaled_integers(filled["price"], path=path, rows=filled["src_row"], what="price")
     amounts, size_dec = scaled_integers(filled["amount"], path=path, rows=filled["src_row"], what="amount")
-    cells = np.full((table.height, 4 * depth), NULL, dtype=np.int64)
+    cells = np.full((table.height, 4 * depth), NULL_CELL, dtype=np.int64)
     r = filled["row"].to_numpy()
     c = filled["level"].to_numpy() * 4 + filled["field"].to_numpy()
     cells[r, c] = prices.to_numpy()
@@ -248,65 +249,6 @@ def read_book_snapshots(path: str | Path) -> BookSnapshots:
         cells=cells,
         price_scale=10**price_dec,
         size_scale=10**size_dec,
-    )
-
-
-def _rescale(cells: np.ndarray, price_factor: int, size_factor: int) -> np.ndarray:
-    """Multiply price columns (4i, 4i+2) and size columns (4i+1, 4i+3), leaving sentinels alone."""
-    factors = np.tile(np.array([price_factor, size_factor, price_factor, size_factor], dtype=np.int64), cells.shape[1] // 4)
-    return np.where(cells == NULL, NULL, cells * factors)
-
-
-@dataclass
-class SnapshotComparison:
-    reference_rows: int  #: book_snapshot rows in the file
-    compared_rows: int  #: rows with a replayed book at or before their timestamp
-    same_timestamp: int  #: rows whose timestamp is exactly that of a replayed book row
-    match: Match  #: cell-by-cell result (rows indexed 0..compared_rows-1)
-    first_mismatch_src_row: int | None  #: book_snapshot file line of the first mismatch
-
-
-def compare_with_snapshots(
-    ts_event: np.ndarray,
-    cells: np.ndarray,
-    price_scale: int,
-    size_scale: int,
-    snapshots: BookSnapshots,
-    levels: int | None = None,
-) -> SnapshotComparison:
-    """Compare a replayed book with ``book_snapshot_N`` rows, matched by timestamp.
-
-    The book at a snapshot's ``timestamp`` T is the last replayed row with ``ts_event <= T`` (the
-    book after every message up to T; Tardis writes a snapshot at the timestamp of the message
-    that changed the top N, so normally ``ts_event == T``, counted as ``same_timestamp``). Both
-    sides are brought to the finer of the two scales (exact integer factors) and the first
-    ``levels`` levels (default: the snapshot depth) are compared cell by cell with
-    :func:`obrecon_pipeline.replay.match.match_reference`; an empty level equals only an empty level.
-    """
-    levels = snapshots.depth if levels is None else levels
-    if levels > snapshots.depth or 4 * levels > cells.shape[1]:
-        raise ReplayError(
-            f"cannot compare {levels} levels: snapshots have {snapshots.depth}, the book {cells.shape[1] // 4}"
-        )
-    price = max(price_scale, snapshots.price_scale)
-    size = max(size_scale, snapshots.size_scale)
-    if price % price_scale or price % snapshots.price_scale or size % size_scale or size % snapshots.size_scale:
-        raise ReplayError("price/size scales are not powers of ten of each other")
-    ours = _rescale(cells[:, : 4 * levels], price // price_scale, size // size_scale)
-    theirs = _rescale(snapshots.cells[:, : 4 * levels], price // snapshots.price_scale, size // snapshots.size_scale)
-    # index of the last book row with ts_event <= T (ts_event is non-decreasing in a replay)
-    at = np.searchsorted(ts_event, snapshots.ts_event, side="right") - 1
-    usable = np.flatnonzero(at >= 0)
-    match = match_reference(ours[at[usable]], usable, theirs)
-    first = None
-    if match.first_mismatch_row is not None:
-        first = int(snapshots.src_row[usable[match.first_mismatch_row]])
-    return SnapshotComparison(
-        reference_rows=len(snapshots.ts_event),
-        compared_rows=int(usable.size),
-        same_timestamp=int(np.count_nonzero(ts_event[at[usable]] == snapshots.ts_event[usable])),
-        match=match,
-        first_mismatch_src_row=first,
     )
 
 
@@ -360,26 +302,9 @@ def load(stream: Stream) -> LoadedStream:
     return LoadedStream(stream, events, ReplayOptions(emit="message"))
 
 
-def compare_stream(loaded: LoadedStream, result, levels: int | None = None) -> list[SnapshotComparison]:
-    """Each ``book_snapshot_N`` file of a loaded stream against its replay (``emit="message"``)."""
-    price_scale, size_scale = scales(loaded.events)
-    ts = result.book["ts_event"].to_numpy()
-    out = []
-    for path in loaded.stream.files[1:]:
-        snaps = read_book_snapshots(path)
-        out.append(compare_with_snapshots(ts, result.cells, price_scale, size_scale, snaps,
-                                          min(levels or snaps.depth, snaps.depth)))
-    return out
+def reference_snapshots(stream: Stream) -> list[BookSnapshots]:
+    """The ``book_snapshot_N`` files given with a stream, parsed (references matched by time)."""
+    return [read_book_snapshots(path) for path in stream.files[1:]]
 
 
-def compare_reference(loaded: LoadedStream, result) -> list[dict]:
-    """:func:`compare_stream` as report.json entries, one per book_snapshot file."""
-    return [
-        {"file": str(path), "reference_rows": c.reference_rows, "compared_rows": c.compared_rows,
-         "same_timestamp": c.same_timestamp, "first_mismatch_src_row": c.first_mismatch_src_row,
-         **c.match.to_dict()}
-        for path, c in zip(loaded.stream.files[1:], compare_stream(loaded, result, result.cells.shape[1] // 4))
-    ]
-
-
-FEED = register(Feed(SOURCE, discover, load, from_files, compare_reference))
+FEED = register(Feed(SOURCE, discover, load, from_files, reference_snapshots))

@@ -2,7 +2,7 @@
 
 Failures come from the replayer (:attr:`ReplayResult.integrity`: negative size, unknown or
 duplicate order id, a ``BAD_BOOK`` flag). A ``BAD_BOOK`` flag that a parser set because the
-event's sequence number went backwards (:func:`~obrecon_pipeline.integrity.sequence.regression_mask`)
+event's sequence number went backwards (:func:`~obrecon_pipeline.feeds.channel_sequence.regression_mask`)
 is reported as ``sequence_regression``; any other ``BAD_BOOK`` flag is the venue's own
 (``venue_bad_book``). Every failure keeps ``book_valid`` false until the next clear + snapshot.
 """
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from obrecon_pipeline.codes import IntegrityKind
+from obrecon_pipeline.feeds.channel_sequence import regression_mask
 from obrecon_pipeline.integrity.crossed import CrossedBooks, classify_crossed
-from obrecon_pipeline.integrity.sequence import regression_mask
 from obrecon_pipeline.replay import ReplayResult
 
-FAILURE_KINDS = (
-    "sequence_regression", "unknown_order_id", "negative_size", "duplicate_order_id", "venue_bad_book",
-    "checksum_mismatch",
-)
+#: the ``integrity_<kind>`` counters of report.json
+REPORTED_KINDS = tuple(kind.label for kind in IntegrityKind)
+
 
 
 def located_failures(events: pl.DataFrame, result: ReplayResult) -> pl.DataFrame:
@@ -43,7 +43,7 @@ def integrity_report(events: pl.DataFrame, result: ReplayResult) -> tuple[dict, 
     crossed = classify_crossed(result.book, events)
     report = {
         "integrity_failure_events": failures.height,
-        **{f"integrity_{kind}": failures.filter(pl.col("kind") == kind).height for kind in FAILURE_KINDS},
+        **{f"integrity_{kind}": failures.filter(pl.col("kind") == kind).height for kind in REPORTED_KINDS},
         "integrity_failure_list": failures.to_dicts(),
         **crossed.as_report(),
     }

@@ -13,21 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from obrecon_pipeline import book_schema
+from obrecon_pipeline import buffers
+from obrecon_pipeline.codes import NULL_ID, IntegrityKind
 from obrecon_pipeline.errors import ReplayError
 from obrecon_pipeline.events import Flag, scales
-from obrecon_pipeline.feeds import ReplayOptions
 from obrecon_pipeline.replay._checksum import kind_code
-from obrecon_pipeline.replay import buffers
 from obrecon_pipeline.replay._core import replay_arrays
+from obrecon_pipeline.replay.table import to_frame
+from obrecon_pipeline.streams import ReplayOptions
 
-INTEGRITY_KINDS = {
-    1: "negative_size",
-    2: "unknown_order_id",
-    3: "duplicate_order_id",
-    4: "venue_bad_book",
-    5: "checksum_mismatch",
-}
+#: report.json's name of each integrity failure code the replayer records
+INTEGRITY_KINDS = {int(kind): kind.label for kind in IntegrityKind}
 
 
 @dataclass
@@ -89,7 +85,7 @@ def replay(
     if checksum_kind and n:
         price_decimals, size_decimals = (_decimals(s) for s in scales(events))
     checksums = np.ascontiguousarray(
-        events["checksum"].fill_null(book_schema.NULL).to_numpy(), dtype=np.int64
+        events["checksum"].fill_null(NULL_ID).to_numpy(), dtype=np.int64
     ) if checksum_kind else None
 
     t0 = time.perf_counter()
@@ -122,7 +118,7 @@ def replay(
     cells, valid, row_event = cells[:rows], valid[:rows], row_event[:rows]
     ts = events["ts_event"].to_numpy()
     price_scale, size_scale = scales(events) if n else (1, 1)
-    book = book_schema.to_frame(
+    book = to_frame(
         ts[row_event],
         events["arrival"].to_numpy()[row_event],
         events["update_id"].gather(row_event) if n else None,

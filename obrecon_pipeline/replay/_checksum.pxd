@@ -1,12 +1,6 @@
 # cython: language_level=3
 from libc.stdint cimport int64_t, uint32_t
 
-cdef enum:
-    CHECKSUM_NONE = 0
-    CHECKSUM_KRAKEN = 1
-    CHECKSUM_OKX = 2
-    CHECKSUM_BITGET = 3
-
 cdef int64_t book_checksum(int kind,
                            const int64_t* bid_key, const int64_t* bid_size, Py_ssize_t n_bids,
                            const int64_t* ask_key, const int64_t* ask_size, Py_ssize_t n_asks,

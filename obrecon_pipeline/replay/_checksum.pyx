@@ -30,6 +30,9 @@ from libc.stdint cimport int64_t, uint32_t, int32_t
 
 import numpy as np
 
+from obrecon_pipeline.codes cimport CHECKSUM_NONE, CHECKSUM_KRAKEN, CHECKSUM_OKX, CHECKSUM_BITGET
+from obrecon_pipeline.codes import Checksum
+
 cdef uint32_t CRC_TABLE[256]
 
 cdef void _init_table() noexcept:
@@ -163,17 +166,13 @@ cdef int64_t book_checksum(int kind,
     return -1
 
 
-KINDS = {"kraken": CHECKSUM_KRAKEN, "okx": CHECKSUM_OKX, "bitget": CHECKSUM_BITGET}
-
-
 def kind_code(name):
-    """The C code of a checksum algorithm name (``None`` -> no checksum)."""
-    if name is None:
-        return CHECKSUM_NONE
+    """The code of a checksum algorithm name (``None`` -> no checksum); ``ValueError`` if unknown."""
     try:
-        return KINDS[name]
+        return int(Checksum.of(name))
     except KeyError:
-        raise ValueError(f"unknown checksum algorithm {name!r}; known: {', '.join(sorted(KINDS))}") from None
+        known = ", ".join(c.name.lower() for c in Checksum if c is not Checksum.NONE)
+        raise ValueError(f"unknown checksum algorithm {name!r}; known: {known}") from None
 
 
 def checksum(name, bid_price, bid_size, ask_price, ask_size, int price_decimals, int size_decimals):

@@ -12,7 +12,7 @@ from libc.stdint cimport int64_t, uint8_t
 
 import numpy as np
 
-cdef int64_t UNKNOWN_CELL = -9223372036854775807
+from obrecon_pipeline.codes cimport UNKNOWN_CELL
 cdef enum:
     BLOCK = 512  # rows per block: a multiple of 8, so bitmap bytes never straddle blocks
 

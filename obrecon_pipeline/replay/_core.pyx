@@ -41,42 +41,13 @@ from obrecon_pipeline.replay._book cimport (
     orders_init, orders_free, orders_find, orders_insert, orders_remove_slot, orders_clear_side,
 )
 
+from obrecon_pipeline.codes cimport *
 from obrecon_pipeline.replay._checksum cimport book_checksum
 
 import numpy as np
 
-cdef int64_t NULL_CELL = -9223372036854775807 - 1   # empty level
-cdef int64_t UNKNOWN_CELL = -9223372036854775807   # level exists or not: not observable
-
-# action codes (obrecon_pipeline.events.Action)
-cdef enum:
-    A_ADD = 1
-    A_CANCEL = 2
-    A_DELETE = 3
-    A_EXECUTE = 4
-    A_HIDDEN_EXECUTE = 5
-    A_HALT = 6
-    A_SET_LEVEL = 7
-    A_CLEAR = 8
-    A_MODIFY = 9
-    A_TRADE = 10
-
 cdef enum:
     PREFETCH_AHEAD = 16
-
-# flag bits (obrecon_pipeline.events.Flag)
-cdef enum:
-    F_END = 1
-    F_SNAPSHOT = 2
-    F_BAD_BOOK = 4
-
-# integrity failure kinds (index into the Python-side names)
-cdef enum:
-    I_NEGATIVE_SIZE = 1
-    I_UNKNOWN_ORDER = 2
-    I_DUPLICATE_ORDER = 3
-    I_VENUE_BAD_BOOK = 4
-    I_CHECKSUM = 5
 
 
 cdef struct Counters:

@@ -8,7 +8,7 @@ import pytest
 
 from assets import book, book_checks
 from assets.partitions import STREAM_DAYS, discover_streams
-from obrecon_pipeline.definitions import defs
+from assets.definitions import defs
 from resources import resources_for
 
 KEY = "lobster/AAPL-L10/2012-06-21"

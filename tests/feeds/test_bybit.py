@@ -16,7 +16,7 @@ import pytest
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side
 from obrecon_pipeline.feeds import get_feed
-from obrecon_pipeline.feeds.bybit import discover, parse_ob500
+from obrecon_pipeline.feeds.bybit_history import discover, parse_ob500
 
 DAY = Path(__file__).resolve().parents[2] / "data" / "raw" / "bybit" / "2024-12-01"
 SAMPLE = DAY / "xrpusdt-ob500.data.zip"
@@ -123,7 +123,7 @@ def test_resync_at_next_snapshot(tmp_path):
     assert (snap["action"][0], snap["flags"][0]) == (Action.CLEAR, Flag.SNAPSHOT)
     assert snap["flags"][-1] == Flag.SNAPSHOT | Flag.END_OF_MESSAGE
     assert (snap["flags"].slice(1, 999) == Flag.SNAPSHOT).all()
-    from obrecon_pipeline.feeds import ReplayOptions
+    from obrecon_pipeline.streams import ReplayOptions
     from obrecon_pipeline.replay import replay
 
     res = replay(book.events, 10, ReplayOptions(window=500, emit="message"))
@@ -205,7 +205,7 @@ def oracle_books(lines: list[str], levels: int) -> list[list[int]]:
 
 
 def test_replay_matches_decimal_oracle_after_every_message():
-    from obrecon_pipeline.feeds import ReplayOptions
+    from obrecon_pipeline.streams import ReplayOptions
     from obrecon_pipeline.replay import replay
 
     book = parse_ob500(SAMPLE)

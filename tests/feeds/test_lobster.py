@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from obrecon_pipeline.book_schema import NULL
+from obrecon_pipeline.codes import NULL_CELL as NULL
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side
 from obrecon_pipeline.feeds.lobster import discover, load_files, parse_messages, MessageFile

@@ -20,16 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from obrecon_pipeline.book_schema import NULL
+from obrecon_pipeline.codes import NULL_CELL as NULL
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side
 from obrecon_pipeline.feeds import get_feed
-from obrecon_pipeline.feeds.tardis import (
-    compare_stream,
-    compare_with_snapshots,
-    read_book_snapshots,
-    read_incremental,
-)
+from obrecon_pipeline.events import scales
+from obrecon_pipeline.feeds.tardis import read_book_snapshots, read_incremental, reference_snapshots
+from obrecon_pipeline.integrity.snapshots import compare_with_snapshots
 from obrecon_pipeline.replay import replay
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,6 +97,14 @@ def test_comparison_detects_a_real_difference():
     cmp = compare_with_snapshots(s25.ts_event, s25.cells, s25.price_scale, s25.size_scale, s5)
     assert (cmp.compared_rows, cmp.same_timestamp, cmp.match.mismatched_rows) == (10, 4, 6)
     assert (cmp.first_mismatch_src_row, cmp.match.first_mismatch_column) == (6, "bid_price_5")
+
+
+def compare_stream(loaded, res):
+    """Each book_snapshot file of a loaded stream against its replay."""
+    price_scale, size_scale = scales(loaded.events)
+    ts = res.book["ts_event"].to_numpy()
+    return [compare_with_snapshots(ts, res.cells, price_scale, size_scale, snaps, min(25, snaps.depth))
+            for snaps in reference_snapshots(loaded.stream)]
 
 
 def replayed(stream_files):

@@ -14,9 +14,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from obrecon_pipeline.book_schema import NULL, UNKNOWN
+from obrecon_pipeline.codes import NULL_CELL as NULL, UNKNOWN_CELL as UNKNOWN
 from obrecon_pipeline.events import Action, Flag, conform
-from obrecon_pipeline.feeds import ReplayOptions
+from obrecon_pipeline.streams import ReplayOptions
 from obrecon_pipeline.replay import replay
 from obrecon_pipeline.replay.pymodel import UNKNOWN as PY_UNKNOWN, PyBook, replay_python
 

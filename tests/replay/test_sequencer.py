@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from obrecon_pipeline.replay._sequencer import sequence
+from obrecon_pipeline.feeds.l2._sequencer import sequence
 
 N = np.iinfo(np.int64).min
 NONE, FIRST, PREV = 0, 1, 2

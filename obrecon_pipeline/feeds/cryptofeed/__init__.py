@@ -17,7 +17,7 @@ checksums are done once for all venues by this package and the replayer::
 
     from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
     from obrecon_pipeline.feeds.cryptofeed.capture import Capture
-    from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+    from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
     def symbols(ws: Capture) -> list[str]:
         # the symbols that have book messages in this websocket capture (venue spelling)
@@ -79,9 +79,10 @@ from pathlib import Path
 from typing import Callable
 
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.feeds import Feed, LoadedStream, Stream, register
+from obrecon_pipeline.feeds import Feed, register
+from obrecon_pipeline.streams import LoadedStream, Stream
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, read_capture, translating
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages
+from obrecon_pipeline.feeds.l2.messages import BookMessages
 
 SOURCE = "cryptofeed"
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from obrecon_pipeline.feeds.cryptofeed.capture import Record
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages
+from obrecon_pipeline.feeds.l2.messages import BookMessages
 
 BUY_SELL = {"buy": 0, "sell": 1}
 MALFORMED = (KeyError, TypeError, ValueError)

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlparse
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 SPOT = Sequencing(link="first", sync_offset=1)
 FUTURES = Sequencing(link="prev", sync_offset=0)

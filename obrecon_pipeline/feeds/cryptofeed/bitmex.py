@@ -21,7 +21,7 @@ from obrecon_pipeline.feeds.cryptofeed._common import (
     MALFORMED, first_seen, malformed, object_problem, split_sides, triaged,
 )
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 TABLE = "orderBookL2"
 OTHER_TABLES = ("quote", "trade", "instrument", "funding", "liquidation")

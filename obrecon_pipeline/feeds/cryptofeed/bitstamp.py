@@ -24,7 +24,7 @@ import re
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, rest_symbol
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 PREFIX = "diff_order_book_"
 _REST_BOOK = re.compile(r"/order_book/([a-z0-9]+)/?(?:\?|$)")

@@ -18,7 +18,7 @@ import numpy as np
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged, type_problem
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 BOOK_TYPES = ("snapshot", "l2update")
 OTHER_TYPES = ("subscriptions", "ticker", "match", "last_match", "heartbeat", "received", "open", "done", "change")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged, type_problem
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 OTHER_TYPES = ("subscriptions", "heartbeat", "all_trades", "all_trades_snapshot", "v2/ticker", "mark_price")
 

@@ -40,11 +40,11 @@ from __future__ import annotations
 import polars as pl
 
 from obrecon_pipeline.events import Side
-from obrecon_pipeline.feeds import LoadedStream, Stream
+from obrecon_pipeline.streams import LoadedStream, Stream
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged, type_problem
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 from obrecon_pipeline.feeds.decimals import scaled_integers
 
 CHANNEL = "v3_orderbook"

@@ -25,7 +25,7 @@ import re
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, rest_symbol
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 BOOK_CHANNELS = ("spot.order_book_update", "futures.order_book_update")
 OTHER_CHANNELS = ("trades", "tickers", "candlesticks", "book_ticker", "ping", "pong")

@@ -19,7 +19,7 @@ from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, object_problem, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.coinbase import iso_ns
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 BOOK_METHODS = ("snapshotOrderbook", "updateOrderbook")
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from obrecon_pipeline.feeds import LoadedStream, Stream
+from obrecon_pipeline.streams import LoadedStream, Stream
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 PREFIX, DEPTH, TRADES = "market.", ".depth.step0", ".trade.detail"
 WINDOW = 150  #: levels a side of the step0 book

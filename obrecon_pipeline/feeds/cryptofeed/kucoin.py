@@ -24,7 +24,7 @@ import re
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, rest_symbol
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 CONTROL_TYPES = ("welcome", "ack", "pong")
 OTHER_TOPICS = ("/market/match", "/market/candles", "/market/snapshot")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 BOOK_CHANNELS = ("books",)
 OTHER_CHANNELS = ("tickers", "trades", "candle1m", "funding-rate", "open-interest", "liquidation-orders")

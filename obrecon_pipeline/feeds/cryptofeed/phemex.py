@@ -20,7 +20,7 @@ from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 PRODUCTS = "/cfg/v2/products"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, object_problem, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
-from obrecon_pipeline.feeds.cryptofeed.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 OTHER_TYPES = ("trade", "ticker")
 WINDOW = 15  #: units in ``obu``

@@ -14,7 +14,8 @@ import numpy as np
 import polars as pl
 
 from cfhelpers import KRAKEN, OKX, binance_files, diff_rows, lines, run, write_capture
-from obrecon_pipeline.book_schema import NULL, level_columns
+from obrecon_pipeline.book_schema import level_names
+from obrecon_pipeline.codes import NULL_CELL as NULL
 from obrecon_pipeline.feeds.cryptofeed.capture import seconds_to_ns
 
 DEEP = 2000  # levels: the whole book of these symbols (for building resync snapshots)
@@ -56,7 +57,7 @@ def book_levels(cells_row: np.ndarray, price_dec: int, size_dec: int, fixed: boo
 
 
 def levels_equal(a: pl.DataFrame, b: pl.DataFrame) -> bool:
-    cols = level_columns(10)
+    cols = level_names(10)
     return a.select(cols).equals(b.select(cols))
 
 
@@ -73,7 +74,7 @@ def test_spot_dropped_diff_is_a_located_gap_and_a_later_snapshot_resyncs(tmp_pat
 
     bm0, sq0, clean, res0 = run([ws_path, rest_path], "NKNUSDT", levels=DEEP)
     clean_rows = diff_rows(bm0, sq0)
-    book0 = res0.book.select(["update_id", "book_valid", *level_columns(10)])
+    book0 = res0.book.select(["update_id", "book_valid", *level_names(10)])
     # resync snapshot: the clean book after the diff 20 messages past the hole
     resync_line = depth[80]
     x = body(ws[resync_line])["data"]["u"]
@@ -100,7 +101,7 @@ def test_spot_dropped_diff_is_a_located_gap_and_a_later_snapshot_resyncs(tmp_pat
     marker = clean_rows.filter(pl.col("update_id") == dropped["u"])["row"][0]
     assert gap["row"] == marker == 60
     assert loaded.stats["first_gap_row"] == marker
-    book = res.book.select(["update_id", "book_valid", *level_columns(10)])
+    book = res.book.select(["update_id", "book_valid", *level_names(10)])
     # rows before the hole are the clean rows; the gap row is invalid
     assert book.slice(0, marker).equals(book0.slice(0, marker))
     assert not book["book_valid"][marker]
@@ -210,7 +211,7 @@ def test_kraken_corrupted_size_fails_checksums_until_a_snapshot(tmp_path):
     assert valid[:k].all() and not valid[k : j + 1].any() and valid[j + 1 :].all()
     # rows: the clean ones before the fault; the snapshot row (j + 1) equals clean row j; after it
     # faulty row i + 1 equals clean row i
-    clean10 = res0.book.select(level_columns(10))
+    clean10 = res0.book.select(level_names(10))
     assert levels_equal(res.book.slice(0, k), clean10.slice(0, k))
     assert levels_equal(res.book.slice(j + 1), clean10.slice(j))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from cfhelpers import KRAKEN, run
-from obrecon_pipeline.book_schema import NULL
+from obrecon_pipeline.codes import NULL_CELL as NULL
 from obrecon_pipeline.feeds.cryptofeed import from_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "reference"))

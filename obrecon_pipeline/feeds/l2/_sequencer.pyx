@@ -6,9 +6,9 @@ Input: one entry per venue message in arrival (receive-time) order, ``is_snapsho
 ``first`` (Binance ``U``), ``last`` (``u``) and ``prev`` (``pu``), ``NULL`` (int64 min) when absent.
 Output: the application order, where ``i >= 0`` applies message ``i`` and ``-(i + 1)`` is a *gap
 marker* at message ``i`` (a no-op row flagged BAD_BOOK: the book is invalid from there until the
-next snapshot), a status per message, the gap locations and the counters.
+next snapshot), a status per message (:class:`obrecon_pipeline.codes.MessageStatus`), the gap locations and the counters.
 
-Link rules (``link``):
+Link rules (``link``, :class:`obrecon_pipeline.codes.Link`):
 
 * ``LINK_NONE`` (0): the feed has no ids (Kraken, OKX without ``seqId``): diffs apply in arrival
   order after the first snapshot; integrity comes from checksums in the replayer.
@@ -38,24 +38,10 @@ from libc.stdint cimport int8_t, int64_t
 
 import numpy as np
 
-cdef int64_t NULL_ID = -9223372036854775807 - 1
-
-cdef enum:
-    LINK_NONE = 0
-    LINK_FIRST = 1
-    LINK_PREV = 2
-
-# per-message status (Python names in STATUS_NAMES)
-cdef enum:
-    S_UNSEEN = -1
-    S_APPLIED = 0
-    S_REORDERED = 1
-    S_STALE = 2
-    S_DUPLICATE = 3
-    S_UNSYNCED = 4
-    S_SNAPSHOT = 5
-
-STATUS_NAMES = {0: "applied", 1: "reordered", 2: "stale", 3: "duplicate", 4: "unsynced", 5: "snapshot"}
+from obrecon_pipeline.codes cimport (
+    NULL_ID, LINK_NONE, LINK_FIRST, LINK_PREV,
+    S_UNSEEN, S_APPLIED, S_REORDERED, S_STALE, S_DUPLICATE, S_UNSYNCED, S_SNAPSHOT,
+)
 
 # sequencer states
 cdef enum:
@@ -257,7 +243,7 @@ def sequence(const int8_t[::1] is_snapshot, const int64_t[::1] first, const int6
     """Sequence ``n`` messages (see the module docstring).
 
     Returns ``(order, status, gaps, counters)``: ``order`` int64 items (``i`` apply, ``-(i+1)`` gap
-    marker), ``status`` int8 per message (:data:`STATUS_NAMES`), ``gaps`` a list of
+    marker), ``status`` int8 per message (:class:`~obrecon_pipeline.codes.MessageStatus`), ``gaps`` a list of
     ``(message, expected_id, received_id)``, ``counters`` a dict.
     """
     if link not in (LINK_NONE, LINK_FIRST, LINK_PREV):

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from obrecon_pipeline.book_schema import FIELDS, UNKNOWN
+from obrecon_pipeline.book_schema import FIELDS
+from obrecon_pipeline.codes import UNKNOWN_CELL
 
 
 @dataclass
@@ -41,7 +42,7 @@ def match_reference(cells: np.ndarray, row_event: np.ndarray, reference: np.ndar
     width = 4 * levels
     ours = cells[:, :width]
     theirs = reference[row_event, :width]
-    known = ours != UNKNOWN
+    known = ours != UNKNOWN_CELL
     bad = known & (ours != theirs)
     bad_rows = np.flatnonzero(bad.any(axis=1))
     first_row = first_col = None

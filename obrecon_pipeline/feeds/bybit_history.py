@@ -30,10 +30,11 @@ import numpy as np
 import polars as pl
 
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.events import Action, Flag, Side, conform, level_columns
-from obrecon_pipeline.feeds import Feed, LoadedStream, ReplayOptions, Stream, register
+from obrecon_pipeline.events import Action, Flag, Side, conform, l2_event_columns
+from obrecon_pipeline.feeds import Feed, register
 from obrecon_pipeline.feeds._io import read_bytes, zip_members
 from obrecon_pipeline.feeds.decimals import scaled_integers
+from obrecon_pipeline.streams import LoadedStream, ReplayOptions, Stream
 
 SOURCE = "bybit"
 #: Bybit's own name ``2024-12-01_XRPUSDT_ob500.data.zip`` or a renamed ``xrpusdt-ob500.data.zip``
@@ -55,7 +56,7 @@ _SCHEMA = {
     ),
 }
 
-#: the cryptofeed format's gap record (``obrecon_pipeline.feeds.cryptofeed.messages.GAP_SCHEMA``):
+#: the cryptofeed format's gap record (``obrecon_pipeline.feeds.l2.messages.GAP_SCHEMA``):
 #: ``row`` is the book row (``emit="message"``) of the first message after the gap; the history file
 #: has no local receive time, so ``ts_recv`` holds the message's ``ts`` like ``ts_event``
 GAP_SCHEMA = {
@@ -236,7 +237,7 @@ def parse_ob500(path: str | Path) -> Ob500:
                 | pl.when("is_snapshot").then(int(Flag.SNAPSHOT)).otherwise(0)
                 | pl.when("bad").then(int(Flag.BAD_BOOK)).otherwise(0)
             ).alias("flags"),
-            *level_columns(price_dec, size_dec),
+            *l2_event_columns(price_dec, size_dec),
         )
     )
     # book row of a gap: the messages with events before it (one row per message, emit="message")

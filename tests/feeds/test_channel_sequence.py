@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from obrecon_pipeline.events import Action, Flag
-from obrecon_pipeline.integrity.sequence import regression_mask, sequence_report
+from obrecon_pipeline.feeds.channel_sequence import regression_mask, sequence_report
 
 S, E = int(Flag.SNAPSHOT), int(Flag.END_OF_MESSAGE)
 

@@ -2,7 +2,7 @@
 
 :class:`BookMessages` collects, in arrival order, each venue message's levels as exact decimal
 strings with its ids and checksum. :meth:`BookMessages.sequenced` runs the Cython sequencer
-(:mod:`obrecon_pipeline.replay._sequencer`: snapshot sync, duplicates, bounded reordering, gaps)
+(:mod:`obrecon_pipeline.feeds.l2._sequencer`: snapshot sync, duplicates, bounded reordering, gaps)
 and :meth:`BookMessages.events` assembles the normalized event table in the order the sequencer
 chose, vectorised in Polars:
 
@@ -19,19 +19,17 @@ with one scale per symbol and column: ``10**d``, ``d`` = the most decimals writt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import polars as pl
 
+from obrecon_pipeline.codes import NULL_ID, Link, MessageStatus
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.events import Action, Flag, Side, conform, level_columns
-from obrecon_pipeline.feeds import LoadedStream, ReplayOptions, Stream
-from obrecon_pipeline.feeds.cryptofeed.capture import Record
+from obrecon_pipeline.events import Action, Flag, Side, conform, l2_event_columns
 from obrecon_pipeline.feeds.decimals import scaled_integers
-from obrecon_pipeline.replay._sequencer import STATUS_NAMES, sequence
-
-NULL_ID = np.iinfo(np.int64).min
-LINKS = {"none": 0, "first": 1, "prev": 2}
+from obrecon_pipeline.feeds.l2._sequencer import sequence
+from obrecon_pipeline.streams import LoadedStream, ReplayOptions, Stream
 
 QUARANTINE_SCHEMA = {"file": pl.String, "row": pl.Int64, "reason": pl.String}
 GAP_SCHEMA = {
@@ -54,6 +52,14 @@ TICKER_SCHEMA = {
 }
 
 
+class Record(Protocol):
+    """Where a venue message came from (a capture line, a history-file line, a CSV row)."""
+
+    path: str  #: the raw file
+    line: int  #: 1-based line / record number in it
+    ts_ns: int  #: local receive time, ns since the epoch
+
+
 @dataclass(frozen=True)
 class Sequencing:
     """How a venue's update ids chain (see :mod:`obrecon_pipeline.replay._sequencer`).
@@ -69,14 +75,14 @@ class Sequencing:
     pending: int = 8
 
     def __post_init__(self):
-        if self.link not in LINKS:
-            raise ValueError(f"link must be one of {sorted(LINKS)}, got {self.link!r}")
+        if self.link.upper() not in Link.__members__:
+            raise ValueError(f"link must be one of {[m.name.lower() for m in Link]}, got {self.link!r}")
 
 
 @dataclass
 class Sequenced:
     order: np.ndarray  #: int64 items: ``i`` applies message i, ``-(i+1)`` is a gap marker at i
-    status: np.ndarray  #: int8 per message (``STATUS_NAMES``)
+    status: np.ndarray  #: int8 per message (:class:`~obrecon_pipeline.codes.MessageStatus`)
     gaps: pl.DataFrame  #: :data:`GAP_SCHEMA`
     counters: dict[str, int]
 
@@ -239,7 +245,7 @@ class BookMessages:
         seq = self.sequencing
         order, status, gaps, counters = sequence(
             np.ascontiguousarray(msgs["snapshot"].to_numpy(), dtype=np.int8),
-            raw["first"], raw["last"], raw["prev"], LINKS[seq.link], seq.sync_offset, seq.pending,
+            raw["first"], raw["last"], raw["prev"], int(Link[seq.link.upper()]), seq.sync_offset, seq.pending,
         )
         markers = np.flatnonzero(order < 0)  # book row of each gap marker (emit="message")
         rows = dict(zip((-order[markers] - 1).tolist(), markers.tolist()))
@@ -287,7 +293,7 @@ class BookMessages:
             + pl.when(pl.col("marker")).then(int(Flag.BAD_BOOK)).otherwise(0)
         )
         events = ev.select(
-            *level_columns(price_dec, size_dec),
+            *l2_event_columns(price_dec, size_dec),
             ts_event="ts_event",
             ts_recv="ts_recv",
             update_id=pl.when(pl.col("marker")).then(None).otherwise(pl.col("last")),
@@ -304,11 +310,11 @@ class BookMessages:
 
     def to_loaded(self, stream: Stream) -> LoadedStream:
         events, sq = self.events()
-        status = np.bincount(sq.status[sq.status >= 0].astype(np.int64), minlength=len(STATUS_NAMES))
+        status = np.bincount(sq.status[sq.status >= 0].astype(np.int64), minlength=len(MessageStatus) - 1)
         stats = dict(sq.counters)
         stats["messages"] = self.n_messages
         stats["quarantined"] = len(self.quarantined)
-        stats.update({f"messages_{name}": int(status[k]) for k, name in STATUS_NAMES.items()})
+        stats.update({f"messages_{st.label}": int(status[st]) for st in MessageStatus if st >= 0})
         if sq.gaps.height:
             first = sq.gaps.row(0, named=True)
             stats.update({f"first_gap_{k}": v for k, v in first.items() if k != "file"})

@@ -1,0 +1,34 @@
+"""The code location ``obrecon_pipeline``: one ``Definitions`` object (``assets.definitions:defs``,
+named in ``workspace.yaml`` and ``[tool.dagster]``).
+
+It sits on top of everything: assets and checks are collected from their modules (a new asset or
+check module is one line in :data:`ASSET_MODULES`), resources come from :mod:`resources`.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets import book, book_checks, feed_integrity, fidelity, fidelity_checks
+from assets.sensors import landing_zone_sensor_for
+from resources import resources_for
+
+#: the modules whose assets and asset checks make up the code location
+ASSET_MODULES = (book, book_checks, feed_integrity, fidelity, fidelity_checks)
+ASSETS = dg.load_assets_from_modules(ASSET_MODULES)
+CHECKS = dg.load_asset_checks_from_modules(ASSET_MODULES)
+
+#: the main job: every asset of a stream-day partition, with its checks
+reconstruct_job = dg.define_asset_job(
+    "reconstruct",
+    selection=dg.AssetSelection.all(),
+    description="Parse, replay and check one stream-day (and everything downstream of the book)",
+)
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    asset_checks=CHECKS,
+    jobs=[reconstruct_job],
+    sensors=[landing_zone_sensor_for(reconstruct_job)],
+    resources=resources_for(),
+)

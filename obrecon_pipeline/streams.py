@@ -1,0 +1,114 @@
+"""What a feed hands the replayer: a stream, how to replay it, and its events in chunks.
+
+The contract between the feed parsers (:mod:`obrecon_pipeline.feeds`), the replayer
+(:mod:`obrecon_pipeline.replay`) and the pipeline that joins them. Both sides depend on this module
+and on the table contracts (:mod:`obrecon_pipeline.events`, :mod:`obrecon_pipeline.book_schema`),
+never on each other.
+
+* :class:`Stream`: one instrument's raw files for one day (the unit of a partition);
+* :class:`ReplayOptions`: how the replayer must treat the venue's events;
+* :class:`EventChunk` and :class:`StreamSource`: a stream's normalized events, in arrival order and
+  in chunks of bounded size, each with the rows of the venue's own (reference) book aligned to its
+  events where the feed has one; the source can report where it stands after a chunk
+  (:meth:`StreamSource.state`) and resume there (:meth:`StreamSource.resume`), so a killed run
+  continues from a checkpoint instead of from the start of the day;
+* :class:`LoadedStream`: a whole stream in memory (small files, tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Protocol
+
+import numpy as np
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One instrument's raw files for one day: the unit of a Dagster partition."""
+
+    source: str  #: landing-zone source folder (``lobster``, ``cryptofeed``, ...)
+    name: str  #: stream name within the source (``GOOG-L10``, ``KRAKEN-XBT-USD``, ...)
+    day: str  #: ``YYYY-MM-DD``
+    files: tuple[Path, ...]  #: the raw files, first the main one
+    symbol: str | None = None  #: venue symbol when one raw file holds several streams
+
+    @property
+    def partition_key(self) -> str:
+        return f"{self.source}/{self.name}/{self.day}"
+
+
+@dataclass
+class ReplayOptions:
+    """How the replayer must treat a venue's events."""
+
+    #: depth of the venue's visibility window (LOBSTER's level count); 0 = the feed sends every
+    #: level it knows, so levels never enter from outside
+    window: int = 0
+    #: ``"event"``: one output row per event; ``"message"``: one row per END_OF_MESSAGE event
+    emit: str = "event"
+    #: True: a cancel/execute/delete for an unknown order id is an integrity failure;
+    #: False: the id belongs to an order resting before the file starts (LOBSTER) and the event's
+    #: own side/price/size are applied
+    strict_orders: bool = False
+    #: checksum algorithm verified on events with a ``checksum`` (``None`` = no checksums; see
+    #: :class:`obrecon_pipeline.codes.Checksum`)
+    checksum: str | None = None
+
+
+@dataclass
+class EventChunk:
+    """Consecutive events of a stream (``arrival`` contiguous) and, where the feed has one, the
+    venue's own book after each of them (``int64[events.height, 4*depth]`` in the replayer's cell
+    layout, :mod:`obrecon_pipeline.book_schema`)."""
+
+    events: pl.DataFrame
+    reference: np.ndarray | None = None
+
+
+class StreamSource(Protocol):
+    """A stream opened for replay (what ``Feed.open(stream)`` returns).
+
+    ``chunks(max_events)`` yields :class:`EventChunk` of at most ``max_events`` events (a venue
+    message is never split across chunks, so a chunk may be shorter), each built from as much of
+    the raw files as that needs: memory is set by the chunk size, not by the day.
+    ``stats()`` and ``quarantine()`` are complete once the iterator is exhausted.
+    """
+
+    stream: Stream
+    options: ReplayOptions
+    #: levels per side of the aligned reference rows (0: the feed has no aligned reference)
+    reference_depth: int
+    #: the book to start from (LOBSTER: orderbook row 0, the book after event 0, whose effect it
+    #: already holds), ``int64[4*depth]``; None: start from an empty book
+    seed: np.ndarray | None
+
+    def chunks(self, max_events: int) -> Iterator[EventChunk]: ...
+
+    def stats(self) -> dict: ...
+
+    def quarantine(self) -> pl.DataFrame: ...
+
+    def state(self) -> dict: ...
+
+    def resume(self, state: dict) -> None: ...
+
+
+@dataclass
+class LoadedStream:
+    """A stream parsed whole into the normalized form."""
+
+    stream: Stream
+    events: pl.DataFrame
+    options: ReplayOptions = field(default_factory=ReplayOptions)
+    #: reference book as an ``int64[n_events, 4*depth]`` matrix in the replayer's cell layout
+    #: (see :mod:`obrecon_pipeline.book_schema`), row i = the book after event i; or None
+    reference: np.ndarray | None = None
+    #: rows that could not be used, with file, row and reason (a counted quarantine)
+    quarantine: pl.DataFrame | None = None
+    #: counters found while parsing/sequencing (gaps, duplicates, reordered, ...) for report.json
+    stats: dict[str, object] = field(default_factory=dict)
+    #: True: load the book from reference row 0 and replay from event 1 (LOBSTER)
+    seed: bool = False
