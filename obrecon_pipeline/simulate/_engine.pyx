@@ -1,7 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """The simulator's hot loop: order flow, matching and the level-L window, with no Python object
 touched per event. It fills blocks of binary rows (one message row and one orderbook row per
-written message) that :mod:`obrecon_pipeline.simulate._csv` turns into text.
+written message) that :mod:`obrecon_pipeline.simulate._csv` turns into text. The time stamps come
+from a separate generator (:class:`Clock`), so they are drawn where the message file is written,
+in parallel with the market.
 
 The model and the exact sequence of draws are defined in :mod:`obrecon_pipeline.simulate.pymodel`
 (the pure-Python reference, which writes the same bytes).
@@ -53,14 +55,12 @@ cdef struct Sim:
     Book book
     Flow flow
     Xoshiro orders
-    Xoshiro clock
     int64_t tick
     int64_t n
     int64_t written
     int64_t next_id
     int64_t steps
-    double u
-    int64_t event_time
+    bint event_written  # the current event has written a message
     bint writing
     int64_t* msg_out
     int64_t* book_out
@@ -73,17 +73,13 @@ cdef inline void emit(Sim* s, int kind, int64_t oid, int64_t size, int32_t t, in
     """Write message ``kind`` on ``side`` (which it ``changed``) and the book after it. Only that
     side is rebuilt: the other one's best levels cannot have changed since the last message, as
     any change to them is a message of its own."""
-    cdef double v
     cdef int64_t* m
     cdef int width = 4 * s.book.window
     if not s.writing or s.written == s.n:
         return
-    v = <double>((xoshiro_next(&s.clock) >> 11) + 1) * TWO_M53
-    s.u = s.u + (1.0 - s.u) * (-expm1(log(v) / <double>(s.n - s.written)))
-    if s.event_time < 0:
-        s.event_time = SESSION_START_NS + <int64_t>(s.u * SESSION_NS)
     m = s.msg_out + FIELDS * s.rows
-    m[0] = s.event_time
+    m[0] = not s.event_written  # the Clock turns this into the time stamp
+    s.event_written = True
     m[1] = kind
     m[2] = oid
     m[3] = size
@@ -176,7 +172,7 @@ cdef inline int step(Sim* s) except -1 nogil:
     cdef Flow* f = &s.flow
     cdef uint64_t base = 2 * f.lam + 2 * f.market + 2 * f.hidden
     cdef uint64_t r = below(&s.orders, base + f.cancel * <uint64_t>s.book.nlive)
-    s.event_time = -1
+    s.event_written = False
     s.steps += 1
     if r < 2 * f.lam:
         if r < f.lam:
@@ -192,6 +188,35 @@ cdef inline int step(Sim* s) except -1 nogil:
     return 0
 
 
+cdef class Clock:
+    """The time stamps of a day's ``n`` messages: a Poisson process on the session conditioned on
+    ``n`` points, drawn in order, ``u_k = u_{k-1} + (1 - u_{k-1}) * (1 - V**(1/(n-k+1)))``; the
+    messages of one event share the time of its first. Seeded by :class:`Simulator`."""
+
+    cdef Xoshiro g
+    cdef int64_t n, k, last
+    cdef double u
+
+    def __cinit__(self, int64_t messages):
+        self.n = messages
+
+    def stamp(self, int64_t[:, ::1] messages, Py_ssize_t rows):
+        """Replace the event-start flags in the time column of the next ``rows`` messages by
+        their times, ns after midnight."""
+        cdef Py_ssize_t r
+        cdef double v
+        if rows > messages.shape[0] or self.k + rows > self.n:
+            raise ValueError("more rows than the day has messages")
+        with nogil:
+            for r in range(rows):
+                v = <double>((xoshiro_next(&self.g) >> 11) + 1) * TWO_M53
+                self.u = self.u + (1.0 - self.u) * (-expm1(log(v) / <double>(self.n - self.k)))
+                self.k += 1
+                if messages[r, 0]:
+                    self.last = SESSION_START_NS + <int64_t>(self.u * SESSION_NS)
+                messages[r, 0] = self.last
+
+
 cdef class Simulator:
     """One day of one symbol: ``Simulator(tables, levels, messages, day_seed)``; then
     :meth:`fill` until :attr:`done`. The pre-open burn-in runs in the constructor."""
@@ -201,6 +226,7 @@ cdef class Simulator:
     cdef int64_t[::1] sizes
     cdef readonly int levels
     cdef readonly Py_ssize_t block_slack
+    cdef readonly Clock clock
 
     def __cinit__(self, tables, int levels, int64_t messages, uint64_t day_seed):
         cdef uint64_t state = day_seed
@@ -229,7 +255,8 @@ cdef class Simulator:
         self.s.n = messages
         self.s.next_id = 1
         xoshiro_seed(&self.s.orders, &state)
-        xoshiro_seed(&self.s.clock, &state)
+        self.clock = Clock(messages)
+        xoshiro_seed(&self.clock.g, &state)
         with nogil:
             for k in range(burn_in):
                 step(&self.s)
@@ -253,7 +280,8 @@ cdef class Simulator:
     def fill(self, int64_t[:, ::1] messages, int64_t[:, ::1] book, Py_ssize_t rows):
         """Run the day until ``rows`` more messages are written (or it ends): one row per message
         in ``messages`` (time, type, order id, size, price, direction) and ``book`` (the top
-        ``levels`` after it). The arrays hold ``rows + block_slack`` rows, since the event in
+        ``levels`` after it); the time column holds 1 where an event begins, 0 where it goes on,
+        until :meth:`Clock.stamp`. The arrays hold ``rows + block_slack`` rows, since the event in
         progress at the ``rows``-th message is completed. Returns the rows written."""
         if messages.shape[1] != FIELDS or book.shape[1] != 4 * self.levels:
             raise ValueError("block arrays have the wrong width")

@@ -1,8 +1,8 @@
 """A day from the simulator to its two files, on both cores.
 
-The simulator fills binary blocks (main thread, no GIL); one thread formats and writes the
-message file, another the orderbook file, each in block order, so the bytes do not depend on the
-scheduling. Three blocks rotate: while the writers work on blocks k and k-1, the simulator fills
+The simulator fills binary blocks (main thread, no GIL); one thread stamps the times, formats
+and writes the message file, another formats and writes the orderbook file, each in block order,
+so the bytes do not depend on the scheduling. Three blocks rotate: while the writers work on blocks k and k-1, the simulator fills
 block k+1. Memory is these blocks and their text buffers, whatever the day's length.
 """
 
@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from obrecon_pipeline.simulate._csv import BookText, MessageText
-from obrecon_pipeline.simulate._engine import MESSAGE_FIELDS, Simulator
+from obrecon_pipeline.simulate._engine import MESSAGE_FIELDS, Clock, Simulator
 from obrecon_pipeline.simulate.output import StagedFile
 
 BLOCK_BYTES = 8 << 20  #: binary orderbook rows per block: about 8 MiB
@@ -26,6 +26,11 @@ def block_rows(levels: int) -> int:
 
 def _write(out: StagedFile, text: MessageText | BookText, block: np.ndarray, rows: int) -> None:
     out.write(text.format(block, rows))
+
+
+def _write_messages(out: StagedFile, clock: Clock, text: MessageText, block: np.ndarray, rows: int) -> None:
+    clock.stamp(block, rows)
+    _write(out, text, block, rows)
 
 
 def run(sim: Simulator, messages: StagedFile, orderbook: StagedFile) -> None:
@@ -43,7 +48,7 @@ def run(sim: Simulator, messages: StagedFile, orderbook: StagedFile) -> None:
                 f.result()
             msgs, book = blocks[k]
             n = sim.fill(msgs, book, rows)
-            pending[k] = (mpool.submit(_write, messages, message_text, msgs, n),
+            pending[k] = (mpool.submit(_write_messages, messages, sim.clock, message_text, msgs, n),
                           bpool.submit(_write, orderbook, book_text, book, n))
             k = (k + 1) % SLOTS
         for futures in pending:

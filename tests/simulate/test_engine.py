@@ -23,6 +23,7 @@ def engine_bytes(t, levels: int, messages: int, seed: int, rows: int) -> tuple[b
     while not sim.done:
         n = sim.fill(msgs, book, rows)
         assert 0 < n < rows + sim.block_slack
+        sim.clock.stamp(msgs, n)
         out_m.append(bytes(msg_text.format(msgs, n)))
         out_b.append(bytes(book_text.format(book, n)))
     assert sim.written == messages
