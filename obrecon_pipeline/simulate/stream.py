@@ -25,7 +25,8 @@ def block_rows(levels: int) -> int:
 
 
 def _write(out: StagedFile, text: MessageText | BookText, block: np.ndarray, rows: int) -> None:
-    out.write(text.format(block, rows))
+    plain = text.format(block, rows)
+    out.write(plain, text.packed if out.gzip else None)
 
 
 def _write_messages(out: StagedFile, clock: Clock, text: MessageText, block: np.ndarray, rows: int) -> None:
@@ -34,12 +35,12 @@ def _write_messages(out: StagedFile, clock: Clock, text: MessageText, block: np.
 
 
 def run(sim: Simulator, messages: StagedFile, orderbook: StagedFile) -> None:
-    """Simulate the rest of the day into ``messages`` and ``orderbook``."""
+    """Simulate the rest of the day into ``messages`` and ``orderbook`` (both plain or both gzip)."""
     levels = sim.levels
     rows = block_rows(levels)
     cap = rows + sim.block_slack
     blocks = [(np.empty((cap, MESSAGE_FIELDS), np.int64), np.empty((cap, 4 * levels), np.int64)) for _ in range(SLOTS)]
-    message_text, book_text = MessageText(cap), BookText(levels, cap)
+    message_text, book_text = MessageText(cap, messages.gzip), BookText(levels, cap, orderbook.gzip)
     pending: list[tuple[Future, ...]] = [()] * SLOTS
     with ThreadPoolExecutor(1, "simulate-messages") as mpool, ThreadPoolExecutor(1, "simulate-orderbook") as bpool:
         k = 0
@@ -54,3 +55,5 @@ def run(sim: Simulator, messages: StagedFile, orderbook: StagedFile) -> None:
         for futures in pending:
             for f in futures:
                 f.result()
+    for out, text in ((messages, message_text), (orderbook, book_text)):
+        out.finish(text.finish() if out.gzip else b"")
