@@ -12,15 +12,17 @@ before, the rest literals; :attr:`packed` holds the deflate bytes of the last :m
 :meth:`finish` the stream's end (the gzip header and trailer are the caller's).
 """
 
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
 
 from obrecon_pipeline.simulate._deflate cimport (
-    Codes, Deflate, codes_init, copy, end_block, flush_copy, literals, start,
+    Codes, Deflate, codes_init, copy, end_block, flush_copy, literals, put, start,
 )
 
 import numpy as np
+
+from obrecon_pipeline.simulate.huffman import CODES
 
 cdef const char* DIGITS = (
     b"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -100,8 +102,11 @@ cdef class _Text:
     cdef object packed_array
     cdef unsigned char[::1] packed_buf
     cdef Py_ssize_t packed_len
+    cdef bint header_pending  # the block header's bytes wait in the buffer for the first format()
 
     cdef int setup(self, Py_ssize_t capacity, bint gzip) except -1:
+        cdef uint32_t[::1] lit, dist
+        cdef int[::1] lit_n, dist_n
         self.array = np.empty(capacity, dtype=np.uint8)
         self.buf = self.array
         self.gzip = gzip
@@ -109,9 +114,16 @@ cdef class _Text:
         self.packed_array = np.empty(2 * capacity + 64 if gzip else 1, dtype=np.uint8)
         self.packed_buf = self.packed_array
         if gzip:
-            codes_init(&self.codes)
+            lit = np.array(CODES.literal_codes, dtype=np.uint32)
+            lit_n = np.array(CODES.literal_lengths, dtype=np.intc)
+            dist = np.array(CODES.distance_codes, dtype=np.uint32)
+            dist_n = np.array(CODES.distance_lengths, dtype=np.intc)
+            codes_init(&self.codes, &lit[0], &lit_n[0], &dist[0], &dist_n[0])
             self.d.out = &self.packed_buf[0]
             start(&self.d)
+            for value, bits in CODES.header:  # the block header: it is the stream's first bytes
+                put(&self.d, value, bits)
+            self.header_pending = True
         return 0
 
     cdef object done(self, char* start, char* end):
@@ -123,7 +135,9 @@ cdef class _Text:
 
     cdef inline void rewind(self) noexcept nogil:
         """Start a block: the previous block's deflate bytes have been taken."""
-        self.d.out = &self.packed_buf[0]
+        if not self.header_pending:
+            self.d.out = &self.packed_buf[0]
+        self.header_pending = False
 
     @property
     def packed(self):
@@ -134,7 +148,7 @@ cdef class _Text:
         """The deflate stream's last bytes: the end of its block (gzip only)."""
         if not self.gzip:
             raise ValueError("not a gzip writer")
-        self.d.out = &self.packed_buf[0]
+        self.rewind()
         end_block(&self.d, &self.codes)
         return bytes(self.packed_array[:self.d.out - &self.packed_buf[0]])
 

@@ -3,8 +3,9 @@
 
 The CSV writers know, while formatting, which pieces of a row repeat a piece of the row before
 (an unchanged orderbook level, a repeated message field): they emit those as LZ77 copies and the
-rest as literals, with deflate's fixed Huffman codes (one block, ``BFINAL`` set). No searching,
-so it runs at formatting speed; zlib inflates it like any deflate stream.
+rest as literals, in one dynamic-Huffman block whose codes and header come from
+:mod:`obrecon_pipeline.simulate.huffman`. No searching, so it runs at formatting speed; zlib
+inflates it like any deflate stream.
 
 Copies that follow one another at the same distance merge into one (up to 258 bytes a code), also
 across rows; a copy shorter than 3 bytes goes out as literals.
@@ -22,11 +23,14 @@ cdef enum:
     MAX_DISTANCE = 32768
 
 cdef struct Codes:
-    uint32_t lit[256]  # bit-reversed fixed Huffman code of each literal byte ...
-    int lit_n[256]  # ... and its length in bits
+    uint32_t lit[256]  # bit-reversed Huffman code of each literal byte ...
+    int lit_n[256]  # ... and its length in bits (0: a byte the text never holds)
     uint32_t len[MAX_MATCH + 1]  # length code and extra bits of each match length
     int len_n[MAX_MATCH + 1]
-    uint32_t dist5[32]  # bit-reversed 5-bit distance codes
+    uint32_t dist[30]  # bit-reversed distance codes
+    int dist_n[30]
+    uint32_t end
+    int end_n
 
 cdef struct Deflate:
     uint64_t acc  # bits not yet written, the oldest in the low bits
@@ -38,41 +42,29 @@ cdef struct Deflate:
     const unsigned char* copy_text  # its bytes in the current text (for a copy too short to code)
 
 
-cdef inline uint32_t reverse(uint32_t code, int n) noexcept nogil:
-    cdef uint32_t r = 0
-    cdef int k
-    for k in range(n):
-        r = (r << 1) | ((code >> k) & 1)
-    return r
-
-
-cdef inline void codes_init(Codes* c) noexcept nogil:
-    """The fixed Huffman codes (RFC 1951, 3.2.6) and length codes (3.2.5)."""
-    cdef int v, code, base, extra, k, symbol, length, n
+cdef inline void codes_init(Codes* c, const uint32_t* codes, const int* lengths,
+                            const uint32_t* dist, const int* dist_lengths) noexcept nogil:
+    """The tables from a literal/length code (symbols 0..285) and a distance code (0..29), both
+    bit-reversed; match lengths as in RFC 1951, 3.2.5."""
+    cdef int v, base = 3, extra, k, symbol, length
     for v in range(256):
-        if v < 144:
-            c.lit[v] = reverse(0x30 + v, 8)
-            c.lit_n[v] = 8
-        else:
-            c.lit[v] = reverse(0x190 + v - 144, 9)
-            c.lit_n[v] = 9
-    # length codes 257..285: (base length, extra bits)
-    base = 3
+        c.lit[v] = codes[v]
+        c.lit_n[v] = lengths[v]
+    c.end = codes[256]
+    c.end_n = lengths[256]
     for symbol in range(257, 286):
         extra = 0 if symbol < 265 or symbol == 285 else (symbol - 261) // 4
         if symbol == 285:
             base = 258
         for k in range(1 << extra):
             length = base + k
-            if length > MAX_MATCH:
-                break
-            code = symbol - 256 if symbol < 280 else 0xC0 + symbol - 280
-            n = 7 if symbol < 280 else 8
-            c.len[length] = reverse(code, n) | (<uint32_t>k << n)
-            c.len_n[length] = n + extra
+            if length <= MAX_MATCH:
+                c.len[length] = codes[symbol] | (<uint32_t>k << lengths[symbol])
+                c.len_n[length] = lengths[symbol] + extra
         base += 1 << extra
-    for v in range(32):
-        c.dist5[v] = reverse(v, 5)
+    for v in range(30):
+        c.dist[v] = dist[v]
+        c.dist_n[v] = dist_lengths[v]
 
 
 cdef inline void put(Deflate* d, uint64_t bits, int n) noexcept nogil:
@@ -88,23 +80,22 @@ cdef inline void put(Deflate* d, uint64_t bits, int n) noexcept nogil:
 
 
 cdef inline void start(Deflate* d) noexcept nogil:
-    """A stream of one fixed-Huffman block: BFINAL = 1, BTYPE = 01."""
     d.acc = 0
     d.nbits = 0
     d.pos = 0
     d.copy_len = 0
-    put(d, 0b011, 3)
 
 
 cdef inline void put_distance(Deflate* d, const Codes* c, int64_t dist) noexcept nogil:
     cdef uint64_t x = <uint64_t>(dist - 1)
-    cdef int top, extra
+    cdef int top, extra, code
     if x < 4:
-        put(d, c.dist5[x], 5)
+        put(d, c.dist[x], c.dist_n[x])
         return
     top = 63 - __builtin_clzll(x)  # x in [2**top, 2**(top+1)): codes 2*top and 2*top + 1
     extra = top - 1
-    put(d, c.dist5[2 * top + ((x >> extra) & 1)] | ((x & ((<uint64_t>1 << extra) - 1)) << 5), 5 + extra)
+    code = 2 * top + <int>((x >> extra) & 1)
+    put(d, c.dist[code] | ((x & ((<uint64_t>1 << extra) - 1)) << c.dist_n[code]), c.dist_n[code] + extra)
 
 
 cdef inline void put_literals(Deflate* d, const Codes* c, const unsigned char* text, int64_t n) noexcept nogil:
@@ -157,7 +148,7 @@ cdef inline void end_block(Deflate* d, const Codes* c) noexcept nogil:
     """The end-of-block code and the last bits, padded to a whole byte."""
     if d.copy_len:
         flush_copy(d, c)
-    put(d, 0, 7)  # end of block: code 256, seven zero bits
+    put(d, c.end, c.end_n)
     while d.nbits > 0:
         d.out[0] = <unsigned char>(d.acc & 0xFF)
         d.out += 1
