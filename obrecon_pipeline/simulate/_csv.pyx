@@ -182,10 +182,13 @@ cdef class MessageText(_Text):
         cdef char* row
         cdef const int64_t* m
         cdef int64_t pos
+        cdef Deflate d  # a local copy, so that its fields stay in registers
+        cdef const Codes* codes = &self.codes
         if rows * MESSAGE_MAX > self.buf.shape[0] or messages.shape[1] != 6:
             raise ValueError("message block does not fit the text buffer")
         with nogil:
             self.rewind()
+            d = self.d
             for r in range(rows):
                 m = &messages[r, 0]
                 row = p
@@ -209,18 +212,18 @@ cdef class MessageText(_Text):
                 p += 1
                 off[6] = p - row
                 if self.gzip:
-                    pos = self.d.pos
+                    pos = d.pos
                     # the time: its common start with the previous one; the other fields when equal
                     n = common_prefix(row, self.prev_time, off[1]) if self.has_prev else 0
                     if n:
-                        copy(&self.d, &self.codes, <unsigned char*>row, n, self.prev_pos)
-                    literals(&self.d, &self.codes, <unsigned char*>row + n, off[1] - n)
+                        copy(&d, codes, <unsigned char*>row, n, self.prev_pos)
+                    literals(&d, codes, <unsigned char*>row + n, off[1] - n)
                     for f in range(1, 6):
                         if self.has_prev and m[f] == self.prev[f]:
-                            copy(&self.d, &self.codes, <unsigned char*>row + off[f], off[f + 1] - off[f],
+                            copy(&d, codes, <unsigned char*>row + off[f], off[f + 1] - off[f],
                                  self.prev_pos + self.prev_off[f])
                         else:
-                            literals(&self.d, &self.codes, <unsigned char*>row + off[f], off[f + 1] - off[f])
+                            literals(&d, codes, <unsigned char*>row + off[f], off[f + 1] - off[f])
                     memcpy(self.prev_time, row, TIME_MAX)
                     for f in range(1, 7):
                         self.prev_off[f] = off[f]
@@ -228,6 +231,7 @@ cdef class MessageText(_Text):
                         self.prev[f] = m[f]
                     self.prev_pos = pos
                     self.has_prev = True
+            self.d = d
         return self.done(start, p)
 
 
@@ -277,17 +281,20 @@ cdef class BookText(_Text):
         cdef Pair* cur
         cdef Pair* e
         cdef int64_t pos, n
+        cdef Deflate d  # a local copy, so that its fields stay in registers
+        cdef const Codes* codes = &self.codes
         if book.shape[1] != 2 * self.pairs or rows * self.pairs * PAIR_COPY + PAIR_COPY > self.buf.shape[0]:
             raise ValueError("orderbook block does not fit the text buffer")
         with nogil:
             self.rewind()
+            d = self.d
             for r in range(rows):
                 cells = &book[r, 0]
                 prev = self.cache + self.current * self.pairs
                 self.current ^= 1
                 cur = self.cache + self.current * self.pairs
                 row = p
-                pos = self.d.pos
+                pos = d.pos
                 for j in range(self.pairs):
                     e = &cur[j]
                     k = -1
@@ -315,12 +322,13 @@ cdef class BookText(_Text):
                         p[n - 1] = b'\n'
                     if self.gzip:
                         if k < 0:
-                            literals(&self.d, &self.codes, <unsigned char*>p, n)
+                            literals(&d, codes, <unsigned char*>p, n)
                         elif (k == last) == (j == last):
-                            copy(&self.d, &self.codes, <unsigned char*>p, n, self.prev_pos + prev[k].offset)
+                            copy(&d, codes, <unsigned char*>p, n, self.prev_pos + prev[k].offset)
                         else:  # the same pair, but a ',' where the row before ended with '\n' or back
-                            copy(&self.d, &self.codes, <unsigned char*>p, n - 1, self.prev_pos + prev[k].offset)
-                            literals(&self.d, &self.codes, <unsigned char*>p + n - 1, 1)
+                            copy(&d, codes, <unsigned char*>p, n - 1, self.prev_pos + prev[k].offset)
+                            literals(&d, codes, <unsigned char*>p + n - 1, 1)
                     p += n
                 self.prev_pos = pos
+            self.d = d
         return self.done(start, p)

@@ -33,7 +33,7 @@ cdef struct Codes:
     int end_n
 
 cdef struct Deflate:
-    uint64_t acc  # bits not yet written, the oldest in the low bits
+    uint64_t acc  # bits of the byte not yet complete (fewer than 8), the oldest lowest
     int nbits
     unsigned char* out
     int64_t pos  # uncompressed bytes so far
@@ -68,15 +68,14 @@ cdef inline void codes_init(Codes* c, const uint32_t* codes, const int* lengths,
 
 
 cdef inline void put(Deflate* d, uint64_t bits, int n) noexcept nogil:
-    cdef uint32_t word
+    """Append ``n`` <= 31 bits. Branch-free: the whole accumulator is stored at every call (the
+    buffer keeps 8 bytes of slack) and the output advances by the bytes completed."""
     d.acc |= bits << d.nbits
     d.nbits += n
-    if d.nbits >= 32:
-        word = <uint32_t>d.acc
-        memcpy(d.out, &word, 4)  # little-endian: the oldest bits first
-        d.out += 4
-        d.acc >>= 32
-        d.nbits -= 32
+    memcpy(d.out, &d.acc, 8)  # little-endian: the oldest bits first
+    d.out += d.nbits >> 3
+    d.acc >>= d.nbits & 56
+    d.nbits &= 7
 
 
 cdef inline void start(Deflate* d) noexcept nogil:
@@ -149,9 +148,8 @@ cdef inline void end_block(Deflate* d, const Codes* c) noexcept nogil:
     if d.copy_len:
         flush_copy(d, c)
     put(d, c.end, c.end_n)
-    while d.nbits > 0:
-        d.out[0] = <unsigned char>(d.acc & 0xFF)
+    if d.nbits:
+        d.out[0] = <unsigned char>d.acc
         d.out += 1
-        d.acc >>= 8
-        d.nbits -= 8
+    d.acc = 0
     d.nbits = 0

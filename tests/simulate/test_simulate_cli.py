@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from obrecon_pipeline.cli import main
 from obrecon_pipeline.feeds.lobster import discover
 
@@ -45,14 +42,12 @@ def test_model_options_reach_the_model(tmp_path):
     assert 200_000 < sum(prices) / len(prices) < 310_000  # around $25.50
 
 
-def test_errors_exit_2_with_one_line(tmp_path):
+def test_errors_exit_2_with_one_line(tmp_path, capsys):
     for extra, reason in [
         (["--start", "2024-01-06"], "no weekday from 2024-01-06 to 2024-01-06"),  # a Saturday
         (["--start", "2024-01-02", "--theta", "0"], "model parameter theta must be positive, got 0.0"),
-        (["--start", "2024-01-02", "--levels", "0"], "--events and --levels must be at least 1"),
+        (["--start", "2024-01-02", "--levels", "0"], "--events and --levels must be at least 1, got 200 and 0"),
     ]:
-        proc = subprocess.run([sys.executable, "-m", "obrecon_pipeline.cli", "simulate", "--root", str(tmp_path),
-                               "--symbol", "X", *ARGS, *extra], capture_output=True, text=True)
-        assert proc.returncode == 2
-        assert proc.stderr.strip().startswith(f"obrecon: error: {reason}")
+        assert main(["simulate", "--root", str(tmp_path), "--symbol", "X", *ARGS, *extra]) == 2
+        assert capsys.readouterr().err == f"obrecon: error: {reason}\n"
     assert not (tmp_path / "raw").exists()
