@@ -54,7 +54,7 @@ cdef struct Flow:
 cdef struct Sim:
     Book book
     Flow flow
-    Xoshiro orders
+    Xoshiro rng  # the order flow's draws (the Clock has its own generator)
     int64_t tick
     int64_t n
     int64_t written
@@ -98,7 +98,7 @@ cdef inline bint in_grid(const Sim* s, int64_t t) noexcept nogil:
 
 
 cdef inline int64_t draw_size(Sim* s) noexcept nogil:
-    return s.flow.sizes[pick(&s.orders, &s.flow.size)]
+    return s.flow.sizes[pick(&s.rng, &s.flow.size)]
 
 
 cdef inline int rest(Sim* s, int side, int32_t t, int64_t size, int64_t oid) except -1 nogil:
@@ -107,27 +107,28 @@ cdef inline int rest(Sim* s, int side, int32_t t, int64_t size, int64_t oid) exc
     return 0
 
 
-cdef inline int reduce(Sim* s, int32_t i, int64_t size, int kind) noexcept nogil:
+cdef inline void reduce(Sim* s, int32_t i, int64_t size, int kind) noexcept nogil:
     cdef int64_t oid = s.book.order[i].id
     cdef int32_t t = s.book.order[i].tick
     cdef int side = s.book.order[i].side
     if book_reduce(&s.book, i, size):
         emit(s, kind, oid, size, t, side, True)
-    return 0
 
 
 cdef inline int limit_order(Sim* s, int side, int32_t distance) except -1 nogil:
     cdef int64_t size = draw_size(s)
     cdef int64_t t = <int64_t>s.book.best[1 - side] - direction(side) * distance
+    cdef int64_t oid
     if in_grid(s, t):
+        oid = s.next_id
         s.next_id += 1
-        rest(s, side, <int32_t>t, size, s.next_id - 1)
+        rest(s, side, <int32_t>t, size, oid)
     return 0
 
 
 cdef inline int market_order(Sim* s, int side) except -1 nogil:
     cdef int64_t size = draw_size(s)
-    cdef int32_t through = <int32_t>pick(&s.orders, &s.flow.sweep)
+    cdef int32_t through = <int32_t>pick(&s.rng, &s.flow.sweep)
     cdef int other = 1 - side
     cdef int dirn = direction(side)
     cdef int64_t limit, oid, done
@@ -153,16 +154,16 @@ cdef inline void hidden_execution(Sim* s, int side) noexcept nogil:
     cdef int64_t size = draw_size(s)
     cdef bint both = s.book.count[BID] > 0 and s.book.count[ASK] > 0
     cdef uint64_t spread = <uint64_t>(s.book.best[ASK] - s.book.best[BID]) if both else 1
-    cdef int32_t j = <int32_t>below(&s.orders, spread)
+    cdef int32_t j = <int32_t>below(&s.rng, spread)
     if both:
         emit(s, HIDDEN, 0, size, s.book.best[BID] + j if side == BID else s.book.best[ASK] - j, side, False)
 
 
 cdef inline void cancellation(Sim* s, int32_t i) noexcept nogil:
-    cdef bint partial = xoshiro_next(&s.orders) < s.flow.partial
+    cdef bint partial = xoshiro_next(&s.rng) < s.flow.partial
     cdef int64_t size = s.book.order[i].size
     if partial and size >= 2:
-        reduce(s, i, 1 + <int64_t>below(&s.orders, <uint64_t>(size - 1)), CANCEL)
+        reduce(s, i, 1 + <int64_t>below(&s.rng, <uint64_t>(size - 1)), CANCEL)
     else:
         reduce(s, i, size, DELETE)
 
@@ -171,7 +172,7 @@ cdef inline int step(Sim* s) except -1 nogil:
     """One event of the chain."""
     cdef Flow* f = &s.flow
     cdef uint64_t base = 2 * f.lam + 2 * f.market + 2 * f.hidden
-    cdef uint64_t r = below(&s.orders, base + f.cancel * <uint64_t>s.book.nlive)
+    cdef uint64_t r = below(&s.rng, base + f.cancel * <uint64_t>s.book.nlive)
     s.event_written = False
     s.steps += 1
     if r < 2 * f.lam:
@@ -254,7 +255,7 @@ cdef class Simulator:
         self.s.tick = tables.tick
         self.s.n = messages
         self.s.next_id = 1
-        xoshiro_seed(&self.s.orders, &state)
+        xoshiro_seed(&self.s.rng, &state)
         self.clock = Clock(messages)
         xoshiro_seed(&self.clock.g, &state)
         with nogil:
