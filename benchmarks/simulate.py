@@ -8,7 +8,8 @@ into a temporary directory (``--dir``, deleted afterwards) and reports
   writing included; the files are in the page cache, and the kernel throttles the writer to the
   disk's pace once dirty pages pass its limit);
 * ``flushed events/s``: the same including an fsync of both files (the data is on disk);
-* MB written and the process's peak RSS.
+* MB written, the CPU seconds of all its threads (user + system: on a busy machine the wall
+  time says more about the neighbours than about the simulator) and the process's peak RSS.
 
 The pure-Python reference (``obrecon_pipeline/simulate/pymodel.py``) simulates a smaller day
 (``--python-events``, default 20,000) into memory; its events/s does not depend on the length.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 
@@ -33,7 +35,9 @@ def _cython(events: int, compress: bool, directory: str | None) -> dict:
     from obrecon_pipeline.simulate import simulate_day
 
     with tempfile.TemporaryDirectory(prefix="obrecon-simulate-", dir=directory) as tmp:
+        cpu0 = _cpu_s()
         r = simulate_day(tmp, "SIM", "2024-01-02", events=events, levels=LEVELS, seed=1, compress=compress)
+        cpu = _cpu_s() - cpu0
         t0 = time.perf_counter()
         for path in (r.message_file, r.orderbook_file):
             fd = os.open(path, os.O_RDONLY)
@@ -41,7 +45,13 @@ def _cython(events: int, compress: bool, directory: str | None) -> dict:
             os.close(fd)
         flush = time.perf_counter() - t0
     return {"best_wall_s": r.seconds, "events_per_s": r.events_per_s, "flushed_events_per_s": events / (r.seconds + flush),
-            "mb": r.bytes_written / 1e6, "steps": r.steps}
+            "mb": r.bytes_written / 1e6, "steps": r.steps, "cpu_s": cpu}
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _python(events: int) -> dict:
@@ -77,9 +87,11 @@ def main() -> None:
     rows = [in_subprocess(__file__, "--phase", name, *extra) for name in names]
     print(f"level-{LEVELS} days (reference: {args.python_events:,} messages, pure Python, into memory)")
     print_speedups(rows, "events")
-    print(f"\n{'phase':<10} {'MB written':>11} {'flushed events/s':>17} {'market events/msg':>18}")
+    print(f"\n{'phase':<10} {'MB written':>11} {'flushed events/s':>17} {'CPU s':>7} {'events/CPU-s':>13} {'market events/msg':>18}")
     for r in rows[1:]:
-        print(f"{r['phase']:<10} {r['mb']:>11,.0f} {r['flushed_events_per_s']:>17,.0f} {r['steps'] / SIZES[r['phase'].split('-')[0]]:>18.2f}")
+        n = SIZES[r["phase"].split("-")[0]]
+        print(f"{r['phase']:<10} {r['mb']:>11,.0f} {r['flushed_events_per_s']:>17,.0f} {r['cpu_s']:>7.1f} "
+              f"{n / r['cpu_s']:>13,.0f} {r['steps'] / n:>18.2f}")
 
 
 if __name__ == "__main__":
