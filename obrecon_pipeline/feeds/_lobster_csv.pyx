@@ -186,6 +186,11 @@ cdef class MessageParser:
         for name, value in state.items():
             setattr(self, name, value)
 
+    def detect_fields(self, const unsigned char[::1] buf, Py_ssize_t pos, Py_ssize_t end) -> int:
+        """The file's field count from its first row: 7 when it has 7 (participant ids), else 6."""
+        self.fields = 7 if count_fields(&buf[0], pos, end) == 7 else 6
+        return self.fields
+
     def parse(self, const unsigned char[::1] buf, Py_ssize_t pos, Py_ssize_t end,
               int64_t[::1] ts, int8_t[::1] action, int8_t[::1] side, int64_t[::1] price,
               int64_t[::1] size, uint64_t[::1] order_id, uint8_t[:, ::1] participant,
@@ -202,7 +207,7 @@ cdef class MessageParser:
         cdef bint rest_nonzero
         cdef int fields
         if self.fields == 0 and pos < end:
-            self.fields = 7 if count_fields(p, pos, end) == 7 else 6
+            self.detect_fields(buf, pos, end)
         fields = self.fields
         with nogil:
             while fill < capacity and i < end:
@@ -364,7 +369,7 @@ cdef class MessageParser:
 cdef class OrderbookParser:
     """Orderbook rows (``4 * levels`` integers) -> ``int64[rows, 4 * levels]`` cells."""
 
-    cdef public int levels
+    cdef public int levels, fields
     cdef int64_t empty_ask, empty_bid
     cdef public int64_t rows_done
     cdef public int error, error_field
@@ -372,6 +377,7 @@ cdef class OrderbookParser:
 
     def __init__(self, int levels, int64_t empty_ask, int64_t empty_bid):
         self.levels = levels
+        self.fields = 4 * levels
         self.empty_ask = empty_ask
         self.empty_bid = empty_bid
         self.rows_done = 0
