@@ -58,15 +58,46 @@ cdef extern from *:
 #: bytes kept per participant id (LOBSTER's MPIDs have 4)
 PARTICIPANT_BYTES = PART_BYTES
 
+cdef extern from *:
+    """
+    #include <string.h>
+    /* Up to 7 ASCII digits at p[i:] read 8 bytes at a time (SWAR, as in simdjson's
+       parse_eight_digits_unrolled): the digit count, with the value in *out; 8 when there are 8
+       or more digits or fewer than 8 readable bytes (the caller then reads digit by digit). */
+    static inline int lobster_digits8(const unsigned char* p, Py_ssize_t i, Py_ssize_t safe, uint64_t* out) {
+        uint64_t c, nd, x;
+        int n;
+        if (i + 8 > safe) return 8;
+        memcpy(&c, p + i, 8);
+        nd = ((c & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL)
+           | (((c + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
+        if (nd == 0) return 8;
+        n = __builtin_ctzll(nd) >> 3;
+        if (n == 0) { *out = 0; return 0; }
+        x = c << (8 * (8 - n));  /* the digits in the high bytes, zero bytes as leading zeros */
+        x = ((x & 0x0F0F0F0F0F0F0F0FULL) * 2561) >> 8;
+        x = ((x & 0x00FF00FF00FF00FFULL) * 6553601) >> 16;
+        *out = ((x & 0x0000FFFF0000FFFFULL) * 42949672960001ULL) >> 32;
+        return n;
+    }
+    """
+    int digits8 "lobster_digits8"(const unsigned char* p, Py_ssize_t i, Py_ssize_t safe, uint64_t* out) noexcept nogil
+
+
 cdef inline bint is_digit(unsigned char c) noexcept nogil:
     return <unsigned char>(c - 48) < 10
 
 
-cdef inline Py_ssize_t read_u64(const unsigned char* p, Py_ssize_t i, uint64_t* out, int* status) noexcept nogil:
-    """Digits at ``p[i:]`` -> ``out``; status OK, E_NOT_INT (no digit) or E_INT_RANGE (> 2**64 - 1)."""
+cdef inline Py_ssize_t read_u64(const unsigned char* p, Py_ssize_t i, Py_ssize_t safe, uint64_t* out, int* status) noexcept nogil:
+    """Digits at ``p[i:]`` -> ``out``; status OK, E_NOT_INT (no digit) or E_INT_RANGE (> 2**64 - 1).
+    ``p[:safe]`` is readable."""
     cdef uint64_t v = 0
     cdef Py_ssize_t start = i
     cdef unsigned char d
+    cdef int n = digits8(p, i, safe, out)
+    if n < 8:
+        status[0] = OK if n else E_NOT_INT
+        return i + n
     while True:
         d = p[i] - 48
         if d > 9:
@@ -81,13 +112,13 @@ cdef inline Py_ssize_t read_u64(const unsigned char* p, Py_ssize_t i, uint64_t* 
     return i
 
 
-cdef inline Py_ssize_t read_i64(const unsigned char* p, Py_ssize_t i, int64_t* out, int* status) noexcept nogil:
+cdef inline Py_ssize_t read_i64(const unsigned char* p, Py_ssize_t i, Py_ssize_t safe, int64_t* out, int* status) noexcept nogil:
     """An optionally negative int64 at ``p[i:]``."""
     cdef bint negative = p[i] == 45  # '-'
     cdef uint64_t v
     if negative:
         i += 1
-    i = read_u64(p, i, &v, status)
+    i = read_u64(p, i, safe, &v, status)
     if status[0] == OK:
         if v > (9223372036854775808ULL if negative else 9223372036854775807ULL):
             status[0] = E_INT_RANGE
@@ -113,10 +144,10 @@ cdef inline Py_ssize_t skip_line_end(const unsigned char* p, Py_ssize_t i) noexc
     return i + 2 if p[i] == 13 else i + 1
 
 
-cdef inline Py_ssize_t read_cell(const unsigned char* p, Py_ssize_t i, int64_t* out, int* status, bint last) noexcept nogil:
+cdef inline Py_ssize_t read_cell(const unsigned char* p, Py_ssize_t i, Py_ssize_t safe, int64_t* out, int* status, bint last) noexcept nogil:
     """An int64 field and its separator: ``,`` (returns the index after it) or, for the last field
     of a row, the line end (returns its index)."""
-    i = read_i64(p, i, out, status)
+    i = read_i64(p, i, safe, out, status)
     if status[0] == OK:
         if last:
             if not at_line_end(p, i):
@@ -199,6 +230,7 @@ cdef class MessageParser:
         rows are there, the span ends, or a row is refused (``self.error``);
         ``(new pos, new fill)``."""
         cdef const unsigned char* p = &buf[0]
+        cdef Py_ssize_t safe = buf.shape[0]
         cdef Py_ssize_t i = pos, start = pos, j, k
         cdef int st = OK, code = OK, fld = 0
         cdef uint64_t sec, frac, digit = 0, oid
@@ -214,7 +246,7 @@ cdef class MessageParser:
                 start = i
                 # time: seconds '.' decimals
                 fld = 0
-                i = read_u64(p, i, &sec, &st)
+                i = read_u64(p, i, safe, &sec, &st)
                 if st != OK:
                     code = E_TIME if st == E_NOT_INT else E_TIME_BEYOND_DAY
                     break
@@ -256,7 +288,7 @@ cdef class MessageParser:
                 i += 1
                 # type
                 fld = 1
-                i = read_i64(p, i, &typ, &st)
+                i = read_i64(p, i, safe, &typ, &st)
                 if st != OK or p[i] != 44:
                     code = E_NOT_INT if st != E_INT_RANGE else E_INT_RANGE
                     break
@@ -269,14 +301,14 @@ cdef class MessageParser:
                 if p[i] == 45:
                     code = E_ORDER_NEGATIVE
                     break
-                i = read_u64(p, i, &oid, &st)
+                i = read_u64(p, i, safe, &oid, &st)
                 if st != OK or p[i] != 44:
                     code = E_ORDER_RANGE if st == E_INT_RANGE else E_NOT_INT
                     break
                 i += 1
                 # size
                 fld = 3
-                i = read_i64(p, i, &sz, &st)
+                i = read_i64(p, i, safe, &sz, &st)
                 if st != OK or p[i] != 44:
                     code = E_NOT_INT if st != E_INT_RANGE else E_INT_RANGE
                     break
@@ -286,7 +318,7 @@ cdef class MessageParser:
                 i += 1
                 # price
                 fld = 4
-                i = read_i64(p, i, &px, &st)
+                i = read_i64(p, i, safe, &px, &st)
                 if st != OK or p[i] != 44:
                     code = E_NOT_INT if st != E_INT_RANGE else E_INT_RANGE
                     break
@@ -300,7 +332,7 @@ cdef class MessageParser:
                 i += 1
                 # direction
                 fld = 5
-                i = read_i64(p, i, &direction, &st)
+                i = read_i64(p, i, safe, &direction, &st)
                 if st != OK:
                     code = E_NOT_INT if st != E_INT_RANGE else E_INT_RANGE
                     break
@@ -387,38 +419,41 @@ cdef class OrderbookParser:
               int64_t[:, ::1] cells, Py_ssize_t fill, Py_ssize_t capacity):
         """Like :meth:`MessageParser.parse`, into ``cells``; ``(new pos, new fill)``."""
         cdef const unsigned char* p = &buf[0]
+        cdef Py_ssize_t safe = buf.shape[0]
         cdef Py_ssize_t i = pos, start = pos
         cdef int st = OK, code = OK, fld = 0, level, n = 4 * self.levels
         cdef int64_t ask_px, ask_sz, bid_px, bid_sz
         cdef int64_t* row
+        cdef int levels = self.levels
+        cdef int64_t empty_ask = self.empty_ask, empty_bid = self.empty_bid
         with nogil:
             while fill < capacity and i < end:
                 start = i
                 row = &cells[fill, 0]
-                for level in range(self.levels):
+                for level in range(levels):
                     fld = 4 * level
-                    i = read_cell(p, i, &ask_px, &st, False)
+                    i = read_cell(p, i, safe, &ask_px, &st, False)
                     if st != OK:
                         break
                     fld += 1
-                    i = read_cell(p, i, &ask_sz, &st, False)
+                    i = read_cell(p, i, safe, &ask_sz, &st, False)
                     if st != OK:
                         break
                     fld += 1
-                    i = read_cell(p, i, &bid_px, &st, False)
+                    i = read_cell(p, i, safe, &bid_px, &st, False)
                     if st != OK:
                         break
                     fld += 1
-                    i = read_cell(p, i, &bid_sz, &st, level + 1 == self.levels)
+                    i = read_cell(p, i, safe, &bid_sz, &st, level + 1 == levels)
                     if st != OK:
                         break
-                    if bid_px == self.empty_bid:
+                    if bid_px == empty_bid:
                         row[0] = NULL_CELL
                         row[1] = NULL_CELL
                     else:
                         row[0] = bid_px
                         row[1] = bid_sz
-                    if ask_px == self.empty_ask:
+                    if ask_px == empty_ask:
                         row[2] = NULL_CELL
                         row[3] = NULL_CELL
                     else:

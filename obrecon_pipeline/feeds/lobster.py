@@ -70,8 +70,9 @@ TYPE_TO_ACTION = {
 }
 #: types that change the visible book: their price must be a real price
 BOOK_TYPES = (1, 2, 3, 4)
-#: rows per chunk buffer at first; buffers double up to the chunk size asked for
-FIRST_CAPACITY = 1 << 16
+#: rows per chunk buffer at first (address space only: pages are touched as rows arrive); buffers
+#: double from there up to the chunk size asked for
+FIRST_CAPACITY = 1 << 22
 
 _E = ERROR_CODES
 #: the parser's refusal codes -> the reason, from the field's text
