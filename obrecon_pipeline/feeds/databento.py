@@ -51,7 +51,7 @@ from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform
 from obrecon_pipeline.feeds import Feed, register
 from obrecon_pipeline.feeds.channel_sequence import SequenceTracker
-from obrecon_pipeline.feeds.dbn import BLOCK_RECORDS, DbnReader
+from obrecon_pipeline.feeds.dbn import BLOCK_RECORDS, MBO_DTYPE, DbnReader
 from obrecon_pipeline.feeds.l2.messages import QUARANTINE_SCHEMA
 from obrecon_pipeline.streams import EventChunk, LoadedStream, ReplayOptions, Stream
 
@@ -242,18 +242,10 @@ class DatabentoSource:
             self._record = 0
 
     def _file_chunks(self, reader: DbnReader, instrument: int, listed: dict, max_events: int) -> Iterator[EventChunk]:
-        pending = reader.read(max(BLOCK_RECORDS, max_events))
-        eof = pending.shape[0] == 0
-        while pending.shape[0]:
-            cut = _cut(pending, instrument, max_events, eof)
-            if cut is None:
-                block = reader.read(max(BLOCK_RECORDS, max_events))
-                eof = block.shape[0] == 0
-                pending = np.concatenate([pending, block]) if block.shape[0] else pending
-                continue
-            part, pending = pending[:cut], pending[cut:]
+        cuts = _Cuts(reader, instrument, max(BLOCK_RECORDS, max_events))
+        while (part := cuts.next(max_events)) is not None:
             first_row = self._record + 1
-            self._record += cut
+            self._record += part.shape[0]
             mine = part["instrument_id"] == instrument
             if listed:
                 self._quarantine(reader.path, part, mine, first_row, listed)
@@ -304,24 +296,57 @@ class DatabentoSource:
         self._sequence.resume(state["sequence"])
 
 
-def _cut(pending: np.ndarray, instrument: int, max_events: int, eof: bool) -> int | None:
-    """Where the next chunk ends in ``pending`` (records of the file, all instruments): after the
-    last ``F_LAST`` record of ``instrument`` within its first ``max_events`` records, or after its
-    first ``F_LAST`` when one event alone is longer; everything at the end of the file; None: read
-    more first."""
-    mine = np.flatnonzero(pending["instrument_id"] == instrument)
-    ends = np.flatnonzero(pending["flags"][mine] & databento_dbn.F_LAST)  # ordinals among mine
-    if mine.size <= max_events:
-        if eof:
-            return pending.shape[0]
-        if mine.size < max_events:
+class _Cuts:
+    """A file's records (all instruments) in consecutive parts, each ending after the last
+    ``F_LAST`` record of ``instrument`` within the part's first ``max_events`` records of it, or
+    after its first ``F_LAST`` when one event alone is longer; at the end of the file, the rest.
+    Blocks are read ahead only as far as the next cut needs."""
+
+    def __init__(self, reader: DbnReader, instrument: int, block_records: int):
+        self.reader = reader
+        self.instrument = instrument
+        self.block_records = block_records
+        self.pending = np.empty(0, MBO_DTYPE)
+        self.at = 0  # first record of pending not yet in a part
+        self.eof = False
+        self._index()
+
+    def _index(self) -> None:
+        self.mine = np.flatnonzero(self.pending["instrument_id"] == self.instrument)  # positions in pending
+        self.last = self.mine[(self.pending["flags"][self.mine] & databento_dbn.F_LAST) != 0]
+
+    def _refill(self) -> None:
+        block = self.reader.read(self.block_records)
+        self.eof = block.shape[0] == 0
+        self.pending = np.concatenate([self.pending[self.at:], block])
+        self.at = 0
+        self._index()
+
+    def next(self, max_events: int) -> np.ndarray | None:
+        while True:
+            cut = self._cut(max_events)
+            if cut is not None:
+                break
+            self._refill()
+        if cut == self.at:
             return None
-    k = np.searchsorted(ends, max_events - 1, side="right")
-    if k:
-        return int(mine[ends[k - 1]]) + 1
-    if ends.size:
-        return int(mine[ends[0]]) + 1
-    return pending.shape[0] if eof else None
+        part, self.at = self.pending[self.at:cut], cut
+        return part
+
+    def _cut(self, max_events: int) -> int | None:
+        n = self.pending.shape[0]
+        first = np.searchsorted(self.mine, self.at)
+        available = self.mine.size - first
+        if available < max_events or (available == max_events and self.eof):
+            return n if self.eof else None
+        limit = self.mine[first + max_events - 1]  # the max_events-th record of the instrument
+        lo = np.searchsorted(self.last, self.at)
+        k = np.searchsorted(self.last, limit, side="right")
+        if k > lo:
+            return int(self.last[k - 1]) + 1
+        if lo < self.last.size:
+            return int(self.last[lo]) + 1
+        return n if self.eof else None
 
 
 def open_stream(stream: Stream, reference: bool = True) -> DatabentoSource:
