@@ -1,0 +1,91 @@
+"""The Databento reader on a >= 10 M-record MBO stream: chunked (``Feed.open``) beside the whole-file
+reader of another commit (``main`` by default), each phase in its own subprocess (its own peak RSS).
+
+Phases:
+
+* ``whole``: the ref's ``feeds.databento.load`` (whole body decompressed, one event table);
+* ``chunked``: this tree's ``DatabentoSource.chunks(--chunk)``, every chunk built and dropped;
+* ``decode``: this tree's ``DbnReader`` blocks only (zstd + record validation: the floor).
+
+The stream is made by ``benchmarks/scale_inputs.py`` (ESH4 repeated, rebased) in a temporary
+folder, deleted at the end. Usage::
+
+    python benchmarks/read_databento.py [--records 10000000] [--chunk 1048576] [--baseline main]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from _baseline import baseline_tree, in_subprocess_with
+from _harness import emit, peak_rss_mib
+
+RECORD_BYTES = 56
+
+
+def _phase(name: str, path: Path, chunk: int, baseline: str | None) -> dict:
+    import obrecon_pipeline
+    from obrecon_pipeline.feeds.databento import from_files
+
+    if baseline:
+        assert obrecon_pipeline.__file__.startswith(baseline), obrecon_pipeline.__file__
+    (stream,) = from_files([path])
+    t0 = time.perf_counter()
+    if name == "whole":
+        from obrecon_pipeline.feeds.databento import load
+
+        n = load(stream).events.height
+    elif name == "chunked":
+        from obrecon_pipeline.feeds.databento import open_stream
+
+        n = sum(c.events.height for c in open_stream(stream, False).chunks(chunk))
+    else:
+        from obrecon_pipeline.feeds.dbn import DbnReader
+
+        n = 0
+        with DbnReader(path) as reader:
+            while (block := reader.read()).shape[0]:
+                n += block.shape[0]
+    wall = time.perf_counter() - t0
+    return {"phase": name, "records": n, "wall_s": wall, "records_per_s": n / wall,
+            "mb_per_s": n * RECORD_BYTES / wall / 1e6, "peak_rss_mib": peak_rss_mib()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--records", type=int, default=10_000_000)
+    p.add_argument("--chunk", type=int, default=1 << 20)
+    p.add_argument("--baseline", default="main", help="git ref whose whole-file reader is the reference")
+    p.add_argument("--phase", choices=("whole", "chunked", "decode"), help=argparse.SUPPRESS)
+    p.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--baseline-dir", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.phase:
+        emit(_phase(args.phase, args.file, args.chunk, args.baseline_dir))
+        return
+    from scale_inputs import databento_stream
+
+    scratch = Path(tempfile.mkdtemp(prefix="obrecon-dbn-"))
+    tree = baseline_tree(args.baseline)
+    try:
+        path = databento_stream(scratch, args.records)
+        size = path.stat().st_size
+        rows = [in_subprocess_with(tree.name, __file__, "--phase", "whole", "--file", path, "--baseline-dir", tree.name)]
+        rows += [in_subprocess_with(None, __file__, "--phase", name, "--file", path, "--chunk", args.chunk)
+                 for name in ("chunked", "decode")]
+    finally:
+        tree.cleanup()
+        shutil.rmtree(scratch)
+    print(f"{path.name}: {rows[0]['records']:,} records, {size / 1e6:.0f} MB zstd; whole = {args.baseline}'s reader")
+    print(f"{'phase':<9} {'wall s':>8} {'records/s':>13} {'MB/s (body)':>12} {'peak RSS MiB':>13} {'x whole':>8}")
+    for r in rows:
+        print(f"{r['phase']:<9} {r['wall_s']:>8.2f} {r['records_per_s']:>13,.0f} {r['mb_per_s']:>12.0f} "
+              f"{r['peak_rss_mib']:>13.0f} {r['records_per_s'] / rows[0]['records_per_s']:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
