@@ -247,11 +247,14 @@ class DatabentoSource:
             first_row = self._record + 1
             self._record += part.shape[0]
             mine = part["instrument_id"] == instrument
-            if listed:
-                self._quarantine(reader.path, part, mine, first_row, listed)
-            if not mine.any():
-                continue
-            records = part[mine]
+            if mine.all():  # a one-instrument file: the part is the stream's, no copy
+                records = part
+            else:
+                if listed:
+                    self._quarantine(reader.path, part, mine, first_row, listed)
+                if not mine.any():
+                    continue
+                records = part[mine]
             events = normalize(records, np.flatnonzero(mine) + first_row, self._arrival)
             self._arrival += records.shape[0]
             self._account(records, events)
@@ -306,6 +309,7 @@ class _Cuts:
         self.reader = reader
         self.instrument = instrument
         self.block_records = block_records
+        self._raw = b""  # the bytes behind pending (joined as bytes: a memcpy, not a per-field copy)
         self.pending = np.empty(0, MBO_DTYPE)
         self.at = 0  # first record of pending not yet in a part
         self.eof = False
@@ -316,9 +320,11 @@ class _Cuts:
         self.last = self.mine[(self.pending["flags"][self.mine] & databento_dbn.F_LAST) != 0]
 
     def _refill(self) -> None:
-        block = self.reader.read(self.block_records)
-        self.eof = block.shape[0] == 0
-        self.pending = np.concatenate([self.pending[self.at:], block])
+        block = self.reader.read_bytes(self.block_records)
+        self.eof = not block
+        rest = self.at < self.pending.shape[0]
+        self._raw = self._raw[self.at * MBO_DTYPE.itemsize:] + block if rest else block
+        self.pending = np.frombuffer(self._raw, dtype=MBO_DTYPE)
         self.at = 0
         self._index()
 
