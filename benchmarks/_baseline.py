@@ -1,4 +1,5 @@
-"""Run a benchmark phase against another commit's package (the reference readers of ``main``).
+"""What the reader benchmarks share: phases run against another commit's package (the reference
+readers of ``main``) beside this tree's, and their table.
 
 :func:`baseline_tree` extracts ``obrecon_pipeline/`` of a git ref (``git archive``) into a
 temporary folder; :func:`in_subprocess_with` runs ``python script *args`` with that folder first
@@ -8,6 +9,8 @@ the ref's compiled extensions are not built).
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import os
 import subprocess
@@ -24,7 +27,7 @@ def baseline_tree(ref: str) -> tempfile.TemporaryDirectory:
     tmp = tempfile.TemporaryDirectory(prefix="obrecon-baseline-")
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "obrecon_pipeline"],
                              check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(tmp.name, filter="data")
     return tmp
 
@@ -37,3 +40,40 @@ def in_subprocess_with(pythonpath: str | None, script: str | Path, *args: object
     out = subprocess.run([sys.executable, str(script), *map(str, args)],
                          check=True, capture_output=True, text=True, cwd=ROOT, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def arguments(doc: str, phases: tuple[str, ...], **options: int) -> argparse.Namespace:
+    """The command line of a reader benchmark: ``--NAME N`` for each option (its default),
+    ``--chunk`` and ``--baseline REF``, and the hidden arguments a phase child gets."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    for name, default in {**options, "chunk": 1 << 20}.items():
+        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
+    p.add_argument("--baseline", default="main", help="git ref whose whole-day reader is the reference")
+    p.add_argument("--phase", choices=("whole", *phases), help=argparse.SUPPRESS)
+    p.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--baseline-dir", help=argparse.SUPPRESS)
+    return p.parse_args()
+
+
+def compare(script: str | Path, args: argparse.Namespace, baseline_file: Path, file: Path,
+            phases: tuple[str, ...]) -> list[dict]:
+    """The ``whole`` phase on ``baseline_file`` with ``args.baseline``'s package, then each of
+    ``phases`` on ``file`` with this tree's, each in its own subprocess; their rows."""
+    tree = baseline_tree(args.baseline)
+    try:
+        rows = [in_subprocess_with(tree.name, script, "--phase", "whole", "--file", baseline_file,
+                                   "--baseline-dir", tree.name)]
+        rows += [in_subprocess_with(None, script, "--phase", name, "--file", file, "--chunk", args.chunk)
+                 for name in phases]
+    finally:
+        tree.cleanup()
+    return rows
+
+
+def print_rows(rows: list[dict], unit: str, mb_label: str = "MB/s") -> None:
+    """One line per phase: wall time, ``<unit>/s``, MB/s, peak RSS and the rate over ``whole``'s."""
+    rate = f"{unit}_per_s"
+    print(f"{'phase':<14} {'wall s':>8} {unit + '/s':>13} {mb_label:>12} {'peak RSS MiB':>13} {'x whole':>8}")
+    for r in rows:
+        print(f"{r['phase']:<14} {r['wall_s']:>8.2f} {r[rate]:>13,.0f} {r['mb_per_s']:>12.0f} "
+              f"{r['peak_rss_mib']:>13.0f} {r[rate] / rows[0][rate]:>8.1f}")

@@ -15,16 +15,16 @@ folder, deleted at the end. Usage::
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from _baseline import baseline_tree, in_subprocess_with
+from _baseline import arguments, compare, print_rows
 from _harness import emit, peak_rss_mib
 
 RECORD_BYTES = 56
+PHASES = ("chunked", "decode")
 
 
 def _phase(name: str, path: Path, chunk: int, baseline: str | None) -> dict:
@@ -56,35 +56,21 @@ def _phase(name: str, path: Path, chunk: int, baseline: str | None) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--records", type=int, default=10_000_000)
-    p.add_argument("--chunk", type=int, default=1 << 20)
-    p.add_argument("--baseline", default="main", help="git ref whose whole-file reader is the reference")
-    p.add_argument("--phase", choices=("whole", "chunked", "decode"), help=argparse.SUPPRESS)
-    p.add_argument("--file", type=Path, help=argparse.SUPPRESS)
-    p.add_argument("--baseline-dir", help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = arguments(__doc__, PHASES, records=10_000_000)
     if args.phase:
         emit(_phase(args.phase, args.file, args.chunk, args.baseline_dir))
         return
     from scale_inputs import databento_stream
 
     scratch = Path(tempfile.mkdtemp(prefix="obrecon-dbn-"))
-    tree = baseline_tree(args.baseline)
     try:
         path = databento_stream(scratch, args.records)
         size = path.stat().st_size
-        rows = [in_subprocess_with(tree.name, __file__, "--phase", "whole", "--file", path, "--baseline-dir", tree.name)]
-        rows += [in_subprocess_with(None, __file__, "--phase", name, "--file", path, "--chunk", args.chunk)
-                 for name in ("chunked", "decode")]
+        rows = compare(__file__, args, path, path, PHASES)
     finally:
-        tree.cleanup()
         shutil.rmtree(scratch)
     print(f"{path.name}: {rows[0]['records']:,} records, {size / 1e6:.0f} MB zstd; whole = {args.baseline}'s reader")
-    print(f"{'phase':<9} {'wall s':>8} {'records/s':>13} {'MB/s (body)':>12} {'peak RSS MiB':>13} {'x whole':>8}")
-    for r in rows:
-        print(f"{r['phase']:<9} {r['wall_s']:>8.2f} {r['records_per_s']:>13,.0f} {r['mb_per_s']:>12.0f} "
-              f"{r['peak_rss_mib']:>13.0f} {r['records_per_s'] / rows[0]['records_per_s']:>8.1f}")
+    print_rows(rows, "records", "MB/s (body)")
 
 
 if __name__ == "__main__":

@@ -20,14 +20,15 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from _baseline import baseline_tree, in_subprocess_with
+from _baseline import arguments, compare, print_rows
 from _harness import emit, peak_rss_mib
+
+PHASES = ("polars", "chunked", "chunked_noref")
 
 
 def _phase(name: str, message: Path, chunk: int, baseline: str | None) -> dict:
@@ -63,38 +64,22 @@ def _phase(name: str, message: Path, chunk: int, baseline: str | None) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--events", type=int, default=5_000_000)
-    p.add_argument("--baseline-events", type=int, default=1_000_000)
-    p.add_argument("--chunk", type=int, default=1 << 20)
-    p.add_argument("--baseline", default="main", help="git ref whose whole-day reader is the reference")
-    p.add_argument("--phase", choices=("whole", "polars", "chunked", "chunked_noref"), help=argparse.SUPPRESS)
-    p.add_argument("--file", type=Path, help=argparse.SUPPRESS)
-    p.add_argument("--baseline-dir", help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = arguments(__doc__, PHASES, events=5_000_000, baseline_events=1_000_000)
     if args.phase:
         emit(_phase(args.phase, args.file, args.chunk, args.baseline_dir))
         return
     from scale_inputs import lobster_day
 
     scratch = Path(tempfile.mkdtemp(prefix="obrecon-lobster-"))
-    tree = baseline_tree(args.baseline)
     try:
         small = lobster_day(scratch / "small", args.baseline_events)
-        rows = [in_subprocess_with(tree.name, __file__, "--phase", "whole", "--file", small, "--baseline-dir", tree.name)]
-        shutil.rmtree(scratch / "small")
         big = lobster_day(scratch / "big", args.events)
-        rows += [in_subprocess_with(None, __file__, "--phase", name, "--file", big, "--chunk", args.chunk)
-                 for name in ("polars", "chunked", "chunked_noref")]
+        rows = compare(__file__, args, small, big, PHASES)
     finally:
-        tree.cleanup()
         shutil.rmtree(scratch)
     print(f"GOOG level-10 days: whole = {args.baseline}'s reader on {rows[0]['events']:,} events; "
           f"the others on {rows[1]['events']:,}")
-    print(f"{'phase':<14} {'wall s':>8} {'events/s':>12} {'MB/s':>7} {'peak RSS MiB':>13} {'x whole':>8}")
-    for r in rows:
-        print(f"{r['phase']:<14} {r['wall_s']:>8.2f} {r['events_per_s']:>12,.0f} {r['mb_per_s']:>7.0f} "
-              f"{r['peak_rss_mib']:>13.0f} {r['events_per_s'] / rows[0]['events_per_s']:>8.1f}")
+    print_rows(rows, "events")
 
 
 if __name__ == "__main__":

@@ -174,24 +174,39 @@ cdef Py_ssize_t count_fields(const unsigned char* p, Py_ssize_t i, Py_ssize_t en
     return n
 
 
-cdef class MessageParser:
+cdef class RowParser:
+    """What both parsers share: the file's field count, the rows parsed before the current call,
+    and the refused row (``error`` code, 0-based ``error_field``, its byte span)."""
+
+    cdef public int fields
+    cdef public int64_t rows_done
+    cdef public int error, error_field
+    cdef public Py_ssize_t error_start, error_end, error_fields_found
+
+    cdef Py_ssize_t refuse(self, const unsigned char* p, Py_ssize_t start, Py_ssize_t end, int code, int field) noexcept nogil:
+        """Record the refused row starting at ``start`` (a wrong field count wins over the field's
+        own reason); the position to stop at (the row's start)."""
+        self.error_start = start
+        self.error_end = line_end(p, start, end)
+        self.error_fields_found = count_fields(p, start, end)
+        self.error = E_FIELDS if self.error_fields_found != self.fields else code
+        self.error_field = field
+        return start
+
+
+cdef class MessageParser(RowParser):
     """Message rows -> ``ts_event`` (epoch ns), ``action``, ``side``, ``price``, ``size``,
     ``order_id`` (uint64) and, in 7-field files, the participant id (``PARTICIPANT_BYTES`` per
     row, length 0 = null). Counters and the previous time run across calls (resumable through
     :meth:`get_state` / :meth:`set_state`)."""
 
     cdef public int64_t midnight_ns
-    cdef public int fields  # 6 or 7; 0 until the first row is seen
     cdef int8_t[8] action_of_type  # 0: unknown type
     cdef uint8_t[8] book_type
     cdef int64_t empty_ask
     # running state
-    cdef public int64_t rows_done, prev_time, time_regressions, times_rounded
+    cdef public int64_t prev_time, time_regressions, times_rounded
     cdef public int64_t first_regression_row, first_regression_prev, first_regression_time
-    # the refused row
-    cdef public int error, error_field
-    cdef public Py_ssize_t error_start, error_end, error_fields_found
-
     def __init__(self, int64_t midnight_ns, action_of_type, book_types, int64_t empty_ask):
         self.midnight_ns = midnight_ns
         self.fields = 0
@@ -288,14 +303,13 @@ cdef class MessageParser:
                 i += 1
                 # type
                 fld = 1
-                i = read_i64(p, i, safe, &typ, &st)
-                if st != OK or p[i] != 44:
-                    code = E_NOT_INT if st != E_INT_RANGE else E_INT_RANGE
+                i = read_cell(p, i, safe, &typ, &st, False)
+                if st != OK:
+                    code = st
                     break
                 if typ < 1 or typ > 7 or self.action_of_type[typ] == 0:
                     code = E_TYPE
                     break
-                i += 1
                 # order id (uint64)
                 fld = 2
                 if p[i] == 45:
@@ -308,19 +322,18 @@ cdef class MessageParser:
                 i += 1
                 # size
                 fld = 3
-                i = read_i64(p, i, safe, &sz, &st)
-                if st != OK or p[i] != 44:
-                    code = E_NOT_INT if st != E_INT_RANGE else E_INT_RANGE
+                i = read_cell(p, i, safe, &sz, &st, False)
+                if st != OK:
+                    code = st
                     break
                 if sz < 0:
                     code = E_SIZE_NEGATIVE
                     break
-                i += 1
                 # price
                 fld = 4
-                i = read_i64(p, i, safe, &px, &st)
-                if st != OK or p[i] != 44:
-                    code = E_NOT_INT if st != E_INT_RANGE else E_INT_RANGE
+                i = read_cell(p, i, safe, &px, &st, False)
+                if st != OK:
+                    code = st
                     break
                 if self.book_type[typ]:
                     if px <= 0:
@@ -329,12 +342,11 @@ cdef class MessageParser:
                     if px >= self.empty_ask:
                         code = E_PRICE_SENTINEL
                         break
-                i += 1
                 # direction
                 fld = 5
                 i = read_i64(p, i, safe, &direction, &st)
                 if st != OK:
-                    code = E_NOT_INT if st != E_INT_RANGE else E_INT_RANGE
+                    code = st
                     break
                 if fields == 7:
                     if p[i] != 44:
@@ -387,25 +399,15 @@ cdef class MessageParser:
                 order_id[fill] = oid
                 fill += 1
             if code != OK:
-                self.error_start = start
-                self.error_end = line_end(p, start, end)
-                self.error_fields_found = count_fields(p, start, end)
-                if self.error_fields_found != fields:
-                    code = E_FIELDS
-                self.error = code
-                self.error_field = fld
-                i = start
+                i = self.refuse(p, start, end, code, fld)
         return i, fill
 
 
-cdef class OrderbookParser:
+cdef class OrderbookParser(RowParser):
     """Orderbook rows (``4 * levels`` integers) -> ``int64[rows, 4 * levels]`` cells."""
 
-    cdef public int levels, fields
+    cdef public int levels
     cdef int64_t empty_ask, empty_bid
-    cdef public int64_t rows_done
-    cdef public int error, error_field
-    cdef public Py_ssize_t error_start, error_end, error_fields_found
 
     def __init__(self, int levels, int64_t empty_ask, int64_t empty_bid):
         self.levels = levels
@@ -421,7 +423,7 @@ cdef class OrderbookParser:
         cdef const unsigned char* p = &buf[0]
         cdef Py_ssize_t safe = buf.shape[0]
         cdef Py_ssize_t i = pos, start = pos
-        cdef int st = OK, code = OK, fld = 0, level, n = 4 * self.levels
+        cdef int st = OK, code = OK, fld = 0, level
         cdef int64_t ask_px, ask_sz, bid_px, bid_sz
         cdef int64_t* row
         cdef int levels = self.levels
@@ -466,12 +468,5 @@ cdef class OrderbookParser:
                 i = skip_line_end(p, i)
                 fill += 1
             if code != OK:
-                self.error_start = start
-                self.error_end = line_end(p, start, end)
-                self.error_fields_found = count_fields(p, start, end)
-                if self.error_fields_found != n:
-                    code = E_FIELDS
-                self.error = code
-                self.error_field = fld
-                i = start
+                i = self.refuse(p, start, end, code, fld)
         return i, fill
