@@ -50,6 +50,7 @@ import polars as pl
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform
 from obrecon_pipeline.feeds import Feed, register
+from obrecon_pipeline.feeds._columns import constant
 from obrecon_pipeline.feeds.channel_sequence import SequenceTracker
 from obrecon_pipeline.feeds.dbn import BLOCK_RECORDS, MBO_DTYPE, DbnReader
 from obrecon_pipeline.feeds.l2.messages import QUARANTINE_SCHEMA
@@ -121,8 +122,8 @@ def normalize(records: np.ndarray, src_rows: np.ndarray, first_arrival: int = 0)
             "order_id": records["order_id"],
             "update_id": records["sequence"].astype(np.int64),
             "flags": _flags(records["flags"]),
-            "price_scale": np.full(n, PRICE_SCALE, dtype=np.int64),
-            "size_scale": np.full(n, SIZE_SCALE, dtype=np.int64),
+            "price_scale": constant(PRICE_SCALE, n, np.int64),
+            "size_scale": constant(SIZE_SCALE, n, np.int64),
         }
     )
     return conform(frame)

@@ -45,6 +45,7 @@ from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, conform
 from obrecon_pipeline.feeds import Feed, register
 from obrecon_pipeline.feeds._blocks import LineSpans, RawBlocks
+from obrecon_pipeline.feeds._columns import constant
 from obrecon_pipeline.feeds._io import zip_members
 from obrecon_pipeline.feeds._lobster_csv import ERROR_CODES, PARTICIPANT_BYTES, MessageParser, OrderbookParser
 from obrecon_pipeline.streams import EventChunk, LoadedStream, ReplayOptions, Stream
@@ -403,9 +404,9 @@ class LobsterSource:
             "price": cols["price"],
             "size": cols["size"],
             "order_id": cols["order_id"],
-            "flags": np.full(n, int(Flag.END_OF_MESSAGE), dtype=np.uint8),
-            "price_scale": np.full(n, PRICE_SCALE, dtype=np.int64),
-            "size_scale": np.full(n, SIZE_SCALE, dtype=np.int64),
+            "flags": constant(Flag.END_OF_MESSAGE, n, np.uint8),
+            "price_scale": constant(PRICE_SCALE, n, np.int64),
+            "size_scale": constant(SIZE_SCALE, n, np.int64),
         }
         if self._messages.parser.fields == 7:
             frame["participant"] = _participant(cols["participant"], cols["participant_len"])
