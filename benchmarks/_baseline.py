@@ -71,9 +71,13 @@ def compare(script: str | Path, args: argparse.Namespace, baseline_file: Path, f
 
 
 def print_rows(rows: list[dict], unit: str, mb_label: str = "MB/s") -> None:
-    """One line per phase: wall time, ``<unit>/s``, MB/s, peak RSS and the rate over ``whole``'s."""
+    """One line per phase: wall and CPU time (all threads), ``<unit>/s`` and MB/s of wall time,
+    ``<unit>`` per CPU second (steadier than wall time on a shared machine), peak RSS, and the
+    wall rate over ``whole``'s."""
     rate = f"{unit}_per_s"
-    print(f"{'phase':<14} {'wall s':>8} {unit + '/s':>13} {mb_label:>12} {'peak RSS MiB':>13} {'x whole':>8}")
+    print(f"{'phase':<14} {'wall s':>7} {'cpu s':>7} {unit + '/s':>12} {mb_label:>11} {unit + '/cpu-s':>14} "
+          f"{'peak RSS MiB':>13} {'x whole':>8}")
     for r in rows:
-        print(f"{r['phase']:<14} {r['wall_s']:>8.2f} {r[rate]:>13,.0f} {r['mb_per_s']:>12.0f} "
-              f"{r['peak_rss_mib']:>13.0f} {r[rate] / rows[0][rate]:>8.1f}")
+        per_cpu = r[rate] * r["wall_s"] / r["cpu_s"]
+        print(f"{r['phase']:<14} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {r[rate]:>12,.0f} {r['mb_per_s']:>11.0f} "
+              f"{per_cpu:>14,.0f} {r['peak_rss_mib']:>13.0f} {r[rate] / rows[0][rate]:>8.1f}")

@@ -34,7 +34,7 @@ def _phase(name: str, path: Path, chunk: int, baseline: str | None) -> dict:
     if baseline:
         assert obrecon_pipeline.__file__.startswith(baseline), obrecon_pipeline.__file__
     (stream,) = from_files([path])
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     if name == "whole":
         from obrecon_pipeline.feeds.databento import load
 
@@ -50,8 +50,8 @@ def _phase(name: str, path: Path, chunk: int, baseline: str | None) -> dict:
         with DbnReader(path) as reader:
             while (block := reader.read()).shape[0]:
                 n += block.shape[0]
-    wall = time.perf_counter() - t0
-    return {"phase": name, "records": n, "wall_s": wall, "records_per_s": n / wall,
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return {"phase": name, "records": n, "wall_s": wall, "cpu_s": cpu, "records_per_s": n / wall,
             "mb_per_s": n * RECORD_BYTES / wall / 1e6, "peak_rss_mib": peak_rss_mib()}
 
 

@@ -38,7 +38,7 @@ def _phase(name: str, message: Path, chunk: int, baseline: str | None) -> dict:
         assert obrecon_pipeline.__file__.startswith(baseline), obrecon_pipeline.__file__
     orderbook = message.with_name(message.name.replace("_message_", "_orderbook_"))
     size = message.stat().st_size + (orderbook.stat().st_size if name != "chunked_noref" else 0)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     if name == "whole":
         from obrecon_pipeline.feeds.lobster import load_files
 
@@ -58,8 +58,8 @@ def _phase(name: str, message: Path, chunk: int, baseline: str | None) -> dict:
 
         source = open_stream(Stream("lobster", "GOOG-L10", "2012-06-21", (message,)), name == "chunked")
         n = sum(c.events.height for c in source.chunks(chunk))
-    wall = time.perf_counter() - t0
-    return {"phase": name, "events": n, "wall_s": wall, "events_per_s": n / wall, "mb_per_s": size / wall / 1e6,
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return {"phase": name, "events": n, "wall_s": wall, "cpu_s": cpu, "events_per_s": n / wall, "mb_per_s": size / wall / 1e6,
             "peak_rss_mib": peak_rss_mib()}
 
 
