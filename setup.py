@@ -12,6 +12,7 @@ MODULES = {
     "obrecon_pipeline.replay._convert": "obrecon_pipeline/replay/_convert.pyx",
     "obrecon_pipeline.feeds.l2._sequencer": "obrecon_pipeline/feeds/l2/_sequencer.pyx",
     "obrecon_pipeline.feeds._lobster_csv": "obrecon_pipeline/feeds/_lobster_csv.pyx",
+    "obrecon_pipeline.feeds._dbn": "obrecon_pipeline/feeds/_dbn.pyx",
 }
 
 extensions = [Extension(name, [source], extra_compile_args=COMPILE_ARGS) for name, source in MODULES.items()]

@@ -51,6 +51,7 @@ from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform
 from obrecon_pipeline.feeds import Feed, register
 from obrecon_pipeline.feeds._columns import constant
+from obrecon_pipeline.feeds._dbn import normalize_records
 from obrecon_pipeline.feeds.channel_sequence import SequenceTracker
 from obrecon_pipeline.feeds.dbn import BLOCK_RECORDS, MBO_DTYPE, DbnReader
 from obrecon_pipeline.feeds.l2.messages import QUARANTINE_SCHEMA
@@ -85,48 +86,47 @@ _ACTION = _lookup(
 _SIDE = _lookup({b"B": Side.BID, b"A": Side.ASK, b"N": Side.NONE}, np.int8)
 
 
-def _flags(raw: np.ndarray) -> np.ndarray:
-    """DBN flag bits -> :class:`Flag` bits."""
-    out = np.where(raw & databento_dbn.F_LAST, np.uint8(Flag.END_OF_MESSAGE), np.uint8(0))
-    out |= np.where(raw & databento_dbn.F_SNAPSHOT, np.uint8(Flag.SNAPSHOT), np.uint8(0))
-    out |= np.where(raw & databento_dbn.F_MAYBE_BAD_BOOK, np.uint8(Flag.BAD_BOOK), np.uint8(0))
+def _flag_table() -> np.ndarray:
+    """Raw DBN flag byte -> :class:`Flag` bits."""
+    raw = np.arange(256)
+    out = np.where(raw & databento_dbn.F_LAST, int(Flag.END_OF_MESSAGE), 0)
+    out |= np.where(raw & databento_dbn.F_SNAPSHOT, int(Flag.SNAPSHOT), 0)
+    out |= np.where(raw & databento_dbn.F_MAYBE_BAD_BOOK, int(Flag.BAD_BOOK), 0)
     return out.astype(np.uint8)
 
 
-def _timestamps(ns: np.ndarray) -> pl.Series:
-    """uint64 ns -> Int64, ``UNDEF_TIMESTAMP`` -> null."""
-    return pl.Series(ns.astype(np.int64)).set(pl.Series(ns == UNDEF_TIMESTAMP), None)
+_FLAGS = _flag_table()
+_OFFSETS = {name: MBO_DTYPE.fields[name][1] for name in
+            ("ts_event", "order_id", "price", "size", "flags", "action", "side", "ts_recv", "sequence")}
+_COLUMNS = {"ts_event": np.int64, "ts_recv": np.int64, "action": np.int8, "side": np.int8, "price": np.int64,
+            "size": np.int64, "order_id": np.uint64, "update_id": np.int64, "flags": np.uint8}
 
 
-def normalize(records: np.ndarray, src_rows: np.ndarray, first_arrival: int = 0) -> pl.DataFrame:
-    """One instrument's MBO records (structured array, file order) -> the normalized event table.
+def normalize(records: np.ndarray, src_rows: np.ndarray, first_arrival: int = 0) -> tuple[pl.DataFrame, dict]:
+    """One instrument's MBO records (contiguous structured array, file order) -> the normalized
+    event table (one Cython pass, :func:`obrecon_pipeline.feeds._dbn.normalize_records`), and the
+    records' flag counts (``snapshot_records``, ``bad_ts_recv_records``, ``venue_maybe_bad_book``).
 
     ``src_rows`` are the records' 1-based positions in their file; ``first_arrival`` the stream
-    position of the first record.
+    position of the first record. An ``UNDEF_TIMESTAMP`` becomes null.
     """
-    action = _ACTION[records["action"].view(np.uint8)]
-    price = records["price"].copy()
-    # a clear (and a "none" record) carries UNDEF_PRICE: the price means nothing there
-    price[(action == Action.CLEAR) | (action == Action.HALT)] = 0
     n = records.shape[0]
-    frame = pl.DataFrame(
-        {
-            "ts_event": _timestamps(records["ts_event"]),
-            "ts_recv": _timestamps(records["ts_recv"]),
-            "arrival": np.arange(first_arrival, first_arrival + n, dtype=np.int64),
-            "src_row": src_rows.astype(np.int64),
-            "action": action,
-            "side": _SIDE[records["side"].view(np.uint8)],
-            "price": price,
-            "size": records["size"].astype(np.int64),
-            "order_id": records["order_id"],
-            "update_id": records["sequence"].astype(np.int64),
-            "flags": _flags(records["flags"]),
-            "price_scale": constant(PRICE_SCALE, n, np.int64),
-            "size_scale": constant(SIZE_SCALE, n, np.int64),
-        }
-    )
-    return conform(frame)
+    cols = {name: np.empty(n, dtype) for name, dtype in _COLUMNS.items()}
+    undef_event, undef_recv, *counts = normalize_records(
+        np.ascontiguousarray(records).view(np.uint8).reshape(n, MBO_DTYPE.itemsize), _OFFSETS, _ACTION, _SIDE,
+        _FLAGS, int(Action.CLEAR), int(Action.HALT), int(UNDEF_TIMESTAMP), databento_dbn.F_SNAPSHOT,
+        databento_dbn.F_BAD_TS_RECV, databento_dbn.F_MAYBE_BAD_BOOK, *cols.values())
+    frame = {name: pl.Series(name, values) for name, values in cols.items()}
+    for name, undefined in (("ts_event", undef_event), ("ts_recv", undef_recv)):
+        if undefined:
+            frame[name] = frame[name].set(pl.Series(cols[name] == UNDEF_TIMESTAMP.astype(np.int64)), None)
+    frame |= {
+        "arrival": pl.Series("arrival", np.arange(first_arrival, first_arrival + n, dtype=np.int64)),
+        "src_row": pl.Series("src_row", src_rows.astype(np.int64, copy=False)),
+        "price_scale": pl.Series("price_scale", constant(PRICE_SCALE, n, np.int64)),
+        "size_scale": pl.Series("size_scale", constant(SIZE_SCALE, n, np.int64)),
+    }
+    return conform(pl.DataFrame(frame)), dict(zip(("snapshot_records", "bad_ts_recv_records", "venue_maybe_bad_book"), counts))
 
 
 def _is_dbn(path: Path) -> bool:
@@ -256,9 +256,9 @@ class DatabentoSource:
                 if not mine.any():
                     continue
                 records = part[mine]
-            events = normalize(records, np.flatnonzero(mine) + first_row, self._arrival)
+            events, counts = normalize(records, np.flatnonzero(mine) + first_row, self._arrival)
             self._arrival += records.shape[0]
-            self._account(records, events)
+            self._account(records.shape[0], counts, events)
             yield EventChunk(events, None)
 
     def _quarantine(self, path: Path, part: np.ndarray, mine: np.ndarray, first_row: int, listed: dict) -> None:
@@ -269,13 +269,10 @@ class DatabentoSource:
             self._quarantined.append((str(path), int(first_row + k),
                                       f"instrument_id {iid} is not in the file's symbology mappings"))
 
-    def _account(self, records: np.ndarray, events: pl.DataFrame) -> None:
-        raw_flags = records["flags"]
-        c = self._counts
-        c["records"] += int(records.shape[0])
-        c["snapshot_records"] += int(np.count_nonzero(raw_flags & databento_dbn.F_SNAPSHOT))
-        c["bad_ts_recv_records"] += int(np.count_nonzero(raw_flags & databento_dbn.F_BAD_TS_RECV))
-        c["venue_maybe_bad_book"] += int(np.count_nonzero(raw_flags & databento_dbn.F_MAYBE_BAD_BOOK))
+    def _account(self, n: int, counts: dict, events: pl.DataFrame) -> None:
+        self._counts["records"] += n
+        for name, count in counts.items():
+            self._counts[name] += int(count)
         self._sequence.update(events)
 
     def stats(self) -> dict:
@@ -310,7 +307,7 @@ class _Cuts:
         self.reader = reader
         self.instrument = instrument
         self.block_records = block_records
-        self._raw = b""  # the bytes behind pending (joined as bytes: a memcpy, not a per-field copy)
+        self._buf = bytearray()  # reused: the records not yet in a part, then the next block
         self.pending = np.empty(0, MBO_DTYPE)
         self.at = 0  # first record of pending not yet in a part
         self.eof = False
@@ -321,11 +318,20 @@ class _Cuts:
         self.last = self.mine[(self.pending["flags"][self.mine] & databento_dbn.F_LAST) != 0]
 
     def _refill(self) -> None:
-        block = self.reader.read_bytes(self.block_records)
-        self.eof = not block
-        rest = self.at < self.pending.shape[0]
-        self._raw = self._raw[self.at * MBO_DTYPE.itemsize:] + block if rest else block
-        self.pending = np.frombuffer(self._raw, dtype=MBO_DTYPE)
+        """Move the records not yet in a part to the buffer's front and read a block after them
+        (parts handed out earlier are views of the buffer: the caller is done with them)."""
+        size = MBO_DTYPE.itemsize
+        keep = self.pending.shape[0] - self.at
+        if len(self._buf) < (keep + self.block_records) * size:  # room for a remainder, once
+            grown = bytearray((keep + 2 * self.block_records) * size)
+            grown[: keep * size] = self._buf[self.at * size: (self.at + keep) * size]
+            self._buf = grown
+        elif keep:
+            self._buf[: keep * size] = self._buf[self.at * size: (self.at + keep) * size]
+        view = memoryview(self._buf)
+        got = self.reader.read_into(view[keep * size: (keep + self.block_records) * size])
+        self.eof = got == 0
+        self.pending = np.frombuffer(self._buf, dtype=MBO_DTYPE, count=keep + got)
         self.at = 0
         self._index()
 
