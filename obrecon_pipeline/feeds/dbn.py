@@ -119,31 +119,28 @@ class DbnReader:
 
     def read_bytes(self, max_records: int = BLOCK_RECORDS) -> bytes:
         """:meth:`read`, as the records' bytes."""
-        size = MBO_DTYPE.itemsize
-        data = _read(self.path, self._stream, max_records * size)
-        n, rest = divmod(len(data), size)
-        if rest:
-            raise InputError(
-                self.path, self.records + n + 1, f"truncated record: {rest} of {size} bytes at the end of the file"
-            )
-        _validate(self.path, np.frombuffer(data, dtype=MBO_DTYPE, count=n), self.records)
-        self.records += n
+        data = _read(self.path, self._stream, max_records * MBO_DTYPE.itemsize)
+        self._take(data, len(data))
         return data
 
     def read_into(self, buffer: memoryview) -> int:
         """Fill ``buffer`` (a whole number of records long) with the next records, validated; how
         many (fewer only at the end of the file). No allocation per call."""
-        size = MBO_DTYPE.itemsize
         try:
             got = self._stream.readinto(buffer)
-        except OSError as exc:
+        except OSError as exc:  # pyarrow reports zstd errors as OSError
             raise InputError(self.path, None, f"cannot decompress zstd stream: {exc}") from None
+        return self._take(buffer, got)
+
+    def _take(self, data, got: int) -> int:
+        """Accept the ``got`` bytes just read into ``data``: whole, valid records; how many."""
+        size = MBO_DTYPE.itemsize
         n, rest = divmod(got, size)
         if rest:
             raise InputError(
                 self.path, self.records + n + 1, f"truncated record: {rest} of {size} bytes at the end of the file"
             )
-        _validate(self.path, np.frombuffer(buffer, dtype=MBO_DTYPE, count=n), self.records)
+        _validate(self.path, np.frombuffer(data, dtype=MBO_DTYPE, count=n), self.records)
         self.records += n
         return n
 
