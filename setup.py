@@ -13,6 +13,8 @@ MODULES = {
     "obrecon_pipeline.feeds.l2._sequencer": "obrecon_pipeline/feeds/l2/_sequencer.pyx",
     "obrecon_pipeline.simulate._engine": "obrecon_pipeline/simulate/_engine.pyx",
     "obrecon_pipeline.simulate._csv": "obrecon_pipeline/simulate/_csv.pyx",
+    "obrecon_pipeline.feeds._lobster_csv": "obrecon_pipeline/feeds/_lobster_csv.pyx",
+    "obrecon_pipeline.feeds._dbn": "obrecon_pipeline/feeds/_dbn.pyx",
 }
 #: extra flags per module: the simulator's clock must round exactly as its pure-Python reference
 #: does, so no floating-point contraction (fused multiply-add) there
