@@ -1,9 +1,27 @@
-"""Partitions: one day of one stream, keyed ``<source>/<stream>/<YYYY-MM-DD>``.
+"""Partitions: one stream on one day, as a two-dimensional Dagster partition (stream × day).
 
-Only streams and days that exist in the landing zone become partitions (a dynamic partitions
-definition filled by the landing-zone sensor or by ``obrecon-materialize``), so the UI never shows
-a decade of empty dates. Keys sort by source, stream, then day, so a backfill over one stream's
-history is a contiguous range.
+A stream-day is identified everywhere outside Dagster by its **stream-day id**
+``<source>/<stream>/<YYYY-MM-DD>`` (``lobster/GOOG-L10/2012-06-21``: report paths, warehouse paths,
+``python3 -m assets.materialize --partition``). Inside Dagster it is a
+:class:`dagster.MultiPartitionKey` of two dimensions:
+
+* ``stream``: ``<stream>@<source>`` (``GOOG-L10@lobster``), the part that tells streams apart
+  first, so the UI's middle-shortened columns keep it readable;
+* ``trading_day``: ``YYYY-MM-DD``, the days that have landed, kept in date order.
+
+:func:`partition_key` and :func:`stream_day_id` are the one mapping between the two.
+
+Both dimensions are dynamic and hold only what has landed (the landing-zone sensor and
+``assets.materialize`` register them through :func:`registration_requests`). A contiguous daily
+axis over the shipped landing zone (2012-06-21 to 2024-12-01, 4,547 days) times its 321 streams
+would be 1.46 M partitions, far beyond Dagster's guidance of about 100 k per asset; the landed
+days are 28, so the grid is 28 × 321 = 8,988. A team landing every day gets exactly a daily axis.
+Dynamic partitions are listed in the order they were added, so registration keeps each dimension
+sorted: a day that lands out of order re-registers the later days after it.
+
+A (stream, day) cell whose files never landed is a valid partition with nothing in it:
+:mod:`assets.book` yields no output for it, so a backfill over a date range materializes the
+landed days and skips the rest.
 """
 
 from __future__ import annotations
@@ -16,8 +34,30 @@ import dagster as dg
 from obrecon_pipeline.feeds import FEEDS, load_builtin_feeds
 from obrecon_pipeline.streams import Stream
 
-STREAM_DAYS = dg.DynamicPartitionsDefinition(name="stream_days")
+STREAM_DIM, DAY_DIM = "stream", "trading_day"
+STREAMS = dg.DynamicPartitionsDefinition(name="streams")
+DAYS = dg.DynamicPartitionsDefinition(name="trading_days")
+#: dimensions are ordered by name, so ``stream`` is the first (the UI's left column)
+STREAM_DAYS = dg.MultiPartitionsDefinition({STREAM_DIM: STREAMS, DAY_DIM: DAYS})
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def partition_key(stream_day: str) -> dg.MultiPartitionKey:
+    """``lobster/GOOG-L10/2012-06-21`` -> the Dagster key ``{stream: GOOG-L10@lobster, trading_day: 2012-06-21}``."""
+    source, _, rest = stream_day.partition("/")
+    name, _, day = rest.rpartition("/")
+    if not (source and name and DAY_RE.match(day)):
+        raise ValueError(f"{stream_day!r} is not a stream-day id <source>/<stream>/<YYYY-MM-DD>")
+    return dg.MultiPartitionKey({STREAM_DIM: f"{name}@{source}", DAY_DIM: day})
+
+
+def stream_day_id(key: str | dg.MultiPartitionKey) -> str:
+    """The Dagster partition key (or its string form ``GOOG-L10@lobster|2012-06-21``) -> ``lobster/GOOG-L10/2012-06-21``."""
+    if not isinstance(key, dg.MultiPartitionKey):
+        key = STREAM_DAYS.get_partition_key_from_str(key)
+    dims = key.keys_by_dimension
+    name, _, source = dims[STREAM_DIM].rpartition("@")
+    return f"{source}/{name}/{dims[DAY_DIM]}"
 
 
 def discover_streams(raw_root: Path) -> list[Stream]:
@@ -35,16 +75,66 @@ def discover_streams(raw_root: Path) -> list[Stream]:
     return sorted(streams, key=lambda s: (s.source, s.name, s.day))
 
 
-def stream_for_key(raw_root: Path, key: str) -> Stream:
-    """The stream behind a partition key (re-discovered from the landing zone)."""
-    source, _, rest = key.partition("/")
+def landed_on(raw_root: Path, day: str) -> list[Stream]:
+    """The streams that landed for ``day`` (every source's ``<day>`` folder, nothing else read)."""
+    load_builtin_feeds()
+    streams = []
+    for source, feed in sorted(FEEDS.items()):
+        day_dir = raw_root / source / day
+        if day_dir.is_dir():
+            streams.extend(feed.discover(day_dir, day))
+    return sorted(streams, key=lambda s: (s.source, s.name))
+
+
+def stream_for_key(raw_root: Path, stream_day: str) -> Stream | None:
+    """The stream behind a stream-day id, re-discovered from the landing zone; None if nothing
+    landed for it."""
+    source, _, rest = stream_day.partition("/")
     name, _, day = rest.rpartition("/")
     load_builtin_feeds()
     feed = FEEDS.get(source)
+    if feed is None:
+        raise dg.Failure(f"partition {stream_day!r}: {source!r} is not a known format")
     day_dir = raw_root / source / day
-    if feed is None or not day_dir.is_dir():
-        raise dg.Failure(f"partition {key!r}: no landing-zone folder {day_dir} for a known format")
-    for stream in feed.discover(day_dir, day):
-        if stream.name == name:
-            return stream
-    raise dg.Failure(f"partition {key!r}: stream {name!r} not found in {day_dir}")
+    if not day_dir.is_dir():
+        return None
+    return next((s for s in feed.discover(day_dir, day) if s.name == name), None)
+
+
+def _sorted_registration(
+    dimension: dg.DynamicPartitionsDefinition, known: list[str], new: set[str]
+) -> list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest]:
+    """Requests that add ``new`` to ``dimension`` and leave it sorted: a key that sorts before a
+    known one re-registers every known key after it (materializations are kept: they belong to
+    the key, not to its registration)."""
+    new = new - set(known)
+    if not new:
+        return []
+    first_new = min(new)
+    later = [k for k in known if k > first_new]
+    requests: list = []
+    if later:
+        requests.append(dimension.build_delete_request(later))
+    requests.append(dimension.build_add_request(sorted(new | set(later))))
+    return requests
+
+
+def registration_requests(instance: dg.DagsterInstance, stream_days: list[str]) -> list:
+    """Dynamic-partition requests registering the streams and days of ``stream_days`` (ids), in
+    the order a sensor returns them or :func:`register` applies them."""
+    keys = [partition_key(s).keys_by_dimension for s in stream_days]
+    requests = []
+    for dim, dimension in ((STREAM_DIM, STREAMS), (DAY_DIM, DAYS)):
+        known = instance.get_dynamic_partitions(dimension.name)
+        requests += _sorted_registration(dimension, known, {k[dim] for k in keys})
+    return requests
+
+
+def register(instance: dg.DagsterInstance, stream_days: list[str]) -> None:
+    """Register ``stream_days`` (ids) with ``instance`` now, keeping both dimensions sorted."""
+    for request in registration_requests(instance, stream_days):
+        if isinstance(request, dg.DeleteDynamicPartitionsRequest):
+            for key in request.partition_keys:
+                instance.delete_dynamic_partition(request.partitions_def_name, key)
+        else:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
