@@ -14,7 +14,7 @@ import dagster as dg
 from assets import book, book_checks, feed_integrity, fidelity, fidelity_checks, landing
 from assets.sensors import daily_schedule_for, landing_zone_sensor_for
 from resources import resources_for
-from resources.deployment import console_logger, executor_for
+from resources.deployment import executor_for
 
 #: the modules whose assets and asset checks make up the code location
 ASSET_MODULES = (landing, book, book_checks, feed_integrity, fidelity, fidelity_checks)
@@ -37,5 +37,4 @@ defs = dg.Definitions(
     schedules=[daily_schedule_for(reconstruct_job)],
     resources=resources_for(),
     executor=executor_for(),
-    loggers={"console": console_logger},
 )

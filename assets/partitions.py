@@ -11,8 +11,8 @@ A stream-day is identified everywhere outside Dagster by its **stream-day id**
 
 :func:`partition_key` and :func:`stream_day_id` are the one mapping between the two.
 
-Both dimensions are dynamic and hold only what has landed (the landing-zone sensor and
-``assets.materialize`` register them through :func:`registration_requests`). A contiguous daily
+Both dimensions are dynamic and hold only what has landed (the landing-zone sensor,
+the schedule and ``assets.materialize`` register them through :func:`register`). A contiguous daily
 axis over the shipped landing zone (2012-06-21 to 2024-12-01, 4,547 days) times its 321 streams
 would be 1.46 M partitions, far beyond Dagster's guidance of about 100 k per asset; the landed
 days are 28, so the grid is 28 × 321 = 8,988. A team landing every day gets exactly a daily axis.
@@ -101,40 +101,27 @@ def stream_for_key(raw_root: Path, stream_day: str) -> Stream | None:
     return next((s for s in feed.discover(day_dir, day) if s.name == name), None)
 
 
-def _sorted_registration(
-    dimension: dg.DynamicPartitionsDefinition, known: list[str], new: set[str]
-) -> list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest]:
-    """Requests that add ``new`` to ``dimension`` and leave it sorted: a key that sorts before a
-    known one re-registers every known key after it (materializations are kept: they belong to
-    the key, not to its registration)."""
+def _register_sorted(instance: dg.DagsterInstance, dimension: dg.DynamicPartitionsDefinition, new: set[str]) -> None:
+    """Add ``new`` to ``dimension`` leaving it sorted: a key that sorts before a known one
+    re-registers every known key after it (materializations are kept: they belong to the key, not
+    to its registration). A sensor cannot ask for this (Dagster refuses a delete and an add of
+    the same key in one result), so it is done on the instance directly."""
+    known = instance.get_dynamic_partitions(dimension.name)
     new = new - set(known)
     if not new:
-        return []
-    first_new = min(new)
-    later = [k for k in known if k > first_new]
-    requests: list = []
-    if later:
-        requests.append(dimension.build_delete_request(later))
-    requests.append(dimension.build_add_request(sorted(new | set(later))))
-    return requests
+        return
+    later = [k for k in known if k > min(new)]
+    for key in later:
+        instance.delete_dynamic_partition(dimension.name, key)
+    instance.add_dynamic_partitions(dimension.name, sorted(new | set(later)))
 
 
-def registration_requests(instance: dg.DagsterInstance, stream_days: list[str]) -> list:
-    """Dynamic-partition requests registering the streams and days of ``stream_days`` (ids), in
-    the order a sensor returns them or :func:`register` applies them."""
-    keys = [partition_key(s).keys_by_dimension for s in stream_days]
-    requests = []
+def register(instance: dg.DagsterInstance, stream_days: list[str]) -> list[str]:
+    """Register the streams and days of ``stream_days`` (ids) with ``instance``, keeping both
+    dimensions sorted; the ids that were not partitions before."""
+    keys = [partition_key(s) for s in stream_days]
+    existing = (set(instance.get_dynamic_partitions(STREAMS.name)), set(instance.get_dynamic_partitions(DAYS.name)))
     for dim, dimension in ((STREAM_DIM, STREAMS), (DAY_DIM, DAYS)):
-        known = instance.get_dynamic_partitions(dimension.name)
-        requests += _sorted_registration(dimension, known, {k[dim] for k in keys})
-    return requests
-
-
-def register(instance: dg.DagsterInstance, stream_days: list[str]) -> None:
-    """Register ``stream_days`` (ids) with ``instance`` now, keeping both dimensions sorted."""
-    for request in registration_requests(instance, stream_days):
-        if isinstance(request, dg.DeleteDynamicPartitionsRequest):
-            for key in request.partition_keys:
-                instance.delete_dynamic_partition(request.partitions_def_name, key)
-        else:
-            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        _register_sorted(instance, dimension, {k.keys_by_dimension[dim] for k in keys})
+    return [s for s, k in zip(stream_days, keys)
+            if not (k.keys_by_dimension[STREAM_DIM] in existing[0] and k.keys_by_dimension[DAY_DIM] in existing[1])]

@@ -18,7 +18,7 @@ import json
 import dagster as dg
 
 from assets.landing import observations, observed_versions
-from assets.partitions import discover_streams, landed_on, partition_key, register, registration_requests
+from assets.partitions import discover_streams, landed_on, partition_key, register
 from resources import LandingZone
 from resources.deployment import AUTOMATION_TAG
 
@@ -39,9 +39,9 @@ def landing_zone_sensor_for(job) -> dg.SensorDefinition:
                                    cursor=json.dumps(versions, sort_keys=True))
         for sd in changed:
             context.log.info(f"{sd}: {'changed' if sd in seen else 'new'} (raw data version {changed[sd][:12]})")
+        register(context.instance, list(changed))
         return dg.SensorResult(
             run_requests=[_run_request(sd, v, "landing_zone_sensor") for sd, v in changed.items()],
-            dynamic_partitions_requests=registration_requests(context.instance, list(changed)),
             asset_events=observations(changed),
             cursor=json.dumps(versions, sort_keys=True),
         )

@@ -21,7 +21,7 @@ from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
 from obrecon_pipeline.streams import Stream
-from resources.raw_versions import FileHashes, raw_version
+from resources.raw_versions import FileHashes, raw_versions
 
 DEFAULT_DATA_DIR = "data"
 
@@ -85,9 +85,10 @@ class LandingZone(dg.ConfigurableResource):
         return json.loads(self.report_path(stream_day).read_text())
 
     def raw_versions(self, streams: list[Stream]) -> dict[str, str]:
-        """Stream-day id -> content hash of its raw files (:func:`resources.raw_versions.raw_version`)."""
+        """Stream-day id -> content hash of its raw files (:func:`resources.raw_versions.raw_versions`;
+        ``streams``: all streams of the days concerned)."""
         hashes = FileHashes(self.raw.parent / ".obrecon" / "raw_hashes.json")
-        versions = {s.partition_key: raw_version(s, hashes) for s in streams}
+        versions = raw_versions(streams, hashes)
         hashes.save()
         return versions
 

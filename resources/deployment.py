@@ -59,6 +59,9 @@ def instance_yaml(env=os.environ) -> str:
         f"    - key: dagster/backfill\n      limit: {QUEUE_LIMIT}\n",
         f"    - key: {AUTOMATION_TAG}\n      limit: {QUEUE_LIMIT}\n",
         "telemetry:\n  enabled: false\n",
+        # a run's console (the `dagster dev` terminal) shows INFO and above: progress, skips,
+        # warnings; every Dagster event (DEBUG) is still stored in the event log
+        "python_logs:\n  python_log_level: INFO\n",
         # step stdout/stderr is not captured to files (one `tail` process per step made small runs slow)
         "compute_logs:\n  module: dagster.core.storage.noop_compute_log_manager\n  class: NoOpComputeLogManager\n",
     ]
@@ -101,11 +104,6 @@ def executor_for(env=os.environ) -> dg.ExecutorDefinition | None:
     from dagster_celery import celery_executor
 
     return celery_executor.configured({"broker": {"env": BROKER_ENV}, "backend": _backend(broker)})
-
-
-#: the run's console output: warnings and errors only (the event log keeps every event; a
-#: ``dagster dev`` terminal would otherwise print every run's DEBUG events)
-console_logger = dg.colored_console_logger.configured({"log_level": "WARNING"})
 
 
 def main() -> int:
