@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import os
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,26 +58,27 @@ class Deployment:
     procs: Processes
     workers: dict  # name -> Popen
     victim: int
+    sensor_runs: list | None = None
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         return graphql(self.url, query, variables)
 
 
+LOCATION = {"repositoryLocationName": "obrecon_pipeline", "repositoryName": "__repository__"}
 LOCATIONS = """{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
   locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
 
 
-@pytest.fixture(scope="session")
-def deployment(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("deployment")
+@contextmanager
+def running_deployment(tmp: Path):
+    """Start everything in ``tmp`` (logs: ``tmp/<process>.log``); stop it all on exit."""
     procs = Processes(logs=tmp)
-    pg_tmp = tmp_path_factory.mktemp("pg")
-    postgres = start_postgres(pg_tmp)
+    postgres = start_postgres()
     try:
         broker = start_redis(procs, tmp)
         root, home = tmp / "data", tmp / "dagster_home"
         victim = land(root / "raw")
-        env = {**os.environ, "DAGSTER_HOME": str(home), "OBRECON_DATA_DIR": str(root),
+        env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "DAGSTER_HOME": str(home), "OBRECON_DATA_DIR": str(root),
                "OBRECON_DAGSTER_PG_URL": postgres.url, "OBRECON_CELERY_BROKER": broker, "PYTHONUNBUFFERED": "1"}
         # the README's commands: write the instance and worker config, start the workers
         out = subprocess.run([str(BIN / "python"), "-m", "resources.deployment"], env=env, cwd=REPO,
@@ -104,3 +106,29 @@ def deployment(tmp_path_factory):
     finally:
         procs.stop()
         postgres.stop()
+
+
+SENSOR_RUNS = """{ runsOrError(filter: {tags: [{key: "obrecon/automation", value: "landing_zone_sensor"}]}) {
+  ... on Runs { results { runId status tags { key value } } } } }"""
+
+
+def finished(runs: list[dict]) -> bool:
+    return bool(runs) and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs)
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory):
+    """The running deployment after the landing-zone sensor, switched on through GraphQL, has
+    registered the landed stream-days and its runs have finished."""
+    with running_deployment(tmp_path_factory.mktemp("deployment")) as d:
+        started = d.graphql("""mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }""",
+                            {"s": {**LOCATION, "sensorName": "landing_zone_sensor"}})
+        assert started["startSensor"]["__typename"] == "Sensor"
+        n = sum(len(days) for days in LANDED.values())
+
+        def sensor_runs():
+            runs = d.graphql(SENSOR_RUNS)["runsOrError"]["results"]
+            return runs if len(runs) == n and finished(runs) else None
+
+        d.sensor_runs = wait_for("the sensor's runs", sensor_runs, 900, every_s=2)
+        yield d

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -99,24 +100,45 @@ class Postgres:
     pg_ctl: str
 
     def query(self, sql: str) -> list[tuple]:
+        return self.query_db(self.url, sql)
+
+    @staticmethod
+    def query_db(url: str, sql: str) -> list[tuple]:
         import psycopg2
 
-        with psycopg2.connect(self.url) as conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
+        conn = psycopg2.connect(url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall()
+        finally:
+            conn.close()
+
+    def execute(self, sql: str) -> None:
+        """A statement outside a transaction (``create database``)."""
+        import psycopg2
+
+        conn = psycopg2.connect(self.url)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            conn.close()
 
     def stop(self) -> None:
         subprocess.run(_as_postgres([self.pg_ctl, "-D", str(self.data_dir), "-m", "fast", "-w", "stop"]),
                        check=False, capture_output=True, timeout=60)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def start_postgres(tmp: Path) -> Postgres:
+def start_postgres() -> Postgres:
+    """A new cluster in a directory of its own under the system temp dir (pytest's are private to
+    root, and the server runs as ``postgres``); :meth:`Postgres.stop` removes it."""
     initdb = executable("initdb", "/usr/lib/postgresql/*/bin/initdb")
     pg_ctl = str(Path(initdb).with_name("pg_ctl"))
-    data = tmp / "pgdata"
-    data.mkdir(mode=0o700)
+    data = Path(tempfile.mkdtemp(prefix="obrecon-e2e-pg-"))
     if os.geteuid() == 0:
-        shutil.chown(tmp, "postgres")
         shutil.chown(data, "postgres")
     subprocess.run(_as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres"]),
                    check=True, capture_output=True, timeout=120)
