@@ -53,10 +53,10 @@ def _out(description: str) -> dg.AssetOut:
     compute_kind="cython",
 )
 def replay_partition(context: dg.AssetExecutionContext, config: BookConfig, landing_zone: LandingZone):
-    stream_day = stream_day_id(context.partition_key)
-    stream = stream_for_key(landing_zone.raw, stream_day)
+    stream_day = stream_day_id(context.partition_key, landing_zone.raw)
+    stream = stream_for_key(landing_zone.raw, stream_day) if stream_day else None
     if stream is None:
-        context.log.info(f"{stream_day}: nothing landed in {landing_zone.raw} for this stream and day; skipped")
+        context.log.info(f"{context.partition_key}: nothing landed in {landing_zone.raw} for this stream and day; skipped")
         return
     # until the chunked replay reports per chunk, progress is logged after parsing and after replay
     progress, t0 = StepProgress(context.log.info), time.perf_counter()

@@ -29,7 +29,7 @@ COUNTERS = ("gaps", "duplicates", "reordered", "checksum_ok", "checksum_failed",
 def feed_integrity(
     context: dg.AssetCheckExecutionContext, book: pl.DataFrame, events: pl.DataFrame, landing_zone: LandingZone
 ) -> dg.AssetCheckResult:
-    report = landing_zone.read_report(stream_day_id(context.partition_key))
+    report = landing_zone.read_report(stream_day_id(context.partition_key, landing_zone.raw))
     metadata: dict = {k: int(report.get(k, 0)) for k in COUNTERS}
     gaps = report.get("gap_list") or []
     if gaps:

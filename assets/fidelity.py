@@ -28,6 +28,7 @@ from obrecon_pipeline.metrics.microstructure import microstructure as micro_tabl
 from obrecon_pipeline.metrics.ofi import ofi_table
 from obrecon_pipeline.metrics.returns import returns_table
 from obrecon_pipeline.metrics.spreads import spreads as spread_table
+from resources import LandingZone
 from resources.fidelity import FidelityThresholds
 
 GROUP = "fidelity"
@@ -140,13 +141,14 @@ def fidelity_report(
     events: pl.LazyFrame,
     reference_book: pl.LazyFrame,
     fidelity_thresholds: FidelityThresholds,
+    landing_zone: LandingZone,
 ) -> dg.Output[pl.DataFrame]:
     """One row per partition: the Ljung-Box, Hill and GARCH(1,1) estimates of the rebuilt and the
     reference book, and every fidelity statistic (value, verdict, threshold, n, minimum n, details
     and first divergent rows as JSON)."""
     reference = reference_book if reference_book.select(pl.len()).collect().item() else None
     evaluation = evaluate(book, events, reference, fidelity_thresholds.thresholds())
-    row = report_row(evaluation, partition=stream_day_id(context.partition_key))
+    row = report_row(evaluation, partition=stream_day_id(context.partition_key, landing_zone.raw))
     return dg.Output(
         row,
         metadata={r.name: dg.MetadataValue.text(r.verdict.value) for r in evaluation.results}

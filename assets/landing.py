@@ -40,16 +40,15 @@ def raw_files(context, landing_zone: LandingZone) -> dg.DataVersionsByPartition:
 
 def observed_versions(instance: dg.DagsterInstance) -> dict[str, str]:
     """Stream-day id -> the latest data version recorded for its ``raw_files`` partition."""
-    from assets.partitions import stream_day_id
-
     latest: dict[str, str] = {}
     cursor = None
     while True:
         page = instance.fetch_observations(dg.AssetKey("raw_files"), limit=1000, cursor=cursor, ascending=True)
         for record in page.records:
-            version = record.asset_observation.tags.get(DATA_VERSION_TAG)
-            if record.partition_key and version:
-                latest[stream_day_id(record.partition_key)] = version
+            observation = record.asset_observation
+            version, stream_day = observation.tags.get(DATA_VERSION_TAG), observation.metadata.get("stream_day")
+            if version and stream_day:
+                latest[stream_day.value] = version
         if not page.has_more:
             return latest
         cursor = page.cursor

@@ -92,7 +92,7 @@ FIRST = ("lobster", "databento", "bybit", "tardis")
 
 
 def _warehouse_name(key: str) -> str:
-    """Where the Parquet IO manager puts a stream-day: ``<stream>@<source>/<day>``."""
+    """Where the Parquet IO manager puts a stream-day: ``<stream>/<day>``."""
     from assets.partitions import DAY_DIM, STREAM_DIM, partition_key
 
     dims = partition_key(key).keys_by_dimension
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     for event in observations({k: v for k, v in versions.items() if seen.get(k) != v}):
         instance.report_runless_asset_event(event)
     storage = "PostgreSQL" if type(instance.run_storage).__name__.startswith("Postgres") else "SQLite"
-    print(f"{len(keys)} partitions; tables go to {root / 'warehouse'}/<asset>/<stream>@<source>/<day>.parquet, "
+    print(f"{len(keys)} partitions; tables go to {root / 'warehouse'}/<asset>/<stream>/<day>.parquet, "
           f"run reports to {root / 'reports'}/<source>/<stream>/<day>/report.json; runs recorded in {storage} "
           f"(DAGSTER_HOME={home})", flush=True)
 

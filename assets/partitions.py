@@ -5,11 +5,15 @@ A stream-day is identified everywhere outside Dagster by its **stream-day id**
 ``python3 -m assets.materialize --partition``). Inside Dagster it is a
 :class:`dagster.MultiPartitionKey` of two dimensions:
 
-* ``stream``: ``<stream>@<source>`` (``GOOG-L10@lobster``), the part that tells streams apart
-  first, so the UI's middle-shortened columns keep it readable;
+* ``stream``: the stream name alone (``GOOG-L10``): the UI shortens keys in the middle to about
+  15 characters in the launch dialog's chips, so a source prefix or suffix would take the place
+  of what tells streams apart (``AAPL-L1…lobster`` for AAPL-L10 and AAPL-L1 alike);
 * ``trading_day``: ``YYYY-MM-DD``, the days that have landed, kept in date order.
 
-:func:`partition_key` and :func:`stream_day_id` are the one mapping between the two.
+:func:`partition_key` and :func:`stream_day_id` are the one mapping between the two. The source is
+found in the landing zone: the one source with a ``<day>`` folder, or, where several sources
+landed that day, the one whose feed lists the stream (stream names are venue-qualified and must
+be unique across sources; :func:`register` refuses two sources with one stream name).
 
 Both dimensions are dynamic and hold only what has landed (the landing-zone sensor,
 the schedule and ``assets.materialize`` register them through :func:`register`). A contiguous daily
@@ -43,21 +47,26 @@ DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def partition_key(stream_day: str) -> dg.MultiPartitionKey:
-    """``lobster/GOOG-L10/2012-06-21`` -> the Dagster key ``{stream: GOOG-L10@lobster, trading_day: 2012-06-21}``."""
+    """``lobster/GOOG-L10/2012-06-21`` -> the Dagster key ``{stream: GOOG-L10, trading_day: 2012-06-21}``."""
     source, _, rest = stream_day.partition("/")
     name, _, day = rest.rpartition("/")
     if not (source and name and DAY_RE.match(day)):
         raise ValueError(f"{stream_day!r} is not a stream-day id <source>/<stream>/<YYYY-MM-DD>")
-    return dg.MultiPartitionKey({STREAM_DIM: f"{name}@{source}", DAY_DIM: day})
+    return dg.MultiPartitionKey({STREAM_DIM: name, DAY_DIM: day})
 
 
-def stream_day_id(key: str | dg.MultiPartitionKey) -> str:
-    """The Dagster partition key (or its string form ``GOOG-L10@lobster|2012-06-21``) -> ``lobster/GOOG-L10/2012-06-21``."""
+def stream_day_id(key: str | dg.MultiPartitionKey, raw_root: Path) -> str | None:
+    """The Dagster partition key (or its string form ``GOOG-L10|2012-06-21``) -> the stream-day id
+    ``lobster/GOOG-L10/2012-06-21``, the source found in the landing zone ``raw_root``; None when
+    nothing landed for that stream and day."""
     if not isinstance(key, dg.MultiPartitionKey):
         key = STREAM_DAYS.get_partition_key_from_str(key)
-    dims = key.keys_by_dimension
-    name, _, source = dims[STREAM_DIM].rpartition("@")
-    return f"{source}/{name}/{dims[DAY_DIM]}"
+    name, day = key.keys_by_dimension[STREAM_DIM], key.keys_by_dimension[DAY_DIM]
+    load_builtin_feeds()
+    sources = [src for src in sorted(FEEDS) if (raw_root / src / day).is_dir()]
+    if len(sources) > 1:
+        sources = [src for src in sources if any(s.name == name for s in FEEDS[src].discover(raw_root / src / day, day))]
+    return f"{sources[0]}/{name}/{day}" if sources else None
 
 
 def discover_streams(raw_root: Path) -> list[Stream]:
@@ -118,7 +127,15 @@ def _register_sorted(instance: dg.DagsterInstance, dimension: dg.DynamicPartitio
 
 def register(instance: dg.DagsterInstance, stream_days: list[str]) -> list[str]:
     """Register the streams and days of ``stream_days`` (ids) with ``instance``, keeping both
-    dimensions sorted; the ids that were not partitions before."""
+    dimensions sorted; the ids that were not partitions before. Two sources with one stream name
+    are refused (the stream key would not say which)."""
+    sources: dict[str, set[str]] = {}
+    for sd in stream_days:
+        source, _, rest = sd.partition("/")
+        sources.setdefault(rest.rpartition("/")[0], set()).add(source)
+    clash = sorted(f"{name} ({', '.join(sorted(srcs))})" for name, srcs in sources.items() if len(srcs) > 1)
+    if clash:
+        raise ValueError(f"stream names must be unique across sources: {'; '.join(clash)}")
     keys = [partition_key(s) for s in stream_days]
     existing = (set(instance.get_dynamic_partitions(STREAMS.name)), set(instance.get_dynamic_partitions(DAYS.name)))
     for dim, dimension in ((STREAM_DIM, STREAMS), (DAY_DIM, DAYS)):

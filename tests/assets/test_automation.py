@@ -70,7 +70,7 @@ def test_sensor_registers_new_days_in_order_and_rematerializes_a_changed_file(zo
     versions = {e.metadata["stream_day"].value: e.tags["dagster/data_version"] for e in first.asset_events}
     assert versions == {i: _expected_version(zone / "raw" / "lobster" / i[-10:]) for i in ids}
     assert instance.get_dynamic_partitions(DAYS.name) == ["2012-06-21", "2012-06-25"]
-    assert instance.get_dynamic_partitions(STREAMS.name) == ["AAPL-L10@lobster"]
+    assert instance.get_dynamic_partitions(STREAMS.name) == ["AAPL-L10"]
     _apply(instance, first)
     assert observed_versions(instance) == versions
 
@@ -104,7 +104,7 @@ def test_schedule_requests_what_landed_the_previous_day(zone, instance):
 
     data = evaluate(dt.datetime(2012, 6, 26, 6, 0, tzinfo=dt.timezone.utc))
     assert [(r.partition_key, r.tags["obrecon/automation"]) for r in data.run_requests] == [
-        ("AAPL-L10@lobster|2012-06-25", "daily_schedule")]
+        ("AAPL-L10|2012-06-25", "daily_schedule")]
     assert instance.get_dynamic_partitions(DAYS.name) == ["2012-06-25"]
     assert "lobster/AAPL-L10/2012-06-25" in observed_versions(instance)
     empty = evaluate(dt.datetime(2012, 6, 27, 6, 0, tzinfo=dt.timezone.utc))

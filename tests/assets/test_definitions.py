@@ -59,7 +59,7 @@ def test_materialize_partition_runs_checks_and_writes_atomically(small_landing_z
     match = checks["reference_match"]
     assert match.passed
     assert match.metadata["cells_compared"].value == match.metadata["cells_matched"].value == 999 * 40
-    stored = small_landing_zone / "warehouse" / "book" / "AAPL-L10@lobster" / "2012-06-21.parquet"
+    stored = small_landing_zone / "warehouse" / "book" / "AAPL-L10" / "2012-06-21.parquet"
     assert pl.read_parquet(stored).height == 999
     assert (small_landing_zone / "reports" / KEY / "report.json").is_file()
 

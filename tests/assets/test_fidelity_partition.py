@@ -117,7 +117,7 @@ def test_every_fidelity_check_passes_on_the_real_goog_day(real_day):
 def test_metric_tables_are_stored_per_partition(real_day):
     root, _ = real_day
     wh = root / "warehouse"
-    part = Path("GOOG-L10@lobster", "2012-06-21.parquet")  # <stream>@<source>/<day>
+    part = Path("GOOG-L10", "2012-06-21.parquet")  # <stream>/<day>
     spreads = pl.read_parquet(wh / "spreads" / part)
     assert spreads.height == 147_916 and {"spread_bp_1", "spread_bp_10", "bid_depth_10"} <= set(spreads.columns)
     assert "spread_15" not in spreads.columns  # a level-10 book has no 15th level

@@ -23,7 +23,7 @@ NOT_JUDGED = {"ks_returns", "garch_match", "hill_match", "ljung_box_match", "vol
 #: one deleted add message: the book no longer matches LOBSTER's; the statistics of 999 events
 #: (the judged ones: correlations, spread error, VWAP) stay within their WARN thresholds
 DAMAGED_FAILS = {"reference_match"}
-LANDED_KEYS = [f"{s}-L10@lobster|{d}" for s, days in LANDED.items() for d in days]
+LANDED_KEYS = [f"{s}-L10|{d}" for s, days in LANDED.items() for d in days]
 
 PARTITION_KEYS = """{ assetNodeOrError(assetKey: {path: ["book"]}) { ... on AssetNode {
   partitionKeysByDimension { name partitionKeys } } } }"""
@@ -46,12 +46,12 @@ def test_sensor_then_backfill_on_celery_with_postgres(deployment):
     assert {r["status"] for r in sensor} == {"SUCCESS"}
     dims = {d_["name"]: d_["partitionKeys"] for d_ in
             d.graphql(PARTITION_KEYS)["assetNodeOrError"]["partitionKeysByDimension"]}
-    assert dims == {"stream": ["AAPL-L10@lobster", "MSFT-L10@lobster"],
+    assert dims == {"stream": ["AAPL-L10", "MSFT-L10"],
                     "trading_day": ["2012-06-25", "2012-06-26", "2012-06-27"]}
 
     # a backfill over a date range of one stream, through GraphQL
     start, end = "2012-06-25", DAMAGED_DAY
-    keys = [f"AAPL-L10@lobster|{day}" for day in dims["trading_day"] if start <= day <= end]
+    keys = [f"AAPL-L10|{day}" for day in dims["trading_day"] if start <= day <= end]
     launched = d.graphql(BACKFILL, {"keys": keys, "assets": [{"path": [a]} for a in ASSETS]})["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
 
@@ -80,12 +80,12 @@ def test_sensor_then_backfill_on_celery_with_postgres(deployment):
             for key in LANDED_KEYS:
                 (execution,) = d.graphql(CHECK, {"path": [asset], "name": name, "partition": key})["assetCheckExecutions"]
                 statuses[(name, key)] = execution["status"]
-                if (name, key) == ("reference_match", f"AAPL-L10@lobster|{DAMAGED_DAY}"):
+                if (name, key) == ("reference_match", f"AAPL-L10|{DAMAGED_DAY}"):
                     metadata = {e["label"]: e.get("floatValue", e.get("intValue")) for e in execution["evaluation"]["metadataEntries"]}
                     assert execution["evaluation"]["severity"] == "ERROR"
                     assert metadata["threshold"] == 1.0 and metadata["match_rate"] < 1.0
                     assert metadata["first_mismatch_row"] >= d.victim - 1
-    damaged = f"AAPL-L10@lobster|{DAMAGED_DAY}"
+    damaged = f"AAPL-L10|{DAMAGED_DAY}"
     expected = {(name, key): "SKIPPED" if name in NOT_JUDGED else "SUCCEEDED" for (name, key) in statuses}
     expected.update({(n, damaged): "FAILED" for n in DAMAGED_FAILS})
     assert statuses == expected

@@ -35,7 +35,7 @@ def test_shell_run_and_dagster_dev_share_a_postgres_instance(deployment, tmp_pat
     assert f"[1/1 partitions, 100%] {KEY}: run " in out
     assert "checks: 7 passed, 0 failed, 0 warnings, 7 not judged" in out
     assert "PASS book.reference_match: match_rate=1.0, threshold=1.0" in out
-    assert f"{root}/warehouse/book/AAPL-L10@lobster/2012-06-21.parquet" in out
+    assert f"{root}/warehouse/book/AAPL-L10/2012-06-21.parquet" in out
     assert (root / "reports" / KEY / "report.json").is_file()
     ((shell_run, status),) = pg.query_db(url, "select run_id, status from runs")
     assert status == "SUCCESS"
@@ -50,7 +50,7 @@ def test_shell_run_and_dagster_dev_share_a_postgres_instance(deployment, tmp_pat
                  lambda: shell_run in {r["runId"] for r in graphql(web, RUNS)["runsOrError"]["results"]}, 120)
 
         queued = subprocess.run([str(BIN / "dagster"), "job", "backfill", "-m", "assets.definitions", "-j", "reconstruct",
-                                 "--partitions", "AAPL-L10@lobster|2012-06-21", "--noprompt"],
+                                 "--partitions", "AAPL-L10|2012-06-21", "--noprompt"],
                                 env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
         assert queued.returncode == 0, queued.stderr
 

@@ -35,23 +35,29 @@ def _dismiss_welcome(page: Page) -> None:
 
 def _days_in_column(page: Page) -> list[str]:
     """The day keys of the partitions view's second column, top to bottom."""
-    column_top = page.get_by_placeholder("Filter by trading_day").bounding_box()["y"]
+    column = page.get_by_placeholder("Filter by trading_day").bounding_box()
     cells = page.get_by_text(DAY)
-    found = []
+    rows = {}  # one per visible row under the column's filter box (each key is rendered twice)
     for i in range(cells.count()):
-        box = cells.nth(i).bounding_box()
-        if box and box["y"] > column_top:
-            found.append((box["y"], cells.nth(i).inner_text()))
-    return [text for _, text in sorted(found)]
+        cell = cells.nth(i)
+        box = cell.bounding_box()
+        if box and cell.is_visible() and box["y"] > column["y"] and column["x"] - 20 <= box["x"] <= column["x"] + column["width"]:
+            rows.setdefault(round(box["y"] / 10), cell.inner_text())
+    return [rows[y] for y in sorted(rows)]
 
 
-def _pick(page: Page, dimension_index: int, keys: list[str]) -> None:
-    """Open the launch dialog's selector of one dimension and tick ``keys``."""
+def _visible(page: Page, text: str):
+    """Elements showing exactly ``text`` (each key also has an invisible copy the UI measures to
+    shorten it in the middle)."""
+    return page.get_by_text(text, exact=True).filter(visible=True)
+
+
+def _pick(page: Page, keys: list[str]) -> None:
+    """Open the launch dialog's first dimension selector still empty and tick ``keys``."""
     dialog = page.get_by_role("dialog")
-    dialog.get_by_text("Select a partition or create one").nth(dimension_index).click()
+    dialog.get_by_text("Select a partition or create one").first.click()
     for key in keys:
-        page.get_by_role("checkbox", name=key).check() if page.get_by_role("checkbox", name=key).count() \
-            else page.get_by_text(key, exact=True).last.click()
+        _visible(page, key).last.click(force=True)  # the dropdown row, re-rendered as statuses refresh
     page.keyboard.press("Escape")
 
 
@@ -65,17 +71,19 @@ def test_partitions_backfill_and_failed_check_in_chromium(deployment, tmp_path):
         # one stream's days, in date order
         page.goto(f"{d.url}/assets/book?view=partitions")
         _dismiss_welcome(page)
-        page.get_by_text("AAPL-L10@lobster", exact=True).first.click()
+        _visible(page, "AAPL-L10").first.click()
         expect(page.get_by_placeholder("Filter by trading_day")).to_be_visible()
-        assert _days_in_column(page) == LANDED["AAPL"]
+        days = _days_in_column(page)
+        page.screenshot(path=tmp_path / "1-book-partitions.png")
+        assert days == LANDED["AAPL"], days
         page.screenshot(path=tmp_path / "1-book-partitions.png")
 
         # a one-stream date-range backfill, by clicking
         before = {b["id"] for b in d.graphql(BACKFILLS)["partitionBackfillsOrError"]["results"]}
         page.get_by_role("button", name="Materialize…").click()
         page.get_by_role("button", name="Confirm").click()  # the multi-asset's three outputs
-        _pick(page, 0, ["AAPL-L10@lobster"])
-        _pick(page, 1, ["2012-06-25", "2012-06-26"])
+        _pick(page, ["AAPL-L10"])  # stream
+        _pick(page, ["2012-06-25", "2012-06-26"])  # trading_day
         expect(page.get_by_role("dialog").get_by_text("2 partitions")).to_be_visible()
         page.screenshot(path=tmp_path / "2-launch-backfill.png")
         page.get_by_role("button", name="Launch backfill").click()
@@ -85,15 +93,15 @@ def test_partitions_backfill_and_failed_check_in_chromium(deployment, tmp_path):
             return new[0] if new and new[0]["status"] != "REQUESTED" and finished(new[0]["runs"]) else None
 
         backfill = wait_for("the backfill launched in the browser", launched, 600, every_s=2)
-        assert sorted(backfill["partitionNames"]) == ["AAPL-L10@lobster|2012-06-25", "AAPL-L10@lobster|2012-06-26"]
+        assert sorted(backfill["partitionNames"]) == ["AAPL-L10|2012-06-25", "AAPL-L10|2012-06-26"]
         assert backfill["status"] == "COMPLETED_SUCCESS"
 
         # the failing check of the damaged day: reason, first bad row, value vs threshold
         page.goto(f"{d.url}/assets/book?view=checks&checkDetail=reference_match")
         _dismiss_welcome(page)
         page.get_by_role("tab", name="Partitions").last.click()
-        page.get_by_text("AAPL-L10@lobster", exact=True).last.click()
-        page.get_by_text(DAMAGED_DAY, exact=True).last.click()
+        _visible(page, "AAPL-L10").last.click()
+        _visible(page, DAMAGED_DAY).last.click()
         body = page.locator("body")
         expect(body).to_contain_text("Failed")
         expect(body).to_contain_text("Cells that match the venue's own book / cells compared, at or above the threshold")
