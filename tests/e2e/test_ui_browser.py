@@ -96,18 +96,27 @@ def test_partitions_backfill_and_failed_check_in_chromium(deployment, tmp_path):
         assert sorted(backfill["partitionNames"]) == ["AAPL-L10|2012-06-25", "AAPL-L10|2012-06-26"]
         assert backfill["status"] == "COMPLETED_SUCCESS"
 
-        # the failing check of the damaged day: reason, first bad row, value vs threshold
+        # the failing check of the damaged day: its rule, value vs threshold, the first bad row
         page.goto(f"{d.url}/assets/book?view=checks&checkDetail=reference_match")
         _dismiss_welcome(page)
+        body = page.locator("body")
+        expect(body).to_contain_text("Cells that match the venue's own book / cells compared, at or above the threshold")
         page.get_by_role("tab", name="Partitions").last.click()
         _visible(page, "AAPL-L10").last.click()
         _visible(page, DAMAGED_DAY).last.click()
-        body = page.locator("body")
-        expect(body).to_contain_text("Failed")
-        expect(body).to_contain_text("Cells that match the venue's own book / cells compared, at or above the threshold")
-        expect(body).to_contain_text(f"first_mismatch_row{d.victim - 1}")
-        expect(body).to_contain_text(re.compile(r"match_rate0\.99\d+"))
-        expect(body).to_contain_text("threshold1")
-        expect(body).to_contain_text(f"first_mismatch_message row {d.victim}:")
+        expect(body).to_contain_text(f"AAPL-L10|{DAMAGED_DAY}")
+        expect(body).to_contain_text(re.compile(r"Failed \(1\)"))
+        expect(body).to_contain_text(re.compile(r"match_rate\s*0\.99\d+"))
+        expect(body).to_contain_text(re.compile(r"threshold\s*1(?![\d.])"))
+        expect(body).to_contain_text(re.compile(rf"first_mismatch_row\s*{d.victim}(?!\d)"))
+        expect(body).to_contain_text(re.compile(rf"first_mismatch_message\s*row {d.victim + 1}: add bid"))
         page.screenshot(path=tmp_path / "3-failed-check.png", full_page=True)
+
+        # a statistic that 999 events cannot judge: skipped on every landed stream-day, never failed
+        page.goto(f"{d.url}/assets/fidelity_report?view=checks&checkDetail=hill_match")
+        expect(body).to_contain_text("Hill tail index within tolerance of the reference book's")
+        page.get_by_role("tab", name="Partitions").last.click()  # the check's own, beside its Overview
+        expect(body).to_contain_text(re.compile(r"Skipped \(5\)"))
+        expect(body).to_contain_text(re.compile(r"Failed \(0\)"))
+        page.screenshot(path=tmp_path / "4-not-judged-check.png", full_page=True)
         browser.close()
