@@ -108,4 +108,4 @@ def test_sensor_then_backfill_on_celery_with_postgres(deployment):
     assert all(used.values()), used  # both workers took steps
     for name in d.workers:
         assert d.procs.log(name).count("succeeded in") >= 1
-    assert "execute_plan" not in d.procs.log("daemon")
+    assert "Task execute_plan[" not in d.procs.log("daemon")

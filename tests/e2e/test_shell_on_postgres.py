@@ -49,7 +49,7 @@ def test_shell_run_and_dagster_dev_share_a_postgres_instance(deployment, tmp_pat
         wait_for("the shell's run in dagster dev",
                  lambda: shell_run in {r["runId"] for r in graphql(web, RUNS)["runsOrError"]["results"]}, 120)
 
-        queued = subprocess.run([str(BIN / "dagster"), "job", "backfill", "-m", "assets.definitions", "-j", "reconstruct",
+        queued = subprocess.run([str(BIN / "dagster"), "job", "backfill", "-w", "workspace.yaml", "-j", "reconstruct",
                                  "--partitions", "AAPL-L10|2012-06-21", "--noprompt"],
                                 env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
         assert queued.returncode == 0, queued.stderr

@@ -21,6 +21,7 @@ DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BACKFILLS = """{ partitionBackfillsOrError(limit: 20) { ... on PartitionBackfills { results { id status
   partitionNames runs { runId status } } } } }"""
 TIMEOUT_MS = 120_000
+expect.set_options(timeout=TIMEOUT_MS)  # the UI polls its data; a loaded machine answers slowly
 
 
 def _dismiss_welcome(page: Page) -> None:
