@@ -41,15 +41,18 @@ def message_chunks(flags: np.ndarray, max_events: int) -> list[tuple[int, int]]:
     if max_events < 1:
         raise ReplayError(f"chunks need at least one event, got {max_events}")
     n = len(flags)
-    stops = np.flatnonzero(np.asarray(flags) & Flag.END_OF_MESSAGE) + 1
-    out, start = [], 0
-    while start < n:
-        k = int(np.searchsorted(stops, start + max_events, side="right")) - 1
-        if k < 0 or stops[k] <= start:  # the message starting here is longer than max_events
-            k = int(np.searchsorted(stops, start, side="right"))
-        stop = int(stops[k]) if k < len(stops) else n
-        out.append((start, stop))
-        start = stop
+    stops = (np.flatnonzero(np.asarray(flags) & Flag.END_OF_MESSAGE) + 1).tolist()
+    out, start, prev = [], 0, 0
+    for stop in stops:  # one step per message: close the chunk before a message that overflows it
+        if stop - start > max_events and prev > start:
+            out.append((start, prev))
+            start = prev
+        prev = stop
+    if start < n:
+        if n - start > max_events and start < prev < n:  # the trailing partial message alone
+            out.append((start, prev))
+            start = prev
+        out.append((start, n))
     return out
 
 

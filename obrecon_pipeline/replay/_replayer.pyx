@@ -499,6 +499,9 @@ cdef class Replayer:
     cdef object _row            # int64[4N] owning s.row
     cdef object _ours           # int64[4N] owning s.drift.ours
     cdef object _cells, _valid, _row_event   # reusable block buffers
+    cdef int64_t[:, ::1] _cells_view
+    cdef uint8_t[::1] _valid_view
+    cdef int64_t[::1] _row_event_view
     cdef double _wall
 
     def __cinit__(self, *args, **kwargs):
@@ -671,12 +674,9 @@ cdef class Replayer:
             ch.reference = &ref[0, 0]
         need = n if self.s.cfg.emit_every_event else _ends(flags) + (1 if self.s.flow.seed_pending else 0)
         self._reserve(need)
-        cdef int64_t[:, ::1] cells = self._cells
-        cdef uint8_t[::1] valid = self._valid
-        cdef int64_t[::1] row_event = self._row_event
         t0 = time.perf_counter()
         with nogil:
-            run(&self.s, &ch, &cells[0, 0], &valid[0], &row_event[0], &rows)
+            run(&self.s, &ch, &self._cells_view[0, 0], &self._valid_view[0], &self._row_event_view[0], &rows)
         self._wall += time.perf_counter() - t0
         return self._block(rows)
 
@@ -762,6 +762,9 @@ cdef class Replayer:
         self._cells = buffers.empty((rows, 4 * self.s.cfg.levels), np.int64)
         self._valid = np.empty(rows, dtype=np.uint8)
         self._row_event = np.empty(rows, dtype=np.int64)
+        self._cells_view = self._cells
+        self._valid_view = self._valid
+        self._row_event_view = self._row_event
 
     cdef Block _block(self, Py_ssize_t rows):
         if self._cells is None:
@@ -836,7 +839,7 @@ cdef class Replayer:
             "mismatched_rows": m.mismatched_rows,
             "first_mismatch_row": m.first_mismatch_row if m.mismatched_rows else None,
             "first_mismatch_column": f"{FIELDS[j % 4]}_{j // 4 + 1}" if m.mismatched_rows else None,
-            "match_rate": m.cells_matched / m.cells_compared if m.cells_compared else 1.0,
+            "match_rate": <double> m.cells_matched / m.cells_compared if m.cells_compared else 1.0,
         }
 
     def crossed_episodes(self) -> list:
