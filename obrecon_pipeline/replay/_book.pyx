@@ -8,7 +8,7 @@ from libc.stdint cimport int8_t, int64_t, uint64_t
 
 # the structures and their operations come from _book.pxd, this module's own declarations
 from obrecon_pipeline.codes cimport SIDE_BID, SIDE_ASK
-from obrecon_pipeline.replay._fastio cimport stream_row, stream_fence
+from libc.string cimport memcpy
 from obrecon_pipeline.replay._rows cimport write_side
 
 import numpy as np
@@ -134,12 +134,14 @@ cdef class PyOrderMap:
         orders_clear_side(&self.m, side)
 
 
-def ladder_loop(const int8_t[::1] side, const int64_t[::1] price, const int64_t[::1] delta, int64_t[:, ::1] out):
-    """The ladder alone: each event adds ``delta`` at its side and price, then the top
-    ``out.shape[1] // 4`` levels are streamed into ``out[i]`` (no order map, no window, no
-    integrity, no checks): the ceiling a replay loop over the same ladders and rows can reach.
-    For a valid L3 stream without windows (``delta`` = +size for adds, -size for cancels, deletes
-    and executions, 0 otherwise) the rows are the replayer's."""
+def ladder_loop(const int8_t[::1] side, const int64_t[::1] price, const int64_t[::1] delta, int64_t[:, ::1] out,
+                Py_ssize_t window=0):
+    """The ladder alone: each event adds ``delta`` at its side and price (and keeps the best
+    ``window`` levels, if ``window``), then the top ``out.shape[1] // 4`` levels are written into
+    ``out[i]`` (no order map, no frontier check, no integrity, no counters): the ceiling a replay
+    loop over the same ladders and rows can reach. For a valid L3 stream without windows
+    (``delta`` = +size for adds, -size for cancels, deletes and executions, 0 otherwise) the rows
+    are the replayer's."""
     cdef Py_ssize_t i, n = side.shape[0], width = out.shape[1], levels = width // 4
     cdef Ladder bids, asks
     cdef Ladder* lad
@@ -154,10 +156,12 @@ def ladder_loop(const int8_t[::1] side, const int64_t[::1] price, const int64_t[
             for i in range(n):
                 lad = &bids if side[i] > 0 else &asks
                 ladder_add(lad, price[i] if side[i] > 0 else -price[i], delta[i], &before, &after)
+                if window > 0:
+                    ladder_truncate(&bids, window)
+                    ladder_truncate(&asks, window)
                 write_side(&bids, &scratch[0], levels, 0, SIDE_BID)
                 write_side(&asks, &scratch[0], levels, 2, SIDE_ASK)
-                stream_row(<long long*> &out[i, 0], <const long long*> &scratch[0], width)
-            stream_fence()
+                memcpy(&out[i, 0], &scratch[0], width * sizeof(int64_t))
     finally:
         ladder_free(&bids)
         ladder_free(&asks)

@@ -1,10 +1,10 @@
 # cython: language_level=3
 """Fast-I/O helpers of the replay loop: streaming row stores, their fence, and a prefetch.
 
-A book row is written once into the output block and read only by whoever consumes the block,
-so it is streamed past the cache (SSE2 non-temporal stores, 16 bytes at a time when the row is
-16-byte aligned: rows are ``4N`` int64, a multiple of 16 bytes); :func:`stream_fence` makes the
-streamed rows visible before the block is handed out. Without SSE2 both fall back to ``memcpy``
+A book row is written once into the output block; when the block is too big to be read back
+from the cache (a whole day in one block), it is streamed past the cache (SSE2 non-temporal
+stores, 16 bytes at a time when the row is 16-byte aligned: rows are ``4N`` int64, a multiple of
+16 bytes); :func:`stream_fence` makes the streamed rows visible before the block is handed out. Without SSE2 both fall back to ``memcpy``
 and nothing. :func:`prefetch` is GCC/Clang's ``__builtin_prefetch`` (read, high locality).
 """
 

@@ -68,6 +68,7 @@ from obrecon_pipeline.streams import ReplayOptions
 
 cdef enum:
     PREFETCH_AHEAD = 16  # events: the reference row and order slot of event i + 16 are fetched at i
+    STREAM_BYTES = 8 << 20  # a block at least this big is streamed past the cache (see _fastio)
     STATE_VERSION = 1
 
 #: the columns of :meth:`Replayer.integrity_failures`
@@ -88,6 +89,7 @@ cdef struct Config:
     int64_t size_decimals
     int64_t reseed
     int64_t depth            # levels per side of the reference rows (0: none)
+    int64_t compare          # compare every row with its reference row (when a chunk has one)
     int64_t price_scale
     int64_t size_scale
 
@@ -354,8 +356,9 @@ cdef inline int emit_row(Core* s, const Chunk* ch, Py_ssize_t i, int64_t event, 
         crossed_row(&s.crossed, crossed, locked, event, column(ch.ts_event, i, 0))
     else:
         s.crossed.st.pending = 0
-    if ch.reference != NULL:
-        match_row(&s.match, s.row, ch.reference + i * 4 * s.cfg.depth, s.c.rows)
+    if ch.reference != NULL and s.cfg.compare:
+        match_row(&s.match, s.row, ch.reference + i * 4 * s.cfg.depth, s.c.rows,
+                  s.bids.count if s.bids.bounded else levels, s.asks.count if s.asks.bounded else levels)
     s.c.rows += 1
     return 0
 
@@ -398,30 +401,45 @@ cdef inline int step(Core* s, const Chunk* ch, Py_ssize_t i) except -1 nogil:
 
 
 cdef int run(Core* s, const Chunk* ch, int64_t* cells, uint8_t* valid, int64_t* row_event,
-             Py_ssize_t* rows) except -1 nogil:
-    """Every event of ``ch``; emitted rows streamed into ``cells`` (row-major, 4 * levels wide)."""
-    cdef Py_ssize_t i, n = ch.n, row = 0, width = 4 * s.cfg.levels
-    cdef Py_ssize_t ref_width = 4 * s.cfg.depth
-    cdef int64_t first = s.c.events
-    cdef bint fetch_ref = ch.reference != NULL and s.cfg.reseed
+             Py_ssize_t* rows, bint stream) except -1 nogil:
+    """Every event of ``ch``; emitted rows written into ``cells`` (row-major, 4 * levels wide):
+    streamed past the cache when ``stream`` (a block too big to be read back from the cache),
+    else plain stores (the block stays in the cache for whoever reads it next).
+
+    The loop works on local copies of the state and the columns, written back at the end (also
+    when it fails): the compiler can keep them in registers, since the row and flag stores cannot
+    reach a local whose address does not escape the inlined pieces.
+    """
+    cdef Core st = s[0]
+    cdef Chunk c = ch[0]
+    cdef Py_ssize_t i, n = c.n, row = 0, width = 4 * st.cfg.levels
+    cdef Py_ssize_t ref_width = 4 * st.cfg.depth
+    cdef int64_t first = st.c.events
+    cdef bint fetch_ref = c.reference != NULL and st.cfg.reseed
     cdef uint64_t ahead
-    for i in range(n):
-        # the reference row and the order-map slot of an event a few steps ahead are touched
-        # sparsely and miss the cache: fetch them early (re-seeds nearly always fill the deepest
-        # level, so its cache line is the one fetched)
-        if i + PREFETCH_AHEAD < n:
-            if fetch_ref:
-                prefetch(&ch.reference[(i + PREFETCH_AHEAD) * ref_width + ref_width - 4])
-            ahead = ch.order_id[i + PREFETCH_AHEAD]
-            if ahead != 0:
-                prefetch(&s.orders.slots[_slot_of(&s.orders, ahead)])
-        if step(s, ch, i):
-            stream_row(<long long*> &cells[row * width], <const long long*> s.row, width)
-            valid[row] = <uint8_t> s.flow.row_valid
-            row_event[row] = first + i
-            row += 1
-    stream_fence()
-    rows[0] = row
+    try:
+        for i in range(n):
+            # the reference row and the order-map slot of an event a few steps ahead are touched
+            # sparsely and miss the cache: fetch them early (re-seeds nearly always fill the
+            # deepest level, so its cache line is the one fetched)
+            if i + PREFETCH_AHEAD < n:
+                if fetch_ref:
+                    prefetch(&c.reference[(i + PREFETCH_AHEAD) * ref_width + ref_width - 4])
+                ahead = c.order_id[i + PREFETCH_AHEAD]
+                if ahead != 0:
+                    prefetch(&st.orders.slots[_slot_of(&st.orders, ahead)])
+            if step(&st, &c, i):
+                if stream:
+                    stream_row(<long long*> &cells[row * width], <const long long*> st.row, width)
+                else:
+                    memcpy(&cells[row * width], st.row, width * sizeof(int64_t))
+                valid[row] = <uint8_t> st.flow.row_valid
+                row_event[row] = first + i
+                row += 1
+    finally:
+        stream_fence()
+        s[0] = st
+        rows[0] = row
     return 0
 
 
@@ -486,11 +504,12 @@ cdef class Replayer:
     """A book rebuilt from normalized events, with all of its state across calls.
 
     ``Replayer(levels, options, reference_depth=0, reseed=True, price_scale=1, size_scale=1,
-    max_failures=10_000, max_episodes=1_000)``: rows carry the top ``levels`` levels;
+    max_failures=10_000, max_episodes=1_000, compare=True)``: rows carry the top ``levels`` levels;
     ``options`` (:class:`~obrecon_pipeline.streams.ReplayOptions`) say how to treat the venue's
     events; ``reference_depth`` is the depth of the reference rows that chunks may carry (0: none);
     with ``reseed`` the levels entering a bounded window are taken from the reference row of the
-    same event (LOBSTER); ``price_scale``/``size_scale`` are the events' scales (venue checksums
+    same event (LOBSTER); with ``compare`` every row of a chunk that has reference rows is matched
+    against its own (:meth:`match`); ``price_scale``/``size_scale`` are the events' scales (venue checksums
     rebuild decimal text from them; :meth:`rescale` raises them). The first ``max_failures``
     located failures and ``max_episodes`` crossed episodes are kept; their counts are complete.
     """
@@ -519,7 +538,7 @@ cdef class Replayer:
 
     def __init__(self, Py_ssize_t levels, options: ReplayOptions, Py_ssize_t reference_depth=0,
                  bint reseed=True, price_scale=1, size_scale=1, Py_ssize_t max_failures=10_000,
-                 Py_ssize_t max_episodes=1_000):
+                 Py_ssize_t max_episodes=1_000, bint compare=True):
         if levels < 1:
             raise ReplayError(f"levels must be >= 1, got {levels}")
         if options.emit not in ("event", "message"):
@@ -536,6 +555,7 @@ cdef class Replayer:
         cfg.checksum_kind = kind_code(options.checksum)
         cfg.reseed = reseed
         cfg.depth = reference_depth
+        cfg.compare = compare
         cfg.price_scale = price_scale
         cfg.size_scale = size_scale
         if cfg.checksum_kind:
@@ -676,7 +696,8 @@ cdef class Replayer:
         self._reserve(need)
         t0 = time.perf_counter()
         with nogil:
-            run(&self.s, &ch, &self._cells_view[0, 0], &self._valid_view[0], &self._row_event_view[0], &rows)
+            run(&self.s, &ch, &self._cells_view[0, 0], &self._valid_view[0], &self._row_event_view[0], &rows,
+                need * 4 * self.s.cfg.levels * sizeof(int64_t) >= STREAM_BYTES)
         self._wall += time.perf_counter() - t0
         return self._block(rows)
 
@@ -747,6 +768,12 @@ cdef class Replayer:
             self.s.cfg.price_decimals, self.s.cfg.size_decimals = checksum_decimals
 
     # -------------------------------------------------------------------------------- buffers
+    def reserve(self, Py_ssize_t rows):
+        """Allocate and touch the block buffers for ``rows`` rows now (the first ``apply`` of a
+        chunk that size then pays no page faults)."""
+        self._reserve(rows)
+        self._cells.fill(NULL_CELL)
+
     cdef const int64_t[:, ::1] _reference(self, reference, Py_ssize_t n):
         if self.s.cfg.depth == 0:
             raise ReplayError("a reference needs a replayer made with reference_depth > 0")
