@@ -1084,17 +1084,22 @@ def event_columns(events: pl.DataFrame, checksums: bool = True) -> list:
     """The columns :meth:`Replayer.apply_arrays` takes, from events in
     :data:`~obrecon_pipeline.events.EVENT_SCHEMA`: action, side, price, size, order_id, flags,
     checksum (None unless ``checksums``), src_row, ts_event, update_id, as contiguous arrays;
-    zero-copy where a column has no nulls (nulls become 0, or NULL_ID for checksum/update_id)."""
+    zero-copy where a column has no nulls; an optional column that is all null is None (NULL_ID
+    for checksum/update_id, 0 for src_row/ts_event), other nulls are filled the same way."""
 
-    def column(name: str, dtype, fill) -> np.ndarray:
+    def column(name: str, dtype, fill, optional: bool = False):
         col = events.get_column(name)
-        if col.null_count():
+        nulls = col.null_count()
+        if nulls:
+            if optional and nulls == col.len():
+                return None
             col = col.fill_null(fill)
         return np.ascontiguousarray(col.to_numpy(), dtype=dtype)
 
     return [
         column("action", np.int8, 0), column("side", np.int8, 0), column("price", np.int64, 0),
         column("size", np.int64, 0), column("order_id", np.uint64, 0), column("flags", np.uint8, 0),
-        column("checksum", np.int64, NULL_ID) if checksums else None,
-        column("src_row", np.int64, 0), column("ts_event", np.int64, 0), column("update_id", np.int64, NULL_ID),
+        column("checksum", np.int64, NULL_ID, True) if checksums else None,
+        column("src_row", np.int64, 0, True), column("ts_event", np.int64, 0, True),
+        column("update_id", np.int64, NULL_ID, True),
     ]

@@ -13,16 +13,21 @@ cdef inline int64_t write_side(const Ladder* lad, int64_t* row, Py_ssize_t level
                                int8_t side) noexcept nogil:
     """The best ``levels`` of one side into ``row`` (price at ``4r + offset``, size next to it);
     returns the number of UNKNOWN cells written."""
-    cdef Py_ssize_t r, idx = lad.count - 1
+    cdef Py_ssize_t r, top = lad.count - 1
+    cdef Py_ssize_t held = lad.count if lad.count < levels else levels
+    cdef const int64_t* key = lad.key  # locals: the row stores cannot change them
+    cdef const int64_t* size = lad.size
+    cdef int64_t* out = row + offset
     cdef int64_t fill = UNKNOWN_CELL if lad.bounded else NULL_CELL
-    for r in range(levels):
-        if idx >= 0:
-            row[4 * r + offset] = lad.key[idx] if side > 0 else -lad.key[idx]
-            row[4 * r + offset + 1] = lad.size[idx]
-            idx -= 1
-        else:
-            row[4 * r + offset] = fill
-            row[4 * r + offset + 1] = fill
-    if not lad.bounded or lad.count >= levels:
-        return 0
-    return 2 * (levels - lad.count)
+    if side > 0:
+        for r in range(held):
+            out[4 * r] = key[top - r]
+            out[4 * r + 1] = size[top - r]
+    else:
+        for r in range(held):
+            out[4 * r] = -key[top - r]
+            out[4 * r + 1] = size[top - r]
+    for r in range(held, levels):
+        out[4 * r] = fill
+        out[4 * r + 1] = fill
+    return 2 * (levels - held) if lad.bounded else 0

@@ -237,3 +237,20 @@ def test_windowed_feed_in_random_chunks_matches_python_model(rng, n_events, wind
                       seed=True, reseed=reseed)
     rows, _ = replay_python(kept, window, window=window, reference=reference, seed=True, reseed=reseed)
     assert np.array_equal(cells, py_cells(rows, window))
+
+
+@SETTINGS
+@given(l3_streams(), st.integers(1, 6))
+def test_ladder_loop_ceiling_rebuilds_the_same_rows_on_l3_adds_and_removals(events, levels):
+    """The benchmarks' ceiling (ladder alone, no order map) writes the replayer's rows on a valid
+    L3 stream of adds, cancels, executions and deletes."""
+    from obrecon_pipeline.replay._book import ladder_loop
+
+    events = [e for e in events if e[0] not in (Action.MODIFY, Action.CLEAR)]
+    if not events:
+        return
+    action, side, price, size = (np.array(c) for c in list(zip(*events))[:4])
+    delta = np.where(action == Action.ADD, size, -size).astype(np.int64)
+    out = np.empty((len(events), 4 * levels), dtype=np.int64)
+    ladder_loop(side.astype(np.int8), price.astype(np.int64), delta, out)
+    assert np.array_equal(out, replay(to_frame(events), levels, ReplayOptions()).cells)

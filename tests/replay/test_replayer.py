@@ -30,7 +30,10 @@ def one_by_one(case) -> tuple[np.ndarray, Replayer]:
                  max_failures=case.events.height, max_episodes=case.events.height)
     if case.kwargs.get("seed"):
         r.seed(ref[0])
-    action, side, price, size, order_id, flags, checksum, src_row, ts, update_id = event_columns(case.events)
+    n = case.events.height
+    action, side, price, size, order_id, flags, checksum, src_row, ts, update_id = (
+        np.full(n, absent, dtype=np.int64) if col is None else col
+        for col, absent in zip(event_columns(case.events), (0, 0, 0, 0, 0, 0, NULL_ID, 0, 0, NULL_ID)))
     rows = []
     for i in range(case.events.height):
         if r.apply_one(action[i], side[i], price[i], size[i], order_id[i], flags[i], checksum[i], ts[i],
