@@ -31,6 +31,7 @@ Per event (:func:`step`), in this order:
 from libc.stdint cimport int8_t, uint8_t, int64_t, uint64_t, INT64_MAX
 from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memcpy, memset
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
 
 from obrecon_pipeline.codes cimport *
 from obrecon_pipeline.replay._book cimport (
@@ -708,7 +709,6 @@ cdef class Replayer:
         cdef int8_t a = action, sd = side
         cdef uint8_t f = flags
         cdef Chunk ch
-        cdef const int64_t[::1] ref
         memset(&ch, 0, sizeof(Chunk))
         ch.n = 1
         ch.action = &a
@@ -721,12 +721,19 @@ cdef class Replayer:
         ch.src_row = &src_row
         ch.ts_event = &ts_event
         ch.update_id = &update_id
-        if reference_row is not None:
-            ref = reference_row
-            if self.s.cfg.depth == 0 or ref.shape[0] != 4 * self.s.cfg.depth:
-                raise ReplayError(f"a reference row has {ref.shape[0]} cells, expected {4 * self.s.cfg.depth}")
-            ch.reference = &ref[0]
-        return step(&self.s, &ch, 0) == 1
+        cdef Py_buffer view
+        if reference_row is None:
+            return step(&self.s, &ch, 0) == 1
+        # the buffer protocol directly: a typed memoryview would cost more than the event itself
+        PyObject_GetBuffer(reference_row, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+        try:
+            if (view.itemsize != sizeof(int64_t) or view.format == NULL or view.format[0] not in (b"l", b"q")
+                    or self.s.cfg.depth == 0 or view.len != 4 * self.s.cfg.depth * sizeof(int64_t)):
+                raise ReplayError(f"a reference row must be {4 * self.s.cfg.depth} contiguous int64 cells")
+            ch.reference = <const int64_t*> view.buf
+            return step(&self.s, &ch, 0) == 1
+        finally:
+            PyBuffer_Release(&view)
 
     def rescale(self, price_factor: int, size_factor: int):
         """Multiply every price and size held (ladders, frontiers, resting orders, the book kept for

@@ -168,6 +168,8 @@ def test_bad_arguments_are_replay_errors():
     r = Replayer(1, options, reference_depth=2)
     with pytest.raises(ReplayError, match="reference has shape"):
         r.apply(events, np.zeros((events.height, 4), dtype=np.int64))
+    with pytest.raises(ReplayError, match="a reference row must be 8 contiguous int64 cells"):
+        r.apply_one(Action.SET_LEVEL, 1, 100, 5, reference_row=np.zeros(8))  # float64
     with pytest.raises(ReplayError, match="seeding needs a reference"):
         replay(events, 1, options, seed=True)
 
