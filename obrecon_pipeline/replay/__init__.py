@@ -20,7 +20,7 @@ from obrecon_pipeline.errors import ReplayError
 from obrecon_pipeline.events import Flag, scales
 from obrecon_pipeline.replay._replayer import Block, Replayer, event_columns
 from obrecon_pipeline.replay.table import to_frame
-from obrecon_pipeline.streams import ReplayOptions
+from obrecon_pipeline.streams import ReplayOptions, message_chunks
 
 __all__ = ["Block", "Replayer", "ReplayResult", "event_columns", "message_chunks", "replay"]
 
@@ -32,28 +32,6 @@ class ReplayResult:
     counters: dict  #: report.json counters of this replay
     #: every event that caused an integrity failure: event, src_row, ts_event, update_id, kind
     integrity: pl.DataFrame | None = None
-
-
-def message_chunks(flags: np.ndarray, max_events: int) -> list[tuple[int, int]]:
-    """``[(start, stop), ...]`` covering ``flags``: chunks of at most ``max_events`` events that end
-    at an END_OF_MESSAGE event (a message longer than ``max_events`` is a chunk of its own; events
-    after the last END_OF_MESSAGE close the last chunk)."""
-    if max_events < 1:
-        raise ReplayError(f"chunks need at least one event, got {max_events}")
-    n = len(flags)
-    stops = (np.flatnonzero(np.asarray(flags) & Flag.END_OF_MESSAGE) + 1).tolist()
-    out, start, prev = [], 0, 0
-    for stop in stops:  # one step per message: close the chunk before a message that overflows it
-        if stop - start > max_events and prev > start:
-            out.append((start, prev))
-            start = prev
-        prev = stop
-    if start < n:
-        if n - start > max_events and start < prev < n:  # the trailing partial message alone
-            out.append((start, prev))
-            start = prev
-        out.append((start, n))
-    return out
 
 
 def replay(
