@@ -112,3 +112,51 @@ class LoadedStream:
     stats: dict[str, object] = field(default_factory=dict)
     #: True: load the book from reference row 0 and replay from event 1 (LOBSTER)
     seed: bool = False
+
+
+class WholeStreamSource:
+    """A :class:`StreamSource` over a stream already parsed whole (a :class:`LoadedStream`).
+
+    For formats whose reader is not chunked: the memory is the parsed day's, but everything after
+    the parser (replay, output, checkpoints) is the same as for a chunked source. Chunks end at
+    message boundaries (an END_OF_MESSAGE event); the state is the next event to yield.
+    """
+
+    def __init__(self, loaded: LoadedStream, reference: bool = True):
+        from obrecon_pipeline.codes import Flag
+
+        self.stream = loaded.stream
+        self.options = loaded.options
+        self._loaded = loaded
+        self._reference = loaded.reference if reference else None
+        self.reference_depth = 0 if self._reference is None else self._reference.shape[1] // 4
+        self.seed = loaded.reference[0] if loaded.seed and loaded.reference is not None else None
+        flags = loaded.events["flags"].to_numpy()
+        #: index one past each message's last event
+        self._ends = np.flatnonzero(flags & int(Flag.END_OF_MESSAGE)) + 1
+        self._next = 0
+
+    def chunks(self, max_events: int) -> Iterator[EventChunk]:
+        events, n = self._loaded.events, self._loaded.events.height
+        while self._next < n:
+            start = self._next
+            # the last message end within max_events, or the first one beyond (a message is never cut)
+            k = np.searchsorted(self._ends, start + max(max_events, 1), side="right")
+            stop = int(self._ends[k - 1]) if k and self._ends[k - 1] > start else (
+                int(self._ends[k]) if k < len(self._ends) else n)
+            self._next = stop
+            ref = None if self._reference is None else self._reference[start:stop]
+            yield EventChunk(events.slice(start, stop - start), ref)
+
+    def stats(self) -> dict:
+        return dict(self._loaded.stats)
+
+    def quarantine(self) -> pl.DataFrame:
+        q = self._loaded.quarantine
+        return q if q is not None else pl.DataFrame(schema={"file": pl.String, "row": pl.Int64, "reason": pl.String})
+
+    def state(self) -> dict:
+        return {"next_event": self._next}
+
+    def resume(self, state: dict) -> None:
+        self._next = int(state["next_event"])

@@ -29,6 +29,7 @@ LAYERS = {
     "obrecon_pipeline.streams": 0,
     "obrecon_pipeline.atomic": 0,
     "obrecon_pipeline.buffers": 0,
+    "obrecon_pipeline.storage": 0,
     "obrecon_pipeline.feeds": 1,
     "obrecon_pipeline.replay": 1,
     "obrecon_pipeline.simulate": 1,
@@ -36,6 +37,7 @@ LAYERS = {
     "obrecon_pipeline.metrics": 2,
     "obrecon_pipeline.fidelity": 3,
     "obrecon_pipeline.report": 4,
+    "obrecon_pipeline.outputs": 4,
     "obrecon_pipeline.pipeline": 5,
     "obrecon_pipeline.cli": 6,
 }

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from obrecon_pipeline.errors import ObreconError
-from obrecon_pipeline.streams import LoadedStream, Stream
+from obrecon_pipeline.streams import LoadedStream, Stream, StreamSource
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ class Feed:
     #: by time (Tardis ``book_snapshot_N`` rows), parsed; the pipeline compares them with the replay
     #: for report.json's ``snapshot_reference``
     reference_snapshots: Callable[[Stream], list] | None = None
+    #: ``open(stream, reference)``: the stream as a chunked
+    #: :class:`~obrecon_pipeline.streams.StreamSource` (``reference=False``: do not read the reference
+    #: book beyond the seed row); None: only ``load`` (whole day) is available
+    open: Callable[[Stream, bool], StreamSource] | None = None
 
     def streams_in(self, paths: list[Path]) -> list[Stream]:
         if self.from_files is not None:

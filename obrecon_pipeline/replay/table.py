@@ -16,7 +16,7 @@ from obrecon_pipeline.book_schema import level_names
 from obrecon_pipeline.replay._convert import cells_to_columns
 
 
-def to_frame(
+def to_arrow(
     ts_event: np.ndarray,
     seq: np.ndarray,
     update_id: pl.Series | None,
@@ -24,27 +24,28 @@ def to_frame(
     cells: np.ndarray,
     price_scale: int,
     size_scale: int,
-) -> pl.DataFrame:
-    """Build the book table from the replayer's integer matrix (exact until the final division)."""
+) -> pa.Table:
+    """The book table (:func:`~obrecon_pipeline.book_schema.book_schema` of ``cells.shape[1] // 4``
+    levels) as Arrow, from the replayer's integer matrix (exact until the final division)."""
     n, width = cells.shape
     names = level_names(width // 4)
     scale = np.array([price_scale if "price" in name else size_scale for name in names], dtype=np.float64)
     data = buffers.empty((width, n), np.float64)
     valid = buffers.empty((width, (n + 7) // 8), np.uint8)
     nulls = cells_to_columns(np.ascontiguousarray(cells), scale, data, valid)
-    arrays = [
+    levels = [
         pa.Array.from_buffers(pa.float64(), n, [pa.py_buffer(valid[j]), pa.py_buffer(data[j])], null_count=int(nulls[j]))
         for j in range(width)
     ]
-    head = pl.DataFrame({
-        "ts_event": pl.Series("ts_event", ts_event, dtype=pl.Int64),
-        "seq": pl.Series("seq", seq, dtype=pl.Int64),
-        "update_id": (
-            update_id.cast(pl.Int64).alias("update_id")
-            if update_id is not None
-            else pl.Series("update_id", [None] * n, dtype=pl.Int64)
-        ),
-        "book_valid": pl.Series("book_valid", book_valid.astype(bool), dtype=pl.Boolean),
-    })
-    levels_frame = pl.from_arrow(pa.Table.from_arrays(arrays, names=names), rechunk=False)
-    return head.hstack(levels_frame.get_columns())
+    head = [
+        pa.array(np.ascontiguousarray(ts_event, dtype=np.int64)),
+        pa.array(np.ascontiguousarray(seq, dtype=np.int64)),
+        update_id.cast(pl.Int64).to_arrow() if update_id is not None else pa.nulls(n, pa.int64()),
+        pa.array(np.asarray(book_valid).astype(bool)),
+    ]
+    return pa.Table.from_arrays(head + levels, names=["ts_event", "seq", "update_id", "book_valid", *names])
+
+
+def to_frame(*args, **kwargs) -> pl.DataFrame:
+    """:func:`to_arrow` as a Polars frame (no copy of the level columns)."""
+    return pl.from_arrow(to_arrow(*args, **kwargs), rechunk=False)
