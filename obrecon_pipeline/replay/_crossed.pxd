@@ -21,7 +21,8 @@ Counts per kind are complete; the first ``limit`` closed episodes are kept.
 """
 
 from libc.stdint cimport int64_t
-from libc.stdlib cimport realloc, free
+
+from obrecon_pipeline.replay._records cimport Records, records_slot
 
 from obrecon_pipeline.codes cimport CROSSED_CONTINUOUS, CROSSED_PRE_OPEN
 
@@ -49,8 +50,7 @@ cdef struct CrossedStats:
 
 cdef struct Crossed:
     CrossedStats st
-    int64_t* rec                # EPISODE_FIELDS per kept closed episode
-    int64_t cap
+    Records records             # EPISODE_FIELDS per kept closed episode
 
 
 cdef inline int episode_kind(int64_t trades_while, int64_t trades_at_uncross) noexcept nogil:
@@ -59,21 +59,9 @@ cdef inline int episode_kind(int64_t trades_while, int64_t trades_at_uncross) no
 
 
 cdef inline int crossed_keep(Crossed* x, int64_t end_seq, int64_t at_uncross) except -1 nogil:
-    cdef int64_t* grown
-    cdef int64_t* r
-    cdef int64_t want
-    if x.st.kept >= x.st.limit:
+    cdef int64_t* r = records_slot(&x.records, x.st.kept, x.st.limit, EPISODE_FIELDS)
+    if r == NULL:
         return 0
-    if x.st.kept == x.cap:
-        want = 2 * x.cap if x.cap >= 16 else 16
-        want = want if want < x.st.limit else x.st.limit
-        grown = <int64_t*> realloc(x.rec, want * EPISODE_FIELDS * sizeof(int64_t))
-        if grown == NULL:
-            with gil:
-                raise MemoryError()
-        x.rec = grown
-        x.cap = want
-    r = &x.rec[x.st.kept * EPISODE_FIELDS]
     r[0] = x.st.rows
     r[1] = x.st.first_seq
     r[2] = x.st.last_seq
@@ -113,8 +101,3 @@ cdef inline int crossed_row(Crossed* x, bint crossed, bint locked, int64_t seq, 
     x.st.pending = 0
     return 0
 
-
-cdef inline void crossed_free(Crossed* x) noexcept nogil:
-    free(x.rec)
-    x.rec = NULL
-    x.cap = 0

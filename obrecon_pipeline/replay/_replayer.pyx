@@ -29,7 +29,6 @@ Per event (:func:`step`), in this order:
 """
 
 from libc.stdint cimport int8_t, uint8_t, int64_t, uint64_t, INT64_MAX
-from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memcpy, memset
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_FORMAT
 
@@ -44,14 +43,15 @@ from obrecon_pipeline.replay._book cimport (
 from obrecon_pipeline.replay._checksum cimport book_checksum
 from obrecon_pipeline.replay._counters cimport Counters, counters_init, note_failure
 from obrecon_pipeline.replay._crossed cimport (
-    Crossed, CrossedStats, EPISODE_FIELDS, crossed_row, crossed_free, episode_kind,
+    Crossed, CrossedStats, EPISODE_FIELDS, crossed_row, episode_kind,
 )
 from obrecon_pipeline.replay._drift cimport Drift, DriftStats, drift_begin, drift_end
 from obrecon_pipeline.replay._failures cimport (
-    FailureLog, FailureStats, FAILURE_FIELDS, FAILURE_KIND_SLOTS, failures_note, failures_reserve, failures_free,
+    FailureLog, FailureStats, FAILURE_FIELDS, FAILURE_KIND_SLOTS, failures_note,
 )
 from obrecon_pipeline.replay._fastio cimport prefetch, stream_row, stream_fence
 from obrecon_pipeline.replay._match cimport MatchStats, match_row
+from obrecon_pipeline.replay._records cimport records_free, records_reserve
 from obrecon_pipeline.replay._rows cimport write_side
 
 import io
@@ -405,42 +405,38 @@ cdef int run(Core* s, const Chunk* ch, int64_t* cells, uint8_t* valid, int64_t* 
              Py_ssize_t* rows, bint stream) except -1 nogil:
     """Every event of ``ch``; emitted rows written into ``cells`` (row-major, 4 * levels wide):
     streamed past the cache when ``stream`` (a block too big to be read back from the cache),
-    else plain stores (the block stays in the cache for whoever reads it next).
-
-    The loop works on local copies of the state and the columns, written back at the end (also
-    when it fails): the compiler can keep them in registers, since the row and flag stores cannot
-    reach a local whose address does not escape the inlined pieces.
-    """
-    cdef Core st = s[0]
-    cdef Chunk c = ch[0]
-    cdef Py_ssize_t i, n = c.n, row = 0, width = 4 * st.cfg.levels
-    cdef Py_ssize_t ref_width = 4 * st.cfg.depth
-    cdef int64_t first = st.c.events
-    cdef bint fetch_ref = c.reference != NULL and st.cfg.reseed
+    else plain stores (the block stays in the cache for whoever reads it next)."""
+    cdef Py_ssize_t i, k, n = ch.n, row = 0, width = 4 * s.cfg.levels
+    cdef Py_ssize_t ref_width = 4 * s.cfg.depth
+    cdef Py_ssize_t compared = 4 * s.match.levels_compared if s.cfg.compare else 0
+    cdef int64_t first = s.c.events
+    cdef bint fetch_ref = ch.reference != NULL and (s.cfg.reseed or s.cfg.compare)
+    cdef const int64_t* ahead_row
     cdef uint64_t ahead
-    try:
-        for i in range(n):
-            # the reference row and the order-map slot of an event a few steps ahead are touched
-            # sparsely and miss the cache: fetch them early (re-seeds nearly always fill the
-            # deepest level, so its cache line is the one fetched)
-            if i + PREFETCH_AHEAD < n:
-                if fetch_ref:
-                    prefetch(&c.reference[(i + PREFETCH_AHEAD) * ref_width + ref_width - 4])
-                ahead = c.order_id[i + PREFETCH_AHEAD]
-                if ahead != 0:
-                    prefetch(&st.orders.slots[_slot_of(&st.orders, ahead)])
-            if step(&st, &c, i):
-                if stream:
-                    stream_row(<long long*> &cells[row * width], <const long long*> st.row, width)
-                else:
-                    memcpy(&cells[row * width], st.row, width * sizeof(int64_t))
-                valid[row] = <uint8_t> st.flow.row_valid
-                row_event[row] = first + i
-                row += 1
-    finally:
-        stream_fence()
-        s[0] = st
-        rows[0] = row
+    for i in range(n):
+        # the reference row and the order-map slot of an event a few steps ahead miss the cache:
+        # fetch them early (the compared cells, and the deepest level, which re-seeds nearly
+        # always fill)
+        if i + PREFETCH_AHEAD < n:
+            if fetch_ref:
+                ahead_row = &ch.reference[(i + PREFETCH_AHEAD) * ref_width]
+                for k in range(0, compared, 8):  # one 64-byte line holds 8 cells
+                    prefetch(&ahead_row[k])
+                if s.cfg.reseed:
+                    prefetch(&ahead_row[ref_width - 4])
+            ahead = ch.order_id[i + PREFETCH_AHEAD]
+            if ahead != 0:
+                prefetch(&s.orders.slots[_slot_of(&s.orders, ahead)])
+        if step(s, ch, i):
+            if stream:
+                stream_row(<long long*> &cells[row * width], <const long long*> s.row, width)
+            else:
+                memcpy(&cells[row * width], s.row, width * sizeof(int64_t))
+            valid[row] = <uint8_t> s.flow.row_valid
+            row_event[row] = first + i
+            row += 1
+    stream_fence()
+    rows[0] = row
     return 0
 
 
@@ -534,8 +530,8 @@ cdef class Replayer:
         ladder_free(&self.s.bids)
         ladder_free(&self.s.asks)
         orders_free(&self.s.orders)
-        failures_free(&self.s.failures)
-        crossed_free(&self.s.crossed)
+        records_free(&self.s.failures.records)
+        records_free(&self.s.crossed.records)
 
     def __init__(self, Py_ssize_t levels, options: ReplayOptions, Py_ssize_t reference_depth=0,
                  bint reseed=True, price_scale=1, size_scale=1, Py_ssize_t max_failures=10_000,
@@ -728,7 +724,7 @@ cdef class Replayer:
         PyObject_GetBuffer(reference_row, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
         try:
             if (view.itemsize != sizeof(int64_t) or view.format == NULL or view.format[0] not in (b"l", b"q")
-                    or self.s.cfg.depth == 0 or view.len != 4 * self.s.cfg.depth * sizeof(int64_t)):
+                    or self.s.cfg.depth == 0 or view.len != <Py_ssize_t> (4 * self.s.cfg.depth * sizeof(int64_t))):
                 raise ReplayError(f"a reference row must be {4 * self.s.cfg.depth} contiguous int64 cells")
             ch.reference = <const int64_t*> view.buf
             return step(&self.s, &ch, 0) == 1
@@ -883,7 +879,7 @@ cdef class Replayer:
         cdef Py_ssize_t k
         out = []
         for k in range(x.kept):
-            r = [self.s.crossed.rec[k * EPISODE_FIELDS + f] for f in range(EPISODE_FIELDS)]
+            r = [self.s.crossed.records.rec[k * EPISODE_FIELDS + f] for f in range(EPISODE_FIELDS)]
             out.append(dict(zip(EPISODE_KEYS, [k, CrossedKind(episode_kind(r[6], r[7])).label, *r])))
         if x.open and x.closed < x.limit:
             out.append(dict(zip(EPISODE_KEYS, [x.closed, CrossedKind.CONTINUOUS.label, x.rows, x.first_seq,
@@ -937,7 +933,7 @@ cdef class Replayer:
         """The kept located failures: event, src_row, ts_event, update_id (null where absent),
         kind (:class:`~obrecon_pipeline.codes.IntegrityKind` label); ``counters()`` has the counts."""
         cdef Py_ssize_t kept = self.s.failures.st.kept
-        rec = (_int64_array(self.s.failures.rec, kept * FAILURE_FIELDS * sizeof(int64_t)).reshape(kept, FAILURE_FIELDS)
+        rec = (_int64_array(self.s.failures.records.rec, kept * FAILURE_FIELDS * sizeof(int64_t)).reshape(kept, FAILURE_FIELDS)
                if kept else np.empty((0, FAILURE_FIELDS), dtype=np.int64))
         labels = {int(k): k.label for k in IntegrityKind}
         frame = pl.DataFrame({name: rec[:, k] for k, name in enumerate(FAILURE_SCHEMA)})
@@ -956,9 +952,9 @@ cdef class Replayer:
             "flow": _int64_array(&s.flow, sizeof(Flow)),
             "counters": _int64_array(&s.c, sizeof(Counters)),
             "failures": _int64_array(&s.failures.st, sizeof(FailureStats)),
-            "failure_records": _int64_array(s.failures.rec, s.failures.st.kept * FAILURE_FIELDS * sizeof(int64_t)),
+            "failure_records": _int64_array(s.failures.records.rec, s.failures.st.kept * FAILURE_FIELDS * sizeof(int64_t)),
             "crossed": _int64_array(&s.crossed.st, sizeof(CrossedStats)),
-            "episodes": _int64_array(s.crossed.rec, s.crossed.st.kept * EPISODE_FIELDS * sizeof(int64_t)),
+            "episodes": _int64_array(s.crossed.records.rec, s.crossed.st.kept * EPISODE_FIELDS * sizeof(int64_t)),
             "match": _int64_array(&s.match, sizeof(MatchStats)),
             "drift": _int64_array(&s.drift.st, sizeof(DriftStats)),
             "drift_book": np.array(self._ours, copy=True),
@@ -1030,15 +1026,12 @@ cdef class Replayer:
         self._row[:] = a["row"]
         self._wall = float(a["wall"][0])
         kept = s.failures.st.kept
-        failures_reserve(&s.failures, kept)
-        _load_int64(s.failures.rec, kept * FAILURE_FIELDS * sizeof(int64_t), a["failure_records"], "failure records")
+        records_reserve(&s.failures.records, kept, FAILURE_FIELDS)
+        _load_int64(s.failures.records.rec, kept * FAILURE_FIELDS * sizeof(int64_t), a["failure_records"],
+                    "failure records")
         kept = s.crossed.st.kept
-        if kept:
-            s.crossed.rec = <int64_t*> malloc(kept * EPISODE_FIELDS * sizeof(int64_t))
-            if s.crossed.rec == NULL:
-                raise MemoryError()
-            s.crossed.cap = kept
-        _load_int64(s.crossed.rec, kept * EPISODE_FIELDS * sizeof(int64_t), a["episodes"], "episodes")
+        records_reserve(&s.crossed.records, kept, EPISODE_FIELDS)
+        _load_int64(s.crossed.records.rec, kept * EPISODE_FIELDS * sizeof(int64_t), a["episodes"], "episodes")
         for name in ("bids", "asks"):
             lad = &s.bids if name == "bids" else &s.asks
             count, bounded, frontier = (int(v) for v in a[name])

@@ -25,10 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "feeds" / "cryptofe
 from cfhelpers import KRAKEN, OKX, binance_files, diff_rows, lines, run, stream, write_capture  # noqa: E402
 from test_cryptofeed_faults import DEEP, binance_depth, body, book_levels, decimals, symbol_lines, ts_text  # noqa: E402
 
-from obrecon_pipeline.events import Flag  # noqa: E402
+from obrecon_pipeline.events import Flag, scales  # noqa: E402
 from obrecon_pipeline.feeds.cryptofeed import load  # noqa: E402
 from obrecon_pipeline.feeds.databento import discover as databento_discover, load as databento_load  # noqa: E402
 from obrecon_pipeline.feeds.lobster import load_files  # noqa: E402
+from obrecon_pipeline.replay import Replayer  # noqa: E402
 from obrecon_pipeline.streams import ReplayOptions  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +115,18 @@ def okx_lost_update(tmp: Path) -> Case:
 
 def binance_nknusdt() -> Case:
     return cryptofeed(binance_files("BINANCE"), "NKNUSDT")
+
+
+def replayer_for(case) -> Replayer:
+    """A replayer set up as ``replay()`` sets one up for the case (seeded when it seeds)."""
+    ref = case.kwargs.get("reference")
+    price_scale, size_scale = scales(case.events)
+    r = Replayer(case.levels, case.options, reference_depth=0 if ref is None else ref.shape[1] // 4,
+                 reseed=case.kwargs.get("reseed", True), price_scale=price_scale, size_scale=size_scale,
+                 max_failures=case.events.height, max_episodes=case.events.height)
+    if case.kwargs.get("seed"):
+        r.seed(ref[0])
+    return r
 
 
 # ------------------------------------------------------------------------------------- comparing

@@ -24,12 +24,7 @@ END = int(Flag.END_OF_MESSAGE)
 def one_by_one(case) -> tuple[np.ndarray, Replayer]:
     """Every event of a case through ``apply_one``; the rows it emitted."""
     ref = case.kwargs.get("reference")
-    price_scale, size_scale = scales(case.events)
-    r = Replayer(case.levels, case.options, reference_depth=0 if ref is None else ref.shape[1] // 4,
-                 reseed=case.kwargs.get("reseed", True), price_scale=price_scale, size_scale=size_scale,
-                 max_failures=case.events.height, max_episodes=case.events.height)
-    if case.kwargs.get("seed"):
-        r.seed(ref[0])
+    r = cases.replayer_for(case)
     n = case.events.height
     action, side, price, size, order_id, flags, checksum, src_row, ts, update_id = (
         np.full(n, absent, dtype=np.int64) if col is None else col

@@ -17,19 +17,6 @@ import replay_cases as cases
 from obrecon_pipeline.errors import ReplayError
 from obrecon_pipeline.events import Flag
 from obrecon_pipeline.replay import Replayer, replay
-from obrecon_pipeline.events import scales
-
-
-def fresh(case) -> Replayer:
-    """A replayer set up as ``replay()`` sets it up for the case."""
-    ref = case.kwargs.get("reference")
-    price_scale, size_scale = scales(case.events)
-    r = Replayer(case.levels, case.options, reference_depth=0 if ref is None else ref.shape[1] // 4,
-                 reseed=case.kwargs.get("reseed", True), price_scale=price_scale, size_scale=size_scale,
-                 max_failures=case.events.height, max_episodes=case.events.height)
-    if case.kwargs.get("seed"):
-        r.seed(ref[0])
-    return r
 
 
 def feed(r: Replayer, case, start: int, stop: int) -> list:
@@ -42,7 +29,7 @@ def assert_resumes_exactly(case, cuts: list[int]) -> dict:
     whole = replay(case.events, case.levels, case.options, **case.kwargs)
     n = case.events.height
     for cut in cuts:
-        first = fresh(case)
+        first = cases.replayer_for(case)
         before = feed(first, case, 0, cut)
         saved = first.state()
         restored = Replayer.from_state(saved)
