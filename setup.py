@@ -7,7 +7,8 @@ COMPILE_ARGS = ["-O3"]
 
 MODULES = {
     "obrecon_pipeline._codes": "obrecon_pipeline/_codes.pyx",
-    "obrecon_pipeline.replay._core": "obrecon_pipeline/replay/_core.pyx",
+    "obrecon_pipeline.replay._replayer": "obrecon_pipeline/replay/_replayer.pyx",
+    "obrecon_pipeline.replay._book": "obrecon_pipeline/replay/_book.pyx",
     "obrecon_pipeline.replay._checksum": "obrecon_pipeline/replay/_checksum.pyx",
     "obrecon_pipeline.replay._convert": "obrecon_pipeline/replay/_convert.pyx",
     "obrecon_pipeline.feeds.l2._sequencer": "obrecon_pipeline/feeds/l2/_sequencer.pyx",

@@ -1,4 +1,5 @@
-"""Replay throughput: the Cython replayer beside the pure-Python model, in one run.
+"""Replay throughput: the stateful Cython replayer in chunks, beside a ladder-only ceiling loop and
+the pure-Python model, in one run.
 
 Workloads (top-10 book written after every event):
 
@@ -10,23 +11,36 @@ Workloads (top-10 book written after every event):
 
 For each workload and implementation a fresh subprocess reports
 
-* ``core``: events/s of the replay loop alone (``replay_arrays`` over contiguous buffers into a
-  preallocated, already-touched output matrix), best of ``--repeat``;
-* ``first``: the same loop on freshly allocated output (page faults included), first run;
-* ``end_to_end``: events/s of :func:`obrecon_pipeline.replay.replay`, i.e. including output
-  allocation and the conversion to the public Float64 book table, best of ``--repeat``;
+* ``core``: events/s of :meth:`Replayer.apply` over chunks of ``--chunk`` events (cut at message
+  boundaries, prepared before the clock starts) into the replayer's reusable block buffer,
+  reserved (touched) beforehand; the reference rows go in only where re-seeding needs them; best
+  of ``--repeat``;
+* ``compare``: the same with every row compared with its reference row in the loop (the LOBSTER
+  workloads; ``goog-noref`` then passes the reference for the comparison only), and the cost of
+  that comparison in ns per event;
+* ``ceiling``: :func:`obrecon_pipeline.replay._book.ladder_loop` over the same events and chunks:
+  the same ladders, window and row writes, nothing else (no order map, no frontier check, no
+  sync state, no counters) -- what a plain Cython loop over these structures reaches;
+* ``end_to_end``: events/s of :func:`obrecon_pipeline.replay.replay` (the whole-day front:
+  output allocation and the conversion to the public Float64 book table included);
 * peak RSS of the process.
+
+Times are wall-clock (``--clock wall``, the default) or, on a machine other jobs share, the
+process's CPU time (``--clock cpu``: a single-threaded loop's CPU time is what it would take
+alone, less the cache it shares); the header prints the load average of the run.
 
 The pure-Python model (``obrecon_pipeline/replay/pymodel.py``) replays the whole GOOG day and,
 unless ``--python-events`` says otherwise, the first 500,000 events of the synthetic day (at its
 speed the full day takes minutes; its events/s does not depend on the length).
 
-Usage: ``python benchmarks/replay.py [--repeat 5] [--python-events 500000] [--databento]``
+Usage: ``python benchmarks/replay.py [--repeat 5] [--chunk 65536] [--clock wall|cpu] [--python-events 500000]
+[--databento]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -39,8 +53,8 @@ WORKLOADS = ("goog", "goog-noref", "synthetic")
 
 def _workload(name: str, events_limit: int | None = None):
     """(events, options, reference, seed, reseed) for a workload."""
-    from obrecon_pipeline.streams import ReplayOptions
     from obrecon_pipeline.feeds.lobster import load_files
+    from obrecon_pipeline.streams import ReplayOptions
 
     if name.startswith("goog"):
         loaded = load_files(GOOG)
@@ -57,37 +71,63 @@ def _workload(name: str, events_limit: int | None = None):
     return events, ReplayOptions(strict_orders=True), None, False, False
 
 
-def _cython(name: str, repeat: int) -> dict:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _cython(name: str, repeat: int, chunk: int, clock) -> dict:
     import numpy as np
 
-    from obrecon_pipeline.replay import _column, buffers, replay
-    from obrecon_pipeline.replay._core import replay_arrays
+    from obrecon_pipeline.codes import Action
+    from obrecon_pipeline.events import scales
+    from obrecon_pipeline.replay import Replayer, message_chunks, replay
+    from obrecon_pipeline.replay._book import ladder_loop
 
     events, options, reference, seed, reseed = _workload(name)
     n = events.height
-    cols = [_column(events, c, t) for c, t in (("action", np.int8), ("side", np.int8), ("price", np.int64),
-                                               ("size", np.int64), ("order_id", np.uint64), ("flags", np.uint8))]
-    ref = reference if reference is not None else np.empty((0, 0), dtype=np.int64)
+    spans = message_chunks(events["flags"].to_numpy(), chunk)
+    chunks = [events.slice(a, b - a) for a, b in spans]
+    refs = [None if reference is None else reference[a:b] for a, b in spans]
+    price_scale, size_scale = scales(events)
 
-    def core(cells, valid, rows):
-        t0 = time.perf_counter()
-        replay_arrays(*cols, LEVELS, options.window, True, options.strict_orders, ref, seed, reseed, cells, valid, rows)
-        return time.perf_counter() - t0
+    def core(compare: bool) -> float:
+        r = Replayer(LEVELS, options, reference_depth=0 if reference is None else reference.shape[1] // 4,
+                     reseed=reseed, price_scale=price_scale, size_scale=size_scale, compare=compare)
+        if seed:
+            r.seed(reference[0])
+        r.reserve(chunk if options.emit == "event" else chunk + 1)
+        give = reseed or compare
+        t0 = clock()
+        for events_chunk, ref in zip(chunks, refs):
+            r.apply(events_chunk, ref if give else None)
+        return clock() - t0
 
-    def fresh():  # allocated as replay() allocates them
-        return buffers.empty((n, 4 * LEVELS), np.int64), np.empty(n, np.uint8), np.empty(n, np.int64)
+    action = events["action"].to_numpy()
+    size = events["size"].to_numpy()
+    removes = np.isin(action, (Action.CANCEL, Action.DELETE, Action.EXECUTE))
+    delta = np.where(action == Action.ADD, size, np.where(removes, -size, 0)).astype(np.int64)
+    side = np.ascontiguousarray(events["side"].to_numpy())
+    price = np.ascontiguousarray(events["price"].to_numpy())
+    pieces = [(side[a:b], price[a:b], delta[a:b]) for a, b in spans]
+    out = np.full((chunk, 4 * LEVELS), -1, dtype=np.int64)
 
-    first = core(*fresh())
-    buffers = fresh()
-    buffers[0].fill(0)
-    best = min(core(*buffers) for _ in range(repeat))
-    del buffers  # the end-to-end runs allocate their own, as a user's would
+    def ceiling() -> float:
+        t0 = clock()
+        for s, p, d in pieces:
+            ladder_loop(s, p, d, out, options.window)
+        return clock() - t0
+
+    row = {"events": n, "chunk": chunk, "core": n / min(core(False) for _ in range(repeat)),
+           "ceiling": n / min(ceiling() for _ in range(repeat))}
+    if reference is not None:
+        row["compare"] = n / min(core(True) for _ in range(repeat))
+        row["compare_ns_per_event"] = 1e9 / row["compare"] - 1e9 / row["core"]
     end_to_end, _ = best_of(lambda: replay(events, LEVELS, options, reference=reference, seed=seed, reseed=reseed),
-                            repeat)
-    return {"events": n, "core": n / best, "first": n / first, "end_to_end": n / end_to_end}
+                            repeat, clock)
+    row["end_to_end"] = n / end_to_end
+    return row
 
 
-def _python(name: str, limit: int) -> dict:
+def _python(name: str, limit: int, clock) -> dict:
     from obrecon_pipeline.codes import NULL_CELL as NULL
     from obrecon_pipeline.replay.pymodel import replay_python
 
@@ -96,50 +136,59 @@ def _python(name: str, limit: int) -> dict:
     ref_rows = None
     if reference is not None:
         ref_rows = [[None if v == NULL else v for v in row] for row in reference.tolist()]
-    t0 = time.perf_counter()
+    t0 = clock()
     replay_python(tuples, LEVELS, window=options.window, strict_orders=options.strict_orders,
                   reference=ref_rows, seed=seed, reseed=reseed)
-    wall = time.perf_counter() - t0
+    wall = clock() - t0
     return {"events": len(tuples), "core": len(tuples) / wall}
 
 
-def _child(impl: str, name: str, repeat: int, limit: int) -> None:
-    row = _cython(name, repeat) if impl == "cython" else _python(name, limit)
+def _child(impl: str, name: str, repeat: int, chunk: int, limit: int, clock: str) -> None:
+    row = _cython(name, repeat, chunk, CLOCKS[clock]) if impl == "cython" else _python(name, limit, CLOCKS[clock])
     row.update(impl=impl, workload=name, peak_rss_mib=peak_rss_mib())
     emit(row)
 
 
-def run(repeat: int, limit: int) -> list[dict]:
+def run(repeat: int, chunk: int, limit: int, clock: str = "wall") -> list[dict]:
     rows = []
     for name in WORKLOADS:
         for impl in ("cython", "python"):
             if impl == "python" and name == "goog-noref":
                 continue
-            rows.append(in_subprocess(__file__, "--child", impl, name, "--repeat", repeat, "--python-events", limit))
+            rows.append(in_subprocess(__file__, "--child", impl, name, "--repeat", repeat, "--chunk", chunk,
+                                      "--python-events", limit, "--clock", clock))
     return rows
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--chunk", type=int, default=65_536, help="events per apply() call")
     p.add_argument("--python-events", type=int, default=500_000)
+    p.add_argument("--clock", choices=tuple(CLOCKS), default="wall", help="wall time, or this process's CPU time")
     p.add_argument("--databento", action="store_true", help="also run benchmarks/replay_databento.py")
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        _child(*args.child, args.repeat, args.python_events)
+        _child(*args.child, args.repeat, args.chunk, args.python_events, args.clock)
         return
-    rows = run(args.repeat, args.python_events)
-    print(f"top-{LEVELS} book written after every event; events/s (M = million); peak RSS per process")
-    print(f"{'workload':<12} {'impl':<7} {'events':>10} {'core':>9} {'first run':>10} {'end-to-end':>11} {'peak RSS MiB':>13}")
+    load = os.getloadavg()[0]
+    rows = run(args.repeat, args.chunk, args.python_events, args.clock)
+    print(f"top-{LEVELS} book written after every event; Replayer.apply in chunks of {args.chunk:,} events; "
+          f"events/s (M = million) by {args.clock} time; peak RSS per process; load average {load:.1f} on "
+          f"{os.cpu_count()} CPUs at the start")
+    print(f"{'workload':<12} {'impl':<7} {'events':>10} {'core':>8} {'+compare':>9} {'compare ns/ev':>14} "
+          f"{'ceiling':>8} {'end-to-end':>11} {'peak RSS MiB':>13}")
     for r in rows:
         fmt = lambda key: f"{r[key] / 1e6:.2f}M" if key in r else "-"  # noqa: E731
-        print(f"{r['workload']:<12} {r['impl']:<7} {r['events']:>10,} {fmt('core'):>9} {fmt('first'):>10} "
-              f"{fmt('end_to_end'):>11} {r['peak_rss_mib']:>13.0f}")
+        cost = f"{r['compare_ns_per_event']:.1f}" if "compare_ns_per_event" in r else "-"
+        print(f"{r['workload']:<12} {r['impl']:<7} {r['events']:>10,} {fmt('core'):>8} {fmt('compare'):>9} {cost:>14} "
+              f"{fmt('ceiling'):>8} {fmt('end_to_end'):>11} {r['peak_rss_mib']:>13.0f}")
     for name in ("goog", "synthetic"):
         c = next(r for r in rows if r["workload"] == name and r["impl"] == "cython")
         py = next(r for r in rows if r["workload"] == name and r["impl"] == "python")
-        print(f"{name}: Cython core is {c['core'] / py['core']:.0f}x the pure-Python model")
+        print(f"{name}: the replayer is {c['core'] / py['core']:.0f}x the pure-Python model and "
+              f"{c['core'] / c['ceiling']:.2f}x the ladder-only ceiling")
     if args.databento:
         sys.path.insert(0, str(ROOT / "benchmarks"))
         import replay_databento

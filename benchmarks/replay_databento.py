@@ -30,7 +30,7 @@ PHASES = ("decode", "replay", "pipeline", "reference")
 def _phase(name: str, path: Path, repeat: int) -> dict:
     """Run one phase in this process; return its timing and peak RSS."""
     from obrecon_pipeline.feeds.databento import from_files, load
-    from obrecon_pipeline.integrity.summary import integrity_report
+    from obrecon_pipeline.report import integrity_summary
     from obrecon_pipeline.replay import replay
 
     (stream,) = from_files([path])
@@ -45,7 +45,7 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
         def everything():
             loaded = load(stream)
             result = replay(loaded.events, LEVELS, loaded.options)
-            integrity_report(loaded.events, result)
+            integrity_summary(result.counters, result.integrity)
             return loaded
 
         wall, loaded = best_of(everything, repeat)

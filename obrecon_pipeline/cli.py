@@ -1,29 +1,43 @@
 """The ``obrecon`` command line (a public interface: flags are only ever added).
 
-``obrecon simulate ...`` writes simulated LOBSTER days into the landing zone
-(:mod:`obrecon_pipeline.simulate.cli`).
-
 ``obrecon replay --format FORMAT FILE [FILE ...] [--symbol SYM] --levels N --out PATH
-[--report report.json] [--no-reference]``
+[--report report.json] [--no-reference] [--reference {reseed,compare,ignore}] [--chunk-events N]
+[--checkpoint-every N]``
 
 One stream: ``--out`` is the book Parquet file. Several streams in the files (and no
 ``--symbol``): ``--out`` is a directory with one ``<stream>.parquet`` per stream and the report
-holds one entry per stream under ``streams``. Bad input exits with status 2 and one line naming
-the file, row and reason.
+holds one entry per stream under ``streams``; they are written all or none (staged beside the
+outputs, moved into place once every stream has been replayed). The day is replayed in chunks
+(:func:`obrecon_pipeline.pipeline.run_stream`): memory does not grow with its length, and a run
+that was killed resumes from its last checkpoint when started again with the same arguments.
+Bad input exits with status 2 and one line naming the file, row and reason.
+
+``obrecon simulate ...`` writes simulated LOBSTER days into the landing zone
+(:mod:`obrecon_pipeline.simulate.cli`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
 from obrecon_pipeline import atomic
 from obrecon_pipeline.errors import ObreconError
-from obrecon_pipeline.feeds import FEEDS, load_builtin_feeds, get_feed
-from obrecon_pipeline.pipeline import replay_stream
+from obrecon_pipeline.feeds import FEEDS, get_feed, load_builtin_feeds
+from obrecon_pipeline.pipeline import OutputPaths, RunOptions, run_stream
 from obrecon_pipeline.simulate import cli as simulate_cli
+from obrecon_pipeline.streams import Stream
+
+#: ``--reference``: what the replay does with a feed's reference book
+REFERENCE_MODES = {
+    "reseed": dict(use_reference=True, compare=True),  # fill unobservable levels from it, measure the match
+    "compare": dict(use_reference=False, compare=True),  # never copy a cell, measure the match
+    "ignore": dict(use_reference=False, compare=False),  # read nothing of it beyond the seed row
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,29 +53,86 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--symbol", help="replay only this symbol's stream")
     r.add_argument(
         "--no-reference", action="store_true",
-        help="never copy cells from the reference book: levels the feed cannot show are written as null",
+        help="never copy cells from the reference book: levels the feed cannot show are written as null "
+             "(the match against the reference is still measured; same as --reference compare)",
     )
+    r.add_argument(
+        "--reference", choices=sorted(REFERENCE_MODES), default=None,
+        help="reseed (default): take levels the feed cannot show from the reference book; compare: never "
+             "copy a cell, measure the match; ignore: do not read the reference beyond the seed row",
+    )
+    r.add_argument("--chunk-events", type=int, default=RunOptions.chunk_events,
+                   help=f"events replayed per chunk (default {RunOptions.chunk_events:,})")
+    r.add_argument("--checkpoint-every", type=int, default=RunOptions.checkpoint_every,
+                   help=f"events between checkpoints, 0 for none (default {RunOptions.checkpoint_every:,})")
     simulate_cli.add_parser(sub)
     return p
 
 
-def _replay(args: argparse.Namespace) -> dict:
-    feed = get_feed(args.format)
-    streams = feed.streams_in(list(args.files))
+def _options(args: argparse.Namespace) -> RunOptions:
+    if args.no_reference and args.reference not in (None, "compare"):
+        raise ObreconError(f"--no-reference contradicts --reference {args.reference}")
+    mode = args.reference or ("compare" if args.no_reference else "reseed")
+    if args.levels < 1:
+        raise ObreconError("--levels must be at least 1")
+    if args.chunk_events < 1 or args.checkpoint_every < 0:
+        raise ObreconError("--chunk-events must be at least 1 and --checkpoint-every at least 0")
+    return RunOptions(levels=args.levels, chunk_events=args.chunk_events, checkpoint_every=args.checkpoint_every,
+                      **REFERENCE_MODES[mode])
+
+
+def _check_out(out: Path, several: bool) -> None:
+    """A located error for an ``--out`` that cannot be written, before any work is done."""
+    if several and out.exists() and not out.is_dir():
+        raise ObreconError(f"--out {out}: the files hold several streams, so --out must be a directory, and it is a file")
+    if not several and out.is_dir():
+        raise ObreconError(f"--out {out}: is a directory; one stream is written to one Parquet file")
+    parent = out if several else out.parent
+    for p in (parent, *parent.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise ObreconError(f"--out {out}: {p} is a file, not a directory")
+            break
+
+
+def _streams(args: argparse.Namespace) -> list[Stream]:
+    streams = get_feed(args.format).streams_in(list(args.files))
     if args.symbol is not None:
         streams = [s for s in streams if s.symbol == args.symbol or s.name == args.symbol]
         if not streams:
             raise ObreconError(f"no stream for symbol {args.symbol!r} in {', '.join(map(str, args.files))}")
-    if args.levels < 1:
-        raise ObreconError("--levels must be at least 1")
+    if not streams:
+        raise ObreconError(f"no stream in {', '.join(map(str, args.files))}")
+    names = [s.name for s in streams]
+    if len(set(names)) != len(names):
+        raise ObreconError(f"the files hold two streams of one name: {sorted(n for n in names if names.count(n) > 1)}")
+    return streams
+
+
+def _replay(args: argparse.Namespace) -> dict:
+    options = _options(args)
+    streams = _streams(args)
+    several = len(streams) > 1
+    _check_out(args.out, several)
+    if not several:
+        report = run_stream(args.format, streams[0], OutputPaths(args.out), options)
+        print(f"{streams[0].partition_key}: {report['rows']} rows -> {args.out}", file=sys.stderr)
+        return report
+    # several streams: all or none, staged in a folder beside the outputs (its checkpoints included)
+    staging = args.out / ".obrecon-staging"
     reports = {}
+    try:
+        for stream in streams:
+            reports[stream.name] = run_stream(args.format, stream, OutputPaths(staging / f"{stream.name}.parquet"), options)
+    except ObreconError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     for stream in streams:
-        run = replay_stream(args.format, feed.load(stream), args.levels, use_reference=not args.no_reference)
-        dest = args.out if len(streams) == 1 else args.out / f"{stream.name}.parquet"
-        atomic.write_parquet(run.result.book, dest)
-        reports[stream.name] = run.report
-        print(f"{stream.partition_key}: {run.report['rows']} rows -> {dest}", file=sys.stderr)
-    return next(iter(reports.values())) if len(reports) == 1 else {"streams": reports}
+        os.replace(staging / f"{stream.name}.parquet", args.out / f"{stream.name}.parquet")
+        print(f"{stream.partition_key}: {reports[stream.name]['rows']} rows -> {args.out / stream.name}.parquet",
+              file=sys.stderr)
+    shutil.rmtree(staging, ignore_errors=True)
+    return {"streams": reports}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,11 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "simulate":
             return simulate_cli.run(args)
         report = _replay(args)
-    except (ObreconError, KeyError) as exc:
-        print(f"obrecon: error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
+        if args.report:
+            atomic.write_json(report, args.report)
+    except ObreconError as exc:
+        print(f"obrecon: error: {exc}", file=sys.stderr)
         return 2
-    if args.report:
-        atomic.write_json(report, args.report)
+    except KeyboardInterrupt:
+        print("obrecon: interrupted; run the same command again to resume from the last checkpoint", file=sys.stderr)
+        return 130
     print(json.dumps({k: report[k] for k in list(report)[:13]} if "streams" not in report else {"streams": list(report["streams"])}))
     return 0
 

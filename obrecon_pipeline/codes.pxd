@@ -72,3 +72,8 @@ cdef enum:
     CHECKSUM_KRAKEN = 1
     CHECKSUM_OKX = 2
     CHECKSUM_BITGET = 3
+
+# CrossedKind
+cdef enum:
+    CROSSED_CONTINUOUS = 0
+    CROSSED_PRE_OPEN = 1

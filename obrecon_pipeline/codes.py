@@ -13,7 +13,9 @@ test (``tests/test_codes.py`` compares them value by value through
 * :class:`IntegrityKind`: why the replayer declared a book broken (``report.json``'s
   ``integrity_failure_list`` kinds);
 * :class:`MessageStatus`: what the L2 sequencer did with a venue message;
-* :class:`Link`: how a venue's update ids chain; :class:`Checksum`: which venue checksum.
+* :class:`Link`: how a venue's update ids chain; :class:`Checksum`: which venue checksum;
+* :class:`CrossedKind`: what a crossed-book episode is (``report.json``'s ``crossed_episode_list``
+  kinds).
 """
 
 from __future__ import annotations
@@ -112,3 +114,16 @@ class Checksum(IntEnum):
     def of(cls, name: str | None) -> "Checksum":
         """``None`` / ``"kraken"`` / ``"okx"`` / ``"bitget"`` -> the code."""
         return cls.NONE if name is None else cls[name.upper()]
+
+
+class CrossedKind(IntEnum):
+    """A crossed-book episode (best bid > best ask over consecutive rows), classified by trading
+    (:mod:`obrecon_pipeline.integrity.crossed`, :mod:`obrecon_pipeline.replay._crossed`)."""
+
+    CONTINUOUS = 0  #: traded while crossed, ended without a trade, or never ended: an error
+    PRE_OPEN = 1  #: nothing traded while crossed and trading starting ended it: a call phase
+
+    @property
+    def label(self) -> str:
+        """The name used in ``report.json`` (``continuous``, ``pre_open``)."""
+        return self.name.lower()

@@ -24,6 +24,8 @@ from typing import Iterator, Protocol
 import numpy as np
 import polars as pl
 
+from obrecon_pipeline.codes import Flag
+
 
 @dataclass(frozen=True)
 class Stream:
@@ -114,6 +116,28 @@ class LoadedStream:
     seed: bool = False
 
 
+def message_chunks(flags: np.ndarray, max_events: int) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` covering ``flags``: chunks of at most ``max_events`` events that end
+    at an END_OF_MESSAGE event (a message longer than ``max_events`` is a chunk of its own; events
+    after the last END_OF_MESSAGE close the last chunk)."""
+    if max_events < 1:
+        raise ValueError(f"chunks need at least one event, got {max_events}")
+    n = len(flags)
+    stops = (np.flatnonzero(np.asarray(flags) & Flag.END_OF_MESSAGE) + 1).tolist()
+    out, start, prev = [], 0, 0
+    for stop in stops:  # one step per message: close the chunk before a message that overflows it
+        if stop - start > max_events and prev > start:
+            out.append((start, prev))
+            start = prev
+        prev = stop
+    if start < n:
+        if n - start > max_events and start < prev < n:  # the trailing partial message alone
+            out.append((start, prev))
+            start = prev
+        out.append((start, n))
+    return out
+
+
 class WholeStreamSource:
     """A :class:`StreamSource` over a stream already parsed whole (a :class:`LoadedStream`).
 
@@ -123,27 +147,20 @@ class WholeStreamSource:
     """
 
     def __init__(self, loaded: LoadedStream, reference: bool = True):
-        from obrecon_pipeline.codes import Flag
-
         self.stream = loaded.stream
         self.options = loaded.options
         self._loaded = loaded
         self._reference = loaded.reference if reference else None
         self.reference_depth = 0 if self._reference is None else self._reference.shape[1] // 4
         self.seed = loaded.reference[0] if loaded.seed and loaded.reference is not None else None
-        flags = loaded.events["flags"].to_numpy()
-        #: index one past each message's last event
-        self._ends = np.flatnonzero(flags & int(Flag.END_OF_MESSAGE)) + 1
+        self.expected_events = loaded.events.height
         self._next = 0
 
     def chunks(self, max_events: int) -> Iterator[EventChunk]:
-        events, n = self._loaded.events, self._loaded.events.height
-        while self._next < n:
-            start = self._next
-            # the last message end within max_events, or the first one beyond (a message is never cut)
-            k = np.searchsorted(self._ends, start + max(max_events, 1), side="right")
-            stop = int(self._ends[k - 1]) if k and self._ends[k - 1] > start else (
-                int(self._ends[k]) if k < len(self._ends) else n)
+        events = self._loaded.events
+        for start, stop in message_chunks(events["flags"].to_numpy(), max_events):
+            if start < self._next:
+                continue
             self._next = stop
             ref = None if self._reference is None else self._reference[start:stop]
             yield EventChunk(events.slice(start, stop - start), ref)

@@ -28,10 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from obrecon_pipeline.codes import CrossedKind
 from obrecon_pipeline.events import Action
 
-PRE_OPEN = "pre_open"
-CONTINUOUS = "continuous"
+PRE_OPEN = CrossedKind.PRE_OPEN.label
+CONTINUOUS = CrossedKind.CONTINUOUS.label
 TRADING_ACTIONS = (Action.TRADE, Action.FILL, Action.EXECUTE, Action.HIDDEN_EXECUTE)
 
 EPISODE_SCHEMA = {

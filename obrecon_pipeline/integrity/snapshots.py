@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pathlib import Path
+
 import numpy as np
+import polars as pl
 
 from obrecon_pipeline.codes import NULL_CELL
 from obrecon_pipeline.errors import ReplayError
@@ -90,3 +93,19 @@ def compare_all(ts_event: np.ndarray, cells: np.ndarray, price_scale: int, size_
     return out
 
 
+
+
+def compare_written(book: str | Path, price_scale: int, size_scale: int, snapshots: list[BookSnapshots]) -> list[dict]:
+    """:func:`compare_all` against a book table written to Parquet, reading only its ``ts_event``
+    column and the rows at the snapshots' times (the book is never loaded whole)."""
+    from obrecon_pipeline.book_schema import levels_of, to_cells
+
+    scan = pl.scan_parquet(book)
+    ts = scan.select("ts_event").collect()["ts_event"].to_numpy()
+    wanted = sorted({int(i) for s in snapshots for i in np.searchsorted(ts, s.ts_event, side="right") - 1 if i >= 0})
+    # the last row at or before each snapshot time, and only those: a snapshot at T finds the same
+    # row among them as among all rows
+    rows = scan.with_row_index("row").filter(pl.col("row").is_in(wanted)).collect().sort("row")
+    cells = to_cells(rows.drop("row"), price_scale, size_scale) if rows.height else np.empty(
+        (0, 4 * levels_of(scan)), dtype=np.int64)
+    return compare_all(rows["ts_event"].to_numpy(), cells, price_scale, size_scale, snapshots)

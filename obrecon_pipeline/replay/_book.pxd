@@ -18,7 +18,7 @@ Order map
     order id (0 means "no order" and is never stored), holding side, price and remaining size.
 """
 
-from libc.stdint cimport int8_t, int64_t, uint64_t
+from libc.stdint cimport int8_t, int64_t, uint64_t, INT64_MAX
 from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memmove, memset
 
@@ -195,6 +195,25 @@ cdef inline void ladder_clear(Ladder* lad) noexcept nogil:
     lad.bounded = False
     lad.frontier = 0
 
+cdef inline bint ladder_rescalable(const Ladder* lad, int64_t price_factor, int64_t size_factor) noexcept nogil:
+    """True when every key, size and the frontier stays an int64 after :func:`ladder_rescale`."""
+    cdef Py_ssize_t i
+    cdef int64_t pmax = INT64_MAX // price_factor, smax = INT64_MAX // size_factor
+    if lad.frontier > pmax or lad.frontier < -pmax:
+        return False
+    for i in range(lad.count):
+        if lad.key[i] > pmax or lad.key[i] < -pmax or lad.size[i] > smax or lad.size[i] < -smax:
+            return False
+    return True
+
+cdef inline void ladder_rescale(Ladder* lad, int64_t price_factor, int64_t size_factor) noexcept nogil:
+    """Multiply every price (key, frontier) and size by positive factors: the order is kept."""
+    cdef Py_ssize_t i
+    for i in range(lad.count):
+        lad.key[i] *= price_factor
+        lad.size[i] *= size_factor
+    lad.frontier *= price_factor
+
 
 # ------------------------------------------------------------------------------------- order map
 
@@ -292,3 +311,20 @@ cdef inline int orders_clear_side(OrderMap* m, int8_t side) except -1 nogil:
     # removing in place breaks probe chains: rebuild from the survivors
     orders_rehash(m, m.cap)
     return 0
+
+cdef inline bint orders_rescalable(const OrderMap* m, int64_t price_factor, int64_t size_factor) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef int64_t pmax = INT64_MAX // price_factor, smax = INT64_MAX // size_factor
+    for j in range(m.cap):
+        if m.slots[j].id != 0 and (m.slots[j].price > pmax or m.slots[j].price < -pmax
+                                   or m.slots[j].size > smax or m.slots[j].size < -smax):
+            return False
+    return True
+
+cdef inline void orders_rescale(OrderMap* m, int64_t price_factor, int64_t size_factor) noexcept nogil:
+    """Multiply every resting order's price and size (ids and slots stay where they are)."""
+    cdef Py_ssize_t j
+    for j in range(m.cap):
+        if m.slots[j].id != 0:
+            m.slots[j].price *= price_factor
+            m.slots[j].size *= size_factor

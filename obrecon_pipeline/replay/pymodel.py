@@ -4,7 +4,7 @@ It is the oracle for the property tests (random event streams must give identica
 every event) and the pure-Python baseline in ``benchmarks/replay.py``. It uses dicts keyed by
 price and sorts on output: slow and obviously right.
 
-Semantics (the same contract as :mod:`obrecon_pipeline.replay._core`):
+Semantics (the same contract as :mod:`obrecon_pipeline.replay._replayer`):
 
 * L3 actions change the level at the event's own side and price by the event's size (ADD +size;
   CANCEL, EXECUTE, DELETE -size); MODIFY moves the order's whole remaining size from its old

@@ -16,7 +16,8 @@ from obrecon_pipeline.events import Action, Flag
 from obrecon_pipeline.feeds import get_feed
 from obrecon_pipeline.feeds.databento import discover, from_files, load
 from obrecon_pipeline.feeds.dbn import MBO_DTYPE, read_body, read_dbn
-from obrecon_pipeline.integrity.summary import integrity_report
+from obrecon_pipeline.integrity.crossed import classify_crossed
+from obrecon_pipeline.report import integrity_summary
 from obrecon_pipeline.replay import replay
 
 DAY_DIR = Path(__file__).resolve().parents[2] / "data" / "raw" / "databento" / "2023-12-25"
@@ -32,8 +33,8 @@ def ns(text: str) -> int:
 def esh4():
     loaded = load(discover(DAY_DIR, "2023-12-25")[0])
     result = replay(loaded.events, LEVELS, loaded.options)
-    report, crossed = integrity_report(loaded.events, result)
-    return loaded, result, report, crossed
+    report = integrity_summary(result.counters, result.integrity)
+    return loaded, result, report, classify_crossed(result.book, loaded.events)
 
 
 def plain_dbn(tmp_path: Path, mutate=None, name: str = "x.mbo.dbn", head: bytes | None = None) -> Path:
@@ -244,7 +245,7 @@ def test_a_sequence_regression_is_located_and_the_book_stays_valid(tmp_path, esh
     }
     assert not row["flags"] & Flag.BAD_BOOK
     result = replay(loaded.events, LEVELS, loaded.options)
-    report, _ = integrity_report(loaded.events, result)
+    report = integrity_summary(result.counters, result.integrity)
     assert report["integrity_failure_events"] == 0 and result.book["book_valid"].all()
     assert np.array_equal(result.cells, whole.cells)  # the out-of-place number changes no book
 
@@ -258,7 +259,7 @@ def test_cancel_of_an_unknown_order_is_located(tmp_path):
 
     loaded = load(from_files([plain_dbn(tmp_path, drop_add)])[0])
     result = replay(loaded.events, LEVELS, loaded.options)
-    report, _ = integrity_report(loaded.events, result)
+    report = integrity_summary(result.counters, result.integrity)
     (failure,) = report["integrity_failure_list"]
     cancel = dbn.records[live_add + 1]
     assert (failure["kind"], failure["src_row"], failure["update_id"], failure["ts_event"]) == (
@@ -276,7 +277,7 @@ def test_venue_maybe_bad_book_flag_is_a_failure(tmp_path):
     loaded = load(from_files([plain_dbn(tmp_path, flag)])[0])
     assert loaded.stats["venue_maybe_bad_book"] == 1
     result = replay(loaded.events, LEVELS, loaded.options)
-    report, _ = integrity_report(loaded.events, result)
+    report = integrity_summary(result.counters, result.integrity)
     assert [(f["kind"], f["src_row"]) for f in report["integrity_failure_list"]] == [("venue_bad_book", 30_001)]
 
 

@@ -4,7 +4,9 @@ Random valid event streams (L3 adds, partial cancels, executions, deletes, modif
 and clears) go through both; every output cell, the re-seed count and the integrity-error count
 must be identical. A second property builds a LOBSTER-style windowed feed from a random full book
 (keeping only events that touch the best L levels, with the true top-L book as the reference) and
-requires the re-seeded replay to reproduce the true book exactly.
+requires the re-seeded replay to reproduce the true book exactly. A third cuts the same streams
+into chunks at random boundaries (anywhere, mid-message too) and feeds them to one
+:class:`Replayer`: the rows must still be the model's.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 from obrecon_pipeline.codes import NULL_CELL as NULL, UNKNOWN_CELL as UNKNOWN
 from obrecon_pipeline.events import Action, Flag, conform
 from obrecon_pipeline.streams import ReplayOptions
-from obrecon_pipeline.replay import replay
+from obrecon_pipeline.replay import Replayer, replay
 from obrecon_pipeline.replay.pymodel import UNKNOWN as PY_UNKNOWN, PyBook, replay_python
 
 END = int(Flag.END_OF_MESSAGE)
@@ -187,3 +189,68 @@ def test_long_windowed_feed_needs_and_gets_reseeds():
     reseeds, unknown = check_windowed(kept, reference, 3)
     assert len(kept) > 5_000
     assert reseeds > 100 and unknown > 100  # levels really did enter the window from outside
+
+
+def in_chunks(events: list[tuple], levels: int, options: ReplayOptions, cuts: list[int],
+              reference: np.ndarray | None = None, seed: bool = False, reseed: bool = True) -> np.ndarray:
+    """The rows of one Replayer fed ``events`` in the chunks between ``cuts``."""
+    frame = to_frame(events)
+    r = Replayer(levels, options, reference_depth=0 if reference is None else reference.shape[1] // 4,
+                 reseed=reseed, price_scale=100)
+    if seed:
+        r.seed(reference[0])
+    bounds = [0, *cuts, len(events)]
+    rows = [np.array(r.apply(frame.slice(a, b - a), None if reference is None else reference[a:b]).cells)
+            for a, b in zip(bounds, bounds[1:])]
+    assert r.events == len(events)
+    return np.concatenate(rows)
+
+
+def cuts_of(data, n: int) -> list[int]:
+    return sorted(data.draw(st.sets(st.integers(1, n - 1), max_size=12))) if n > 1 else []
+
+
+@SETTINGS
+@given(l3_streams(), st.integers(1, 6), st.sampled_from(["event", "message"]), st.data())
+def test_l3_streams_in_random_chunks_match_python_model(events, levels, emit, data):
+    cells = in_chunks(events, levels, ReplayOptions(emit=emit, strict_orders=True), cuts_of(data, len(events)))
+    rows, _ = replay_python(events, levels, strict_orders=True, emit_every_event=emit == "event")
+    assert np.array_equal(cells, py_cells(rows, levels).reshape(-1, 4 * levels))
+
+
+@SETTINGS
+@given(l2_streams(), st.integers(1, 8), st.sampled_from([0, 3]), st.data())
+def test_l2_streams_in_random_chunks_match_python_model(events, levels, window, data):
+    cells = in_chunks(events, levels, ReplayOptions(window=window, emit="message"), cuts_of(data, len(events)))
+    rows, _ = replay_python(events, levels, window=window, emit_every_event=False)
+    assert np.array_equal(cells, py_cells(rows, levels).reshape(-1, 4 * levels))
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False), st.integers(2, 300), st.integers(1, 4), st.booleans(), st.data())
+def test_windowed_feed_in_random_chunks_matches_python_model(rng, n_events, window, reseed, data):
+    kept, reference = windowed_feed(rng, n_events, window)
+    if not kept:
+        return
+    ref = py_cells(reference, window)
+    cells = in_chunks(kept, window, ReplayOptions(window=window), cuts_of(data, len(kept)), reference=ref,
+                      seed=True, reseed=reseed)
+    rows, _ = replay_python(kept, window, window=window, reference=reference, seed=True, reseed=reseed)
+    assert np.array_equal(cells, py_cells(rows, window))
+
+
+@SETTINGS
+@given(l3_streams(), st.integers(1, 6))
+def test_ladder_loop_ceiling_rebuilds_the_same_rows_on_l3_adds_and_removals(events, levels):
+    """The benchmarks' ceiling (ladder alone, no order map) writes the replayer's rows on a valid
+    L3 stream of adds, cancels, executions and deletes."""
+    from obrecon_pipeline.replay._book import ladder_loop
+
+    events = [e for e in events if e[0] not in (Action.MODIFY, Action.CLEAR)]
+    if not events:
+        return
+    action, side, price, size = (np.array(c) for c in list(zip(*events))[:4])
+    delta = np.where(action == Action.ADD, size, -size).astype(np.int64)
+    out = np.empty((len(events), 4 * levels), dtype=np.int64)
+    ladder_loop(side.astype(np.int8), price.astype(np.int64), delta, out)
+    assert np.array_equal(out, replay(to_frame(events), levels, ReplayOptions()).cells)

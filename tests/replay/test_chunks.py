@@ -1,0 +1,108 @@
+"""A day replayed in chunks equals the day replayed whole, cell for cell and counter for counter.
+
+Every shipped stream with a whole-day loader (``replay_cases``), in chunks of at most 1 (one
+message), 7 and 4,096 events cut at message boundaries, through one :class:`Replayer`; the
+whole-day figures are asserted too, so each case really exercises the state that crosses chunks
+(re-seeds, gaps and resyncs, checksum failures, a crossed episode).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import replay_cases as cases
+from obrecon_pipeline.events import Flag
+from obrecon_pipeline.replay import Replayer, message_chunks, replay
+
+CHUNKS = (1, 7, 4096)
+
+
+def replay_in_chunks(case):
+    whole = replay(case.events, case.levels, case.options, **case.kwargs)
+    for k in CHUNKS:
+        cases.assert_same_replay(whole, replay(case.events, case.levels, case.options, chunk_events=k, **case.kwargs))
+    return whole
+
+
+# LOBSTER: file -> (re-seeds with the reference, unknown cells without it), as in test_lobster.py
+LOBSTER = {
+    "LOBSTER_SampleFile_GOOG_2012-06-21_10.zip": (44_451, 5_385_874),
+    "LOBSTER_SampleFile_GOOG_2012-06-21_5.zip": (31_903, 2_125_272),
+    "LOBSTER_SampleFile_GOOG_2012-06-21_1.zip": (11_207, 193_866),
+    "LOBSTER_SampleFile_AAPL_2012-06-21_1.zip": (30_071, 468_676),
+    "AAPL_2012-06-21_34200000_57600000_message_10.csv.gz": (318, 27_114),
+}
+
+
+@pytest.mark.parametrize("name", LOBSTER)
+def test_lobster_with_and_without_reseeds(name):
+    reseeds, unknown = LOBSTER[name]
+    seeded = replay_in_chunks(cases.lobster(name))
+    assert seeded.counters["reseeds"] == reseeds and seeded.counters["reference"]["mismatched_rows"] == 0
+    blind = replay_in_chunks(cases.lobster(name, reseed=False))
+    assert blind.counters["unknown_cells"] == unknown and blind.counters["reseeds"] == 0
+
+
+def test_kraken_checksums():
+    total = 0
+    for symbol in ("XMR/USD", "SC/EUR", "GRT/ETH"):
+        total += replay_in_chunks(cases.cryptofeed([cases.KRAKEN], symbol)).counters["checksum_ok"]
+    assert total == 846 + 818 + 20
+
+
+def test_okx_checksums():
+    for symbol, ok in (("BTC-USDT", 98), ("UNI-USD-SWAP", 93), ("BTC-USD-220527", 99)):
+        assert replay_in_chunks(cases.cryptofeed([cases.OKX], symbol, levels=25)).counters["checksum_ok"] == ok
+
+
+def test_binance_synced_from_rest():
+    res = replay_in_chunks(cases.binance_nknusdt())
+    assert res.counters["rows"] == 150 and res.book["book_valid"].all()
+
+
+def test_binance_gap_then_rest_resync(tmp_path):
+    res = replay_in_chunks(cases.binance_gap_and_resync(tmp_path))
+    assert (res.counters["resyncs"], res.counters["invalid_rows"], res.counters["integrity_errors"]) == (1, 1, 1)
+
+
+def test_kraken_checksum_failures_then_resubscription(tmp_path):
+    res = replay_in_chunks(cases.kraken_checksum_failures_and_resync(tmp_path))
+    c = res.counters
+    assert (c["checksum_ok"], c["checksum_failed"], c["resyncs"], c["invalid_rows"]) == (818, 28, 1, 31)
+
+
+def test_okx_lost_update(tmp_path):
+    res = replay_in_chunks(cases.okx_lost_update(tmp_path))
+    assert (res.counters["checksum_ok"], res.counters["checksum_failed"]) == (41, 56)
+
+
+def test_databento_esh4():
+    res = replay_in_chunks(cases.databento())
+    crossed = res.counters["crossed_books"]
+    assert (res.counters["rows"], crossed["crossed_rows_pre_open"], crossed["crossed_episodes"]) == (47_022, 891, 1)
+
+
+def test_apply_of_dataframe_chunks_equals_apply_arrays():
+    """The DataFrame entry point on Polars slices of the ESH4 day gives the front's rows."""
+    case = cases.databento()
+    whole = replay(case.events, case.levels, case.options)
+    r = Replayer(case.levels, case.options)
+    rows, events = [], []
+    for start, stop in message_chunks(case.events["flags"].to_numpy(), 4096):
+        block = r.apply(case.events.slice(start, stop - start))
+        rows.append(np.array(block.cells))
+        events.append(np.array(block.row_event))
+    assert np.array_equal(np.concatenate(rows), whole.cells)
+    assert np.array_equal(np.concatenate(events), whole.row_event)
+    assert cases.without_wall_time(r.counters()) == cases.without_wall_time(whole.counters)
+
+
+def test_message_chunks_cut_only_at_message_ends():
+    end = int(Flag.END_OF_MESSAGE)
+    flags = np.array([end, 0, end, end, 0, 0, end, 0, 0], dtype=np.uint8)
+    assert message_chunks(flags, 1) == [(0, 1), (1, 3), (3, 4), (4, 7), (7, 9)]  # one message each
+    assert message_chunks(flags, 3) == [(0, 3), (3, 4), (4, 7), (7, 9)]
+    assert message_chunks(flags, 4) == [(0, 4), (4, 7), (7, 9)]
+    assert message_chunks(flags, 7) == [(0, 7), (7, 9)]
+    assert message_chunks(flags, 100) == [(0, 9)]
