@@ -22,10 +22,12 @@ M levels over the interval.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from obrecon_pipeline.book_schema import levels_of
-from obrecon_pipeline.metrics.prices import NS_PER_S, bucket, lazy, usable
+from obrecon_pipeline.metrics.prices import bucket, lazy, step_ns, usable
 from obrecon_pipeline.metrics.returns import DEFAULT_INTERVALS_S, sampling_name
 
 MAX_OFI_LEVELS = 10
@@ -36,11 +38,18 @@ def _flag(cond: pl.Expr) -> pl.Expr:
     return cond.cast(pl.Float64)
 
 
-def level_ofi(m: int) -> pl.Expr:
-    """e^m_n from the level-m columns of rows n (current) and n-1 (``shift(1)``)."""
+def previous_row(name: str) -> pl.Expr:
+    """Column ``name`` of the row before (``shift(1)``)."""
+    return pl.col(name).shift(1)
+
+
+def level_ofi(m: int, previous: Callable[[str], pl.Expr] = previous_row) -> pl.Expr:
+    """e^m_n from the level-m columns of rows n (current) and n-1; ``previous(name)`` is row n-1's
+    value of column ``name`` (by default the row before)."""
     pb, qb = pl.col(f"bid_price_{m}"), pl.col(f"bid_size_{m}")
     pa, qa = pl.col(f"ask_price_{m}"), pl.col(f"ask_size_{m}")
-    pb0, qb0, pa0, qa0 = pb.shift(1), qb.shift(1), pa.shift(1), qa.shift(1)
+    pb0, qb0 = previous(f"bid_price_{m}"), previous(f"bid_size_{m}")
+    pa0, qa0 = previous(f"ask_price_{m}"), previous(f"ask_size_{m}")
     return (
         qb * _flag(pb >= pb0)
         - qb0 * _flag(pb <= pb0)
@@ -79,7 +88,7 @@ def interval_ofi(book: pl.DataFrame | pl.LazyFrame, every_s: float) -> pl.LazyFr
     m_max = ofi_levels(frame)
     events = event_ofi(frame).with_columns(bucket(every_s))
     depth = frame.filter(usable()).select(bucket(every_s), average_depth(m_max))
-    step = int(round(every_s * NS_PER_S))
+    step = step_ns(every_s)
     sums = events.group_by("bucket").agg(
         pl.len().alias("n_events"), *[pl.col(f"e_{m}").sum().alias(f"ofi_{m}") for m in range(1, m_max + 1)]
     )
