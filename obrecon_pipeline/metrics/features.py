@@ -1,10 +1,10 @@
 """Model-ready features of a reconstructed book on regular time grids (one lazy Polars query).
 
 **Grid.** For a step Δ (``steps_s``, default 100 ms and 1 s) the grid times are t_k = kΔ
-(integer ns, epoch-aligned) for k from ceil(t_first / Δ) to ceil(t_last / Δ), t_first the first book row's ``ts_event`` and
-t_last the largest: the first grid time at or after the first row to the
-first at or after the last row, so no grid point precedes the book. Grid point k owns the rows of
-its interval (t_{k-1}, t_k] (:func:`~obrecon_pipeline.metrics.prices.grid_point`).
+(integer ns, epoch-aligned) for k from ceil(t_first / Δ) to ceil(t_last / Δ), t_first the first
+book row's ``ts_event`` and t_last the largest: the first grid time at or after the first row to
+the first at or after the last row, so no grid point precedes the book. Grid point k owns the rows
+of its interval (t_{k-1}, t_k] (:func:`~obrecon_pipeline.metrics.prices.grid_point`).
 
 **State (previous tick).** The book at t_k is the last row at or before t_k: the last row of the
 interval, or, when the interval is empty (a gap in time), the state of t_{k-1} carried forward
@@ -83,8 +83,8 @@ class FeatureSpec:
         if not names or len(set(names)) != len(names) or min(step_ns(every) for every in self.steps_s) < 1:
             raise ValueError(f"grid steps must be distinct and at least 1 ns, got {list(self.steps_s)}")
         if min(self.rv_windows, default=1) < 1 or min(self.horizons, default=1) < 1:
-            raise ValueError(
-                f"windows and horizons are whole grid steps >= 1, got {list(self.rv_windows)} and {list(self.horizons)}")
+            raise ValueError(f"windows and horizons are whole grid steps >= 1, "
+                             f"got {list(self.rv_windows)} and {list(self.horizons)}")
 
 
 def feature_columns(levels: int, spec: FeatureSpec = FeatureSpec()) -> list[str]:
@@ -125,7 +125,8 @@ def _segments(frame: pl.LazyFrame, spec: FeatureSpec) -> pl.LazyFrame:
     # each cell of the last usable row before this one; an empty cell travels as NaN (never a
     # book value) so that the fill carries it instead of reaching further back
     last_usable = [
-        pl.when(usable()).then(pl.col(c).fill_null(float("nan"))).forward_fill().shift(1).fill_nan(None).alias(f"_prev_{c}")
+        pl.when(usable()).then(pl.col(c).fill_null(float("nan"))).forward_fill().shift(1).fill_nan(None)
+        .alias(f"_prev_{c}")
         for c in ofi_cells
     ]
     state = ["state_ts_event", *[e.meta.output_name() for e in _state_features(n)]]

@@ -183,7 +183,9 @@ def test_an_empty_book_has_an_empty_grid():
     assert out.height == 0 and out.columns == feature_columns(2)
 
 
-@pytest.mark.parametrize("spec", [dict(steps_s=()), dict(steps_s=(1.0, 1.0)), dict(horizons=(0,)), dict(rv_windows=(0,))])
+@pytest.mark.parametrize(
+    "spec", [dict(steps_s=()), dict(steps_s=(1.0, 1.0)), dict(steps_s=(1e-10,)), dict(horizons=(0,)), dict(rv_windows=(0,))]
+)
 def test_a_spec_without_a_meaning_is_refused(spec):
     with pytest.raises(ValueError):
         FeatureSpec(**spec)
