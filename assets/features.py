@@ -1,10 +1,9 @@
 """The ``features`` asset: model-ready features of a partition's book on regular time grids.
 
 A thin wrapper over :func:`obrecon_pipeline.metrics.features.features` (the columns, the grid and
-the validity rules are documented there): the book arrives as a ``pl.LazyFrame`` and the query is
-collected with Polars' streaming engine, so only the grid (one row per grid point and step) is
-ever held. Grid steps, realised-volatility windows and label horizons are run config
-(:class:`FeaturesConfig`).
+the validity rules are documented there): the book arrives as a ``pl.LazyFrame`` and is read once
+in bounded batches, so only the grid (one row per grid point and step) is ever held whole. Grid
+steps, realised-volatility windows and label horizons are run config (:class:`FeaturesConfig`).
 """
 
 import dagster as dg
@@ -37,7 +36,7 @@ def features(config: FeaturesConfig, book: pl.LazyFrame) -> dg.Output[pl.DataFra
         spec = config.spec()
     except ValueError as exc:
         raise dg.Failure(description=f"features config: {exc}") from None
-    table = feature_table(book, spec).collect(engine="streaming")
+    table = feature_table(book, spec)
     summary = table.group_by("sampling", maintain_order=True).agg(
         pl.len().alias("grid_points"), pl.col("book_valid").sum().alias("valid_points")
     )

@@ -7,14 +7,14 @@ copies make one 6.5-hour day of R x 147,916 rows (R = 340: 50.3 M rows, 1.7 GB o
 
 Phases, each in a fresh subprocess (so each peak is its own), all reading ``pl.scan_parquet``:
 
-* ``reference``: :func:`~obrecon_pipeline.metrics.features.features` collected by the in-memory
-  engine on the small book (R = ``--small``);
-* ``streaming``: the same query on the same book, ``collect(engine="streaming")``;
-* ``large``: the query on the large book (R = ``--large``), ``sink_parquet``.
+* ``reference``: :func:`~obrecon_pipeline.metrics.features.features` on the small book
+  (R = ``--small``) read as one batch, which is what a whole-table implementation holds;
+* ``batched``: the same on the same book in batches of ``BATCH_ROWS`` (the default);
+* ``large``: the default on the large book (R = ``--large``).
 
-Printed per phase: book rows, wall and CPU seconds, rows/s, ``ru_maxrss`` (which also counts the
-pages of the memory-mapped Parquet file the reader has touched, reclaimable page cache) and the
-peak anonymous RSS sampled every 20 ms (what the query itself holds). Usage::
+Printed per phase: book rows, grid points, wall and CPU seconds, rows/s, ``ru_maxrss`` (which also
+counts the pages of the memory-mapped Parquet file the reader has touched: page cache, dropped
+under pressure) and the peak anonymous RSS sampled every 20 ms (what the computation holds). Usage::
 
     python benchmarks/features.py [--small 10] [--large 340]
 """
@@ -33,7 +33,7 @@ from pathlib import Path
 from _harness import ROOT, emit, in_subprocess, peak_rss_mib
 
 DAY = ROOT / "data" / "raw" / "lobster" / "2012-06-21"
-PHASES = ("reference", "streaming", "large")
+PHASES = ("reference", "batched", "large")
 
 
 def build(copies: int, path: Path) -> dict:
@@ -80,21 +80,16 @@ class AnonPeak:
         self._thread.join()
 
 
-def phase(name: str, book: Path, out: Path) -> dict:
+def phase(name: str, book: Path) -> dict:
     import polars as pl
 
-    from obrecon_pipeline.metrics.features import features
+    from obrecon_pipeline.metrics.features import BATCH_ROWS, features
 
     rows = pl.scan_parquet(book).select(pl.len()).collect().item()
     before = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     with AnonPeak() as anon:
-        query = features(pl.scan_parquet(book))
-        if name == "large":
-            query.sink_parquet(out)
-            grid = pl.scan_parquet(out).select(pl.len()).collect().item()
-        else:
-            grid = query.collect(engine="streaming" if name == "streaming" else "in-memory").height
+        grid = features(pl.scan_parquet(book), batch_rows=rows if name == "reference" else BATCH_ROWS).height
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
@@ -114,7 +109,7 @@ def main() -> None:
         emit(build(args.copies, args.book))
         return
     if args.phase:
-        emit(phase(args.phase, args.book, args.book.with_name("features.parquet")))
+        emit(phase(args.phase, args.book))
         return
     scratch = Path(tempfile.mkdtemp(prefix="obrecon-features-"))
     try:

@@ -1,4 +1,4 @@
-"""Model-ready features of a reconstructed book on regular time grids (one lazy Polars query).
+"""Model-ready features of a reconstructed book on regular time grids.
 
 **Grid.** For a step Δ (``steps_s``, default 100 ms and 1 s) the grid times are t_k = kΔ
 (integer ns, epoch-aligned) for k from ceil(t_first / Δ) to ceil(t_last / Δ), t_first the first
@@ -48,9 +48,9 @@ points are null unless every point they span is valid:
   the last grid point or any of the points k+1..k+h is invalid (any row up to the horizon).
 
 One pass over the book reads only ``ts_event, seq, book_valid`` and the cells of levels
-1..min(10, N); every row-level step streams into one aggregation with a row per *segment* (a run
-of rows sharing their grid point in every step), and the grids are built from the segments, so a
-day of any length is never held whole (collect with ``engine="streaming"`` or ``sink_parquet``).
+1..min(10, N), in batches of consecutive rows streamed from any ``LazyFrame`` (``pl.scan_parquet``
+of a day's book), each reduced to *segments* (runs of rows sharing their grid point in every
+step); the grids are built from the segments, so a day of any length is never held whole.
 """
 
 from __future__ import annotations
@@ -67,6 +67,9 @@ from obrecon_pipeline.metrics.returns import sampling_name
 from obrecon_pipeline.metrics.spreads import quoted_spread, spread_bp, spread_levels
 
 FEATURE_SPREAD_LEVELS = (1, 5, 10)
+#: book rows per batch of the one pass; memory is a few times a batch (a million rows of a
+#: level-10 book are 0.35 GB): 100 k keep a 50 M-row day near 0.8 GB (``benchmarks/features.py``)
+BATCH_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -110,55 +113,93 @@ def _state_features(levels: int) -> list[pl.Expr]:
     ]
 
 
-def _segments(frame: pl.LazyFrame, spec: FeatureSpec) -> pl.LazyFrame:
+def _state_columns(levels: int) -> list[str]:
+    """The columns a segment's state carries besides ``state_seq`` and ``state_valid``."""
+    return ["state_ts_event", *[e.meta.output_name() for e in _state_features(levels)]]
+
+
+@dataclass(frozen=True)
+class _Carry:
+    """What a batch of book rows hands the next: the running-maximum time so far and the cells of
+    the last usable row (the partner of the next batch's first OFI contribution)."""
+
+    ts_max: int | None = None
+    last_usable: pl.DataFrame | None = None
+
+
+def _batch_segments(
+    batch: pl.DataFrame, carry: _Carry, spec: FeatureSpec, levels: int
+) -> tuple[pl.DataFrame, pl.DataFrame, _Carry]:
+    """The segments of one batch of consecutive book rows, ``(states, flow, carry for the next
+    batch)``, keyed by ``grid_0, grid_1, ...``; a segment cut by a batch boundary appears in both
+    batches (:func:`_segments` merges it)."""
+    keys = [f"grid_{i}" for i in range(len(spec.steps_s))]
+    cells = level_names(ofi_levels(batch))
+    running = pl.col("ts_event").cum_max()
+    if carry.ts_max is not None:
+        running = pl.max_horizontal(running, carry.ts_max)
+    rows = (
+        batch.lazy()
+        # rows at their running-maximum time (see the module docstring)
+        .with_columns(pl.col("ts_event").alias("state_ts_event"), running.alias("ts_event"))
+        .with_columns(grid_point(every).alias(key) for every, key in zip(spec.steps_s, keys))
+    )
+    states = rows.with_columns(_state_features(levels)).group_by(keys, maintain_order=True).agg(
+        pl.col("seq").last().alias("state_seq"),
+        pl.col("book_valid").last().alias("state_valid"),
+        *[pl.col(c).last() for c in _state_columns(levels)],
+        pl.len().alias("n_rows"),
+        pl.col("book_valid").not_().sum().alias("n_invalid"),
+    )
+    usable_rows = rows.filter(usable()).select(*keys, *cells)
+    if carry.last_usable is not None:  # the usable row before the batch: a partner, in no segment
+        before = carry.last_usable.lazy().select(*[pl.lit(None, pl.Int64).alias(k) for k in keys], *cells)
+        usable_rows = pl.concat([before, usable_rows])
+    m_max = ofi_levels(batch)
+    flow = (
+        usable_rows.with_columns(level_ofi(m) for m in range(1, m_max + 1))
+        .filter(pl.col(keys[0]).is_not_null())
+        .group_by(keys)
+        .agg(pl.col(f"e_{m}").sum().alias(f"ofi_{m}") for m in range(1, m_max + 1))
+    )
+    states, flow, last = pl.collect_all([states, flow, usable_rows.select(cells).tail(1)])
+    ts_max = max((t for t in (carry.ts_max, batch["ts_event"].max()) if t is not None), default=None)
+    return states, flow, _Carry(ts_max, last if last.height else carry.last_usable)
+
+
+def _segments(frame: pl.LazyFrame, spec: FeatureSpec, batch_rows: int) -> pl.DataFrame:
     """The one pass over the book: a segment is a run of rows that share their grid point in every
     step of ``spec`` (keys ``grid_0, grid_1, ...``); per segment its state (last row) with that
     row's features, ``n_rows``, ``n_invalid`` and the OFI sums ``ofi_m``, in time order.
 
-    Every row-level step streams and the rows end in one aggregation: e^m_n compares a usable row
-    with the last usable row before it (``_prev_*``, that row's cells carried forward), which is
-    the pair :func:`~obrecon_pipeline.metrics.ofi.event_ofi` forms after filtering."""
-    n = levels_of(frame)
-    m_max = ofi_levels(frame)
+    The book streams in batches of ``batch_rows`` consecutive rows (Polars' streaming engine reads
+    ahead a bounded amount and waits while a batch is worked on), so memory is bounded by the batch
+    and the segments whatever the day's length. e^m_n pairs each usable row with the usable row
+    before it, as :func:`~obrecon_pipeline.metrics.ofi.event_ofi` does."""
+    levels = levels_of(frame)
     keys = [f"grid_{i}" for i in range(len(spec.steps_s))]
-    ofi_cells = level_names(m_max)
-    # each cell of the last usable row before this one; an empty cell travels as NaN (never a
-    # book value) so that the fill carries it instead of reaching further back
-    last_usable = [
-        pl.when(usable()).then(pl.col(c).fill_null(float("nan"))).forward_fill().shift(1).fill_nan(None)
-        .alias(f"_prev_{c}")
-        for c in ofi_cells
-    ]
-    state = ["state_ts_event", *[e.meta.output_name() for e in _state_features(n)]]
-    return (
-        frame.select("ts_event", "seq", "book_valid", *ofi_cells)
-        # rows at their running-maximum time (see the module docstring)
-        .with_columns(pl.col("ts_event").alias("state_ts_event"), pl.col("ts_event").cum_max())
-        .with_columns(*[grid_point(every).alias(key) for every, key in zip(spec.steps_s, keys)], *last_usable)
-        .with_columns(
-            *_state_features(n),
-            *[
-                pl.when(usable()).then(level_ofi(m, lambda name: pl.col(f"_prev_{name}")))
-                for m in range(1, m_max + 1)
-            ],
-        )
-        .group_by(keys)
-        .agg(
-            pl.col("seq").last().alias("state_seq"),
-            pl.col("book_valid").last().alias("state_valid"),
-            *[pl.col(c).last() for c in state],
-            pl.len().alias("n_rows"),
-            pl.col("book_valid").not_().sum().alias("n_invalid"),
-            *[pl.col(f"e_{m}").sum().alias(f"ofi_{m}") for m in range(1, m_max + 1)],
-        )
-        .sort(keys)
+    rows = frame.select("ts_event", "seq", "book_valid", *level_names(ofi_levels(frame)))
+    carry, states, flows = _Carry(), [], []
+    for batch in rows.collect_batches(chunk_size=batch_rows, engine="streaming"):
+        part, flow, carry = _batch_segments(batch, carry, spec, levels)
+        states.append(part)
+        flows.append(flow)
+    if not states:  # an empty book: empty segments of the right schema
+        part, flow, _ = _batch_segments(rows.collect(), carry, spec, levels)
+        states, flows = [part], [flow]
+    merged = pl.concat(states).group_by(keys, maintain_order=True).agg(
+        *[pl.col(c).last() for c in ("state_seq", "state_valid", *_state_columns(levels))],
+        pl.col("n_rows").sum(),
+        pl.col("n_invalid").sum(),
     )
+    flow = pl.concat(flows).group_by(keys).agg(pl.exclude(keys).sum())
+    return merged.join(flow, on=keys, how="left").sort(keys)
 
 
 def _grid(segments: pl.LazyFrame, key: str, every_s: float, levels: int, spec: FeatureSpec) -> pl.LazyFrame:
     """The features of grid step Δ = ``every_s`` s from the segments, one row per grid point."""
     m_max = min(levels, MAX_OFI_LEVELS)
-    state = ["state_seq", "state_ts_event", "state_valid", *[e.meta.output_name() for e in _state_features(levels)]]
+    state = ["state_seq", "state_valid", *_state_columns(levels)]
     ofi = [f"ofi_{m}" for m in range(1, m_max + 1)]
     points = segments.group_by(key, maintain_order=True).agg(
         *[pl.col(c).last() for c in state], pl.col("n_rows").sum(), pl.col("n_invalid").sum(),
@@ -207,13 +248,15 @@ def _grid(segments: pl.LazyFrame, key: str, every_s: float, levels: int, spec: F
     )
 
 
-def features(book: pl.DataFrame | pl.LazyFrame, spec: FeatureSpec = FeatureSpec()) -> pl.LazyFrame:
+def features(
+    book: pl.DataFrame | pl.LazyFrame, spec: FeatureSpec = FeatureSpec(), batch_rows: int = BATCH_ROWS
+) -> pl.DataFrame:
     """Every grid step of ``spec`` stacked, with a ``sampling`` column ("0.1s", "1s", ...), one row
-    per grid point in time order; lazy: ``.collect(engine="streaming")`` or ``.sink_parquet(path)``."""
+    per grid point in time order. ``book`` is read once, ``batch_rows`` rows at a time (see
+    :func:`_segments`); only the segments and the grids are ever held whole."""
     frame = lazy(book)
     levels = levels_of(frame)
-    # cached: the steps project different columns, and without it each would read the book again
-    segments = _segments(frame, spec).cache()
+    segments = _segments(frame, spec, batch_rows).lazy()
     return pl.concat(
         [_grid(segments, f"grid_{i}", every, levels, spec) for i, every in enumerate(spec.steps_s)]
-    )
+    ).collect()

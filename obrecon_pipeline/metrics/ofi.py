@@ -22,8 +22,6 @@ M levels over the interval.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import polars as pl
 
 from obrecon_pipeline.book_schema import levels_of
@@ -38,18 +36,11 @@ def _flag(cond: pl.Expr) -> pl.Expr:
     return cond.cast(pl.Float64)
 
 
-def previous_row(name: str) -> pl.Expr:
-    """Column ``name`` of the row before (``shift(1)``)."""
-    return pl.col(name).shift(1)
-
-
-def level_ofi(m: int, previous: Callable[[str], pl.Expr] = previous_row) -> pl.Expr:
-    """e^m_n from the level-m columns of rows n (current) and n-1; ``previous(name)`` is row n-1's
-    value of column ``name`` (by default the row before)."""
+def level_ofi(m: int) -> pl.Expr:
+    """e^m_n from the level-m columns of rows n (current) and n-1 (``shift(1)``)."""
     pb, qb = pl.col(f"bid_price_{m}"), pl.col(f"bid_size_{m}")
     pa, qa = pl.col(f"ask_price_{m}"), pl.col(f"ask_size_{m}")
-    pb0, qb0 = previous(f"bid_price_{m}"), previous(f"bid_size_{m}")
-    pa0, qa0 = previous(f"ask_price_{m}"), previous(f"ask_size_{m}")
+    pb0, qb0, pa0, qa0 = pb.shift(1), qb.shift(1), pa.shift(1), qa.shift(1)
     return (
         qb * _flag(pb >= pb0)
         - qb0 * _flag(pb <= pb0)

@@ -33,7 +33,7 @@ def _materialize(root, run_config=None):
 def test_features_are_materialized_per_partition(small_landing_zone):
     table, metadata = _materialize(small_landing_zone)
     stored_book = small_landing_zone / "warehouse" / "book" / "lobster" / "AAPL-L10" / "2012-06-21.parquet"
-    assert table.equals(feature_table(pl.scan_parquet(stored_book)).collect())
+    assert table.equals(feature_table(pl.scan_parquet(stored_book)))
     # 100 ms points 09:30:00.1 .. 09:30:49.1, 1 s points 09:30:01 .. 09:30:50; LOBSTER never flags a row
     assert table.group_by("sampling", maintain_order=True).len().rows() == [("0.1s", 491), ("1s", 50)]
     assert (metadata["rows"].value, metadata["valid_rows"].value) == (541, 541)

@@ -71,7 +71,7 @@ LOG_RETURN = [None, R2, 0.0, 0.0, None, None, None, R8, 0.0]
 
 @pytest.fixture(scope="module")
 def grid() -> pl.DataFrame:
-    return features(BOOK, SPEC).collect(engine="streaming")
+    return features(BOOK, SPEC)
 
 
 def test_grid_runs_from_the_first_to_the_last_row_with_previous_tick_states(grid):
@@ -119,7 +119,7 @@ def test_returns_volatility_and_labels_stop_at_invalid_points_and_the_end(grid):
 
 
 def test_default_grids_are_stacked_in_one_table():
-    out = features(BOOK).collect(engine="streaming")
+    out = features(BOOK)
     # 100 ms: ceil(0.2 / 0.1) = 2 .. ceil(9.0 / 0.1) = 90
     assert out.group_by("sampling", maintain_order=True).len().rows() == [("0.1s", 89), ("1s", 9)]
     assert out.columns[-4:] == ["realized_vol_100", "fwd_return_1", "fwd_return_10", "fwd_return_100"]
@@ -135,19 +135,28 @@ def test_default_grids_are_stacked_in_one_table():
 
 def test_each_grid_of_a_stacked_table_equals_that_grid_alone():
     # 0.3 s and 1 s grids do not nest: every row still lands in the right point of both
-    both = features(BOOK, FeatureSpec(steps_s=(0.3, 1.0))).collect()
+    both = features(BOOK, FeatureSpec(steps_s=(0.3, 1.0)))
     for step, name in ((0.3, "0.3s"), (1.0, "1s")):
-        alone = features(BOOK, FeatureSpec(steps_s=(step,))).collect()
+        alone = features(BOOK, FeatureSpec(steps_s=(step,)))
         assert both.filter(pl.col("sampling") == name).equals(alone)
 
 
-def test_a_one_sided_row_has_no_quotes_and_the_flow_bridges_it():
-    rows = [
+ONE_SIDED = book_frame(
+    [
         {"bid": [(100.0, 10.0)], "ask": [(101.0, 10.0)]},  # 0.5 s
         {"bid": [(100.0, 12.0)]},  # 1.5 s: no ask (valid, not usable)
         {"bid": [(100.0, 15.0)], "ask": [(101.0, 10.0)]},  # 2.5 s
-    ]
-    out = features(book_frame(rows, levels=1, ts=at(0.5, 1.5, 2.5)), FeatureSpec(steps_s=(1.0,))).collect()
+    ],
+    levels=1,
+    ts=at(0.5, 1.5, 2.5),
+)
+QUOTES = {"bid": [(100.0, 1.0)], "ask": [(101.0, 1.0)]}
+# row 2 is stamped 0.9 s but follows a row stamped 1.4 s: it belongs to the point at 2 s
+RESTAMPED = book_frame([QUOTES] * 4, levels=1, ts=at(0.2, 1.4, 0.9, 2.5))
+
+
+def test_a_one_sided_row_has_no_quotes_and_the_flow_bridges_it():
+    out = features(ONE_SIDED, FeatureSpec(steps_s=(1.0,)))
     assert out["mid"].to_list() == [100.5, None, 100.5]
     assert out["micro_price"][1] is None and out["spread_1"][1] is None and out["imbalance_1"][1] is None
     # row 2 against row 0, the last usable row: 15 - 10 = 5 (as event_ofi pairs them)
@@ -157,10 +166,7 @@ def test_a_one_sided_row_has_no_quotes_and_the_flow_bridges_it():
 
 
 def test_a_row_stamped_before_the_one_before_it_stays_behind_that_row():
-    quotes = {"bid": [(100.0, 1.0)], "ask": [(101.0, 1.0)]}
-    # row 2 is stamped 0.9 s but follows a row stamped 1.4 s: it belongs to the point at 2 s
-    book = book_frame([quotes] * 4, levels=1, ts=at(0.2, 1.4, 0.9, 2.5))
-    out = features(book, FeatureSpec(steps_s=(1.0,))).collect()
+    out = features(RESTAMPED, FeatureSpec(steps_s=(1.0,)))
     assert out["state_seq"].to_list() == [0, 2, 3]
     assert out["n_rows"].to_list() == [1, 2, 1]
     assert out["state_ts_event"][1] == T0 + 900_000_000
@@ -170,7 +176,7 @@ def test_only_the_first_ten_levels_count_in_a_deeper_book():
     # twelve levels; levels 11 and 12 carry huge queues that must not move imbalance_10
     sizes = [2.0] * 10 + [1000.0, 1000.0]
     row = {"bid": [(100.0 - k, sizes[k]) for k in range(12)], "ask": [(101.0 + k, sizes[k] / 2) for k in range(12)]}
-    out = features(book_frame([row, row], levels=12), FeatureSpec(steps_s=(1.0,))).collect()
+    out = features(book_frame([row, row], levels=12), FeatureSpec(steps_s=(1.0,)))
     assert [c for c in out.columns if c.startswith("ofi_")] == [f"ofi_{m}" for m in range(1, 11)]
     first = out.row(0, named=True)
     assert (first["spread_5"], first["spread_10"]) == (9.0, 19.0)  # (101 + 4) - (100 - 4), (101 + 9) - (100 - 9)
@@ -178,8 +184,17 @@ def test_only_the_first_ten_levels_count_in_a_deeper_book():
     assert first["ofi_10"] == 0.0  # the same book twice: no flow
 
 
+@pytest.mark.parametrize("book", [BOOK, ONE_SIDED, RESTAMPED], ids=["book", "one_sided", "restamped"])
+def test_batches_of_any_size_give_the_same_table(book):
+    # every batch boundary: segments cut in two, OFI partners and running times carried across
+    spec = FeatureSpec(steps_s=(0.3, 1.0), rv_windows=(2,), horizons=(1, 2))
+    whole = features(book, spec)
+    for rows in range(1, book.height):
+        assert features(book, spec, batch_rows=rows).equals(whole), rows
+
+
 def test_an_empty_book_has_an_empty_grid():
-    out = features(book_frame([], levels=2)).collect()
+    out = features(book_frame([], levels=2))
     assert out.height == 0 and out.columns == feature_columns(2)
 
 
@@ -202,7 +217,7 @@ def goog(tmp_path_factory):
     book = replay_stream("lobster", feed.load(stream), 10).result.book
     path = tmp_path_factory.mktemp("goog") / "book.parquet"
     book.write_parquet(path)
-    return book, features(pl.scan_parquet(path)).collect(engine="streaming")
+    return book, features(pl.scan_parquet(path))
 
 
 def test_goog_grid_sizes(goog):
