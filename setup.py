@@ -11,8 +11,16 @@ MODULES = {
     "obrecon_pipeline.replay._checksum": "obrecon_pipeline/replay/_checksum.pyx",
     "obrecon_pipeline.replay._convert": "obrecon_pipeline/replay/_convert.pyx",
     "obrecon_pipeline.feeds.l2._sequencer": "obrecon_pipeline/feeds/l2/_sequencer.pyx",
+    "obrecon_pipeline.simulate._engine": "obrecon_pipeline/simulate/_engine.pyx",
+    "obrecon_pipeline.simulate._csv": "obrecon_pipeline/simulate/_csv.pyx",
+    "obrecon_pipeline.feeds._lobster_csv": "obrecon_pipeline/feeds/_lobster_csv.pyx",
+    "obrecon_pipeline.feeds._dbn": "obrecon_pipeline/feeds/_dbn.pyx",
 }
+#: extra flags per module: the simulator's clock must round exactly as its pure-Python reference
+#: does, so no floating-point contraction (fused multiply-add) there
+EXTRA_ARGS = {"obrecon_pipeline.simulate._engine": ["-ffp-contract=off"]}
 
-extensions = [Extension(name, [source], extra_compile_args=COMPILE_ARGS) for name, source in MODULES.items()]
+extensions = [Extension(name, [source], extra_compile_args=COMPILE_ARGS + EXTRA_ARGS.get(name, []))
+              for name, source in MODULES.items()]
 
 setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": "3"}))

@@ -2,23 +2,27 @@
 named in ``workspace.yaml`` and ``[tool.dagster]``).
 
 It sits on top of everything: assets and checks are collected from their modules (a new asset or
-check module is one line in :data:`ASSET_MODULES`), resources come from :mod:`resources`.
+check module is one line in :data:`ASSET_MODULES`), resources come from :mod:`resources`, and the
+executor and console logger from :mod:`resources.deployment` (Celery when
+``OBRECON_CELERY_BROKER`` is set): the same code runs on a laptop and on a cluster.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
-from assets import book, book_checks, feed_integrity, features, fidelity, fidelity_checks
-from assets.sensors import landing_zone_sensor_for
+from assets import book, book_checks, feed_integrity, features, fidelity, fidelity_checks, landing
+from assets.sensors import daily_schedule_for, landing_zone_sensor_for
 from resources import resources_for
+from resources.deployment import executor_for
 
 #: the modules whose assets and asset checks make up the code location
-ASSET_MODULES = (book, book_checks, feed_integrity, fidelity, fidelity_checks, features)
+ASSET_MODULES = (landing, book, book_checks, feed_integrity, fidelity, fidelity_checks, features)
 ASSETS = dg.load_assets_from_modules(ASSET_MODULES)
 CHECKS = dg.load_asset_checks_from_modules(ASSET_MODULES)
 
-#: the main job: every asset of a stream-day partition, with its checks
+#: the main job: every asset of a stream-day partition, with its checks (the book's own
+#: Materialize button runs only events, reference_book and book, the multi-asset's outputs)
 reconstruct_job = dg.define_asset_job(
     "reconstruct",
     selection=dg.AssetSelection.all(),
@@ -30,5 +34,7 @@ defs = dg.Definitions(
     asset_checks=CHECKS,
     jobs=[reconstruct_job],
     sensors=[landing_zone_sensor_for(reconstruct_job)],
+    schedules=[daily_schedule_for(reconstruct_job)],
     resources=resources_for(),
+    executor=executor_for(),
 )

@@ -15,6 +15,8 @@ from obrecon_pipeline.metrics.features import FeatureSpec
 from obrecon_pipeline.metrics.features import features as feature_table
 
 GROUP = "features"
+#: bump when the features table changes for the same book (stored partitions show stale)
+CODE_VERSION = "1"
 _D = FeatureSpec()
 
 
@@ -27,7 +29,7 @@ class FeaturesConfig(dg.Config):
         return FeatureSpec(tuple(self.steps_s), tuple(self.rv_windows), tuple(self.horizons))
 
 
-@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version="1")
+@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
 def features(config: FeaturesConfig, book: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
     """Per grid point (default 100 ms and 1 s): previous-tick mid, micro-price, spreads, imbalance
     at levels 1/5/10, multi-level OFI over the interval, realised volatility, forward-return labels

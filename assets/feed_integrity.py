@@ -9,13 +9,11 @@ each of them leaves part of the book unverified. Duplicates and reordered messag
 by the sequencer and only reported.
 """
 
-import json
-
 import dagster as dg
 import polars as pl
 
 from assets.metadata import describe_event, iso
-from assets.partitions import STREAM_DAYS
+from assets.partitions import STREAM_DAYS, stream_day_id
 from resources import LandingZone
 
 COUNTERS = ("gaps", "duplicates", "reordered", "checksum_ok", "checksum_failed", "resyncs", "quarantined",
@@ -31,7 +29,7 @@ COUNTERS = ("gaps", "duplicates", "reordered", "checksum_ok", "checksum_failed",
 def feed_integrity(
     context: dg.AssetCheckExecutionContext, book: pl.DataFrame, events: pl.DataFrame, landing_zone: LandingZone
 ) -> dg.AssetCheckResult:
-    report = json.loads(landing_zone.report_path(context.partition_key).read_text())
+    report = landing_zone.read_report(stream_day_id(context.partition_key, landing_zone.raw))
     metadata: dict = {k: int(report.get(k, 0)) for k in COUNTERS}
     gaps = report.get("gap_list") or []
     if gaps:

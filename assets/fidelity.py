@@ -21,43 +21,46 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import markdown_table
-from assets.partitions import STREAM_DAYS
+from assets.partitions import STREAM_DAYS, stream_day_id
 from obrecon_pipeline.fidelity.evaluate import evaluate, report_row
 from obrecon_pipeline.metrics.impact import impact_regressions, marketable_orders, square_root_law
 from obrecon_pipeline.metrics.microstructure import microstructure as micro_table
 from obrecon_pipeline.metrics.ofi import ofi_table
 from obrecon_pipeline.metrics.returns import returns_table
 from obrecon_pipeline.metrics.spreads import spreads as spread_table
+from resources import LandingZone
 from resources.fidelity import FidelityThresholds
 
 GROUP = "fidelity"
+#: bump when a fidelity table changes for the same book (stored partitions show stale)
+CODE_VERSION = "1"
 
 
 def _intervals(settings: FidelityThresholds) -> tuple[float, ...]:
     return tuple(settings.intervals_s)
 
 
-@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars")
+@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
 def spreads(book: pl.LazyFrame) -> pl.DataFrame:
     """Quoted spread at levels 1, 5, 10, 15, 20 (where the book has them) in price units and bp of
     the mid; cumulative depth per side to every level."""
     return spread_table(book).collect()
 
 
-@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars")
+@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
 def order_flow_imbalance(book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> pl.DataFrame:
     """Cont-Kukanov-Stoikov OFI per fixed interval, multi-level OFI for levels 1..10 (Xu, Gould &
     Howison) and OFI normalised by the interval's average depth (Cont, Cucuringu & Zhang)."""
     return ofi_table(book, _intervals(fidelity_thresholds))
 
 
-@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars")
+@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
 def returns(book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> pl.DataFrame:
     """Log mid-price returns in event time and at each fixed interval (``sampling`` column)."""
     return returns_table(book, _intervals(fidelity_thresholds))
 
 
-@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars")
+@dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
 def microstructure(book: pl.LazyFrame) -> pl.DataFrame:
     """Micro-price (size-weighted mid) and book imbalance at levels 1, 5, 10."""
     return micro_table(book).collect()
@@ -68,9 +71,11 @@ def microstructure(book: pl.LazyFrame) -> pl.DataFrame:
         "market_impact": dg.AssetOut(
             description="Marketable orders: size, realised VWAP, VWAP predicted by the book before, impact",
             group_name=GROUP,
+            code_version=CODE_VERSION,
         ),
         "impact_regression": dg.AssetOut(
-            description="OFI price-impact regression per interval and the square-root law fit", group_name=GROUP
+            description="OFI price-impact regression per interval and the square-root law fit", group_name=GROUP,
+            code_version=CODE_VERSION,
         ),
     },
     ins={"book": dg.AssetIn("book"), "events": dg.AssetIn("events")},
@@ -127,6 +132,7 @@ def market_impact(book: pl.LazyFrame, events: pl.LazyFrame, fidelity_thresholds:
     partitions_def=STREAM_DAYS,
     group_name=GROUP,
     compute_kind="scipy",
+    code_version=CODE_VERSION,
     ins={"book": dg.AssetIn("book"), "events": dg.AssetIn("events"), "reference_book": dg.AssetIn("reference_book")},
 )
 def fidelity_report(
@@ -135,13 +141,14 @@ def fidelity_report(
     events: pl.LazyFrame,
     reference_book: pl.LazyFrame,
     fidelity_thresholds: FidelityThresholds,
+    landing_zone: LandingZone,
 ) -> dg.Output[pl.DataFrame]:
     """One row per partition: the Ljung-Box, Hill and GARCH(1,1) estimates of the rebuilt and the
     reference book, and every fidelity statistic (value, verdict, threshold, n, minimum n, details
     and first divergent rows as JSON)."""
     reference = reference_book if reference_book.select(pl.len()).collect().item() else None
     evaluation = evaluate(book, events, reference, fidelity_thresholds.thresholds())
-    row = report_row(evaluation, partition=context.partition_key)
+    row = report_row(evaluation, partition=stream_day_id(context.partition_key, landing_zone.raw))
     return dg.Output(
         row,
         metadata={r.name: dg.MetadataValue.text(r.verdict.value) for r in evaluation.results}

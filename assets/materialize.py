@@ -1,11 +1,13 @@
 """``obrecon-materialize``: run the main job on every partition of the landing zone, from the shell.
 
-Registers the partitions found in ``<OBRECON_DATA_DIR>/raw`` with the Dagster instance in
-``$DAGSTER_HOME`` (default ``<OBRECON_DATA_DIR>/.dagster``, so ``dagster dev`` with the same
-``DAGSTER_HOME`` shows these runs; a new instance gets a ``dagster.yaml`` that runs at most two
-launched runs at a time and keeps no per-step log files), executes the ``reconstruct`` job for each
-partition in a few worker processes, and prints where the outputs went and every check that did
-not pass. Exit status 1 if a run failed.
+Prepares the Dagster instance in ``$DAGSTER_HOME`` (default ``<OBRECON_DATA_DIR>/.dagster``;
+:func:`resources.deployment.prepare_instance`: SQLite, or PostgreSQL when
+``OBRECON_DAGSTER_PG_URL`` is set), registers the stream-days found in ``<OBRECON_DATA_DIR>/raw``
+and records their raw data versions, executes the ``reconstruct`` job in-process for each
+partition in a few worker processes (these runs take no slot of the instance's run queue), and
+shows a progress bar with ETA on stderr. It prints where the outputs went, every check that did
+not pass, and a tally of passed, failed, warning and skipped (not judged) checks; ``--all-checks``
+prints every result. Exit status 1 if a run failed.
 """
 
 from __future__ import annotations
@@ -15,21 +17,10 @@ import os
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from resources import data_root
-
-#: launched runs (UI materializations, backfills, sensor requests) queue and run two at a time;
-#: step stdout/stderr is not captured to files (one `tail` process per step made small runs slow)
-INSTANCE_CONFIG = """run_queue:
-  max_concurrent_runs: 2
-telemetry:
-  enabled: false
-compute_logs:
-  module: dagster.core.storage.noop_compute_log_manager
-  class: NoOpComputeLogManager
-"""
 
 _job = _instance = None
 
@@ -39,6 +30,7 @@ def _quiet() -> None:
     # polars arguments. Neither is actionable for someone running the pipeline.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
+    warnings.filterwarnings("ignore", message="Function `observable_source_asset` is currently in beta")
 
 
 def _start_worker() -> None:
@@ -53,18 +45,18 @@ def _start_worker() -> None:
 
 
 def _run(key: str) -> dict:
-    """Execute the job for one partition; a plain summary the parent can print."""
+    """Execute the job for one partition (stream-day id); a plain summary the parent can print."""
     import dagster as dg
 
+    from assets.partitions import partition_key
+
     t0 = time.perf_counter()
-    result = _job.execute_in_process(
-        partition_key=key,
-        instance=_instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-    )
+    result = _job.execute_in_process(partition_key=partition_key(key), instance=_instance, raise_on_error=False,
+                                     run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+    planned = len(_instance.get_records_for_run(
+        result.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, limit=1000).records)
     summary = {"key": key, "run_id": result.run_id[:8], "wall": time.perf_counter() - t0,
-               "success": result.success, "errors": [], "checks": []}
+               "success": result.success, "errors": [], "checks": [], "skipped": 0}
     if not result.success:
         summary["errors"] = [f"{e.step_key}: {_root_cause(e.event_specific_data.error)}"
                              for e in result.all_events if e.is_step_failure]
@@ -73,6 +65,7 @@ def _run(key: str) -> dict:
         severity = "FAIL" if e.severity == dg.AssetCheckSeverity.ERROR else "WARN"
         summary["checks"].append({"name": f"{e.asset_key.to_user_string()}.{e.check_name}", "passed": e.passed,
                                   "severity": severity, "summary": _summary(e)})
+    summary["skipped"] = planned - len(summary["checks"])
     return summary
 
 
@@ -98,6 +91,14 @@ def _summary(evaluation) -> str:
 FIRST = ("lobster", "databento", "bybit", "tardis")
 
 
+def _warehouse_name(key: str) -> str:
+    """Where the Parquet IO manager puts a stream-day: ``<stream>/<day>``."""
+    from assets.partitions import DAY_DIM, STREAM_DIM, partition_key
+
+    dims = partition_key(key).keys_by_dimension
+    return f"{dims[STREAM_DIM]}/{dims[DAY_DIM]}"
+
+
 def _display_order(key: str) -> tuple:
     source = key.split("/", 1)[0]
     return (FIRST.index(source) if source in FIRST else len(FIRST), key)
@@ -105,67 +106,85 @@ def _display_order(key: str) -> tuple:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="obrecon-materialize", description=__doc__.split("\n\n")[0])
-    p.add_argument("--partition", action="append", help="only this partition key (repeatable)")
+    p.add_argument("--partition", action="append", help="only this stream-day id, <source>/<stream>/<YYYY-MM-DD> (repeatable)")
     p.add_argument("--source", action="append", help="only partitions of this source (repeatable)")
     p.add_argument("--workers", type=int, default=3, help="worker processes (default 3)")
+    p.add_argument("--all-checks", action="store_true", help="print every check result, not only those that did not pass")
     args = p.parse_args(argv)
 
     root = data_root()
-    os.environ.setdefault("DAGSTER_HOME", str(root / ".dagster"))
+    os.environ.setdefault("DAGSTER_HOME", str(Path(root.path) / ".dagster"))
     home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
 
     _quiet()
     import dagster as dg
 
-    from assets.partitions import STREAM_DAYS, discover_streams
+    from assets.landing import observations, observed_versions
+    from assets.partitions import discover_streams, register
+    from assets.progress import RunProgress, raw_weights
+    from resources import LandingZone
+    from resources.deployment import prepare_instance
 
-    keys = sorted((s.partition_key for s in discover_streams(root / "raw")), key=_display_order)
+    prepare_instance(home)
+    landing_zone = LandingZone(root=str(root))
+    streams = discover_streams(landing_zone.raw)
     if args.source:
-        keys = [k for k in keys if k.split("/", 1)[0] in args.source]
+        streams = [s for s in streams if s.source in args.source]
     if args.partition:
-        unknown = sorted(set(args.partition) - set(keys))
+        unknown = sorted(set(args.partition) - {s.partition_key for s in streams})
         if unknown:
-            print(f"obrecon-materialize: error: no such partition(s) in {root / 'raw'}: {', '.join(unknown)}", file=sys.stderr)
+            print(f"obrecon-materialize: error: no such partition(s) in {landing_zone.raw}: {', '.join(unknown)}", file=sys.stderr)
             return 2
-        keys = [k for k in keys if k in args.partition]
-    if not keys:
-        print(f"obrecon-materialize: error: no partitions found under {root / 'raw'}", file=sys.stderr)
+        streams = [s for s in streams if s.partition_key in args.partition]
+    if not streams:
+        print(f"obrecon-materialize: error: no partitions found under {landing_zone.raw}", file=sys.stderr)
         return 2
+    keys = sorted((s.partition_key for s in streams), key=_display_order)
 
     instance = dg.DagsterInstance.get()
-    known = set(instance.get_dynamic_partitions(STREAM_DAYS.name))
-    instance.add_dynamic_partitions(STREAM_DAYS.name, [k for k in keys if k not in known])
-    print(f"{len(keys)} partitions; tables go to {root / 'warehouse'}/<asset>/<partition>.parquet, "
-          f"run reports to {root / 'reports'}/<partition>/report.json", flush=True)
+    register(instance, keys)
+    versions = landing_zone.raw_versions(streams)
+    seen = observed_versions(instance)
+    for event in observations({k: v for k, v in versions.items() if seen.get(k) != v}):
+        instance.report_runless_asset_event(event)
+    storage = "PostgreSQL" if type(instance.run_storage).__name__.startswith("Postgres") else "SQLite"
+    print(f"{len(keys)} partitions; tables go to {root / 'warehouse'}/<asset>/<stream>/<day>.parquet, "
+          f"run reports to {root / 'reports'}/<source>/<stream>/<day>/report.json; runs recorded in {storage} "
+          f"(DAGSTER_HOME={home})", flush=True)
 
-    failed_runs, tally = 0, {"PASS": 0, "FAIL": 0, "WARN": 0}
+    failed_runs, tally = 0, {"PASS": 0, "FAIL": 0, "WARN": 0, "SKIPPED": 0}
     workers = max(1, min(args.workers, len(keys)))
+    bar = RunProgress(raw_weights(streams), file=sys.stderr)
     with ProcessPoolExecutor(workers, initializer=_start_worker) as pool:
-        for i, s in enumerate(pool.map(_run, keys), 1):
-            progress = f"[{i}/{len(keys)}]"
+        futures = [pool.submit(_run, key) for key in keys]
+        for future in as_completed(futures):
+            s = future.result()
+            bar.advance(s["key"])
+            progress = f"[{bar.status()}]"
             if not s["success"]:
                 failed_runs += 1
-                print(f"\n{progress} {s['key']}: run {s['run_id']} FAILED ({s['wall']:.1f} s)")
+                bar.write(f"\n{progress} {s['key']}: run {s['run_id']} FAILED ({s['wall']:.1f} s)")
                 for line in s["errors"]:
-                    print(f"   {line}")
+                    bar.write(f"   {line}")
                 continue
             bad = [c for c in s["checks"] if not c["passed"]]
             counts = {v: sum(1 for c in bad if c["severity"] == v) for v in ("FAIL", "WARN")}
             tally["PASS"] += len(s["checks"]) - len(bad)
             tally["FAIL"] += counts["FAIL"]
             tally["WARN"] += counts["WARN"]
-            print(f"\n{progress} {s['key']}: run {s['run_id']} ok ({s['wall']:.1f} s); checks: {len(s['checks']) - len(bad)} "
-                  f"passed, {counts['FAIL']} failed, {counts['WARN']} warnings")
-            print(f"   book    {root / 'warehouse' / 'book' / s['key']}.parquet")
-            print(f"   report  {root / 'reports' / s['key'] / 'report.json'}")
-            for c in sorted(bad, key=lambda c: c["severity"]):
-                print(f"   {c['severity']} {c['name']}: {c['summary']}")
-            sys.stdout.flush()
+            tally["SKIPPED"] += s["skipped"]
+            lines = [f"\n{progress} {s['key']}: run {s['run_id']} ok ({s['wall']:.1f} s); checks: {len(s['checks']) - len(bad)} "
+                     f"passed, {counts['FAIL']} failed, {counts['WARN']} warnings, {s['skipped']} not judged",
+                     f"   book    {root / 'warehouse' / 'book' / _warehouse_name(s['key'])}.parquet",
+                     f"   report  {root / 'reports' / s['key'] / 'report.json'}"]
+            shown = s["checks"] if args.all_checks else bad
+            for c in sorted(shown, key=lambda c: (c["passed"], c["severity"])):
+                lines.append(f"   {'PASS' if c['passed'] else c['severity']} {c['name']}: {c['summary']}")
+            bar.write("\n".join(lines))
+    bar.close()
     print(f"\n{len(keys) - failed_runs} of {len(keys)} partitions materialized; checks: {tally['PASS']} passed, "
-          f"{tally['FAIL']} failed, {tally['WARN']} warnings. Dagster instance: {home}")
+          f"{tally['FAIL']} failed, {tally['WARN']} warnings, {tally['SKIPPED']} not judged (too few observations). "
+          f"Dagster instance: {home}")
     return 1 if failed_runs else 0
 
 

@@ -1,28 +1,66 @@
-"""The landing-zone sensor: new raw files become partitions and get materialized.
+"""Automation: the landing-zone sensor and the daily schedule (both start stopped).
 
-Every evaluation lists the streams in ``<root>/raw/<source>/<day>/``; keys not yet registered are
-added to the ``stream_days`` partitions and a run of the reconstruction job is requested for each.
-It starts stopped: switching it on in the UI (Automation) queues a run for every stream-day not yet
-registered: every shipped stream-day on a new instance.
+``landing_zone_sensor`` (every 60 s, needs the daemon) lists the stream-days in
+``<root>/raw/<source>/<day>/`` and their raw data versions (:mod:`assets.landing`). A stream-day
+that is new, or whose files changed, is observed (``raw_files`` gets the new version), registered
+as a partition (stream and day, kept in order) and gets a run of the reconstruction job. The cursor
+holds the versions it has seen; a new cursor starts from the versions the instance has recorded
+(``assets.materialize`` records them too), so switching the sensor on after a shell run does not
+redo the shell's work.
+
+``daily_schedule`` (06:00 UTC) materializes what landed for the previous UTC day: every stream in
+any ``<source>/<previous day>/`` folder.
 """
 
+import datetime as dt
+import json
 
 import dagster as dg
 
-from assets.partitions import STREAM_DAYS, discover_streams
+from assets.landing import observations, observed_versions
+from assets.partitions import discover_streams, landed_on, partition_key, register
 from resources import LandingZone
+from resources.deployment import AUTOMATION_TAG
+
+
+def _run_request(stream_day: str, version: str, trigger: str) -> dg.RunRequest:
+    return dg.RunRequest(partition_key=partition_key(stream_day), run_key=f"{stream_day}@{version[:16]}",
+                         tags={AUTOMATION_TAG: trigger})
 
 
 def landing_zone_sensor_for(job) -> dg.SensorDefinition:
     @dg.sensor(job=job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
     def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZone):
-        known = set(context.instance.get_dynamic_partitions(STREAM_DAYS.name))
-        new = [s.partition_key for s in discover_streams(landing_zone.raw) if s.partition_key not in known]
-        if not new:
-            return dg.SkipReason(f"no new streams in {landing_zone.raw}")
+        versions = landing_zone.raw_versions(discover_streams(landing_zone.raw))
+        seen = json.loads(context.cursor) if context.cursor else observed_versions(context.instance)
+        changed = {sd: v for sd, v in versions.items() if seen.get(sd) != v}
+        if not changed:
+            return dg.SensorResult(skip_reason=f"nothing new or changed in {landing_zone.raw}",
+                                   cursor=json.dumps(versions, sort_keys=True))
+        for sd in changed:
+            context.log.info(f"{sd}: {'changed' if sd in seen else 'new'} (raw data version {changed[sd][:12]})")
+        register(context.instance, list(changed))
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(partition_key=key, run_key=key) for key in new],
-            dynamic_partitions_requests=[STREAM_DAYS.build_add_request(new)],
+            run_requests=[_run_request(sd, v, "landing_zone_sensor") for sd, v in changed.items()],
+            asset_events=observations(changed),
+            cursor=json.dumps(versions, sort_keys=True),
         )
 
     return landing_zone_sensor
+
+
+def daily_schedule_for(job) -> dg.ScheduleDefinition:
+    @dg.schedule(job=job, cron_schedule="0 6 * * *", execution_timezone="UTC",
+                 default_status=dg.DefaultScheduleStatus.STOPPED)
+    def daily_schedule(context: dg.ScheduleEvaluationContext, landing_zone: LandingZone):
+        day = (context.scheduled_execution_time.astimezone(dt.timezone.utc) - dt.timedelta(days=1)).date().isoformat()
+        streams = landed_on(landing_zone.raw, day)
+        if not streams:
+            return dg.SkipReason(f"nothing landed for {day} in {landing_zone.raw}")
+        versions = landing_zone.raw_versions(streams)
+        register(context.instance, list(versions))
+        for event in observations(versions):
+            context.instance.report_runless_asset_event(event)
+        return [_run_request(sd, v, "daily_schedule") for sd, v in versions.items()]
+
+    return daily_schedule

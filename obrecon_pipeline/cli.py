@@ -1,5 +1,8 @@
 """The ``obrecon`` command line (a public interface: flags are only ever added).
 
+``obrecon simulate ...`` writes simulated LOBSTER days into the landing zone
+(:mod:`obrecon_pipeline.simulate.cli`).
+
 ``obrecon replay --format FORMAT FILE [FILE ...] [--symbol SYM] --levels N --out PATH
 [--report report.json] [--no-reference]``
 
@@ -20,6 +23,7 @@ from obrecon_pipeline import atomic
 from obrecon_pipeline.errors import ObreconError
 from obrecon_pipeline.feeds import FEEDS, load_builtin_feeds, get_feed
 from obrecon_pipeline.pipeline import replay_stream
+from obrecon_pipeline.simulate import cli as simulate_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         "--no-reference", action="store_true",
         help="never copy cells from the reference book: levels the feed cannot show are written as null",
     )
+    simulate_cli.add_parser(sub)
     return p
 
 
@@ -62,6 +67,8 @@ def _replay(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "simulate":
+            return simulate_cli.run(args)
         report = _replay(args)
     except (ObreconError, KeyError) as exc:
         print(f"obrecon: error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)

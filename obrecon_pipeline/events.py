@@ -21,7 +21,12 @@ Columns (Polars dtypes):
 ``checksum``     Int64   venue checksum carried by the message (null when none)
 ``price_scale``  Int64   constant per stream
 ``size_scale``   Int64   constant per stream
+``participant``  String  market participant the venue attributes the event to (LOBSTER's
+                         7th message column, a NASDAQ MPID); null when the feed has none
 ================ ======= ============================================================
+
+``participant`` was added after the first release (a contract extension): every feed's table has
+it, :func:`conform` fills it with nulls for feeds that carry no attribution.
 """
 
 from __future__ import annotations
@@ -48,16 +53,17 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "checksum": pl.Int64,
     "price_scale": pl.Int64,
     "size_scale": pl.Int64,
+    "participant": pl.String,
 }
 
 
 def conform(df: pl.DataFrame) -> pl.DataFrame:
     """Return ``df`` with exactly :data:`EVENT_SCHEMA`'s columns, order and dtypes.
 
-    Missing optional columns (``ts_recv``, ``update_id``, ``checksum``) are added as nulls; anything else
-    missing is a programming error in a feed parser and raises ``KeyError``.
+    Missing optional columns (``ts_recv``, ``update_id``, ``checksum``, ``participant``) are added as
+    nulls; anything else missing is a programming error in a feed parser and raises ``KeyError``.
     """
-    optional = {"ts_recv", "update_id", "checksum"}
+    optional = {"ts_recv", "update_id", "checksum", "participant"}
     exprs = []
     for name, dtype in EVENT_SCHEMA.items():
         if name in df.columns:

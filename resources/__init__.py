@@ -1,13 +1,18 @@
 """Dagster resources: where the data lives and how tables are stored, chosen by deployment.
 
-``OBRECON_DATA_DIR`` (default ``./data``) is the root: raw files land in ``<root>/raw/<source>/<day>/``,
-assets are stored under ``<root>/warehouse/<asset>/<partition>.parquet`` and run reports under
-``<root>/reports/<partition>/report.json``. Tests and other deployments pass another root to
-:func:`resources_for`.
+``OBRECON_DATA_DIR`` (default ``./data``) is the root, a local path or any fsspec URL (through
+:class:`upath.UPath`): raw files land in ``<root>/raw/<source>/<day>/``, assets are stored under
+``<root>/warehouse/<asset>/<stream-day id>.parquet`` and run reports under
+``<root>/reports/<stream-day id>/report.json``. The warehouse and the reports may live on an object
+store shared by every worker; the feeds read the landing zone through the file system, so ``raw/``
+must be local or mounted on each worker. Tests and other deployments pass another root to
+:func:`resources_for`. How runs are stored and executed (PostgreSQL, Celery) is
+:mod:`resources.deployment`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -15,11 +20,20 @@ import dagster as dg
 from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
+from obrecon_pipeline.streams import Stream
+from resources.raw_versions import FileHashes, raw_versions
+
 DEFAULT_DATA_DIR = "data"
 
 
-def data_root() -> Path:
-    return Path(os.environ.get("OBRECON_DATA_DIR", DEFAULT_DATA_DIR)).resolve()
+def _is_local(path: UPath) -> bool:
+    return getattr(path, "protocol", "") in ("", "file", "local")
+
+
+def data_root() -> UPath:
+    """``$OBRECON_DATA_DIR`` (default ``./data``); a local path is made absolute."""
+    root = UPath(os.environ.get("OBRECON_DATA_DIR", DEFAULT_DATA_DIR))
+    return UPath(Path(root.path).resolve()) if _is_local(root) else root
 
 
 class AtomicParquetIOManager(PolarsParquetIOManager):
@@ -30,31 +44,59 @@ class AtomicParquetIOManager(PolarsParquetIOManager):
     """
 
     def write_df_to_path(self, context, df, path):  # type: ignore[override]
-        if getattr(path, "protocol", "") not in ("", "file"):
+        if not _is_local(path):
             return super().write_df_to_path(context, df, path)
         from obrecon_pipeline.atomic import atomic_path
 
-        with atomic_path(Path(str(path))) as tmp:
+        with atomic_path(Path(path.path)) as tmp:
             super().write_df_to_path(context, df, UPath(tmp))
 
 
 class LandingZone(dg.ConfigurableResource):
-    """The data root: raw landing zone, warehouse and reports."""
+    """The data root: raw landing zone, warehouse and reports (``root`` is a path or fsspec URL)."""
 
     root: str
 
     @property
+    def _root(self) -> UPath:
+        return UPath(self.root)
+
+    @property
     def raw(self) -> Path:
-        return Path(self.root) / "raw"
+        """The landing zone, read by the feeds through the file system."""
+        raw = self._root / "raw"
+        if not _is_local(raw):
+            raise ValueError(f"the landing zone {raw} must be a local or mounted path (the feeds read files)")
+        return Path(raw.path)
 
-    def report_path(self, partition_key: str) -> Path:
-        return Path(self.root) / "reports" / partition_key / "report.json"
+    def report_path(self, stream_day: str) -> UPath:
+        return self._root / "reports" / stream_day / "report.json"
+
+    def write_report(self, stream_day: str, report: dict) -> None:
+        path = self.report_path(stream_day)
+        if _is_local(path):
+            from obrecon_pipeline.atomic import write_json
+
+            write_json(report, Path(path.path))
+        else:
+            path.write_text(json.dumps(report, indent=2) + "\n")
+
+    def read_report(self, stream_day: str) -> dict:
+        return json.loads(self.report_path(stream_day).read_text())
+
+    def raw_versions(self, streams: list[Stream]) -> dict[str, str]:
+        """Stream-day id -> content hash of its raw files (:func:`resources.raw_versions.raw_versions`;
+        ``streams``: all streams of the days concerned)."""
+        hashes = FileHashes(self.raw.parent / ".obrecon" / "raw_hashes.json")
+        versions = raw_versions(streams, hashes)
+        hashes.save()
+        return versions
 
 
-def resources_for(root: Path | None = None) -> dict:
+def resources_for(root: Path | UPath | str | None = None) -> dict:
     from resources.fidelity import FidelityThresholds
 
-    root = root or data_root()
+    root = UPath(root) if root is not None else data_root()
     return {
         "io_manager": AtomicParquetIOManager(base_dir=str(root / "warehouse")),
         "landing_zone": LandingZone(root=str(root)),

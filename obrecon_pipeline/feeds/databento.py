@@ -21,18 +21,27 @@ action   event            book effect (in the replayer's order map)
 Flags: ``F_LAST`` -> ``END_OF_MESSAGE`` (the book is only examined after it), ``F_SNAPSHOT``
 (0x20) -> ``SNAPSHOT``, ``F_MAYBE_BAD_BOOK`` (an unrecoverable gap in the channel) ->
 ``BAD_BOOK``. ``F_BAD_TS_RECV`` only says ``ts_recv`` is inaccurate (every snapshot record has
-it): it is counted, not a book failure. A live record whose ``sequence`` goes backwards is
-flagged ``BAD_BOOK`` as well (see :mod:`obrecon_pipeline.feeds.channel_sequence`), so the replayer
-marks the book invalid until the next clear + snapshot.
+it): it is counted, not a book failure. A live record whose ``sequence`` goes backwards is counted
+and located (``sequence_regressions``, ``sequence_regression_list``; see
+:mod:`obrecon_pipeline.feeds.channel_sequence`) but not flagged: the book stays valid while the
+replayer finds its state consistent.
 
 Prices stay in DBN's 1e-9 fixed point (``price_scale = 10**9``), sizes are contracts
-(``size_scale = 1``); ``sequence`` -> ``update_id``. Each ``instrument_id`` in a file is its own
-stream, named by the raw symbol from the file's symbology mappings when present.
+(``size_scale = 1``); ``sequence`` -> ``update_id``. Each ``instrument_id`` with records in a file is
+its own stream, named by the raw symbol from the file's symbology mappings. When the mappings list
+any instrument, a record of an instrument they do not list (a corrupt ``instrument_id``) is no
+stream: it is quarantined (file, record number, reason) and counted
+(``unlisted_instrument_records``) in every stream of that file.
+
+:class:`DatabentoSource` (``Feed.open``) decodes the files block by block (:class:`~obrecon_pipeline.feeds.dbn.DbnReader`)
+and yields chunks that end after an ``F_LAST`` record (a venue event is never split); its state
+is the file and record number after the last chunk plus the running counters.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import databento_dbn
 import numpy as np
@@ -41,9 +50,12 @@ import polars as pl
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform
 from obrecon_pipeline.feeds import Feed, register
-from obrecon_pipeline.streams import LoadedStream, ReplayOptions, Stream
-from obrecon_pipeline.feeds.dbn import DbnFile, read_dbn
-from obrecon_pipeline.feeds.channel_sequence import regression_mask, sequence_report
+from obrecon_pipeline.feeds._columns import constant
+from obrecon_pipeline.feeds._dbn import normalize_records
+from obrecon_pipeline.feeds.channel_sequence import SequenceTracker
+from obrecon_pipeline.feeds.dbn import BLOCK_RECORDS, MBO_DTYPE, DbnReader
+from obrecon_pipeline.feeds.l2.messages import QUARANTINE_SCHEMA
+from obrecon_pipeline.streams import EventChunk, LoadedStream, ReplayOptions, Stream
 
 SOURCE = "databento"
 PRICE_SCALE = databento_dbn.FIXED_PRICE_SCALE  # 1e9 units per 1.0
@@ -74,63 +86,66 @@ _ACTION = _lookup(
 _SIDE = _lookup({b"B": Side.BID, b"A": Side.ASK, b"N": Side.NONE}, np.int8)
 
 
-def _flags(raw: np.ndarray) -> np.ndarray:
-    """DBN flag bits -> :class:`Flag` bits."""
-    out = np.where(raw & databento_dbn.F_LAST, np.uint8(Flag.END_OF_MESSAGE), np.uint8(0))
-    out |= np.where(raw & databento_dbn.F_SNAPSHOT, np.uint8(Flag.SNAPSHOT), np.uint8(0))
-    out |= np.where(raw & databento_dbn.F_MAYBE_BAD_BOOK, np.uint8(Flag.BAD_BOOK), np.uint8(0))
+def _flag_table() -> np.ndarray:
+    """Raw DBN flag byte -> :class:`Flag` bits."""
+    raw = np.arange(256)
+    out = np.where(raw & databento_dbn.F_LAST, int(Flag.END_OF_MESSAGE), 0)
+    out |= np.where(raw & databento_dbn.F_SNAPSHOT, int(Flag.SNAPSHOT), 0)
+    out |= np.where(raw & databento_dbn.F_MAYBE_BAD_BOOK, int(Flag.BAD_BOOK), 0)
     return out.astype(np.uint8)
 
 
-def _timestamps(ns: np.ndarray) -> pl.Series:
-    """uint64 ns -> Int64, ``UNDEF_TIMESTAMP`` -> null."""
-    return pl.Series(ns.astype(np.int64)).set(pl.Series(ns == UNDEF_TIMESTAMP), None)
+_FLAGS = _flag_table()
+_OFFSETS = {name: MBO_DTYPE.fields[name][1] for name in
+            ("ts_event", "order_id", "price", "size", "flags", "action", "side", "ts_recv", "sequence")}
+_COLUMNS = {"ts_event": np.int64, "ts_recv": np.int64, "action": np.int8, "side": np.int8, "price": np.int64,
+            "size": np.int64, "order_id": np.uint64, "update_id": np.int64, "flags": np.uint8}
 
 
-def normalize(records: np.ndarray, src_rows: np.ndarray) -> pl.DataFrame:
-    """One instrument's MBO records (structured array, file order) -> the normalized event table.
+def normalize(records: np.ndarray, src_rows: np.ndarray, first_arrival: int = 0) -> tuple[pl.DataFrame, dict]:
+    """One instrument's MBO records (contiguous structured array, file order) -> the normalized
+    event table (one Cython pass, :func:`obrecon_pipeline.feeds._dbn.normalize_records`), and the
+    records' flag counts (``snapshot_records``, ``bad_ts_recv_records``, ``venue_maybe_bad_book``).
 
-    ``src_rows`` are the records' 1-based positions in their file.
+    ``src_rows`` are the records' 1-based positions in their file; ``first_arrival`` the stream
+    position of the first record. An ``UNDEF_TIMESTAMP`` becomes null.
     """
-    action = _ACTION[records["action"].view(np.uint8)]
-    price = records["price"].copy()
-    # a clear (and a "none" record) carries UNDEF_PRICE: the price means nothing there
-    price[(action == Action.CLEAR) | (action == Action.HALT)] = 0
-    update_id = records["sequence"].astype(np.int64)
     n = records.shape[0]
-    frame = pl.DataFrame(
-        {
-            "ts_event": _timestamps(records["ts_event"]),
-            "ts_recv": _timestamps(records["ts_recv"]),
-            "arrival": np.arange(n, dtype=np.int64),
-            "src_row": src_rows.astype(np.int64),
-            "action": action,
-            "side": _SIDE[records["side"].view(np.uint8)],
-            "price": price,
-            "size": records["size"].astype(np.int64),
-            "order_id": records["order_id"],
-            "update_id": update_id,
-            "flags": _flags(records["flags"]),
-            "price_scale": np.full(n, PRICE_SCALE, dtype=np.int64),
-            "size_scale": np.full(n, SIZE_SCALE, dtype=np.int64),
-        }
-    )
-    events = conform(frame)
-    regressed = regression_mask(events)
-    return events.with_columns(
-        pl.when(regressed).then(pl.col("flags") | Flag.BAD_BOOK).otherwise(pl.col("flags")).cast(pl.UInt8)
-    )
+    cols = {name: np.empty(n, dtype) for name, dtype in _COLUMNS.items()}
+    undef_event, undef_recv, *counts = normalize_records(
+        np.ascontiguousarray(records).view(np.uint8).reshape(n, MBO_DTYPE.itemsize), _OFFSETS, _ACTION, _SIDE,
+        _FLAGS, int(Action.CLEAR), int(Action.HALT), int(UNDEF_TIMESTAMP), databento_dbn.F_SNAPSHOT,
+        databento_dbn.F_BAD_TS_RECV, databento_dbn.F_MAYBE_BAD_BOOK, *cols.values())
+    frame = {name: pl.Series(name, values) for name, values in cols.items()}
+    for name, undefined in (("ts_event", undef_event), ("ts_recv", undef_recv)):
+        if undefined:
+            frame[name] = frame[name].set(pl.Series(cols[name] == UNDEF_TIMESTAMP.astype(np.int64)), None)
+    frame |= {
+        "arrival": pl.Series("arrival", np.arange(first_arrival, first_arrival + n, dtype=np.int64)),
+        "src_row": pl.Series("src_row", src_rows.astype(np.int64, copy=False)),
+        "price_scale": pl.Series("price_scale", constant(PRICE_SCALE, n, np.int64)),
+        "size_scale": pl.Series("size_scale", constant(SIZE_SCALE, n, np.int64)),
+    }
+    return conform(pl.DataFrame(frame)), dict(zip(("snapshot_records", "bad_ts_recv_records", "venue_maybe_bad_book"), counts))
 
 
 def _is_dbn(path: Path) -> bool:
     return path.is_file() and path.name.endswith(SUFFIXES)
 
 
-def _stream_names(dbn: DbnFile) -> dict[int, str]:
-    """instrument_id -> stream name for every instrument with records in the file."""
-    symbols = dbn.instrument_symbols()
-    ids = [int(i) for i in np.unique(dbn.records["instrument_id"])]
-    names = {i: symbols.get(i, str(i)) for i in ids}
+def _instrument_ids(path: Path) -> np.ndarray:
+    """The instrument ids with records in a file (one pass over its blocks)."""
+    seen: set[int] = set()
+    with DbnReader(path) as reader:
+        while (block := reader.read()).shape[0]:
+            seen.update(np.unique(block["instrument_id"]).tolist())
+    return np.array(sorted(seen), dtype=np.uint32)
+
+
+def _stream_names(listed: dict[int, str], ids: np.ndarray) -> dict[int, str]:
+    """instrument_id -> stream name for every instrument that is a stream: those with records,
+    and, when the symbology lists any, listed."""
+    names = {int(i): listed.get(int(i), str(int(i))) for i in ids if not listed or int(i) in listed}
     taken = list(names.values())
     # one raw symbol can map to two instrument ids over a multi-day file (a roll): keep both apart
     return {i: (name if taken.count(name) == 1 else f"{name}-{i}") for i, name in names.items()}
@@ -146,12 +161,14 @@ def _streams(paths: list[Path], day: str | None) -> list[Stream]:
     by_name: dict[tuple[str, str], list[Path]] = {}
     for path in paths:
         try:
-            dbn = read_dbn(path)
+            with DbnReader(path) as reader:
+                metadata, listed = reader.metadata, reader.instrument_symbols()
+            ids = _instrument_ids(path)
         except InputError:
             by_name.setdefault((path.name.split(".")[0], day or "unknown"), []).append(path)
             continue
-        stream_day = day or str(np.datetime64(dbn.metadata.start, "ns").astype("datetime64[D]"))
-        for name in _stream_names(dbn).values():
+        stream_day = day or str(np.datetime64(metadata.start, "ns").astype("datetime64[D]"))
+        for name in _stream_names(listed, ids).values():
             by_name.setdefault((name, stream_day), []).append(path)
     return [
         Stream(SOURCE, name, stream_day, tuple(files), symbol=name)
@@ -172,40 +189,205 @@ def from_files(paths: list[Path]) -> list[Stream]:
     return _streams([Path(p) for p in paths], None)
 
 
-def load_records(stream: Stream) -> tuple[np.ndarray, np.ndarray]:
-    """The stream's records (files in order) and their 1-based record numbers in their file."""
-    parts, rows = [], []
-    for path in stream.files:
-        dbn = read_dbn(path)
-        wanted = [i for i, name in _stream_names(dbn).items() if name == stream.name]
-        if not wanted:
-            raise InputError(path, None, f"no records of instrument {stream.name!r} in the file")
-        keep = np.flatnonzero(dbn.records["instrument_id"] == wanted[0])
-        parts.append(dbn.records[keep])
-        rows.append(keep + 1)
-    return np.concatenate(parts), np.concatenate(rows)
+#: quarantined records kept with their location (all are counted)
+QUARANTINE_MAX = 1000
+_COUNTERS = ("records", "snapshot_records", "bad_ts_recv_records", "venue_maybe_bad_book", "unlisted_instrument_records")
+
+
+class DatabentoSource:
+    """One instrument's records over its files, in chunks that end after an ``F_LAST`` record
+    (:class:`~obrecon_pipeline.streams.StreamSource`; no aligned reference book, no seed).
+
+    A chunk never spans two files; it holds at most ``max_events`` events unless one venue event
+    alone is longer (then the chunk is that event). Blocks are read ahead only as far as the next
+    cut needs, so memory is a few blocks plus the chunk.
+    """
+
+    reference_depth = 0
+    seed = None
+
+    def __init__(self, stream: Stream, reference: bool = True):
+        self.stream = stream
+        self.options = ReplayOptions(emit="message", strict_orders=True)
+        self._file = 0  # index in stream.files of the file being read
+        self._record = 0  # records of that file consumed (yielded or accounted)
+        self._arrival = 0
+        self._counts = dict.fromkeys(_COUNTERS, 0)
+        self._quarantined: list[tuple[str, int, str]] = []
+        self._sequence = SequenceTracker()
+
+    def _instrument(self, reader: DbnReader) -> tuple[int, dict[int, str]]:
+        """The stream's instrument id in this file, and the file's listed instruments."""
+        listed = reader.instrument_symbols()
+        candidates = [i for i, name in listed.items() if name == self.stream.name or f"{name}-{i}" == self.stream.name]
+        if len(candidates) > 1:  # one symbol, two ids: the stream is the one id with records
+            names = _stream_names(listed, _instrument_ids(reader.path))
+            candidates = [i for i, name in names.items() if name == self.stream.name]
+        if not candidates and not listed and self.stream.name.isdigit():
+            candidates = [int(self.stream.name)]
+        if len(candidates) != 1:
+            _instrument_ids(reader.path)  # a file that cannot be decoded says so first
+            raise InputError(reader.path, None, f"no records of instrument {self.stream.name!r} in the file")
+        return candidates[0], listed
+
+    def chunks(self, max_events: int) -> Iterator[EventChunk]:
+        if max_events < 1:
+            raise ValueError(f"max_events must be >= 1, got {max_events}")
+        while self._file < len(self.stream.files):
+            with DbnReader(self.stream.files[self._file]) as reader:
+                instrument, listed = self._instrument(reader)
+                if self._record:
+                    reader.skip(self._record)
+                yield from self._file_chunks(reader, instrument, listed, max_events)
+            self._file += 1
+            self._record = 0
+
+    def _file_chunks(self, reader: DbnReader, instrument: int, listed: dict, max_events: int) -> Iterator[EventChunk]:
+        cuts = _Cuts(reader, instrument, max(BLOCK_RECORDS, max_events))
+        while (part := cuts.next(max_events)) is not None:
+            first_row = self._record + 1
+            self._record += part.shape[0]
+            mine = part["instrument_id"] == instrument
+            if mine.all():  # a one-instrument file: the part is the stream's, no copy
+                records = part
+            else:
+                if listed:
+                    self._quarantine(reader.path, part, mine, first_row, listed)
+                if not mine.any():
+                    continue
+                records = part[mine]
+            events, counts = normalize(records, np.flatnonzero(mine) + first_row, self._arrival)
+            self._arrival += records.shape[0]
+            self._account(records.shape[0], counts, events)
+            yield EventChunk(events, None)
+
+    def _quarantine(self, path: Path, part: np.ndarray, mine: np.ndarray, first_row: int, listed: dict) -> None:
+        unlisted = np.flatnonzero(~mine & ~np.isin(part["instrument_id"], np.fromiter(listed, np.uint32)))
+        self._counts["unlisted_instrument_records"] += int(unlisted.size)
+        for k in unlisted[: QUARANTINE_MAX - len(self._quarantined)]:
+            iid = int(part["instrument_id"][k])
+            self._quarantined.append((str(path), int(first_row + k),
+                                      f"instrument_id {iid} is not in the file's symbology mappings"))
+
+    def _account(self, n: int, counts: dict, events: pl.DataFrame) -> None:
+        self._counts["records"] += n
+        for name, count in counts.items():
+            self._counts[name] += int(count)
+        self._sequence.update(events)
+
+    def stats(self) -> dict:
+        sequence = self._sequence.report()
+        stats = {**self._counts, **sequence.as_report(), "sequence_regression_list": sequence.regression_rows.to_dicts()}
+        if self._quarantined:
+            f, row, reason = self._quarantined[0]
+            stats["quarantine_first"] = f"{f}, row {row}: {reason}"
+        return stats
+
+    def quarantine(self) -> pl.DataFrame:
+        return pl.DataFrame(self._quarantined, schema=QUARANTINE_SCHEMA, orient="row")
+
+    def state(self) -> dict:
+        return {"file": self._file, "record": self._record, "arrival": self._arrival, "counts": dict(self._counts),
+                "quarantined": [list(q) for q in self._quarantined], "sequence": self._sequence.state()}
+
+    def resume(self, state: dict) -> None:
+        self._file, self._record, self._arrival = state["file"], state["record"], state["arrival"]
+        self._counts = dict(state["counts"])
+        self._quarantined = [tuple(q) for q in state["quarantined"]]
+        self._sequence.resume(state["sequence"])
+
+
+class _Cuts:
+    """A file's records (all instruments) in consecutive parts, each ending after the last
+    ``F_LAST`` record of ``instrument`` within the part's first ``max_events`` records of it, or
+    after its first ``F_LAST`` when one event alone is longer; at the end of the file, the rest.
+    Blocks are read ahead only as far as the next cut needs."""
+
+    def __init__(self, reader: DbnReader, instrument: int, block_records: int):
+        self.reader = reader
+        self.instrument = instrument
+        self.block_records = block_records
+        self._buf = bytearray()  # reused: the records not yet in a part, then the next block
+        self.pending = np.empty(0, MBO_DTYPE)
+        self.at = 0  # first record of pending not yet in a part
+        self.eof = False
+        self._index()
+
+    def _index(self) -> None:
+        self.mine = np.flatnonzero(self.pending["instrument_id"] == self.instrument)  # positions in pending
+        self.last = self.mine[(self.pending["flags"][self.mine] & databento_dbn.F_LAST) != 0]
+
+    def _refill(self) -> None:
+        """Move the records not yet in a part to the buffer's front and read a block after them
+        (parts handed out earlier are views of the buffer: the caller is done with them)."""
+        size = MBO_DTYPE.itemsize
+        keep = self.pending.shape[0] - self.at
+        if len(self._buf) < (keep + self.block_records) * size:  # room for a remainder, once
+            grown = bytearray((keep + 2 * self.block_records) * size)
+            grown[: keep * size] = self._buf[self.at * size: (self.at + keep) * size]
+            self._buf = grown
+        elif keep:
+            self._buf[: keep * size] = self._buf[self.at * size: (self.at + keep) * size]
+        view = memoryview(self._buf)
+        got = self.reader.read_into(view[keep * size: (keep + self.block_records) * size])
+        self.eof = got == 0
+        self.pending = np.frombuffer(self._buf, dtype=MBO_DTYPE, count=keep + got)
+        self.at = 0
+        self._index()
+
+    def next(self, max_events: int) -> np.ndarray | None:
+        while True:
+            cut = self._cut(max_events)
+            if cut is not None:
+                break
+            self._refill()
+        if cut == self.at:
+            return None
+        part, self.at = self.pending[self.at:cut], cut
+        return part
+
+    def _cut(self, max_events: int) -> int | None:
+        n = self.pending.shape[0]
+        first = np.searchsorted(self.mine, self.at)
+        available = self.mine.size - first
+        if available < max_events or (available == max_events and self.eof):
+            return n if self.eof else None
+        limit = self.mine[first + max_events - 1]  # the max_events-th record of the instrument
+        lo = np.searchsorted(self.last, self.at)
+        k = np.searchsorted(self.last, limit, side="right")
+        if k > lo:
+            return int(self.last[k - 1]) + 1
+        if lo < self.last.size:
+            return int(self.last[lo]) + 1
+        return n if self.eof else None
+
+
+def open_stream(stream: Stream, reference: bool = True) -> DatabentoSource:
+    """``Feed.open``: the stream in chunks (Databento has no aligned reference book)."""
+    return DatabentoSource(stream, reference)
 
 
 def load(stream: Stream) -> LoadedStream:
-    """Parse a stream; ``stats`` carries the sequence analysis and the record-flag counts."""
-    records, src_rows = load_records(stream)
-    events = normalize(records, src_rows)
-    sequence = sequence_report(events)
-    raw_flags = records["flags"]
-    stats = {
-        "records": int(records.shape[0]),
-        "snapshot_records": int(np.count_nonzero(raw_flags & databento_dbn.F_SNAPSHOT)),
-        "bad_ts_recv_records": int(np.count_nonzero(raw_flags & databento_dbn.F_BAD_TS_RECV)),
-        "venue_maybe_bad_book": int(np.count_nonzero(raw_flags & databento_dbn.F_MAYBE_BAD_BOOK)),
-        **sequence.as_report(),
-        "sequence_regression_list": sequence.regression_rows.to_dicts(),
-    }
+    """Parse a stream whole (its chunks, joined); ``stats`` carries the sequence analysis, the
+    record-flag counts and the quarantine count."""
+    source = DatabentoSource(stream)
+    frames = [chunk.events for chunk in source.chunks(1 << 20)]
+    events = pl.concat(frames, rechunk=True) if frames else conform(_EMPTY)
     return LoadedStream(
         stream=stream,
         events=events,
-        options=ReplayOptions(emit="message", strict_orders=True),
-        stats=stats,
+        options=source.options,
+        stats=source.stats(),
+        quarantine=source.quarantine(),
     )
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files))
+_EMPTY = pl.DataFrame(schema={name: dtype for name, dtype in (("ts_event", pl.Int64), ("arrival", pl.Int64),
+                                                               ("src_row", pl.Int64), ("action", pl.Int8),
+                                                               ("side", pl.Int8), ("price", pl.Int64),
+                                                               ("size", pl.Int64), ("order_id", pl.UInt64),
+                                                               ("flags", pl.UInt8), ("price_scale", pl.Int64),
+                                                               ("size_scale", pl.Int64))})
+
+
+FEED = register(Feed(SOURCE, discover, load, from_files, open=open_stream))

@@ -8,9 +8,11 @@ version: a 16-byte header (``length`` in 4-byte words, ``rtype``, ``publisher_id
 See https://databento.com/docs/standards-and-conventions/databento-binary-encoding and
 https://databento.com/docs/schemas-and-data-formats/mbo.
 
-The body is viewed in place with a structured dtype (``np.frombuffer``): no per-record Python
-object is created. ``.zst`` files are decompressed with pyarrow's zstd codec (a whole, possibly
-multi-frame stream); the metadata is decoded with :class:`databento_dbn.Metadata`.
+:class:`DbnReader` reads the body in blocks of whole records: ``.zst`` files are decompressed as a
+stream with pyarrow's zstd codec (``CompressedInputStream`` inflates incrementally, across frames),
+and each block is viewed with a structured dtype (``np.frombuffer``): no per-record Python object
+is created and memory is one block. The metadata is decoded with :class:`databento_dbn.Metadata`.
+:func:`read_dbn` reads a whole file (discovery and tests).
 """
 
 from __future__ import annotations
@@ -46,66 +48,168 @@ class DbnFile:
     records: np.ndarray  #: structured array of :data:`MBO_DTYPE`
 
     def instrument_symbols(self) -> dict[int, str]:
-        """instrument_id -> raw symbol from the metadata's symbology mappings (may be empty)."""
-        out: dict[int, str] = {}
-        if self.metadata.stype_out != databento_dbn.SType.INSTRUMENT_ID:
-            return out
-        for raw_symbol, intervals in (self.metadata.mappings or {}).items():
-            for interval in intervals:
-                target = interval["symbol"]
-                if target.isdigit():
-                    out[int(target)] = raw_symbol
-        return out
+        return instrument_symbols(self.metadata)
 
 
-def read_body(path: Path) -> bytes:
-    """The decompressed bytes of ``path`` (``.zst`` is zstd; anything else is read as is)."""
+def _open(path: Path):
+    """The file's decompressed byte stream (``.zst`` is zstd; anything else is read as is)."""
     try:
-        if path.name.endswith(".zst"):
-            with pa.CompressedInputStream(pa.OSFile(str(path)), "zstd") as stream:
-                return stream.read()
-        return path.read_bytes()
+        raw = pa.OSFile(str(path))
     except FileNotFoundError:
         raise InputError(path, None, "file not found") from None
+    return pa.CompressedInputStream(raw, "zstd") if path.name.endswith(".zst") else raw
+
+
+def _read(path: Path, stream, n: int | None) -> bytes:
+    """``n`` bytes of ``stream`` (fewer at its end; None: all the rest)."""
+    try:
+        return stream.read(n)
     except OSError as exc:  # pyarrow reports zstd errors as OSError
         raise InputError(path, None, f"cannot decompress zstd stream: {exc}") from None
 
 
-def read_dbn(path: str | Path) -> DbnFile:
-    """Decode an MBO ``.dbn`` / ``.dbn.zst`` file; :class:`InputError` on anything malformed.
+def read_body(path: Path) -> bytes:
+    """The decompressed bytes of ``path``, whole."""
+    with _open(path) as stream:
+        return _read(path, stream, None)
 
-    Record numbers in errors are 1-based positions of the record after the metadata.
+
+#: records per block read by :class:`DbnReader` (3.5 MiB)
+BLOCK_RECORDS = 1 << 16
+
+
+class DbnReader:
+    """An MBO ``.dbn`` / ``.dbn.zst`` file: its metadata at once, then its records block by block.
+
+    ``records`` counts the records read so far; record numbers in errors are 1-based positions
+    after the metadata. :meth:`skip` goes to a record number (a compressed stream is inflated
+    again from the start and the records before it dropped).
     """
-    path = Path(path)
-    body = read_body(path)
-    if len(body) < _PREAMBLE or body[:3] != b"DBN":
-        raise InputError(path, None, f"not a DBN file: starts with {body[:4]!r}, expected b'DBN'")
-    version = body[3]
-    if not 1 <= version <= databento_dbn.DBN_VERSION:
-        raise InputError(path, None, f"unsupported DBN version {version}")
-    (meta_len,) = struct.unpack_from("<I", body, 4)
-    start = _PREAMBLE + meta_len
-    if start > len(body):
-        raise InputError(path, None, f"metadata of {meta_len} bytes runs past the end of the file")
-    try:
-        metadata = databento_dbn.Metadata.decode(body[:start])
-    except (databento_dbn.DBNError, ValueError) as exc:
-        raise InputError(path, None, f"unreadable DBN metadata: {exc}") from None
-    if metadata.schema != databento_dbn.Schema.MBO:
-        raise InputError(path, None, f"schema is {metadata.schema}, only mbo is supported")
-    n_bytes = len(body) - start
-    n, rest = divmod(n_bytes, MBO_DTYPE.itemsize)
-    if rest:
-        raise InputError(
-            path, n + 1, f"truncated record: {rest} of {MBO_DTYPE.itemsize} bytes at the end of the file"
-        )
-    records = np.frombuffer(body, dtype=MBO_DTYPE, count=n, offset=start)
-    _validate(path, records)
-    return DbnFile(path=path, version=version, metadata=metadata, records=records)
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._stream = _open(self.path)
+        head = _read(self.path, self._stream, _PREAMBLE)
+        if len(head) < _PREAMBLE or head[:3] != b"DBN":
+            self.close()
+            raise InputError(self.path, None, f"not a DBN file: starts with {head[:4]!r}, expected b'DBN'")
+        self.version = head[3]
+        if not 1 <= self.version <= databento_dbn.DBN_VERSION:
+            self.close()
+            raise InputError(self.path, None, f"unsupported DBN version {self.version}")
+        (meta_len,) = struct.unpack_from("<I", head, 4)
+        meta = _read(self.path, self._stream, meta_len)
+        if len(meta) < meta_len:
+            self.close()
+            raise InputError(self.path, None, f"metadata of {meta_len} bytes runs past the end of the file")
+        try:
+            self.metadata = databento_dbn.Metadata.decode(head + meta)
+        except (databento_dbn.DBNError, ValueError) as exc:
+            self.close()
+            raise InputError(self.path, None, f"unreadable DBN metadata: {exc}") from None
+        if self.metadata.schema != databento_dbn.Schema.MBO:
+            self.close()
+            raise InputError(self.path, None, f"schema is {self.metadata.schema}, only mbo is supported")
+        self._body_start = _PREAMBLE + meta_len
+        self.records = 0
+
+    def read(self, max_records: int = BLOCK_RECORDS) -> np.ndarray:
+        """The next (at most) ``max_records`` records, validated; empty at the end of the file."""
+        return np.frombuffer(self.read_bytes(max_records), dtype=MBO_DTYPE)
+
+    def read_bytes(self, max_records: int = BLOCK_RECORDS) -> bytes:
+        """:meth:`read`, as the records' bytes."""
+        data = _read(self.path, self._stream, max_records * MBO_DTYPE.itemsize)
+        self._take(data, len(data))
+        return data
+
+    def read_into(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` (a whole number of records long) with the next records, validated; how
+        many (fewer only at the end of the file). No allocation per call."""
+        try:
+            got = self._stream.readinto(buffer)
+        except OSError as exc:  # pyarrow reports zstd errors as OSError
+            raise InputError(self.path, None, f"cannot decompress zstd stream: {exc}") from None
+        return self._take(buffer, got)
+
+    def _take(self, data, got: int) -> int:
+        """Accept the ``got`` bytes just read into ``data``: whole, valid records; how many."""
+        size = MBO_DTYPE.itemsize
+        n, rest = divmod(got, size)
+        if rest:
+            raise InputError(
+                self.path, self.records + n + 1, f"truncated record: {rest} of {size} bytes at the end of the file"
+            )
+        _validate(self.path, np.frombuffer(data, dtype=MBO_DTYPE, count=n), self.records)
+        self.records += n
+        return n
+
+    def skip(self, records: int) -> None:
+        """Continue at record number ``records`` (0-based: the records before it are dropped)."""
+        self._stream.close()
+        self._stream = _open(self.path)
+        _read(self.path, self._stream, self._body_start)
+        left = records
+        while left:
+            data = _read(self.path, self._stream, min(left, BLOCK_RECORDS) * MBO_DTYPE.itemsize)
+            if not data:
+                raise InputError(self.path, None, f"cannot resume at record {records}: the file has fewer")
+            left -= len(data) // MBO_DTYPE.itemsize
+        self.records = records
+
+    def instrument_symbols(self) -> dict[int, str]:
+        return instrument_symbols(self.metadata)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> "DbnReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
-def _validate(path: Path, rec: np.ndarray) -> None:
-    """Every record must be a 56-byte MBO record with a known action and side."""
+def instrument_symbols(metadata: databento_dbn.Metadata) -> dict[int, str]:
+    """instrument_id -> raw symbol from the metadata's symbology mappings (may be empty)."""
+    out: dict[int, str] = {}
+    if metadata.stype_out != databento_dbn.SType.INSTRUMENT_ID:
+        return out
+    for raw_symbol, intervals in (metadata.mappings or {}).items():
+        for interval in intervals:
+            target = interval["symbol"]
+            if target.isdigit():
+                out[int(target)] = raw_symbol
+    return out
+
+
+def read_dbn(path: str | Path) -> DbnFile:
+    """Decode a whole MBO ``.dbn`` / ``.dbn.zst`` file; :class:`InputError` on anything malformed."""
+    with DbnReader(path) as reader:
+        blocks = []
+        while (block := reader.read()).shape[0]:
+            blocks.append(block)
+        records = np.concatenate(blocks) if blocks else np.empty(0, MBO_DTYPE)
+        return DbnFile(path=reader.path, version=reader.version, metadata=reader.metadata, records=records)
+
+
+def _table(chars: bytes) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[np.frombuffer(chars, np.uint8)] = True
+    return table
+
+
+_ACTION_OK, _SIDE_OK = _table(MBO_ACTIONS), _table(MBO_SIDES)
+
+
+def _validate(path: Path, rec: np.ndarray, before: int = 0) -> None:
+    """Every record must be a 56-byte MBO record with a known action and side (``before``: records
+    of the file before ``rec``, for the record numbers). One combined pass; the first failing
+    record and its reason are looked up only when it finds one."""
+    fine = ((rec["rtype"] == MBO_RTYPE) & (rec["length"] == MBO_DTYPE.itemsize // 4)
+            & _ACTION_OK[rec["action"].view(np.uint8)] & _SIDE_OK[rec["side"].view(np.uint8)])
+    if fine.all():
+        return
     checks = (
         (rec["rtype"] != MBO_RTYPE, lambda r: f"record type {r['rtype']} is not MBO ({MBO_RTYPE})"),
         (
@@ -119,4 +223,4 @@ def _validate(path: Path, rec: np.ndarray) -> None:
         hits = np.flatnonzero(bad)
         if hits.size:
             i = int(hits[0])
-            raise InputError(path, i + 1, f"{reason(rec[i])} ({hits.size} such records)")
+            raise InputError(path, before + i + 1, reason(rec[i]))

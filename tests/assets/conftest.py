@@ -9,7 +9,7 @@ import pytest
 
 from assets import book
 from assets.feed_integrity import feed_integrity
-from assets.partitions import STREAM_DAYS, discover_streams
+from assets.partitions import discover_streams, partition_key, register
 from resources import resources_for
 
 
@@ -19,8 +19,8 @@ def _materialize_check(root: Path, key: str, check):
     and its metadata values."""
     assert key in [s.partition_key for s in discover_streams(root / "raw")]
     instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(STREAM_DAYS.name, [key])
-    result = dg.materialize([book.replay_partition, check], partition_key=key, resources=resources_for(root),
+    register(instance, [key])
+    result = dg.materialize([book.replay_partition, check], partition_key=partition_key(key), resources=resources_for(root),
                             instance=instance)
     assert result.success
     (evaluation,) = result.get_asset_check_evaluations()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import dagster as dg
 import polars as pl
 import pytest
 
 from assets import book, book_checks
-from assets.partitions import STREAM_DAYS, discover_streams
+from assets.partitions import discover_streams, partition_key, register
 from assets.definitions import defs
 from resources import resources_for
 
@@ -21,11 +23,17 @@ def test_definitions_load():
     assert {"events", "reference_book", "book"} <= keys
     assert defs.resolve_job_def("reconstruct") is not None
     assert any(s.name == "landing_zone_sensor" for s in repo.sensor_defs)
+    assert [s.name for s in repo.schedule_defs] == ["daily_schedule"]
+    assert repo.asset_graph.get(dg.AssetKey("raw_files")).is_observable
+    # every materializable asset carries a code version (data versions and staleness need it)
+    assert {k.to_user_string(): repo.asset_graph.get(k).code_version is not None
+            for k in repo.asset_graph.materializable_asset_keys} == dict.fromkeys(keys - {"raw_files"}, True)
 
 
-def test_partitions_are_the_streams_that_exist(lobster_day):
-    keys = [s.partition_key for s in discover_streams(lobster_day.parents[1])]
-    assert [k for k in keys if k.startswith("lobster/")] == [
+def test_partitions_are_the_streams_that_exist(lobster_day, tmp_path):
+    shutil.copytree(lobster_day, tmp_path / "lobster" / lobster_day.name)  # not the live landing zone
+    keys = [s.partition_key for s in discover_streams(tmp_path)]
+    assert keys == [
         "lobster/AAPL-L1/2012-06-21", "lobster/AAPL-L10/2012-06-21", "lobster/GOOG-L1/2012-06-21",
         "lobster/GOOG-L10/2012-06-21", "lobster/GOOG-L5/2012-06-21",
     ]
@@ -34,7 +42,7 @@ def test_partitions_are_the_streams_that_exist(lobster_day):
 def _materialize(root, instance):
     return dg.materialize(
         [book.replay_partition, book_checks.no_crossed_book, book_checks.reference_match],
-        partition_key=KEY,
+        partition_key=partition_key(KEY),
         instance=instance,
         resources=resources_for(root),
         raise_on_error=False,
@@ -43,7 +51,7 @@ def _materialize(root, instance):
 
 def test_materialize_partition_runs_checks_and_writes_atomically(small_landing_zone):
     instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(STREAM_DAYS.name, [KEY])
+    register(instance, [KEY])
     result = _materialize(small_landing_zone, instance)
     assert result.success
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -51,7 +59,7 @@ def test_materialize_partition_runs_checks_and_writes_atomically(small_landing_z
     match = checks["reference_match"]
     assert match.passed
     assert match.metadata["cells_compared"].value == match.metadata["cells_matched"].value == 999 * 40
-    stored = small_landing_zone / "warehouse" / "book" / "lobster" / "AAPL-L10" / "2012-06-21.parquet"
+    stored = small_landing_zone / "warehouse" / "book" / "AAPL-L10" / "2012-06-21.parquet"
     assert pl.read_parquet(stored).height == 999
     assert (small_landing_zone / "reports" / KEY / "report.json").is_file()
 
@@ -80,7 +88,7 @@ def test_reference_match_check_fails_and_points_at_the_damage(small_landing_zone
     ob.write_bytes(gzip.compress(b"\n".join(books[:victim] + books[victim + 1:])))
 
     instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(STREAM_DAYS.name, [KEY])
+    register(instance, [KEY])
     result = _materialize(small_landing_zone, instance)
     assert result.success
     match = next(e for e in result.get_asset_check_evaluations() if e.check_name == "reference_match")

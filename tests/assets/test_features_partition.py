@@ -3,36 +3,38 @@
 and configurable per run."""
 
 import warnings
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from assets import book, features
 from assets.definitions import defs
-from assets.partitions import STREAM_DAYS
+from assets.partitions import partition_key, register
 from obrecon_pipeline.metrics.features import FeatureSpec
 from obrecon_pipeline.metrics.features import features as feature_table
 from resources import resources_for
 
 KEY = "lobster/AAPL-L10/2012-06-21"
+PART = Path("AAPL-L10", "2012-06-21.parquet")  # <stream>/<day>
 
 
 def _materialize(root, run_config=None):
     instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(STREAM_DAYS.name, [KEY])
+    register(instance, [KEY])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = dg.materialize([book.replay_partition, features.features], partition_key=KEY, instance=instance,
+        result = dg.materialize([book.replay_partition, features.features], partition_key=partition_key(KEY), instance=instance,
                                 resources=resources_for(root), run_config=run_config)
     assert result.success
     (event,) = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey("features")]
-    stored = root / "warehouse" / "features" / "lobster" / "AAPL-L10" / "2012-06-21.parquet"
+    stored = root / "warehouse" / "features" / PART
     return pl.read_parquet(stored), event.materialization.metadata
 
 
 def test_features_are_materialized_per_partition(small_landing_zone):
     table, metadata = _materialize(small_landing_zone)
-    stored_book = small_landing_zone / "warehouse" / "book" / "lobster" / "AAPL-L10" / "2012-06-21.parquet"
+    stored_book = small_landing_zone / "warehouse" / "book" / PART
     assert table.equals(feature_table(pl.scan_parquet(stored_book)))
     # 100 ms points 09:30:00.1 .. 09:30:49.1, 1 s points 09:30:01 .. 09:30:50; LOBSTER never flags a row
     assert table.group_by("sampling", maintain_order=True).len().rows() == [("0.1s", 491), ("1s", 50)]

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from assets import book, fidelity, fidelity_checks
-from assets.partitions import STREAM_DAYS
+from assets.partitions import partition_key, register
 from resources import resources_for
 from resources.fidelity import FidelityThresholds
 
@@ -42,12 +42,12 @@ REFERENCE_CHECKS = {
 
 def _materialize(root: Path):
     instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(STREAM_DAYS.name, [KEY])
+    register(instance, [KEY])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = dg.materialize(
             ASSETS,
-            partition_key=KEY,
+            partition_key=partition_key(KEY),
             instance=instance,
             resources=resources_for(root),
         )
@@ -117,7 +117,7 @@ def test_every_fidelity_check_passes_on_the_real_goog_day(real_day):
 def test_metric_tables_are_stored_per_partition(real_day):
     root, _ = real_day
     wh = root / "warehouse"
-    part = Path(*KEY.split("/")).with_suffix(".parquet")
+    part = Path("GOOG-L10", "2012-06-21.parquet")  # <stream>/<day>
     spreads = pl.read_parquet(wh / "spreads" / part)
     assert spreads.height == 147_916 and {"spread_bp_1", "spread_bp_10", "bid_depth_10"} <= set(spreads.columns)
     assert "spread_15" not in spreads.columns  # a level-10 book has no 15th level
