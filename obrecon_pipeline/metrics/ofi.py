@@ -25,7 +25,7 @@ from __future__ import annotations
 import polars as pl
 
 from obrecon_pipeline.book_schema import levels_of
-from obrecon_pipeline.metrics.prices import NS_PER_S, bucket, lazy, usable
+from obrecon_pipeline.metrics.prices import bucket, lazy, step_ns, usable
 from obrecon_pipeline.metrics.returns import DEFAULT_INTERVALS_S, sampling_name
 
 MAX_OFI_LEVELS = 10
@@ -79,7 +79,7 @@ def interval_ofi(book: pl.DataFrame | pl.LazyFrame, every_s: float) -> pl.LazyFr
     m_max = ofi_levels(frame)
     events = event_ofi(frame).with_columns(bucket(every_s))
     depth = frame.filter(usable()).select(bucket(every_s), average_depth(m_max))
-    step = int(round(every_s * NS_PER_S))
+    step = step_ns(every_s)
     sums = events.group_by("bucket").agg(
         pl.len().alias("n_events"), *[pl.col(f"e_{m}").sum().alias(f"ofi_{m}") for m in range(1, m_max + 1)]
     )

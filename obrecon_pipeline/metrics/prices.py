@@ -28,6 +28,19 @@ def lazy(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
 
 
+def step_ns(every_s: float) -> int:
+    """Δ = ``every_s`` seconds in nanoseconds (the unit of ``ts_event``)."""
+    return int(round(every_s * NS_PER_S))
+
+
 def bucket(every_s: float) -> pl.Expr:
-    """Fixed-interval index of ``ts_event``: floor(ts / Δ), Δ = ``every_s`` seconds (epoch-aligned)."""
-    return (pl.col("ts_event") // int(round(every_s * NS_PER_S))).alias("bucket")
+    """Fixed-interval index of ``ts_event``: floor(ts / Δ), Δ = ``every_s`` seconds (epoch-aligned);
+    bucket k holds the rows with kΔ <= ts < (k+1)Δ."""
+    return (pl.col("ts_event") // step_ns(every_s)).alias("bucket")
+
+
+def grid_point(every_s: float) -> pl.Expr:
+    """Index of the first grid time at or after ``ts_event``: k = ceil(ts / Δ) = floor((ts - 1) / Δ) + 1
+    (integer ns, epoch-aligned); grid point k (time kΔ) holds the rows with (k-1)Δ < ts <= kΔ, so
+    the last of them is the previous-tick state at kΔ."""
+    return ((pl.col("ts_event") - 1) // step_ns(every_s) + 1).alias("grid")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from obrecon_pipeline.metrics.prices import NS_PER_S, bucket, lazy, mid_price, usable
+from obrecon_pipeline.metrics.prices import bucket, lazy, mid_price, step_ns, usable
 
 DEFAULT_INTERVALS_S = (1.0, 10.0)
 
@@ -34,7 +34,7 @@ def interval_mids(book: pl.DataFrame | pl.LazyFrame, every_s: float, valid_only:
     """``bucket, ts_end, mid``: the previous-tick mid at the end of every interval of ``every_s``
     seconds from the first to the last usable row, empty intervals carried forward (``valid_only``:
     see :func:`~obrecon_pipeline.metrics.prices.usable`)."""
-    step = int(round(every_s * NS_PER_S))
+    step = step_ns(every_s)
     last = (
         lazy(book)
         .filter(usable(valid_only))

@@ -35,6 +35,16 @@ def cumulative_depth(side: str, k: int) -> pl.Expr:
     return total.alias(f"{side}_depth_{k}")
 
 
+def quoted_spread(k: int) -> pl.Expr:
+    """s_k = P^a_k - P^b_k (price units)."""
+    return (pl.col(f"ask_price_{k}") - pl.col(f"bid_price_{k}")).alias(f"spread_{k}")
+
+
+def spread_bp(k: int) -> pl.Expr:
+    """s_k^{bp} = 10^4 s_k / m, m the mid-price."""
+    return (1e4 * quoted_spread(k) / mid_price()).alias(f"spread_bp_{k}")
+
+
 def spreads(book: pl.DataFrame | pl.LazyFrame, wanted: tuple[int, ...] = SPREAD_LEVELS) -> pl.LazyFrame:
     """Per book row: ``ts_event, seq, book_valid, mid``, ``spread_k`` and ``spread_bp_k`` for each
     wanted level k the book has, and ``bid_depth_k``/``ask_depth_k`` for k = 1..N.
@@ -43,12 +53,9 @@ def spreads(book: pl.DataFrame | pl.LazyFrame, wanted: tuple[int, ...] = SPREAD_
     """
     frame = lazy(book)
     n = levels_of(frame)
-    mid = mid_price()
-    exprs: list[pl.Expr] = [pl.col("ts_event"), pl.col("seq"), pl.col("book_valid"), mid]
+    exprs: list[pl.Expr] = [pl.col("ts_event"), pl.col("seq"), pl.col("book_valid"), mid_price()]
     for k in spread_levels(n, wanted):
-        s = pl.col(f"ask_price_{k}") - pl.col(f"bid_price_{k}")
-        exprs.append(s.alias(f"spread_{k}"))
-        exprs.append((1e4 * s / mid).alias(f"spread_bp_{k}"))
+        exprs += [quoted_spread(k), spread_bp(k)]
     for k in range(1, n + 1):
         exprs.append(cumulative_depth("bid", k))
         exprs.append(cumulative_depth("ask", k))
