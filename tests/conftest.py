@@ -1,4 +1,4 @@
-"""Shared fixtures: the shipped landing zone (``data/raw``) is the test data."""
+"""Shared fixtures: a committed copy of the shipped landing zone (``tests/fixtures/raw``) is the test data, so a user adding days to ``data/raw`` never changes a test."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-RAW = REPO / "data" / "raw"
+RAW = REPO / "tests" / "fixtures" / "raw"
 LOBSTER_DAY = RAW / "lobster" / "2012-06-21"
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 import zipfile
 from pathlib import Path
+from tests.conftest import RAW
 
-RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 
 
 def test_bybit_partition_passes(tmp_path, materialize_integrity):

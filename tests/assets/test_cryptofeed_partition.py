@@ -6,13 +6,14 @@ from __future__ import annotations
 import gzip
 import shutil
 from pathlib import Path
+from tests.conftest import RAW
 
-RAW = Path(__file__).resolve().parents[2] / "data" / "raw" / "cryptofeed"
+CRYPTOFEED = RAW / "cryptofeed"
 
 
 def test_kraken_partition_passes_with_every_checksum_verified(tmp_path, materialize_integrity):
     day = tmp_path / "raw" / "cryptofeed" / "2021-04-17"
-    shutil.copytree(RAW / "2021-04-17", day)
+    shutil.copytree(CRYPTOFEED / "2021-04-17", day)
     check, meta = materialize_integrity(tmp_path, "cryptofeed/KRAKEN-XMR-USD/2021-04-17")
     assert check.passed
     assert (meta["checksum_ok"], meta["checksum_failed"], meta["gaps"], meta["rows"]) == (846, 0, 0, 847)
@@ -21,8 +22,8 @@ def test_kraken_partition_passes_with_every_checksum_verified(tmp_path, material
 def test_binance_partition_with_a_lost_diff_fails_and_locates_it(tmp_path, materialize_integrity):
     day = tmp_path / "raw" / "cryptofeed" / "2021-10-12"
     day.mkdir(parents=True)
-    shutil.copy(RAW / "2021-10-12" / "BINANCE.http.0.0.gz", day)
-    with gzip.open(RAW / "2021-10-12" / "BINANCE.ws.1.0.gz", "rt") as fh:
+    shutil.copy(CRYPTOFEED / "2021-10-12" / "BINANCE.http.0.0.gz", day)
+    with gzip.open(CRYPTOFEED / "2021-10-12" / "BINANCE.ws.1.0.gz", "rt") as fh:
         ws = fh.read().splitlines(keepends=True)
     depth = [i for i, t in enumerate(ws) if '"nknusdt@depth@100ms"' in t]
     del ws[depth[60]]

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from assets import book_checks
 from assets.partitions import discover_streams
+from tests.conftest import RAW
 
-DAY_DIR = Path(__file__).resolve().parents[2] / "data" / "raw" / "databento" / "2023-12-25"
+DAY_DIR = RAW / "databento" / "2023-12-25"
 KEY = "databento/ESH4/2023-12-25"
 
 

@@ -18,8 +18,9 @@ from assets import book, fidelity, fidelity_checks
 from assets.partitions import partition_key, register
 from resources import resources_for
 from resources.fidelity import FidelityThresholds
+from tests.conftest import RAW
 
-LOBSTER_DAY = Path(__file__).resolve().parents[2] / "data" / "raw" / "lobster" / "2012-06-21"
+LOBSTER_DAY = RAW / "lobster" / "2012-06-21"
 ZIP = LOBSTER_DAY / "LOBSTER_SampleFile_GOOG_2012-06-21_10.zip"
 KEY = "lobster/GOOG-L10/2012-06-21"
 STEM = "GOOG_2012-06-21_34200000_57600000"

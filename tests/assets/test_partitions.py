@@ -12,7 +12,7 @@ import pytest
 from assets import book
 from assets.partitions import DAYS, STREAM_DAYS, STREAMS, partition_key, register, stream_day_id
 from resources import resources_for
-RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
+from tests.conftest import RAW
 LOBSTER_DAY = RAW / "lobster" / "2012-06-21"
 TARDIS = RAW / "tardis" / "2020-04-01" / "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"
 

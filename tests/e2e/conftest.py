@@ -18,8 +18,9 @@ import pytest
 
 from tests.e2e.services import (BIN, REPO, Postgres, Processes, free_port, graphql, http_ok, start_postgres,
                                 start_redis, wait_for)
+from tests.conftest import RAW
 
-LOBSTER = REPO / "data" / "raw" / "lobster" / "2012-06-21"
+LOBSTER = RAW / "lobster" / "2012-06-21"
 CUT = "AAPL_2012-06-21_34200000_57600000_{kind}_10.csv.gz"
 DAMAGED_DAY = "2012-06-27"
 LANDED = {"AAPL": ["2012-06-25", "2012-06-26", DAMAGED_DAY], "MSFT": ["2012-06-25", "2012-06-26"]}

@@ -17,8 +17,9 @@ from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side
 from obrecon_pipeline.feeds import get_feed
 from obrecon_pipeline.feeds.bybit_history import discover, parse_ob500
+from tests.conftest import RAW
 
-DAY = Path(__file__).resolve().parents[2] / "data" / "raw" / "bybit" / "2024-12-01"
+DAY = RAW / "bybit" / "2024-12-01"
 SAMPLE = DAY / "xrpusdt-ob500.data.zip"
 
 

@@ -19,8 +19,9 @@ from obrecon_pipeline.feeds.dbn import MBO_DTYPE, read_body, read_dbn
 from obrecon_pipeline.integrity.crossed import classify_crossed
 from obrecon_pipeline.report import integrity_summary
 from obrecon_pipeline.replay import replay
+from tests.conftest import RAW
 
-DAY_DIR = Path(__file__).resolve().parents[2] / "data" / "raw" / "databento" / "2023-12-25"
+DAY_DIR = RAW / "databento" / "2023-12-25"
 ESH4 = DAY_DIR / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"
 LEVELS = 10
 

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.databento import discover, load
 from obrecon_pipeline.feeds.dbn import read_body
+from tests.conftest import RAW
 
-ESH4 = Path(__file__).resolve().parents[2] / "data" / "raw" / "databento" / "2023-12-25" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"
+ESH4 = RAW / "databento" / "2023-12-25" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"
 BODY = read_body(ESH4)[:400_000]  # the metadata and the first 7,100 records
 
 mutation = st.tuples(st.sampled_from(["flip", "insert", "delete", "truncate"]),

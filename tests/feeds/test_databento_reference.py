@@ -14,8 +14,9 @@ from obrecon_pipeline.replay import replay
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
 from mbo_order_map import mbo_records, replay_reference  # noqa: E402
+from tests.conftest import RAW
 
-DAY_DIR = Path(__file__).resolve().parents[2] / "data" / "raw" / "databento" / "2023-12-25"
+DAY_DIR = RAW / "databento" / "2023-12-25"
 
 
 def test_top10_identical_at_every_f_last():

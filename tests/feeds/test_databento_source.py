@@ -14,8 +14,9 @@ from obrecon_pipeline.events import Flag
 from obrecon_pipeline.feeds import get_feed
 from obrecon_pipeline.feeds.channel_sequence import SequenceTracker, sequence_report
 from obrecon_pipeline.feeds.databento import DatabentoSource, discover, load
+from tests.conftest import RAW
 
-DAY_DIR = Path(__file__).resolve().parents[2] / "data" / "raw" / "databento" / "2023-12-25"
+DAY_DIR = RAW / "databento" / "2023-12-25"
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from obrecon_pipeline.events import scales
 from obrecon_pipeline.feeds.tardis import read_book_snapshots, read_incremental, reference_snapshots
 from obrecon_pipeline.integrity.snapshots import compare_with_snapshots
 from obrecon_pipeline.replay import replay
+from tests.conftest import RAW
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests" / "fixtures" / "tardis"
@@ -59,9 +60,9 @@ def test_incremental_events_exact():
 
 def test_discover_and_from_files():
     feed = get_feed("tardis")
-    (stream,) = feed.discover(ROOT / "data" / "raw" / "tardis" / "2020-04-01", "2020-04-01")
+    (stream,) = feed.discover(RAW / "tardis" / "2020-04-01", "2020-04-01")
     assert (stream.partition_key, stream.symbol) == ("tardis/deribit-BTC-PERPETUAL/2020-04-01", "BTC-PERPETUAL")
-    assert feed.discover(ROOT / "data" / "raw" / "tardis" / "2020-09-01", "2020-09-01") == []
+    assert feed.discover(RAW / "tardis" / "2020-09-01", "2020-09-01") == []
     (cli,) = feed.from_files([INCREMENTAL, HANDWRITTEN, SNAP5])  # SNAP5 is another symbol: not attached
     assert cli.files == (INCREMENTAL, HANDWRITTEN) and cli.day == "2020-04-01"
     assert feed.load(cli).options.emit == "message"

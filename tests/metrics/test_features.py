@@ -26,9 +26,10 @@ from obrecon_pipeline.metrics.microstructure import microstructure
 from obrecon_pipeline.metrics.ofi import event_ofi
 from obrecon_pipeline.metrics.spreads import spreads
 from obrecon_pipeline.pipeline import replay_stream
+from tests.conftest import RAW
 
 S = 1_000_000_000
-LOBSTER_DAY = Path(__file__).resolve().parents[2] / "data" / "raw" / "lobster" / "2012-06-21"
+LOBSTER_DAY = RAW / "lobster" / "2012-06-21"
 
 
 def at(*seconds: float) -> list[int]:

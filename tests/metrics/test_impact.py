@@ -18,6 +18,7 @@ from obrecon_pipeline.metrics.impact import (
     ols,
     square_root_law,
 )
+from tests.conftest import RAW
 
 MS = 1_000_000
 
@@ -115,7 +116,7 @@ def test_ols_and_square_root_law_recover_exact_relations():
     assert law.prefactor == pytest.approx(2e-4, rel=1e-9)
 
 
-GOOG = Path(__file__).resolve().parents[2] / "data" / "raw" / "lobster" / "2012-06-21"
+GOOG = RAW / "lobster" / "2012-06-21"
 
 
 @pytest.fixture(scope="module")

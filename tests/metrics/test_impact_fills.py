@@ -10,8 +10,9 @@ from obrecon_pipeline.events import Action
 from obrecon_pipeline.feeds import get_feed
 from obrecon_pipeline.metrics.impact import marketable_orders
 from obrecon_pipeline.pipeline import replay_stream
+from tests.conftest import RAW
 
-DAY = Path(__file__).resolve().parents[2] / "data" / "raw" / "databento" / "2023-12-25"
+DAY = RAW / "databento" / "2023-12-25"
 
 
 def test_esh4_fills_are_marketable_orders_and_the_book_predicts_their_vwap():

@@ -31,10 +31,11 @@ from obrecon_pipeline.feeds.databento import discover as databento_discover, loa
 from obrecon_pipeline.feeds.lobster import load_files  # noqa: E402
 from obrecon_pipeline.replay import Replayer  # noqa: E402
 from obrecon_pipeline.streams import ReplayOptions  # noqa: E402
+from tests.conftest import RAW
 
 ROOT = Path(__file__).resolve().parents[2]
-LOBSTER_DAY = ROOT / "data" / "raw" / "lobster" / "2012-06-21"
-DATABENTO_DAY = ROOT / "data" / "raw" / "databento" / "2023-12-25"
+LOBSTER_DAY = RAW / "lobster" / "2012-06-21"
+DATABENTO_DAY = RAW / "databento" / "2023-12-25"
 #: LOBSTER files and their level counts
 LOBSTER_FILES = {
     "LOBSTER_SampleFile_GOOG_2012-06-21_10.zip": 10,
@@ -144,7 +145,7 @@ def assert_same_replay(a, b) -> None:
 
 
 def phemex_files() -> list[Path]:
-    day = ROOT / "data" / "raw" / "cryptofeed" / "2021-07-03"
+    day = RAW / "cryptofeed" / "2021-07-03"
     return [day / "PHEMEX.ws.1.0.gz", day / "PHEMEX.0.gz"]
 
 

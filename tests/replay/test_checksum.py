@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from obrecon_pipeline.replay._checksum import checksum, kind_code
+from tests.conftest import RAW
 
-RAW = Path(__file__).resolve().parents[2] / "data" / "raw" / "cryptofeed"
+CRYPTOFEED = RAW / "cryptofeed"
 
 
 def _first_message(path, predicate):
@@ -29,7 +30,7 @@ def _scaled(text, d):
 
 
 def test_kraken_snapshot_checksum_from_digits_matches_the_documented_string_crc():
-    snap = _first_message(RAW / "2021-04-17" / "KRAKEN.ws.50.0.gz",
+    snap = _first_message(CRYPTOFEED / "2021-04-17" / "KRAKEN.ws.50.0.gz",
                           lambda m: isinstance(m, list) and m[-1] == "XMR/USD" and "as" in m[1])
     asks, bids = snap[1]["as"][:10], snap[1]["bs"][:10]
     # Kraken: "." removed and leading zeros stripped, asks then bids, price then volume
@@ -43,7 +44,7 @@ def test_kraken_snapshot_checksum_from_digits_matches_the_documented_string_crc(
 
 
 def test_okx_snapshot_checksum_is_the_venue_value():
-    snap = _first_message(RAW / "2022-05-13" / "OKX.ws.1.0.gz",
+    snap = _first_message(CRYPTOFEED / "2022-05-13" / "OKX.ws.1.0.gz",
                           lambda m: m.get("action") == "snapshot" and m["arg"]["instId"] == "BTC-USDT")
     d = snap["data"][0]
     bids, asks = d["bids"], d["asks"]

@@ -25,8 +25,9 @@ from obrecon_pipeline.events import Flag
 from obrecon_pipeline.feeds import get_feed, load_builtin_feeds
 from obrecon_pipeline.feeds.cryptofeed import from_files, load, rest_files_for
 from obrecon_pipeline.replay import replay
+from tests.conftest import RAW
 
-RAW = cases.ROOT / "data" / "raw" / "cryptofeed"
+CRYPTOFEED = RAW / "cryptofeed"
 KEYS = ("snapshots_compared", "snapshots_agree", "snapshots_disagree", "snapshots_not_comparable",
         "snapshots_back_to_back")
 
@@ -45,16 +46,16 @@ def drift_by_symbol(ws: Path) -> tuple[dict, dict]:
 
 
 def test_phemex_and_hitbtc_snapshots_agree_with_the_rebuilt_book():
-    counts, _ = drift_by_symbol(RAW / "2021-07-03" / "PHEMEX.ws.1.0.gz")
+    counts, _ = drift_by_symbol(CRYPTOFEED / "2021-07-03" / "PHEMEX.ws.1.0.gz")
     assert counts == {s: (1, 1, 0, 0, 0) for s in ("sGRTUSDT", "sSUSHIUSDT", "sENJUSDT")}
     # HitBTC sends its snapshot twice at the start with the same sequence: the same book
-    counts, _ = drift_by_symbol(RAW / "2021-07-15" / "HITBTC.ws.1.0.gz")
+    counts, _ = drift_by_symbol(CRYPTOFEED / "2021-07-15" / "HITBTC.ws.1.0.gz")
     assert counts == {s: (1, 1, 0, 0, 0) for s in ("ORNBTC", "POLYBTC", "GVTETH", "INSURBTC", "DNTBTC", "VETBTC",
                                                    "CRDTETH", "GRTBTC", "MTXUSD", "EURSUSD")}
 
 
 def test_bitflyer_diffs_drift_from_its_snapshots():
-    counts, first = drift_by_symbol(RAW / "2021-12-12" / "BITFLYER.ws.1.0.gz")
+    counts, first = drift_by_symbol(CRYPTOFEED / "2021-12-12" / "BITFLYER.ws.1.0.gz")
     assert counts == {
         "FX_BTC_JPY": (5, 1, 4, 0, 0), "XRP_JPY": (5, 3, 2, 0, 0), "BTC_USD": (5, 5, 0, 0, 0),
         "BTC_EUR": (5, 4, 1, 0, 0), "ETH_JPY": (5, 2, 3, 0, 0), "XLM_JPY": (5, 4, 1, 0, 0),
@@ -71,7 +72,7 @@ def test_bitflyer_diffs_drift_from_its_snapshots():
 def test_bitflyer_drift_equals_the_book_rows_either_side_of_each_snapshot():
     """An independent reading: the book row before each judged snapshot against the snapshot's own
     row, level by level where the snapshot has a level."""
-    (s,) = [s for s in from_files([RAW / "2021-12-12" / "BITFLYER.ws.1.0.gz"]) if s.symbol == "FX_BTC_JPY"]
+    (s,) = [s for s in from_files([CRYPTOFEED / "2021-12-12" / "BITFLYER.ws.1.0.gz"]) if s.symbol == "FX_BTC_JPY"]
     loaded = load(s)
     res = replay(loaded.events, 10, loaded.options)
     flags = loaded.events["flags"].to_numpy()
@@ -88,14 +89,14 @@ def test_bitflyer_drift_equals_the_book_rows_either_side_of_each_snapshot():
 
 
 def test_snapshot_only_feeds_are_not_judged():
-    counts, _ = drift_by_symbol(RAW / "2021-04-17" / "HUOBI.ws.44.0.gz")
+    counts, _ = drift_by_symbol(CRYPTOFEED / "2021-04-17" / "HUOBI.ws.44.0.gz")
     assert counts == {s: (0, 0, 0, n, 0) for s, n in (
         ("trioeth", 25), ("borusdt", 26), ("omgbtc", 30), ("xvgeth", 30), ("yfihusd", 30), ("zeneth", 30),
         ("dogeeth", 29), ("fil3susdt", 30), ("propyeth", 24), ("nesteth", 28))}
-    counts, _ = drift_by_symbol(RAW / "2021-04-17" / "UPBIT.ws.62.0.gz")
+    counts, _ = drift_by_symbol(CRYPTOFEED / "2021-04-17" / "UPBIT.ws.62.0.gz")
     assert counts == {"KRW-LAMB": (0, 0, 0, 0, 86), "KRW-WAVES": (0, 0, 0, 0, 25), "BTC-XTZ": (0, 0, 0, 0, 15),
                       "BTC-ITAM": (0, 0, 0, 0, 7), "BTC-PAX": (0, 0, 0, 0, 7)}
-    counts, _ = drift_by_symbol(RAW / "2021-11-29" / "DELTA.ws.1.0.gz")
+    counts, _ = drift_by_symbol(CRYPTOFEED / "2021-11-29" / "DELTA.ws.1.0.gz")
     assert counts == {s: (0, 0, 0, 0, n) for s, n in (
         ("C-ETH-3200-311221", 30), ("P-BNB-600-291121", 28), ("C-ETH-4000-250322", 31), ("P-ETH-5600-311221", 30),
         ("C-BNB-540-031221", 29), ("P-ETH-3500-280122", 31), ("C-BNB-560-031221", 29), ("C-ETH-4450-301121", 31),
@@ -103,16 +104,16 @@ def test_snapshot_only_feeds_are_not_judged():
 
 
 def test_huobi_swap_pushes_with_the_same_version_agree():
-    counts, _ = drift_by_symbol(RAW / "2022-02-19" / "HUOBI_SWAP.ws.1.0.gz")
+    counts, _ = drift_by_symbol(CRYPTOFEED / "2022-02-19" / "HUOBI_SWAP.ws.1.0.gz")
     assert counts == {"ATOM-USD": (7, 7, 0, 418, 0), "SHIB-USD": (5, 5, 0, 326, 0), "ICP-USD": (7, 7, 0, 155, 0),
                       "ANT-USD": (9, 9, 0, 129, 0), "GALA-USD": (11, 11, 0, 202, 0)}
-    counts, _ = drift_by_symbol(RAW / "2024-01-07" / "BIT.COM.ws.2.0.gz")
+    counts, _ = drift_by_symbol(CRYPTOFEED / "2024-01-07" / "BIT.COM.ws.2.0.gz")
     assert counts == {"NEAR-USDT-PERPETUAL": (0, 0, 0, 1, 0)}  # a resubscription at a later id
 
 
 @pytest.mark.parametrize("ws", [
-    RAW / "2021-04-17" / "KRAKEN.ws.50.0.gz", RAW / "2022-05-13" / "OKX.ws.1.0.gz",
-    RAW / "2022-04-07" / "BITGET.ws.1.0.gz", RAW / "2022-04-07" / "BITGET.ws.2.0.gz",
+    CRYPTOFEED / "2021-04-17" / "KRAKEN.ws.50.0.gz", CRYPTOFEED / "2022-05-13" / "OKX.ws.1.0.gz",
+    CRYPTOFEED / "2022-04-07" / "BITGET.ws.1.0.gz", CRYPTOFEED / "2022-04-07" / "BITGET.ws.2.0.gz",
 ], ids=lambda p: p.name)
 def test_captures_without_mid_stream_snapshots(ws):
     assert drift_by_symbol(ws) == ({}, {})
@@ -120,7 +121,7 @@ def test_captures_without_mid_stream_snapshots(ws):
 
 def test_other_feeds_without_mid_stream_snapshots():
     load_builtin_feeds()
-    for fmt, path in (("bybit", cases.ROOT / "data" / "raw" / "bybit" / "2024-12-01" / "xrpusdt-ob500.data.zip"),
+    for fmt, path in (("bybit", CRYPTOFEED / "bybit" / "2024-12-01" / "xrpusdt-ob500.data.zip"),
                       ("tardis", cases.ROOT / "tests" / "fixtures" / "tardis" /
                        "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv")):
         feed = get_feed(fmt)

@@ -10,10 +10,11 @@ import polars as pl
 
 from obrecon_pipeline.feeds.cryptofeed import from_files, load_messages
 from obrecon_pipeline.replay import replay
+from tests.conftest import RAW
 
-RAW = Path(__file__).resolve().parents[3] / "data" / "raw" / "cryptofeed"
-KRAKEN = RAW / "2021-04-17" / "KRAKEN.ws.50.0.gz"
-OKX = RAW / "2022-05-13" / "OKX.ws.1.0.gz"
+CRYPTOFEED = RAW / "cryptofeed"
+KRAKEN = CRYPTOFEED / "2021-04-17" / "KRAKEN.ws.50.0.gz"
+OKX = CRYPTOFEED / "2022-05-13" / "OKX.ws.1.0.gz"
 BINANCE_DAYS = {
     "BINANCE": "2021-10-12",
     "BINANCE_US": "2021-10-12",
@@ -24,7 +25,7 @@ BINANCE_DAYS = {
 
 
 def binance_files(venue: str) -> list[Path]:
-    day = RAW / BINANCE_DAYS[venue]
+    day = CRYPTOFEED / BINANCE_DAYS[venue]
     return [day / f"{venue}.ws.1.0.gz", day / f"{venue}.http.0.0.gz"]
 
 

@@ -9,6 +9,7 @@ from cfhelpers import KRAKEN, binance_files, lines, run, write_capture
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import from_files, load
 from obrecon_pipeline.feeds.cryptofeed.capture import read_capture
+from tests.conftest import RAW
 
 
 def nkn_depth(ws):
@@ -113,7 +114,7 @@ def test_message_of_unexpected_shape_names_file_and_line(tmp_path):
     stops with an InputError at that line, not a crash trace."""
     from pathlib import Path
 
-    ws_path = next(Path(__file__).resolve().parents[3].glob("data/raw/cryptofeed/*/BYBIT.ws.25.0.gz"))
+    ws_path = next(RAW.glob("cryptofeed/*/BYBIT.ws.25.0.gz"))
     ws = lines(ws_path)
     i = next(k for k, t in enumerate(ws) if '"topic":"trade.BCHUSDT"' in t)
     ws[i] = ws[i].replace('"topic":"trade.BCHUSDT"', '"topic":["trade.BCHUSDT"]', 1)
@@ -128,7 +129,7 @@ def test_message_of_unexpected_shape_names_file_and_line(tmp_path):
 def test_symbol_that_is_not_a_string_is_an_input_error(tmp_path):
     from pathlib import Path
 
-    ws_path = next(Path(__file__).resolve().parents[3].glob("data/raw/cryptofeed/*/COINBASE.ws.28.0.gz"))
+    ws_path = next(RAW.glob("cryptofeed/*/COINBASE.ws.28.0.gz"))
     ws = lines(ws_path)
     i = next(k for k, t in enumerate(ws) if '"type":"snapshot"' in t.replace(" ", ""))
     ws[i] = re.sub(r'"product_id":\s*"[^"]+"', '"product_id": null', ws[i], count=1)

@@ -17,15 +17,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from cfhelpers import RAW, lines, run, write_capture
+from cfhelpers import CRYPTOFEED, lines, run, write_capture
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import from_files
 from obrecon_pipeline.feeds.cryptofeed.capture import read_capture
 
-HUOBI = RAW / "2021-04-17" / "HUOBI.ws.44.0.gz"
-HUOBI_SWAP = RAW / "2022-02-19" / "HUOBI_SWAP.ws.1.0.gz"
-HUOBI_LINEAR_SWAP = RAW / "2022-02-19" / "HUOBI_SWAP.ws.2.0.gz"
-UPBIT = RAW / "2021-04-17" / "UPBIT.ws.62.0.gz"
+HUOBI = CRYPTOFEED / "2021-04-17" / "HUOBI.ws.44.0.gz"
+HUOBI_SWAP = CRYPTOFEED / "2022-02-19" / "HUOBI_SWAP.ws.1.0.gz"
+HUOBI_LINEAR_SWAP = CRYPTOFEED / "2022-02-19" / "HUOBI_SWAP.ws.2.0.gz"
+UPBIT = CRYPTOFEED / "2021-04-17" / "UPBIT.ws.62.0.gz"
 _RECV = re.compile(r"""^\d+(?:\.\d+)?: b(['"])(.*)\1$""", re.S)
 
 

@@ -14,10 +14,10 @@ from decimal import Decimal as D
 
 import polars as pl
 
-from cfhelpers import RAW, run
+from cfhelpers import CRYPTOFEED, run
 from obrecon_pipeline.feeds.cryptofeed import from_files
 
-DYDX = RAW / "2021-10-28" / "DYDX.ws.1.0.gz"
+DYDX = CRYPTOFEED / "2021-10-28" / "DYDX.ws.1.0.gz"
 
 #: symbol -> (book messages in the capture, stale level updates dropped); every stale update here
 #: was its message's only level, so as many messages were dropped whole

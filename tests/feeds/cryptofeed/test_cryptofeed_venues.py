@@ -17,19 +17,19 @@ from decimal import Decimal as D
 import polars as pl
 import pytest
 
-from cfhelpers import RAW, lines, run, ticker_checks, write_capture
+from cfhelpers import CRYPTOFEED, lines, run, ticker_checks, write_capture
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import from_files
 
-BITFINEX = RAW / "2021-04-17" / "BITFINEX.ws.11.0.gz"
-COINBASE = RAW / "2021-04-17" / "COINBASE.ws.28.0.gz"
-GEMINI = RAW / "2021-06-24" / "GEMINI.ws.1.0.gz"
-GATEIO = [RAW / "2021-04-22" / "GATEIO.ws.1.0.gz", RAW / "2021-04-22" / "GATEIO.http.0.0.gz"]
-GATEIO_FUTURES = [RAW / "2023-05-24" / "GATEIO_FUTURES.ws.1.0.gz", RAW / "2023-05-24" / "GATEIO_FUTURES.http.0.0.gz"]
-KUCOIN = [RAW / "2021-04-25" / "KUCOIN.ws.1.0.gz", RAW / "2021-04-25" / "KUCOIN.http.0.0.gz"]
-BITSTAMP = [RAW / "2022-01-05" / "BITSTAMP.ws.1.0.gz", RAW / "2022-01-05" / "BITSTAMP.http.0.0.gz"]
-BITGET_SPOT = RAW / "2022-04-07" / "BITGET.ws.1.0.gz"
-BITGET_MIX = RAW / "2022-04-07" / "BITGET.ws.2.0.gz"
+BITFINEX = CRYPTOFEED / "2021-04-17" / "BITFINEX.ws.11.0.gz"
+COINBASE = CRYPTOFEED / "2021-04-17" / "COINBASE.ws.28.0.gz"
+GEMINI = CRYPTOFEED / "2021-06-24" / "GEMINI.ws.1.0.gz"
+GATEIO = [CRYPTOFEED / "2021-04-22" / "GATEIO.ws.1.0.gz", CRYPTOFEED / "2021-04-22" / "GATEIO.http.0.0.gz"]
+GATEIO_FUTURES = [CRYPTOFEED / "2023-05-24" / "GATEIO_FUTURES.ws.1.0.gz", CRYPTOFEED / "2023-05-24" / "GATEIO_FUTURES.http.0.0.gz"]
+KUCOIN = [CRYPTOFEED / "2021-04-25" / "KUCOIN.ws.1.0.gz", CRYPTOFEED / "2021-04-25" / "KUCOIN.http.0.0.gz"]
+BITSTAMP = [CRYPTOFEED / "2022-01-05" / "BITSTAMP.ws.1.0.gz", CRYPTOFEED / "2022-01-05" / "BITSTAMP.http.0.0.gz"]
+BITGET_SPOT = CRYPTOFEED / "2022-04-07" / "BITGET.ws.1.0.gz"
+BITGET_MIX = CRYPTOFEED / "2022-04-07" / "BITGET.ws.2.0.gz"
 
 
 def top(book: pl.DataFrame, row: int = -1) -> tuple:
@@ -256,11 +256,11 @@ def test_truncated_gzip_capture(tmp_path):
 
 
 # ------------------------------------------- OKCoin, Deribit, HitBTC, Bequant and Poloniex
-OKCOIN = RAW / "2023-05-27" / "OKCOIN.ws.1.0.gz"
-DERIBIT = RAW / "2021-07-22" / "DERIBIT.ws.1.0.gz"
-HITBTC = RAW / "2021-07-15" / "HITBTC.ws.1.0.gz"
-BEQUANT = RAW / "2021-07-03" / "BEQUANT.ws.1.0.gz"
-POLONIEX = RAW / "2022-08-21" / "POLONIEX.ws.1.0.gz"
+OKCOIN = CRYPTOFEED / "2023-05-27" / "OKCOIN.ws.1.0.gz"
+DERIBIT = CRYPTOFEED / "2021-07-22" / "DERIBIT.ws.1.0.gz"
+HITBTC = CRYPTOFEED / "2021-07-15" / "HITBTC.ws.1.0.gz"
+BEQUANT = CRYPTOFEED / "2021-07-03" / "BEQUANT.ws.1.0.gz"
+POLONIEX = CRYPTOFEED / "2022-08-21" / "POLONIEX.ws.1.0.gz"
 
 
 def test_okcoin_checksums_verify_with_the_okx_algorithm():
@@ -347,10 +347,10 @@ def test_poloniex_book_lv2_id_chain():
 
 
 # ------------------------------------------------- Kraken Futures, Bybit v2, Blockchain.com
-KRAKEN_FUTURES = RAW / "2021-07-22" / "KRAKEN_FUTURES.ws.1.0.gz"
-BYBIT_USDT = RAW / "2021-04-17" / "BYBIT.ws.25.0.gz"
-BYBIT_INVERSE = RAW / "2021-04-17" / "BYBIT.ws.26.0.gz"
-BLOCKCHAIN = RAW / "2021-07-22" / "BLOCKCHAIN.ws.1.0.gz"
+KRAKEN_FUTURES = CRYPTOFEED / "2021-07-22" / "KRAKEN_FUTURES.ws.1.0.gz"
+BYBIT_USDT = CRYPTOFEED / "2021-04-17" / "BYBIT.ws.25.0.gz"
+BYBIT_INVERSE = CRYPTOFEED / "2021-04-17" / "BYBIT.ws.26.0.gz"
+BLOCKCHAIN = CRYPTOFEED / "2021-07-22" / "BLOCKCHAIN.ws.1.0.gz"
 
 KRAKEN_FUTURES_MESSAGES = {"FI_BCHUSD_210730": (19, 0), "FI_XBTUSD_210730": (407, 0), "FI_XBTUSD_210924": (1241, 0),
                            "PI_XRPUSD": (236, 0), "FI_ETHUSD_210730": (347, 0), "PI_LTCUSD": (450, 0),
@@ -396,7 +396,7 @@ def test_blockchain_connection_seqnum():
 
 
 # ------------------------------------------------------------------------------------ BitMEX
-BITMEX = RAW / "2021-07-22" / "BITMEX.ws.1.0.gz"
+BITMEX = CRYPTOFEED / "2021-07-22" / "BITMEX.ws.1.0.gz"
 BITMEX_MESSAGES = {"XRPU21": (6, 0), "UNIUSDT": (80, 0), "XBTUSD": (1300, 0), "ADAUSDT": (120, 0), "SOLUSDT": (142, 0),
                    "TRXU21": (3, 0), "EOSUSDT": (86, 0), "TRXUSDT": (36, 0), "BCHUSD": (73, 0), "MATICUSDT": (133, 0)}
 
@@ -419,9 +419,9 @@ def test_bitmex_update_of_an_unknown_id_is_quarantined(tmp_path):
 
 
 # ------------------------------------------------------------------------------- FMFW, Bit.com
-FMFW = RAW / "2021-10-09" / "FMFW.ws.1.0.gz"
-BITCOM_SPOT = RAW / "2024-01-07" / "BIT.COM.ws.1.0.gz"
-BITCOM_PERP = RAW / "2024-01-07" / "BIT.COM.ws.2.0.gz"
+FMFW = CRYPTOFEED / "2021-10-09" / "FMFW.ws.1.0.gz"
+BITCOM_SPOT = CRYPTOFEED / "2024-01-07" / "BIT.COM.ws.1.0.gz"
+BITCOM_PERP = CRYPTOFEED / "2024-01-07" / "BIT.COM.ws.2.0.gz"
 
 
 def test_fmfw_orderbook_full_sequence():
@@ -446,8 +446,8 @@ def test_bitcom_prev_sequence_chain():
 
 
 # ---------------------------------------------------------------------------------- AscendEX
-ASCENDEX = RAW / "2021-04-17" / "ASCENDEX.ws.1.0.gz"
-ASCENDEX_FUTURES = RAW / "2022-04-25" / "ASCENDEX_FUTURES.ws.1.0.gz"
+ASCENDEX = CRYPTOFEED / "2021-04-17" / "ASCENDEX.ws.1.0.gz"
+ASCENDEX_FUTURES = CRYPTOFEED / "2022-04-25" / "ASCENDEX_FUTURES.ws.1.0.gz"
 
 
 def test_ascendex_seqnum_after_requested_snapshot():
@@ -462,8 +462,8 @@ def test_ascendex_seqnum_after_requested_snapshot():
 
 
 # --------------------------------------------------------------------------- Delta, ProBit
-DELTA = RAW / "2021-11-29" / "DELTA.ws.1.0.gz"
-PROBIT = RAW / "2021-04-17" / "PROBIT.ws.66.0.gz"
+DELTA = CRYPTOFEED / "2021-11-29" / "DELTA.ws.1.0.gz"
+PROBIT = CRYPTOFEED / "2021-04-17" / "PROBIT.ws.66.0.gz"
 
 
 def test_delta_every_message_is_the_whole_book():
@@ -489,7 +489,7 @@ def test_probit_reset_then_updates():
 
 
 # ---------------------------------------------------------------------------------- bitFlyer
-BITFLYER = RAW / "2021-12-12" / "BITFLYER.ws.1.0.gz"
+BITFLYER = CRYPTOFEED / "2021-12-12" / "BITFLYER.ws.1.0.gz"
 
 
 def test_bitflyer_mid_price_agrees_748_of_749_times():
@@ -531,7 +531,7 @@ def test_bitflyer_mid_price_agrees_748_of_749_times():
 
 
 # ------------------------------------------------------------------------------------ Phemex
-PHEMEX = [RAW / "2021-07-03" / "PHEMEX.ws.1.0.gz", RAW / "2021-07-03" / "PHEMEX.0.gz"]
+PHEMEX = [CRYPTOFEED / "2021-07-03" / "PHEMEX.ws.1.0.gz", CRYPTOFEED / "2021-07-03" / "PHEMEX.0.gz"]
 
 
 def test_phemex_scaled_integers_with_product_scales():
