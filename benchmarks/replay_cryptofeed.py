@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from _harness import ROOT, best_of, phase_main, phase_result, phases
+from _harness import ROOT, best_of, phase_main, phase_result
 
 DEFAULT_FILE = ROOT / "data" / "raw" / "cryptofeed" / "2021-04-17" / "KRAKEN.ws.50.0.gz"
 LEVELS = 10
@@ -59,10 +59,6 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
     if name != "reference":
         n = sum(int(ls.stats["messages"]) for ls in loaded)
     return phase_result(name, "messages", n, wall)
-
-
-def run(path: Path = DEFAULT_FILE, repeat: int = 5) -> list[dict]:
-    return phases(__file__, PHASES, "--file", path, "--repeat", repeat)
 
 
 def main() -> None:
