@@ -19,8 +19,9 @@ import polars as pl
 import pyarrow as pa
 
 from obrecon_pipeline.book_schema import book_schema
+from obrecon_pipeline.buffers import Recycler
 from obrecon_pipeline.events import EVENT_SCHEMA
-from obrecon_pipeline.replay.table import ColumnBuffers, to_arrow
+from obrecon_pipeline.replay.table import to_arrow
 from obrecon_pipeline.storage.parquet import ParquetStream
 from obrecon_pipeline.streams import EventChunk
 
@@ -54,7 +55,7 @@ class StreamOutputs:
             name: ParquetStream(path, arrow_schema(schema), compression=compression, resume=resume.get(name))
             for name, path, schema in tables if path is not None
         }
-        self._columns = {name: ColumnBuffers(w.tables_in_flight + 1) for name, w in self._writers.items()}
+        self._columns = {name: Recycler(keep=2 * (w.tables_in_flight + 1)) for name, w in self._writers.items()}
 
     def write(self, chunk: EventChunk, block, price_scale: int, size_scale: int) -> None:
         """The rows the replayer emitted for ``chunk`` (``block``: rows, cells, valid, row_event),

@@ -3,9 +3,9 @@
 The level columns are built as Arrow arrays over buffers filled by one Cython pass
 (:func:`obrecon_pipeline.replay._convert.cells_to_columns`: ``value / scale``, correctly rounded,
 nulls where the cell is empty or unknown) and handed to Polars without a copy. A chunked run passes
-:class:`ColumnBuffers` so those buffers are allocated once, not per block: a fresh 84 MB buffer per
-262,144-row block cost more in first-touch page faults than the conversion itself (measured with
-``perf``: 20 % of a 1 M-event run in ``clear_page``).
+a :class:`~obrecon_pipeline.buffers.Recycler` so those buffers are reused once a block's table is
+written: a fresh 84 MB buffer per 262,144-row block cost more in first-touch page faults than the
+conversion itself (``perf``: 20 % of a 1 M-event run in ``clear_page``).
 """
 
 from __future__ import annotations
@@ -19,27 +19,6 @@ from obrecon_pipeline.book_schema import level_names
 from obrecon_pipeline.replay._convert import cells_to_columns
 
 
-class ColumnBuffers:
-    """A ring of ``slots`` reusable (data, validity) buffer pairs for :func:`to_arrow`: each call
-    takes the next slot, so a table handed on stays intact until ``slots - 1`` later calls (set
-    ``slots`` to the number of tables a writer may still hold, plus one)."""
-
-    def __init__(self, slots: int):
-        self._slots: list[tuple[np.ndarray, np.ndarray] | None] = [None] * max(slots, 1)
-        self._next = 0
-
-    def take(self, width: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """C-contiguous ``float64[width, n]`` and ``uint8[width, ceil(n / 8)]`` over a slot's flat
-        buffers (grown when too small)."""
-        i, self._next = self._next, (self._next + 1) % len(self._slots)
-        nbytes = (n + 7) // 8
-        slot = self._slots[i]
-        if slot is None or slot[0].size < width * n or slot[1].size < width * nbytes:
-            slot = (buffers.empty((width * n,), np.float64), buffers.empty((width * nbytes,), np.uint8))
-            self._slots[i] = slot
-        return slot[0][: width * n].reshape(width, n), slot[1][: width * nbytes].reshape(width, nbytes)
-
-
 def to_arrow(
     ts_event: np.ndarray,
     seq: np.ndarray,
@@ -48,19 +27,17 @@ def to_arrow(
     cells: np.ndarray,
     price_scale: int,
     size_scale: int,
-    out: ColumnBuffers | None = None,
+    out: buffers.Recycler | None = None,
 ) -> pa.Table:
     """The book table (:func:`~obrecon_pipeline.book_schema.book_schema` of ``cells.shape[1] // 4``
     levels) as Arrow, from the replayer's integer matrix (exact until the final division); the level
-    columns live in ``out``'s next slot when given, else in new buffers."""
+    columns live in buffers taken from ``out`` when given, else in new ones."""
     n, width = cells.shape
     names = level_names(width // 4)
     scale = np.array([price_scale if "price" in name else size_scale for name in names], dtype=np.float64)
-    if out is None:
-        data = buffers.empty((width, n), np.float64)
-        valid = buffers.empty((width, (n + 7) // 8), np.uint8)
-    else:
-        data, valid = out.take(width, n)
+    take = buffers.empty if out is None else out.take
+    data = take((width, n), np.float64)
+    valid = take((width, (n + 7) // 8), np.uint8)
     nulls = cells_to_columns(np.ascontiguousarray(cells), scale, data, valid)
     levels = [
         pa.Array.from_buffers(pa.float64(), n, [pa.py_buffer(valid[j]), pa.py_buffer(data[j])], null_count=int(nulls[j]))

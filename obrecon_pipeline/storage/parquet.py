@@ -93,7 +93,7 @@ class ParquetStream:
                              write_statistics=[c for c in statistics if c in schema.names])
         self._pool = ThreadPoolExecutor(workers) if workers > 0 else None
         self._pending: list[Future] = []
-        #: tables :meth:`write` may still be encoding after it returns (their buffers must stay intact)
+        #: tables :meth:`write` may still be encoding after it returns
         self.tables_in_flight = 2 * workers
         _, self._template = _split(self._encode(schema.empty_table()))
         if resume is None:
