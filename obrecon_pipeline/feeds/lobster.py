@@ -240,6 +240,9 @@ class _Messages(_Reader):
             action_of_type[t] = int(action)
         parser = MessageParser(_midnight_ns(mf.date), action_of_type, BOOK_TYPES, EMPTY_ASK)
         super().__init__(mf.label, mf.message_blocks(block_size), parser, MESSAGE_COLUMNS)
+        # a chunk's columns are reused once its consumers let go (three chunks may be alive at once:
+        # parsed ahead, queued, replayed), so the pool keeps that many of every column
+        self._columns = buffers.Recycler(keep=3 * (len(_MESSAGE_DTYPES) + 1))
 
     def read(self, capacity: int) -> dict[str, np.ndarray]:
         """The next (at most) ``capacity`` rows as columns; fewer only at the end of the file."""
@@ -247,14 +250,15 @@ class _Messages(_Reader):
 
         def grow(cap: int) -> None:
             for name, dtype in _MESSAGE_DTYPES.items():
-                cols[name] = _grown(cols.get(name), (cap,), dtype, self._fill)
+                cols[name] = _grown(cols.get(name), (cap,), dtype, self._fill, self._columns.take)
 
         def parse(buf, start, end, fill, cap):
             # participant ids are kept only in 7-field files (the first row says which)
             if self.parser.fields == 0:
                 self.parser.detect_fields(buf, start, end)
             rows = cap if self.parser.fields == 7 else 0
-            cols["participant"] = _grown(cols.get("participant"), (rows, PARTICIPANT_BYTES), np.uint8, fill)
+            cols["participant"] = _grown(cols.get("participant"), (rows, PARTICIPANT_BYTES), np.uint8, fill,
+                                         self._columns.take)
             return self.parser.parse(buf, start, end, cols["ts_event"], cols["action"], cols["side"],
                                      cols["price"], cols["size"], cols["order_id"], cols["participant"],
                                      cols["participant_len"], fill, cap)
