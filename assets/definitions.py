@@ -13,6 +13,7 @@ import dagster as dg
 
 from assets import book, book_checks, feed_integrity, features, fidelity, fidelity_checks, landing
 from assets.sensors import daily_schedule_for, landing_zone_sensor_for
+from assets.warehouse import warehouse_sensor
 from resources import resources_for
 from resources.deployment import executor_for
 
@@ -33,7 +34,7 @@ defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
     jobs=[reconstruct_job],
-    sensors=[landing_zone_sensor_for(reconstruct_job)],
+    sensors=[landing_zone_sensor_for(reconstruct_job), warehouse_sensor],
     schedules=[daily_schedule_for(reconstruct_job)],
     resources=resources_for(),
     executor=executor_for(),
