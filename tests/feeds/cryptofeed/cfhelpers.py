@@ -81,3 +81,26 @@ def ticker_checks(bm, sq, book: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("ask_size").cast(pl.Float64) == pl.col("ask_size_1"))
         )
     )
+
+
+def top(book: pl.DataFrame, row: int = -1) -> tuple:
+    r = book.row(row, named=True)
+    return r["bid_price_1"], r["bid_size_1"], r["ask_price_1"], r["ask_size_1"]
+
+
+def check_streams(files, expected: dict, levels: int = 10) -> dict:
+    """Every stream: message count, one snapshot, no gap, no quarantine, valid and uncrossed.
+    Returns ``symbol -> (stats, replay result)``."""
+    streams = from_files(files)
+    assert [s.symbol for s in streams] == list(expected)
+    out = {}
+    for s in streams:
+        bm, sq, loaded, res = run(files, s.symbol, levels)
+        msgs = bm.messages()
+        assert (msgs.height, int(msgs["snapshot"].sum())) == (expected[s.symbol][0], 1), s.symbol
+        assert loaded.stats["stale"] == expected[s.symbol][1], s.symbol
+        assert (loaded.stats["gaps"], loaded.stats["duplicates"], loaded.stats["quarantined"]) == (0, 0, 0)
+        assert res.book["book_valid"].all(), s.symbol
+        assert res.counters["crossed_rows"] == res.counters["locked_rows"] == 0, s.symbol
+        out[s.symbol] = (loaded.stats, res, bm, sq)
+    return out
