@@ -5,7 +5,7 @@ and each chain broken on purpose: a hole is a located gap, a duplicate is droppe
 
 from __future__ import annotations
 
-from cfhelpers import CRYPTOFEED, check_streams, lines, run, top, write_capture
+from cfhelpers import CRYPTOFEED, check_streams, lines, run, runs, top, write_capture
 from obrecon_pipeline.feeds.cryptofeed import from_files
 
 BITFINEX = CRYPTOFEED / "2021-04-17" / "BITFINEX.ws.11.0.gz"
@@ -81,16 +81,13 @@ HITBTC_MESSAGES = {"ORNBTC": (13, 0), "POLYBTC": (18, 0), "GVTETH": (2, 0), "INS
 
 def check_resubscribed(files, expected):
     """HitBTC's capture subscribes twice: two snapshots per symbol, the second a resync."""
-    streams = from_files(files)
-    assert [s.symbol for s in streams] == list(expected)
     out = {}
-    for s in streams:
-        bm, sq, loaded, res = run(files, s.symbol)
+    for symbol, bm, sq, loaded, res in runs(files, expected):
         msgs = bm.messages()
-        assert (msgs.height, int(msgs["snapshot"].sum())) == (expected[s.symbol][0], 2)
+        assert (msgs.height, int(msgs["snapshot"].sum())) == (expected[symbol][0], 2)
         assert (loaded.stats["gaps"], loaded.stats["duplicates"], loaded.stats["quarantined"]) == (0, 0, 0)
         assert res.book["book_valid"].all() and res.counters["crossed_rows"] == 0
-        out[s.symbol] = res
+        out[symbol] = res
     return out
 
 
