@@ -189,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     views = rebuild(instance, landing_zone.raw.parent, runs)
     print(f"\nDuckDB warehouse {root / 'warehouse' / 'obrecon.duckdb'}: {len(views)} views ({', '.join(views)})")
     print(f"\n{len(keys) - failed_runs} of {len(keys)} partitions materialized; checks: {tally['PASS']} passed, "
-          f"{tally['FAIL']} failed, {tally['WARN']} warnings, {tally['SKIPPED']} not judged (too few observations). "
-          f"Dagster instance: {home}")
+          f"{tally['FAIL']} failed, {tally['WARN']} warnings, {tally['SKIPPED']} not judged (too few observations, "
+          f"or nothing to compare). Dagster instance: {home}")
     return 1 if failed_runs else 0
 
 
