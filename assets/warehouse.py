@@ -42,7 +42,7 @@ def _plain(value):
 
 def _float(value) -> float | None:
     try:
-        return float(_plain(value))
+        return float(value)
     except (TypeError, ValueError):
         return None
 
