@@ -7,11 +7,12 @@ write ``<root>/reports/<source>/<stream>/<YYYY-MM-DD>/report.json``. :func:`buil
 
 * one view per table directory (``book``, ``events``, ``spreads``, ``features``,
   ``fidelity_report``, ``check_results``, ...): ``stream`` and ``trading_day`` (a DATE, both taken
-  from the file's path) followed by the table's own columns, over a glob of all its partitions
-  (``union_by_name``: a partition with more book levels adds columns, null elsewhere);
+  from the file's path; null for a file not named by a date), then the table's own columns, over
+  a glob of all its partitions (``union_by_name``: a partition with more book levels adds
+  columns, null elsewhere);
 * ``reports``: one row per ``report.json`` (``source``, ``stream``, ``trading_day``, then every
   report key, the report's own ``stream`` as ``stream_day``; nested values as DuckDB structs and
-  lists: ``snapshot_drift.snapshots_disagreeing``, ``reference.match_rate``).
+  lists: ``snapshot_drift.snapshots_disagree``, ``reference.match_rate``).
 
 DuckDB binds a view's glob each time it is queried, so a partition materialized later appears in
 every query without a rebuild; only a new table (a new directory) needs :func:`build` again.
@@ -88,7 +89,7 @@ def table_view(root: Path, table: str) -> str:
     glob = _quote(str(Path(root).resolve() / "warehouse" / table / PARTITION_GLOB))
     return (
         f'CREATE VIEW "{table}" AS SELECT regexp_extract(filename, {_quote(_PATH)}, 1) AS stream, '
-        f"CAST(regexp_extract(filename, {_quote(_PATH)}, 2) AS DATE) AS trading_day, * EXCLUDE (filename) "
+        f"TRY_CAST(regexp_extract(filename, {_quote(_PATH)}, 2) AS DATE) AS trading_day, * EXCLUDE (filename) "
         f"FROM read_parquet({glob}, filename = true, union_by_name = true)"
     )
 
@@ -99,7 +100,7 @@ def reports_view(root: Path) -> str:
     return (
         f"CREATE VIEW reports AS SELECT regexp_extract(filename, {_quote(path)}, 1) AS source, "
         f"regexp_extract(filename, {_quote(path)}, 2) AS stream, "
-        f"CAST(regexp_extract(filename, {_quote(path)}, 3) AS DATE) AS trading_day, "
+        f"TRY_CAST(regexp_extract(filename, {_quote(path)}, 3) AS DATE) AS trading_day, "
         f"* EXCLUDE (filename) RENAME (stream AS stream_day) "
         f"FROM read_json({glob}, filename = true, union_by_name = true, maximum_object_size = 268435456)"
     )
