@@ -6,6 +6,7 @@ after one, the reports view, and check results merged per partition."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import duckdb
 import polars as pl
 import pytest
@@ -43,6 +44,11 @@ def test_views_over_every_partition_without_a_rebuild(root):
         "bid_price_10", "bid_size_10", "ask_price_10", "ask_size_10").head(5).write_parquet(later)
     assert _query(root, "SELECT trading_day, count(*), count(bid_price_10) FROM book GROUP BY ALL ORDER BY ALL") == [
         (dt.date(2012, 6, 21), 999, 999), (dt.date(2012, 6, 22), 5, 0)]
+    # a file not named by a day does not break the view: its trading_day is null
+    shutil.copy(later, later.with_name("copy.parquet"))
+    assert _query(root, "SELECT trading_day, count(*) FROM book GROUP BY ALL ORDER BY ALL") == [
+        (dt.date(2012, 6, 21), 999), (dt.date(2012, 6, 22), 5), (None, 5)]
+    later.with_name("copy.parquet").unlink()
     # a new table needs a rebuild (a view is made only over a directory with a partition)
     spreads = warehouse.partition_path(root, "spreads", "AAPL-L10", "2012-06-21")
     spreads.parent.mkdir(parents=True)
