@@ -88,11 +88,8 @@ def main() -> None:
     p.add_argument("--phase", choices=PHASES + ("land",), help=argparse.SUPPRESS)
     p.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.phase == "land":
-        emit(land(args.root, args.days))
-        return
-    if args.phase:
-        emit(phase(args.phase, args.root, args.repeat))
+    if args.phase:  # a child: one phase, its row as JSON
+        emit(land(args.root, args.days) if args.phase == "land" else phase(args.phase, args.root, args.repeat))
         return
     root = Path(tempfile.mkdtemp(prefix="obrecon-warehouse-"))
     try:

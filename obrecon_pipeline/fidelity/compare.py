@@ -33,6 +33,7 @@ statistical issues*, Quantitative Finance 1):
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -77,10 +78,24 @@ class Rule:
 
     description: str  #: what the check says, as shown in the UI
     compute: Callable[[Sample, Thresholds], StatResult]
-    ok: Callable[[float, Details, Thresholds], bool]
-    threshold: Callable[[Thresholds], str]
-    min_n: Callable[[Thresholds], int]
+    ok: Callable[[float, Details, Thresholds], bool]  #: the test of a value with n >= min n
+    threshold: Callable[[Thresholds], str]  #: the test in words, e.g. ">= 0.99"
+    sample_size: str  #: the Thresholds field holding the minimum n
     needs_reference: bool
+
+    def min_n(self, th: Thresholds) -> int:
+        return getattr(th, self.sample_size)
+
+
+_OPS = {">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+
+def bound(op: str, field: str, text: str = "{op} {value}") -> dict:
+    """``ok`` and ``threshold`` of a rule that compares the value with one Thresholds ``field``
+    (``value op field``), so that the test and the words shown for it have one definition."""
+    test = _OPS[op]
+    return {"ok": lambda v, d, t: test(v, getattr(t, field)),
+            "threshold": lambda t: text.format(op=op, value=getattr(t, field))}
 
 
 def _both(s: Sample, attr: str) -> int:
@@ -91,79 +106,55 @@ RULES: dict[str, Rule] = {
     "spread_correlation": Rule(
         "Pearson correlation of the L1 quoted spread with the reference book's",
         lambda s, t: spread_correlation(s.aligned, t),
-        lambda v, d, t: v >= t.spread_corr_min, lambda t: f">= {t.spread_corr_min}", lambda t: t.min_n_corr, True,
-    ),
+        **bound(">=", "spread_corr_min"), sample_size="min_n_corr", needs_reference=True),
     "depth_correlation": Rule(
         "Correlation of total visible depth with the reference book's (worst side)",
         lambda s, t: depth_correlation(s.aligned, t),
-        lambda v, d, t: v >= t.depth_corr_min, lambda t: f">= {t.depth_corr_min}", lambda t: t.min_n_corr, True,
-    ),
+        **bound(">=", "depth_corr_min"), sample_size="min_n_corr", needs_reference=True),
     "l1_spread_error_bp": Rule(
         "Mean absolute L1 spread error against the reference book, bp of mid",
         lambda s, t: l1_spread_error(s.aligned, t),
-        lambda v, d, t: v < t.l1_spread_error_bp_max,
-        lambda t: f"< {t.l1_spread_error_bp_max} bp",
-        lambda t: t.min_n_corr,
-        True,
-    ),
+        **bound("<", "l1_spread_error_bp_max", "{op} {value} bp"), sample_size="min_n_corr", needs_reference=True),
     "ks_returns": Rule(
         "Two-sample KS test of interval returns against the reference book's not rejected",
         lambda s, t: ks_returns(s.returns, s.returns_ref, t),
-        lambda v, d, t: v >= t.ks_alpha, lambda t: f"p >= {t.ks_alpha} (not rejected)", lambda t: t.min_n_ks, True,
-    ),
+        **bound(">=", "ks_alpha", "p {op} {value} (not rejected)"), sample_size="min_n_ks", needs_reference=True),
     "garch_match": Rule(
         "GARCH(1,1) α and β within tolerance of the reference book's",
         lambda s, t: garch_match(s.stats.garch, s.stats_ref.garch, _both(s, "n"), t),
-        lambda v, d, t: v <= t.garch_rel_tol,
-        lambda t: f"max rel. diff of α, β <= {t.garch_rel_tol:.0%}",
-        lambda t: t.min_n_garch,
-        True,
-    ),
+        **bound("<=", "garch_rel_tol", "max rel. diff of α, β {op} {value:.0%}"), sample_size="min_n_garch",
+        needs_reference=True),
     "hill_match": Rule(
         "Hill tail index within tolerance of the reference book's",
         lambda s, t: hill_match(s.stats.hill, s.stats_ref.hill, _both(s, "n_nonzero"), t),
-        lambda v, d, t: v <= t.hill_rel_tol,
-        lambda t: f"rel. diff <= {t.hill_rel_tol:.0%}",
-        lambda t: t.min_n_hill,
-        True,
-    ),
+        **bound("<=", "hill_rel_tol", "rel. diff {op} {value:.0%}"), sample_size="min_n_hill", needs_reference=True),
     "ljung_box_match": Rule(
         "Ljung-Box verdicts on squared returns equal the reference book's",
         lambda s, t: ljung_box_match(s.stats.ljung_box, s.stats_ref.ljung_box, _both(s, "n"), t),
-        lambda v, d, t: v == 0, lambda t: "0 lags with a different verdict", lambda t: t.min_n_ljung_box, True,
-    ),
+        ok=lambda v, d, t: v == 0, threshold=lambda t: "0 lags with a different verdict",
+        sample_size="min_n_ljung_box", needs_reference=True),
     "volatility_clustering": Rule(
         "Stylized fact: Ljung-Box on squared returns rejects at every lag",
         lambda s, t: volatility_clustering(s.stats.ljung_box, s.stats.n, t),
-        lambda v, d, t: v < t.lb_alpha,
-        lambda t: f"Ljung-Box p < {t.lb_alpha} at lags {list(t.lb_lags)}",
-        lambda t: t.min_n_ljung_box,
-        False,
-    ),
+        ok=lambda v, d, t: v < t.lb_alpha, threshold=lambda t: f"Ljung-Box p < {t.lb_alpha} at lags {list(t.lb_lags)}",
+        sample_size="min_n_ljung_box", needs_reference=False),
     "tail_index": Rule(
         "Stylized fact: Hill tail index of absolute returns in a plausible range",
         lambda s, t: tail_index(s.stats.hill, s.stats.n_nonzero, t),
-        lambda v, d, t: t.hill_alpha_min <= v <= t.hill_alpha_max,
-        lambda t: f"{t.hill_alpha_min} <= α <= {t.hill_alpha_max}",
-        lambda t: t.min_n_hill,
-        False,
-    ),
+        ok=lambda v, d, t: t.hill_alpha_min <= v <= t.hill_alpha_max,
+        threshold=lambda t: f"{t.hill_alpha_min} <= α <= {t.hill_alpha_max}",
+        sample_size="min_n_hill", needs_reference=False),
     "garch_persistence": Rule(
         "Stylized fact: GARCH(1,1) persistence α + β below 1, converged fit",
         lambda s, t: garch_persistence(s.stats.garch, s.stats.n, t),
-        lambda v, d, t: bool(d.get("converged")) and v < t.garch_persistence_max,
-        lambda t: f"α + β < {t.garch_persistence_max}, converged",
-        lambda t: t.min_n_garch,
-        False,
-    ),
+        ok=lambda v, d, t: bool(d.get("converged")) and v < t.garch_persistence_max,
+        threshold=lambda t: f"α + β < {t.garch_persistence_max}, converged",
+        sample_size="min_n_garch", needs_reference=False),
     "vwap_prediction": Rule(
         "Marketable orders: VWAP predicted by walking the book before matches the realised VWAP",
         lambda s, t: vwap_prediction(s.orders, t),
-        lambda v, d, t: v <= t.vwap_median_error_bp_max,
-        lambda t: f"median |error| <= {t.vwap_median_error_bp_max} bp",
-        lambda t: t.min_n_vwap,
-        False,
-    ),
+        **bound("<=", "vwap_median_error_bp_max", "median |error| {op} {value} bp"), sample_size="min_n_vwap",
+        needs_reference=False),
 }
 
 
