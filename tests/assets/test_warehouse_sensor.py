@@ -128,3 +128,23 @@ def test_days_whose_reference_match_failed(built):
         (dt.date(2012, 6, 22), "feed_integrity", "passed", None),
         (dt.date(2012, 6, 22), "reference_match", "failed", None),
     ]
+
+
+def test_a_failed_run_records_its_checks_as_skipped(small_landing_zone):
+    """A truncated raw file fails the replay: the run's planned check never ran, and says so."""
+    root = small_landing_zone
+    raw = root / "raw" / "lobster" / "2012-06-21" / AAPL.format("2012-06-21", "message")
+    raw.write_bytes(raw.read_bytes()[:2000])
+    with dg.instance_for_test() as instance:
+        register(instance, [GOOD])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = dg.materialize([book.replay_partition, book_checks.reference_match], partition_key=partition_key(GOOD),
+                                    instance=instance, resources=resources_for(root), raise_on_error=False)
+        assert not result.success
+        tick = _tick(instance, root)
+    assert json.loads(tick.cursor).keys() == {"PIPELINE_FAILURE"}
+    assert _query(root, "SELECT stream, trading_day, stream_day, check_name, status, passed, run_id FROM check_results") == [
+        ("AAPL-L10", dt.date(2012, 6, 21), GOOD, "reference_match", "skipped", None, result.run_id)]
+    # nothing but the check results was stored: the database has that one view
+    assert _query(root, "SELECT table_name FROM information_schema.tables") == [("check_results",)]
