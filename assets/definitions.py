@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import book, book_checks, feed_integrity, features, fidelity, fidelity_checks, landing
+from assets import (book, book_checks, feed_integrity, features, fidelity, fidelity_checks, landing,
+                    snapshot_checks)
 from assets.sensors import daily_schedule_for, landing_zone_sensor_for
+from assets.warehouse import warehouse_sensor
 from resources import resources_for
 from resources.deployment import executor_for
 
 #: the modules whose assets and asset checks make up the code location
-ASSET_MODULES = (landing, book, book_checks, feed_integrity, fidelity, fidelity_checks, features)
+ASSET_MODULES = (landing, book, book_checks, feed_integrity, snapshot_checks, fidelity, fidelity_checks, features)
 ASSETS = dg.load_assets_from_modules(ASSET_MODULES)
 CHECKS = dg.load_asset_checks_from_modules(ASSET_MODULES)
 
@@ -33,7 +35,7 @@ defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
     jobs=[reconstruct_job],
-    sensors=[landing_zone_sensor_for(reconstruct_job)],
+    sensors=[landing_zone_sensor_for(reconstruct_job), warehouse_sensor],
     schedules=[daily_schedule_for(reconstruct_job)],
     resources=resources_for(),
     executor=executor_for(),

@@ -23,7 +23,7 @@ import polars as pl
 from assets.metadata import markdown_table
 from assets.partitions import STREAM_DAYS, stream_day_id
 from obrecon_pipeline.fidelity.evaluate import evaluate, report_row
-from obrecon_pipeline.metrics.impact import impact_regressions, marketable_orders, square_root_law
+from obrecon_pipeline.metrics.impact import impact_fits, marketable_orders
 from obrecon_pipeline.metrics.microstructure import microstructure as micro_table
 from obrecon_pipeline.metrics.ofi import ofi_table
 from obrecon_pipeline.metrics.returns import returns_table
@@ -84,25 +84,8 @@ def microstructure(book: pl.LazyFrame) -> pl.DataFrame:
 )
 def market_impact(book: pl.LazyFrame, events: pl.LazyFrame, fidelity_thresholds: FidelityThresholds):
     orders = marketable_orders(events, book)
-    law = square_root_law(orders)
-    fits = impact_regressions(book, _intervals(fidelity_thresholds)).select(
-        pl.lit("ofi_regression").alias("model"),
-        "sampling",
-        pl.col("slope").alias("coefficient"),
-        pl.col("intercept").alias("constant"),
-        "r2",
-        "n",
-    )
-    fits = pl.concat(
-        [
-            fits,
-            pl.DataFrame(
-                [{"model": "square_root_law", "sampling": "order", "coefficient": law.exponent,
-                  "constant": law.prefactor, "r2": law.r2, "n": law.n}],
-                schema=fits.schema,
-            ),
-        ]
-    )
+    fits = impact_fits(book, orders, _intervals(fidelity_thresholds))
+    law = fits.row(-1, named=True)  # the square-root law
     scored = orders.filter(pl.col("vwap_error_bp").is_not_null())
     yield dg.Output(
         orders,
@@ -119,9 +102,9 @@ def market_impact(book: pl.LazyFrame, events: pl.LazyFrame, fidelity_thresholds:
         fits,
         "impact_regression",
         metadata={
-            "square_root_exponent": dg.MetadataValue.float(law.exponent) if law.exponent is not None
-            else dg.MetadataValue.text(f"too few orders with impact > 0 (n = {law.n})"),
-            "square_root_prefactor": dg.MetadataValue.float(law.prefactor) if law.prefactor is not None
+            "square_root_exponent": dg.MetadataValue.float(law["coefficient"]) if law["coefficient"] is not None
+            else dg.MetadataValue.text(f"too few orders with impact > 0 (n = {law['n']})"),
+            "square_root_prefactor": dg.MetadataValue.float(law["constant"]) if law["constant"] is not None
             else dg.MetadataValue.text("n/a"),
             "fits": dg.MetadataValue.md(markdown_table(fits)),
         },

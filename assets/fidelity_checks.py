@@ -1,4 +1,5 @@
-"""Fidelity asset checks: one per statistic of ``fidelity_report``, judged against the
+"""Fidelity asset checks: one per statistic of ``fidelity_report`` (one per entry of
+:data:`obrecon_pipeline.fidelity.compare.RULES`, with its description), judged against the
 ``fidelity_thresholds`` resource.
 
 Each check re-judges the stored value with the same rule the core uses
@@ -29,19 +30,6 @@ from resources.fidelity import FidelityThresholds
 
 #: details that are a ``seq`` / ``arrival`` of an event (their raw message goes into the metadata)
 EVENT_KEYS = ("first_divergent_seq", "first_bad_order_arrival", "first_flagged_seq")
-DESCRIPTIONS = {
-    "spread_correlation": "Pearson correlation of the L1 quoted spread with the reference book's",
-    "depth_correlation": "Correlation of total visible depth with the reference book's (worst side)",
-    "l1_spread_error_bp": "Mean absolute L1 spread error against the reference book, bp of mid",
-    "ks_returns": "Two-sample KS test of interval returns against the reference book's not rejected",
-    "garch_match": "GARCH(1,1) α and β within tolerance of the reference book's",
-    "hill_match": "Hill tail index within tolerance of the reference book's",
-    "ljung_box_match": "Ljung-Box verdicts on squared returns equal the reference book's",
-    "volatility_clustering": "Stylized fact: Ljung-Box on squared returns rejects at every lag",
-    "tail_index": "Stylized fact: Hill tail index of absolute returns in a plausible range",
-    "garch_persistence": "Stylized fact: GARCH(1,1) persistence α + β below 1, converged fit",
-    "vwap_prediction": "Marketable orders: VWAP predicted by walking the book before matches the realised VWAP",
-}
 
 
 def _scalar(value):
@@ -104,15 +92,15 @@ def _judge(name: str, report: pl.DataFrame, events: pl.LazyFrame, settings: Fide
         check_name=name,
         passed=judged.verdict is Verdict.PASS,
         severity=dg.AssetCheckSeverity.WARN,
-        description=DESCRIPTIONS[name],
+        description=RULES[name].description,
         metadata=metadata,
     )
 
 
 @dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(name, asset="fidelity_report", additional_deps=["events"], description=DESCRIPTIONS[name],
+    specs=[dg.AssetCheckSpec(name, asset="fidelity_report", additional_deps=["events"], description=rule.description,
                             partitions_def=STREAM_DAYS)
-           for name in RULES],
+           for name, rule in RULES.items()],
     ins={"fidelity_report": dg.AssetIn("fidelity_report"), "events": dg.AssetIn("events")},
     can_subset=True,
 )

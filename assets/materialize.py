@@ -5,7 +5,8 @@ Prepares the Dagster instance in ``$DAGSTER_HOME`` (default ``<OBRECON_DATA_DIR>
 ``OBRECON_DAGSTER_PG_URL`` is set), registers the stream-days found in ``<OBRECON_DATA_DIR>/raw``
 and records their raw data versions, executes the ``reconstruct`` job in-process for each
 partition in a few worker processes (these runs take no slot of the instance's run queue), and
-shows a progress bar with ETA on stderr. It prints where the outputs went, every check that did
+shows a progress bar with ETA on stderr. It records the runs' check results and rebuilds the DuckDB
+warehouse (:mod:`assets.warehouse`). It prints where the outputs went, every check that did
 not pass, and a tally of passed, failed, warning and skipped (not judged) checks; ``--all-checks``
 prints every result. Exit status 1 if a run failed.
 """
@@ -55,7 +56,7 @@ def _run(key: str) -> dict:
                                      run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
     planned = len(_instance.get_records_for_run(
         result.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, limit=1000).records)
-    summary = {"key": key, "run_id": result.run_id[:8], "wall": time.perf_counter() - t0,
+    summary = {"key": key, "run": result.run_id, "run_id": result.run_id[:8], "wall": time.perf_counter() - t0,
                "success": result.success, "errors": [], "checks": [], "skipped": 0}
     if not result.success:
         summary["errors"] = [f"{e.step_key}: {_root_cause(e.event_specific_data.error)}"
@@ -152,13 +153,14 @@ def main(argv: list[str] | None = None) -> int:
           f"run reports to {root / 'reports'}/<source>/<stream>/<day>/report.json; runs recorded in {storage} "
           f"(DAGSTER_HOME={home})", flush=True)
 
-    failed_runs, tally = 0, {"PASS": 0, "FAIL": 0, "WARN": 0, "SKIPPED": 0}
+    failed_runs, tally, runs = 0, {"PASS": 0, "FAIL": 0, "WARN": 0, "SKIPPED": 0}, []
     workers = max(1, min(args.workers, len(keys)))
     bar = RunProgress(raw_weights(streams), file=sys.stderr)
     with ProcessPoolExecutor(workers, initializer=_start_worker) as pool:
         futures = [pool.submit(_run, key) for key in keys]
         for future in as_completed(futures):
             s = future.result()
+            runs.append(s["run"])
             bar.advance(s["key"])
             progress = f"[{bar.status()}]"
             if not s["success"]:
@@ -182,9 +184,13 @@ def main(argv: list[str] | None = None) -> int:
                 lines.append(f"   {'PASS' if c['passed'] else c['severity']} {c['name']}: {c['summary']}")
             bar.write("\n".join(lines))
     bar.close()
+    from assets.warehouse import rebuild  # the landing zone is local, so is the data root
+
+    views = rebuild(instance, landing_zone.raw.parent, runs)
+    print(f"\nDuckDB warehouse {root / 'warehouse' / 'obrecon.duckdb'}: {len(views)} views ({', '.join(views)})")
     print(f"\n{len(keys) - failed_runs} of {len(keys)} partitions materialized; checks: {tally['PASS']} passed, "
-          f"{tally['FAIL']} failed, {tally['WARN']} warnings, {tally['SKIPPED']} not judged (too few observations). "
-          f"Dagster instance: {home}")
+          f"{tally['FAIL']} failed, {tally['WARN']} warnings, {tally['SKIPPED']} not judged (too few observations, "
+          f"or nothing to compare). Dagster instance: {home}")
     return 1 if failed_runs else 0
 
 

@@ -110,3 +110,5 @@ class IntegrityThresholds(dg.ConfigurableResource):
 
     #: cells matching the reference / cells compared; LOBSTER replays match exactly
     min_match_rate: float = 1.0
+    #: mid-stream snapshots agreeing with the book rebuilt before them / snapshots judged
+    min_snapshot_agreement: float = 1.0

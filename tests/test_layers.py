@@ -38,6 +38,7 @@ LAYERS = {
     "obrecon_pipeline.fidelity": 3,
     "obrecon_pipeline.report": 4,
     "obrecon_pipeline.outputs": 4,
+    "obrecon_pipeline.warehouse": 4,
     "obrecon_pipeline.pipeline": 5,
     "obrecon_pipeline.cli": 6,
 }

@@ -1,7 +1,10 @@
 """Comparisons of a rebuilt book with a reference book, and the stylized-fact verdicts.
 
-Each statistic has a *rule* (value, details, thresholds -> ok), a human-readable threshold and a
-minimum n (see :data:`RULES`); :func:`result` turns a computed value into a
+Each statistic has a *rule* (see :data:`RULES`): its description, how it is computed from the
+partition's :class:`Sample`, its test (value, details, thresholds -> ok), a human-readable
+threshold and a minimum n; adding a statistic is one entry there (and its thresholds in
+:class:`~obrecon_pipeline.fidelity.thresholds.Thresholds`: the Dagster resource and the checks
+follow). :func:`result` turns a computed value into a
 :class:`~obrecon_pipeline.fidelity.verdict.StatResult`, so the Dagster checks can re-judge a stored
 value against configured thresholds with the same code.
 
@@ -30,8 +33,9 @@ statistical issues*, Quantitative Finance 1):
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import polars as pl
@@ -46,74 +50,119 @@ from obrecon_pipeline.fidelity.verdict import StatResult, Verdict, judge
 from obrecon_pipeline.metrics.prices import lazy, mid_price, usable
 from obrecon_pipeline.metrics.spreads import cumulative_depth
 
+if TYPE_CHECKING:
+    from obrecon_pipeline.fidelity.evaluate import ReturnStatistics
+
 Details = dict
 Rows = list[dict]
 
 
 @dataclass(frozen=True)
+class Sample:
+    """What every statistic is computed from (built once per partition by
+    :func:`obrecon_pipeline.fidelity.evaluate.evaluate`); the ``_ref`` fields are None without a
+    reference book."""
+
+    stats: ReturnStatistics  #: Ljung-Box, Hill, GARCH of the rebuilt book's interval returns
+    returns: pl.DataFrame  #: the rebuilt book's interval returns (``ts_end``, ``log_return``)
+    orders: pl.DataFrame  #: marketable orders walked through the book before them
+    aligned: pl.DataFrame | None = None  #: rows of both books with the same ``seq`` (:func:`align`)
+    stats_ref: ReturnStatistics | None = None
+    returns_ref: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
-    ok: Callable[[float, Details, Thresholds], bool]
-    threshold: Callable[[Thresholds], str]
-    min_n: Callable[[Thresholds], int]
+    """One fidelity statistic: how it is computed, judged and described (a new statistic is one
+    entry of :data:`RULES`, with its thresholds in :class:`~.thresholds.Thresholds`)."""
+
+    description: str  #: what the check says, as shown in the UI
+    compute: Callable[[Sample, Thresholds], StatResult]
+    ok: Callable[[float, Details, Thresholds], bool]  #: the test of a value with n >= min n
+    threshold: Callable[[Thresholds], str]  #: the test in words, e.g. ">= 0.99"
+    sample_size: str  #: the Thresholds field holding the minimum n
     needs_reference: bool
+
+    def min_n(self, th: Thresholds) -> int:
+        return getattr(th, self.sample_size)
+
+
+_OPS = {">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+
+def bound(op: str, field: str, text: str = "{op} {value}") -> dict:
+    """``ok`` and ``threshold`` of a rule that compares the value with one Thresholds ``field``
+    (``value op field``), so that the test and the words shown for it have one definition."""
+    test = _OPS[op]
+    return {"ok": lambda v, d, t: test(v, getattr(t, field)),
+            "threshold": lambda t: text.format(op=op, value=getattr(t, field))}
+
+
+def _both(s: Sample, attr: str) -> int:
+    return min(getattr(s.stats, attr), getattr(s.stats_ref, attr))
 
 
 RULES: dict[str, Rule] = {
     "spread_correlation": Rule(
-        lambda v, d, t: v >= t.spread_corr_min, lambda t: f">= {t.spread_corr_min}", lambda t: t.min_n_corr, True
-    ),
+        "Pearson correlation of the L1 quoted spread with the reference book's",
+        lambda s, t: spread_correlation(s.aligned, t),
+        **bound(">=", "spread_corr_min"), sample_size="min_n_corr", needs_reference=True),
     "depth_correlation": Rule(
-        lambda v, d, t: v >= t.depth_corr_min, lambda t: f">= {t.depth_corr_min}", lambda t: t.min_n_corr, True
-    ),
+        "Correlation of total visible depth with the reference book's (worst side)",
+        lambda s, t: depth_correlation(s.aligned, t),
+        **bound(">=", "depth_corr_min"), sample_size="min_n_corr", needs_reference=True),
     "l1_spread_error_bp": Rule(
-        lambda v, d, t: v < t.l1_spread_error_bp_max,
-        lambda t: f"< {t.l1_spread_error_bp_max} bp",
-        lambda t: t.min_n_corr,
-        True,
-    ),
+        "Mean absolute L1 spread error against the reference book, bp of mid",
+        lambda s, t: l1_spread_error(s.aligned, t),
+        **bound("<", "l1_spread_error_bp_max", "{op} {value} bp"), sample_size="min_n_corr", needs_reference=True),
     "ks_returns": Rule(
-        lambda v, d, t: v >= t.ks_alpha, lambda t: f"p >= {t.ks_alpha} (not rejected)", lambda t: t.min_n_ks, True
-    ),
+        "Two-sample KS test of interval returns against the reference book's not rejected",
+        lambda s, t: ks_returns(s.returns, s.returns_ref, t),
+        **bound(">=", "ks_alpha", "p {op} {value} (not rejected)"), sample_size="min_n_ks", needs_reference=True),
     "garch_match": Rule(
-        lambda v, d, t: v <= t.garch_rel_tol,
-        lambda t: f"max rel. diff of α, β <= {t.garch_rel_tol:.0%}",
-        lambda t: t.min_n_garch,
-        True,
-    ),
+        "GARCH(1,1) α and β within tolerance of the reference book's",
+        lambda s, t: garch_match(s.stats.garch, s.stats_ref.garch, _both(s, "n"), t),
+        **bound("<=", "garch_rel_tol", "max rel. diff of α, β {op} {value:.0%}"), sample_size="min_n_garch",
+        needs_reference=True),
     "hill_match": Rule(
-        lambda v, d, t: v <= t.hill_rel_tol,
-        lambda t: f"rel. diff <= {t.hill_rel_tol:.0%}",
-        lambda t: t.min_n_hill,
-        True,
-    ),
+        "Hill tail index within tolerance of the reference book's",
+        lambda s, t: hill_match(s.stats.hill, s.stats_ref.hill, _both(s, "n_nonzero"), t),
+        **bound("<=", "hill_rel_tol", "rel. diff {op} {value:.0%}"), sample_size="min_n_hill", needs_reference=True),
     "ljung_box_match": Rule(
-        lambda v, d, t: v == 0, lambda t: "0 lags with a different verdict", lambda t: t.min_n_ljung_box, True
-    ),
+        "Ljung-Box verdicts on squared returns equal the reference book's",
+        lambda s, t: ljung_box_match(s.stats.ljung_box, s.stats_ref.ljung_box, _both(s, "n"), t),
+        ok=lambda v, d, t: v == 0, threshold=lambda t: "0 lags with a different verdict",
+        sample_size="min_n_ljung_box", needs_reference=True),
     "volatility_clustering": Rule(
-        lambda v, d, t: v < t.lb_alpha,
-        lambda t: f"Ljung-Box p < {t.lb_alpha} at lags {list(t.lb_lags)}",
-        lambda t: t.min_n_ljung_box,
-        False,
-    ),
+        "Stylized fact: Ljung-Box on squared returns rejects at every lag",
+        lambda s, t: volatility_clustering(s.stats.ljung_box, s.stats.n, t),
+        ok=lambda v, d, t: v < t.lb_alpha, threshold=lambda t: f"Ljung-Box p < {t.lb_alpha} at lags {list(t.lb_lags)}",
+        sample_size="min_n_ljung_box", needs_reference=False),
     "tail_index": Rule(
-        lambda v, d, t: t.hill_alpha_min <= v <= t.hill_alpha_max,
-        lambda t: f"{t.hill_alpha_min} <= α <= {t.hill_alpha_max}",
-        lambda t: t.min_n_hill,
-        False,
-    ),
+        "Stylized fact: Hill tail index of absolute returns in a plausible range",
+        lambda s, t: tail_index(s.stats.hill, s.stats.n_nonzero, t),
+        ok=lambda v, d, t: t.hill_alpha_min <= v <= t.hill_alpha_max,
+        threshold=lambda t: f"{t.hill_alpha_min} <= α <= {t.hill_alpha_max}",
+        sample_size="min_n_hill", needs_reference=False),
     "garch_persistence": Rule(
-        lambda v, d, t: bool(d.get("converged")) and v < t.garch_persistence_max,
-        lambda t: f"α + β < {t.garch_persistence_max}, converged",
-        lambda t: t.min_n_garch,
-        False,
-    ),
+        "Stylized fact: GARCH(1,1) persistence α + β below 1, converged fit",
+        lambda s, t: garch_persistence(s.stats.garch, s.stats.n, t),
+        ok=lambda v, d, t: bool(d.get("converged")) and v < t.garch_persistence_max,
+        threshold=lambda t: f"α + β < {t.garch_persistence_max}, converged",
+        sample_size="min_n_garch", needs_reference=False),
     "vwap_prediction": Rule(
-        lambda v, d, t: v <= t.vwap_median_error_bp_max,
-        lambda t: f"median |error| <= {t.vwap_median_error_bp_max} bp",
-        lambda t: t.min_n_vwap,
-        False,
-    ),
+        "Marketable orders: VWAP predicted by walking the book before matches the realised VWAP",
+        lambda s, t: vwap_prediction(s.orders, t),
+        **bound("<=", "vwap_median_error_bp_max", "median |error| {op} {value} bp"), sample_size="min_n_vwap",
+        needs_reference=False),
 }
+
+
+def compute_all(sample: Sample, th: Thresholds) -> list[StatResult]:
+    """Every statistic of :data:`RULES`, in its order (a comparison is NO_REFERENCE when the sample
+    has no reference)."""
+    return [rule.compute(sample, th) if sample.stats_ref is not None or not rule.needs_reference
+            else no_reference(name, th) for name, rule in RULES.items()]
 
 
 def result(name: str, value: float | None, n: int, th: Thresholds, details: Details | None = None,

@@ -11,7 +11,7 @@ flattens the results into the ``fidelity_report`` row.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -96,32 +96,16 @@ def evaluate(
     flagged = flagged_rows(book)
     returns = interval_returns(book, th.stats_interval_s, valid_only=False).collect()
     stats = return_statistics(returns["log_return"].to_numpy(), th)
-    orders = marketable_orders(events, book, valid_only=False)
-    results = [
-        compare.volatility_clustering(stats.ljung_box, stats.n, th),
-        compare.tail_index(stats.hill, stats.n_nonzero, th),
-        compare.garch_persistence(stats.garch, stats.n, th),
-        compare.vwap_prediction(orders, th),
-    ]
+    sample = compare.Sample(stats, returns, marketable_orders(events, book, valid_only=False))
     estimates = stats.estimates(th.lb_lags)
     if reference is None:
-        results += [compare.no_reference(name, th) for name, rule in compare.RULES.items() if rule.needs_reference]
         estimates |= {k: None for k in stats.estimates(th.lb_lags, "ref_")}
     else:
-        aligned = compare.align(book, reference)
         returns_ref = interval_returns(reference, th.stats_interval_s).collect()
         ref = return_statistics(returns_ref["log_return"].to_numpy(), th)
         estimates |= ref.estimates(th.lb_lags, "ref_")
-        n = min(stats.n, ref.n)
-        results = [
-            compare.spread_correlation(aligned, th),
-            compare.depth_correlation(aligned, th),
-            compare.l1_spread_error(aligned, th),
-            compare.ks_returns(returns, returns_ref, th),
-            compare.garch_match(stats.garch, ref.garch, n, th),
-            compare.hill_match(stats.hill, ref.hill, min(stats.n_nonzero, ref.n_nonzero), th),
-            compare.ljung_box_match(stats.ljung_box, ref.ljung_box, n, th),
-        ] + results
+        sample = replace(sample, aligned=compare.align(book, reference), stats_ref=ref, returns_ref=returns_ref)
+    results = compare.compute_all(sample, th)
     for r in results:
         r.details.update(flagged)
     return Evaluation(results, estimates)

@@ -1,4 +1,13 @@
-"""Pass/fail limits of every fidelity statistic (the issue's defaults) and minimum sample sizes.
+"""Pass/fail limits of every fidelity statistic and minimum sample sizes: the one definition
+(the Dagster resource ``fidelity_thresholds`` is generated from it, :mod:`resources.fidelity`).
+
+The defaults are the project's acceptance marks, chosen so that an exact reconstruction passes
+with room and a book missing 2 % of its messages fails (README, "Fidelity"): correlations of the
+L1 spread and of total depth with the reference of at least 0.99 / 0.995, a mean L1 spread error
+under 2 bp, a KS test (Smirnov 1948) and Ljung-Box tests (Ljung & Box 1978) at the usual 5 % level,
+GARCH(1,1) and Hill estimates within 10 % of the reference's, a Hill tail index of 2 to 5 around
+the α ≈ 3 of Gopikrishnan et al. (1998, *Inverse cubic law for the distribution of stock price
+variations*, Eur. Phys. J. B 3), and a median VWAP error of at most 1 bp.
 
 A statistic computed on fewer observations than its ``min_n_*`` gets the verdict TOO_FEW with n
 and the minimum, instead of passing or failing on noise.

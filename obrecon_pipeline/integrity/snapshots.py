@@ -8,7 +8,6 @@ their two scales.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +49,7 @@ def compare_with_snapshots(
     that changed the top N, so normally ``ts_event == T``, counted as ``same_timestamp``). Both
     sides are brought to the finer of the two scales (exact integer factors) and the first
     ``levels`` levels (default: the snapshot depth) are compared cell by cell with
-    :func:`obrecon_pipeline.replay.match.match_reference`; an empty level equals only an empty level.
+    :func:`obrecon_pipeline.integrity.reference.match_reference`; an empty level equals only an empty level.
     """
     levels = snapshots.depth if levels is None else levels
     if levels > snapshots.depth or 4 * levels > cells.shape[1]:

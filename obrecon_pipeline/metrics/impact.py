@@ -233,3 +233,22 @@ def square_root_law(orders: pl.DataFrame | pl.LazyFrame) -> PowerLawFit:
     if fit.slope is None:
         return PowerLawFit(None, None, None, fit.n)
     return PowerLawFit(fit.slope, math.exp(fit.intercept), fit.r2, fit.n)
+
+
+#: the ``impact_regression`` table: one row per fitted model
+FIT_SCHEMA: dict[str, pl.DataType] = {"model": pl.Utf8, "sampling": pl.Utf8, "coefficient": pl.Float64,
+                                      "constant": pl.Float64, "r2": pl.Float64, "n": pl.Int64}
+
+
+def impact_fits(book: pl.DataFrame | pl.LazyFrame, orders: pl.DataFrame,
+                intervals_s: tuple[float, ...] = DEFAULT_INTERVALS_S) -> pl.DataFrame:
+    """The impact models of a partition in one table (:data:`FIT_SCHEMA`): an ``ofi_regression``
+    row per interval (coefficient β, constant α of ΔP = α + β OFI) and the ``square_root_law`` row
+    over the marketable ``orders`` (sampling ``order``; coefficient δ, constant Y of I = Y Q^δ)."""
+    ofi = impact_regressions(book, intervals_s).select(
+        pl.lit("ofi_regression").alias("model"), "sampling", pl.col("slope").alias("coefficient"),
+        pl.col("intercept").alias("constant"), "r2", "n")
+    law = square_root_law(orders)
+    root = pl.DataFrame([{"model": "square_root_law", "sampling": "order", "coefficient": law.exponent,
+                          "constant": law.prefactor, "r2": law.r2, "n": law.n}], schema=FIT_SCHEMA)
+    return pl.concat([ofi.cast(FIT_SCHEMA), root])

@@ -17,6 +17,7 @@ import pytest
 from assets import book, fidelity, fidelity_checks
 from assets.partitions import partition_key, register
 from resources import resources_for
+from obrecon_pipeline.fidelity.compare import RULES
 from resources.fidelity import FidelityThresholds
 from tests.conftest import RAW
 
@@ -97,7 +98,7 @@ def damaged_day(tmp_path_factory):
 
 def test_every_fidelity_check_passes_on_the_real_goog_day(real_day):
     _, checks = real_day
-    assert set(checks) == set(fidelity_checks.DESCRIPTIONS)
+    assert set(checks) == set(RULES)
     assert all(c.passed for c in checks.values()), [n for n, c in checks.items() if not c.passed]
     m = {name: _meta(c) for name, c in checks.items()}
     # the rebuilt book equals LOBSTER's on every row: exact agreement

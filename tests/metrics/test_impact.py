@@ -12,6 +12,8 @@ import pytest
 from handmade_books import T0, book_frame
 from obrecon_pipeline.events import Action, Side, conform
 from obrecon_pipeline.metrics.impact import (
+    FIT_SCHEMA,
+    impact_fits,
     impact_regressions,
     marketable_orders,
     ofi_interval_frame,
@@ -155,3 +157,19 @@ def test_goog_ofi_regression_equals_numpy_least_squares(goog):
         assert row["intercept"] == pytest.approx(intercept, rel=1e-6, abs=1e-12)
         assert row["r2"] == pytest.approx(r**2, rel=1e-9)
         assert row["slope"] > 0  # buying pressure raises the price (CKS 2014)
+
+
+def test_goog_impact_fits_table_holds_both_models(goog):
+    """The ``impact_regression`` table: the two OFI regressions as fitted, then the square-root law
+    over the marketable orders walked through LOBSTER's own book."""
+    events, reference = goog
+    orders = marketable_orders(events, reference)
+    fits = impact_fits(reference, orders, (1.0, 10.0))
+    assert fits.schema == pl.Schema(FIT_SCHEMA)
+    assert fits.select("model", "sampling").rows() == [
+        ("ofi_regression", "1s"), ("ofi_regression", "10s"), ("square_root_law", "order")]
+    ofi = impact_regressions(reference, (1.0, 10.0))
+    assert fits["coefficient"][:2].to_list() == ofi["slope"].to_list()
+    assert fits["constant"][:2].to_list() == ofi["intercept"].to_list()
+    law = square_root_law(orders)
+    assert fits.row(2) == ("square_root_law", "order", law.exponent, law.prefactor, law.r2, law.n)

@@ -81,3 +81,43 @@ def ticker_checks(bm, sq, book: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("ask_size").cast(pl.Float64) == pl.col("ask_size_1"))
         )
     )
+
+
+def top(book: pl.DataFrame, row: int = -1) -> tuple:
+    r = book.row(row, named=True)
+    return r["bid_price_1"], r["bid_size_1"], r["ask_price_1"], r["ask_size_1"]
+
+
+def runs(files, expected: dict, levels: int = 10):
+    """The capture's streams are exactly ``expected``'s symbols, in order; yields ``(symbol,
+    book_messages, sequenced, loaded, replay_result)`` of each."""
+    streams = from_files(files)
+    assert [s.symbol for s in streams] == list(expected)
+    for s in streams:
+        yield (s.symbol, *run(files, s.symbol, levels))
+
+
+def check_streams(files, expected: dict, levels: int = 10) -> dict:
+    """Every stream: message count, one snapshot, no gap, no quarantine, valid and uncrossed.
+    Returns ``symbol -> (stats, replay result, book messages, sequenced)``."""
+    out = {}
+    for symbol, bm, sq, loaded, res in runs(files, expected, levels):
+        msgs = bm.messages()
+        assert (msgs.height, int(msgs["snapshot"].sum())) == (expected[symbol][0], 1), symbol
+        assert loaded.stats["stale"] == expected[symbol][1], symbol
+        assert (loaded.stats["gaps"], loaded.stats["duplicates"], loaded.stats["quarantined"]) == (0, 0, 0)
+        assert res.book["book_valid"].all(), symbol
+        assert res.counters["crossed_rows"] == res.counters["locked_rows"] == 0, symbol
+        out[symbol] = (loaded.stats, res, bm, sq)
+    return out
+
+
+def ticker_agreement(got: dict) -> tuple[int, int]:
+    """``(checked, agree)`` over every stream of ``check_streams``: ticker messages whose update id
+    ends an applied diff, and those equal to the replayed top of book (:func:`ticker_checks`)."""
+    checked = agree = 0
+    for stats, res, bm, sq in got.values():
+        tc = ticker_checks(bm, sq, res.book)
+        checked += tc.height
+        agree += int(tc["agree"].sum())
+    return checked, agree

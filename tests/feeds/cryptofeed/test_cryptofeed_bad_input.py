@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from cfhelpers import KRAKEN, binance_files, lines, run, write_capture
+from cfhelpers import CRYPTOFEED, KRAKEN, binance_files, lines, run, top, write_capture
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import from_files, load
 from obrecon_pipeline.feeds.cryptofeed.capture import read_capture
@@ -136,3 +136,47 @@ def test_symbol_that_is_not_a_string_is_an_input_error(tmp_path):
     faulty = write_capture(tmp_path, ws_path, ws)
     with pytest.raises(InputError, match="names symbol None, which is not a symbol string"):
         from_files([faulty])
+
+
+# ------------------------------------------------------------------- Coinbase, Gate.io, KuCoin
+COINBASE = CRYPTOFEED / "2021-04-17" / "COINBASE.ws.28.0.gz"
+GATEIO = [CRYPTOFEED / "2021-04-22" / "GATEIO.ws.1.0.gz", CRYPTOFEED / "2021-04-22" / "GATEIO.http.0.0.gz"]
+KUCOIN = [CRYPTOFEED / "2021-04-25" / "KUCOIN.ws.1.0.gz", CRYPTOFEED / "2021-04-25" / "KUCOIN.http.0.0.gz"]
+
+
+def test_price_with_letters_names_file_and_line(tmp_path):
+    content = lines(COINBASE)
+    k = next(i for i, t in enumerate(content) if '"l2update","product_id":"SKL-USD"' in t)
+    content[k] = re.sub(r'("changes":\[\["(?:buy|sell)",")', r"\g<1>1x", content[k], count=1)
+    path = write_capture(tmp_path, COINBASE, content)
+    with pytest.raises(InputError) as err:
+        run([path], "SKL-USD")
+    assert (err.value.path, err.value.row) == (str(path), k + 1)
+    assert "is not a decimal number" in err.value.reason and "'1x" in err.value.reason
+
+
+def test_malformed_json_and_unknown_channel_are_counted_quarantine(tmp_path):
+    ws, http = GATEIO
+    content = lines(ws)
+    k = next(i for i, t in enumerate(content) if '"s":"OMG_USDT"' in t and '"event":"update"' in t)
+    content.insert(k, content[k][:60] + "\n")  # a line cut in the middle of its JSON
+    content.insert(k, '1619093533.5: {"time":1619093533,"channel":"spot.books_x","event":"update","result":{}}\n')
+    path = write_capture(tmp_path, ws, content)
+    bm, sq, loaded, res = run([path, http], "OMG_USDT")
+    q = loaded.quarantine.sort("row")
+    assert q["row"].to_list() == [k + 1, k + 2]
+    assert q["reason"][0] == "unknown channel 'spot.books_x'"
+    assert q["reason"][1].startswith("malformed JSON")
+    assert loaded.stats["quarantined"] == 2 and loaded.stats["gaps"] == 0
+    assert top(res.book) == (7.899, 288.0, 7.927, 316.6)  # the rest of the file is still used
+
+
+def test_truncated_gzip_capture(tmp_path):
+    data = KUCOIN[0].read_bytes()
+    path = tmp_path / KUCOIN[0].name
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError) as err:
+        from_files([path, KUCOIN[1]])
+    assert err.value.path == str(path) and "truncated or corrupt gzip" in err.value.reason
+    with gzip.open(KUCOIN[0], "rt") as fh:
+        assert sum(1 for _ in fh) == 4736  # the intact file reads to its end

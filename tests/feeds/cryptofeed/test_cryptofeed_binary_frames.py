@@ -17,7 +17,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from cfhelpers import CRYPTOFEED, lines, run, write_capture
+from cfhelpers import CRYPTOFEED, lines, run, runs, write_capture
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import from_files
 from obrecon_pipeline.feeds.cryptofeed.capture import read_capture
@@ -55,16 +55,13 @@ def scaled(ev, bid_px, bid_sz, ask_px, ask_sz) -> tuple[int, int, int, int]:
 
 def check_snapshots(files, expected: dict, window: int) -> dict:
     """Every stream: every message a snapshot of the window, valid, uncrossed, nothing quarantined."""
-    streams = from_files(files)
-    assert [s.symbol for s in streams] == list(expected)
     out = {}
-    for s in streams:
-        bm, sq, loaded, res = run(files, s.symbol, window)
+    for symbol, bm, sq, loaded, res in runs(files, expected, window):
         msgs = bm.messages()
-        assert msgs.height == int(msgs["snapshot"].sum()) == res.counters["rows"] == expected[s.symbol], s.symbol
+        assert msgs.height == int(msgs["snapshot"].sum()) == res.counters["rows"] == expected[symbol], symbol
         assert (loaded.stats["gaps"], loaded.stats["quarantined"], loaded.options.window) == (0, 0, window)
         assert res.book["book_valid"].all() and res.counters["crossed_rows"] == res.counters["locked_rows"] == 0
-        out[s.symbol] = (bm, loaded, res)
+        out[symbol] = (bm, loaded, res)
     return out
 
 

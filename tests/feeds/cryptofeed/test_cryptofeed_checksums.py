@@ -1,8 +1,10 @@
-"""Kraken and OKX real captures: every venue checksum verifies in the replay loop."""
+"""Venues that send a checksum of their book: Kraken, OKX, OKCoin (the OKX algorithm) and Bitget on
+their real captures; every venue checksum verifies in the replay loop (Bitget's own CRC32: all
+637), and a corrupted size fails its checksum."""
 
 import polars as pl
 
-from cfhelpers import KRAKEN, OKX, run
+from cfhelpers import CRYPTOFEED, KRAKEN, OKX, check_streams, lines, run, write_capture
 from obrecon_pipeline.feeds.cryptofeed import from_files
 
 KRAKEN_MESSAGES = {  # pair: book messages (1 snapshot + updates, every update with a checksum)
@@ -52,3 +54,48 @@ def test_okx_ts_event_is_the_venue_time_and_rows_follow_messages():
     assert ends.height == res.book.height == 93
     assert (ev["ts_event"] <= ev["ts_recv"]).all()  # OKX ts precedes the local receive time
     assert ends["checksum"].null_count() == 0
+
+
+BITGET_SPOT = CRYPTOFEED / "2022-04-07" / "BITGET.ws.1.0.gz"
+BITGET_MIX = CRYPTOFEED / "2022-04-07" / "BITGET.ws.2.0.gz"
+OKCOIN = CRYPTOFEED / "2023-05-27" / "OKCOIN.ws.1.0.gz"
+
+
+# ----------------------------------------------------------------------------------- Bitget
+BITGET_SPOT_MESSAGES = {"CULTUSDT": (52, 0), "EOSUSDT": (56, 0), "VVSUSDT": (55, 0), "GOGUSDT": (57, 0),
+                        "AVAXUSDT": (56, 0), "STGUSDT": (56, 0), "HOTUSDT": (55, 0), "SUNUSDT": (56, 0)}
+
+
+def test_bitget_all_637_checksums_verify():
+    ok = failed = 0
+    for files, expected in (([BITGET_SPOT], BITGET_SPOT_MESSAGES), ([BITGET_MIX], {"DASHUSDT": (98, 0), "UNIUSDT": (96, 0)})):
+        for symbol, (stats, res, bm, sq) in check_streams(files, expected, levels=25).items():
+            assert res.counters["checksum_ok"] == expected[symbol][0]  # snapshot and every update
+            ok += res.counters["checksum_ok"]
+            failed += res.counters["checksum_failed"]
+    assert (ok, failed) == (443 + 194, 0)
+
+
+def test_bitget_corrupted_size_fails_its_checksum(tmp_path):
+    content = lines(BITGET_MIX)
+    k = next(i for i, t in enumerate(content) if '"action":"update"' in t and '"instId":"UNIUSDT"' in t)
+    line = content[k]
+    first_ask = line.index('"asks":[["') + len('"asks":[["')
+    size_at = line.index('","', first_ask) + 3
+    content[k] = line[:size_at] + "9" + line[size_at:]  # one more leading digit on the first ask's size
+    path = write_capture(tmp_path, BITGET_MIX, content)
+    bm, sq, loaded, res = run([path], "UNIUSDT", 25)
+    # the snapshot verifies; from the corrupted first update on, the book differs from Bitget's
+    # (no later snapshot in the capture), so all 95 remaining checksums fail
+    assert (res.counters["checksum_ok"], res.counters["checksum_failed"]) == (1, 95)
+    first = res.counters["first_checksum_failure"]
+    assert first["src_row"] == k + 1
+    valid = res.book["book_valid"].to_list()
+    assert valid == [True] + [False] * 95
+
+
+# -------------------------------------------------------------------------------------- OKCoin
+def test_okcoin_checksums_verify_with_the_okx_algorithm():
+    got = check_streams([OKCOIN], {"USDC-USDT": (2, 0), "USDT-USD": (2, 0), "BTC-USD": (1, 0), "ETH-USD": (1, 0)}, 25)
+    assert sum(res.counters["checksum_ok"] for _, res, _, _ in got.values()) == 6
+    assert sum(res.counters["checksum_failed"] for _, res, _, _ in got.values()) == 0
