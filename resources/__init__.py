@@ -110,3 +110,5 @@ class IntegrityThresholds(dg.ConfigurableResource):
 
     #: cells matching the reference / cells compared; LOBSTER replays match exactly
     min_match_rate: float = 1.0
+    #: quarantined input records / (quarantined + events) above which the day is blocked
+    max_quarantine_rate: float = 0.001
