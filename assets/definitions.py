@@ -12,6 +12,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets import book, book_checks, feed_integrity, features, fidelity, fidelity_checks, landing
+from assets.alerts import alert_sensor
 from assets.breaker import force_downstream_job
 from assets.sensors import daily_schedule_for, landing_zone_sensor_for
 from resources import resources_for
@@ -34,7 +35,7 @@ defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
     jobs=[reconstruct_job, force_downstream_job],
-    sensors=[landing_zone_sensor_for(reconstruct_job)],
+    sensors=[landing_zone_sensor_for(reconstruct_job), alert_sensor],
     schedules=[daily_schedule_for(reconstruct_job)],
     resources=resources_for(),
     executor=executor_for(),

@@ -94,6 +94,7 @@ class LandingZone(dg.ConfigurableResource):
 
 
 def resources_for(root: Path | UPath | str | None = None) -> dict:
+    from resources.alerts import alert_sinks_from_env
     from resources.fidelity import FidelityThresholds
 
     root = UPath(root) if root is not None else data_root()
@@ -102,6 +103,7 @@ def resources_for(root: Path | UPath | str | None = None) -> dict:
         "landing_zone": LandingZone(root=str(root)),
         "integrity_thresholds": IntegrityThresholds(),
         "fidelity_thresholds": FidelityThresholds(),
+        "alert_sinks": alert_sinks_from_env(),
     }
 
 

@@ -6,36 +6,17 @@ good day's are. Forcing the damaged day materializes them and each says so in it
 
 from __future__ import annotations
 
-import gzip
-import warnings
-
 import dagster as dg
 import pytest
 
 from assets.breaker import BLOCKING_CHECKS, FORCED, force_downstream_job
-from assets.definitions import ASSETS, CHECKS
 from assets.partitions import partition_key, register
-from resources import resources_for
-from tests.conftest import LOBSTER_DAY
+from tests.assets.conftest import DAMAGED_DAY as DAMAGED
+from tests.assets.conftest import GOOD_DAY as GOOD
+from tests.assets.conftest import land_good_and_damaged, materialize_all
 
-CUT = "AAPL_2012-06-21_34200000_57600000_{kind}_10.csv.gz"
-GOOD, DAMAGED = "lobster/AAPL-L10/2012-06-25", "lobster/AAPL-L10/2012-06-26"
 DOWNSTREAM = ["spreads", "order_flow_imbalance", "returns", "microstructure", "market_impact", "impact_regression",
               "fidelity_report", "features"]
-
-
-def _land(root) -> int:
-    """The cut as AAPL-L10 on the good and the damaged day; the deleted message's 0-based index."""
-    files = {k: gzip.decompress((LOBSTER_DAY / CUT.format(kind=k)).read_bytes()).split(b"\n")
-             for k in ("message", "orderbook")}
-    victim = next(i for i in range(10, len(files["message"])) if files["message"][i].split(b",")[1] == b"1")
-    for key, lines in ((GOOD, files), (DAMAGED, {k: v[:victim] + v[victim + 1:] for k, v in files.items()})):
-        day = key.rsplit("/", 1)[1]
-        dest = root / "raw" / "lobster" / day
-        dest.mkdir(parents=True)
-        for kind, body in lines.items():
-            (dest / CUT.format(kind=kind).replace("2012-06-21", day)).write_bytes(gzip.compress(b"\n".join(body)))
-    return victim
 
 
 def _materialized(instance, asset: str, key: str) -> bool:
@@ -46,17 +27,10 @@ def _materialized(instance, asset: str, key: str) -> bool:
 @pytest.fixture(scope="module")
 def launched(tmp_path_factory):
     root = tmp_path_factory.mktemp("breaker")
-    victim = _land(root)
+    victim = land_good_and_damaged(root)
     instance = dg.DagsterInstance.ephemeral()
     register(instance, [GOOD, DAMAGED])
-    results = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for key in (DAMAGED, GOOD):
-            results[key] = dg.materialize([*ASSETS, *CHECKS], partition_key=partition_key(key), instance=instance,
-                                          resources=resources_for(root), raise_on_error=False,
-                                          selection=dg.AssetSelection.all() - dg.AssetSelection.assets("raw_files"))
-    return root, instance, victim, results
+    return root, instance, victim, {key: materialize_all(root, instance, key) for key in (DAMAGED, GOOD)}
 
 
 def test_damaged_day_is_blocked_and_the_good_day_flows(launched):
@@ -92,12 +66,8 @@ def test_damaged_day_is_blocked_and_the_good_day_flows(launched):
 
 def test_forcing_the_damaged_day_materializes_downstream_and_says_so(launched):
     root, instance, _, results = launched
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        forced = dg.materialize([*ASSETS, *CHECKS], partition_key=partition_key(DAMAGED), instance=instance,
-                                resources=resources_for(root), selection=force_downstream_job.selection)
-        again_good = dg.materialize([*ASSETS, *CHECKS], partition_key=partition_key(GOOD), instance=instance,
-                                    resources=resources_for(root), selection=force_downstream_job.selection)
+    forced = materialize_all(root, instance, DAMAGED, force_downstream_job.selection)
+    again_good = materialize_all(root, instance, GOOD, force_downstream_job.selection)
     assert forced.success
     done = {e.materialization.asset_key.to_user_string(): e.materialization
             for e in forced.get_asset_materialization_events()}
