@@ -62,7 +62,6 @@ def alert_for(storage_id: int, entry: dg.EventLogEntry, sinks: AlertSinks) -> di
         "threshold": md.get(THRESHOLD),
         "first_bad_row": md.get(FIRST_BAD_ROW),
         "blocked_assets": blocked,
-        "description": evaluation.description,
         "run_id": entry.run_id,
         "run_url": sinks.run_url(entry.run_id),
         "evaluated_at": dt.datetime.fromtimestamp(entry.timestamp, dt.timezone.utc).isoformat(),

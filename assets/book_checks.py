@@ -54,7 +54,7 @@ def no_crossed_book(context: dg.AssetCheckExecutionContext, book: pl.DataFrame, 
         metadata["first_continuous_cross_message"] = describe_event(events, int(first["seq"]))
     first_bad = None
     if continuous.height:
-        first_bad = f"book row {metadata['first_continuous_cross_seq']}: {metadata['first_continuous_cross_message']}"
+        first_bad = f"seq {metadata['first_continuous_cross_seq']} after raw {metadata['first_continuous_cross_message']}"
     return breaker_result(context, "no_crossed_book", continuous.height == 0, metadata, continuous.height, 0, first_bad)
 
 
@@ -109,6 +109,6 @@ def reference_match(
             ]
         ).select(["book", *columns])
         metadata["first_mismatch_level"] = dg.MetadataValue.md(markdown_table(side_by_side))
-        first_bad = f"book row {row}, {match.first_mismatch_column}: {metadata['first_mismatch_message']}"
+        first_bad = f"book row {row} ({match.first_mismatch_column}) after raw {metadata['first_mismatch_message']}"
     return breaker_result(context, "reference_match", match.match_rate >= threshold, metadata,
                           dg.MetadataValue.float(match.match_rate), dg.MetadataValue.float(threshold), first_bad)

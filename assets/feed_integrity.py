@@ -76,7 +76,7 @@ def feed_integrity(
         metadata["first_checksum_failure_message"] = describe_event(events, int(failure["event"]))
         metadata["first_checksum_failure_row"] = int((book["seq"] == int(failure["event"])).arg_max())
         if first_bad is None:
-            first_bad = (f"book row {metadata['first_checksum_failure_row']}: checksum mismatch after "
+            first_bad = (f"book row {metadata['first_checksum_failure_row']}: checksum mismatch after raw "
                          f"{metadata['first_checksum_failure_message']}")
     if report.get("quarantined") and report.get("quarantine_first"):
         metadata["first_quarantined"] = report["quarantine_first"]

@@ -19,8 +19,8 @@ its address is set. :func:`alert_sinks_from_env` reads them from the environment
 
 An alert is a flat ``dict`` (built by :mod:`assets.alerts`): ``id``, ``kind`` (``check_failed`` or
 ``partition_blocked``), ``asset``, ``check``, ``partition``, ``stream``, ``trading_day``,
-``severity``, ``value``, ``threshold``, ``first_bad_row``, ``blocked_assets``, ``description``,
-``run_id``, ``run_url``, ``evaluated_at``. A sink's :meth:`send` raises on any failure; the sensor
+``severity``, ``value``, ``threshold``, ``first_bad_row``, ``blocked_assets``, ``run_id``,
+``run_url``, ``evaluated_at``. A sink's :meth:`send` raises on any failure; the sensor
 keeps the alert pending for that sink and retries it on its next tick.
 """
 

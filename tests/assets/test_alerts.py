@@ -112,7 +112,7 @@ def test_one_alert_per_failed_error_evaluation_to_each_sink_and_none_twice(evalu
             assert post["severity"] == "ERROR"
             assert post["value"] == md["match_rate"] < post["threshold"] == 1.0
             assert post["first_bad_row"] == md["first_bad_row"]
-            assert post["first_bad_row"].startswith(f"book row {md['first_mismatch_row']}, ")
+            assert post["first_bad_row"].startswith(f"book row {md['first_mismatch_row']} (")
             assert md["first_mismatch_row"] >= victim - 1
             assert post["blocked_assets"] == sorted(DOWNSTREAM)
             assert post["run_url"] == f"{UI}/runs/{run_id}"

@@ -43,8 +43,10 @@ def test_damaged_day_is_blocked_and_the_good_day_flows(launched):
     assert (match.severity, match.blocking) == (dg.AssetCheckSeverity.ERROR, True)
     md = {k: v.value for k, v in match.metadata.items()}
     assert md["value"] == md["match_rate"] < md["threshold"] == 1.0
-    assert md["first_mismatch_row"] >= victim - 1
-    assert md["first_bad_row"].startswith(f"book row {md['first_mismatch_row']}, ")
+    # the deleted add was message 13 (0-based); the book parts from LOBSTER's at that row, level 7
+    assert (victim, md["first_mismatch_row"]) == (13, 13)
+    assert md["first_bad_row"] == ("book row 13 (bid_price_7) after raw row 14: add bid 18 @ 585.36 (order 16167159) "
+                                   "at 2012-06-26T13:30:00.205573445Z")
     # the evaluation and the run's log say which check blocked what
     assert md["blocked_assets"] == sorted(DOWNSTREAM)
     failure = next(e for e in damaged.all_events if e.is_step_failure)
