@@ -14,8 +14,8 @@ on SQLite alike) and, per sink, the alerts not yet delivered. An alert is
 queued once for every configured sink when its evaluation is read, and leaves a sink's queue only
 when that sink accepted it: a restart never sends an alert twice, and a sink that is down is
 retried on every tick, in order, while the others carry on. A failed delivery is logged at
-WARNING with the error; the sensor never raises for it. After ``max_attempts`` ticks an alert is
-dropped from that sink's queue and logged at ERROR. A fresh cursor starts at the beginning of the
+WARNING with the error; the sensor never raises for it. After ``max_attempts`` failed attempts an
+alert is dropped from that sink's queue and logged at ERROR. A fresh cursor starts at the beginning of the
 event log (every failed ERROR evaluation already stored is alerted once).
 """
 
@@ -25,8 +25,9 @@ import datetime as dt
 import json
 
 import dagster as dg
+
 from assets.breaker import BLOCKED, FIRST_BAD_ROW, THRESHOLD, VALUE
-from assets.partitions import DAY_DIM, STREAM_DAYS, STREAM_DIM
+from assets.partitions import DAY_DIM, STREAM_DIM
 from resources.alerts import AlertSinks
 
 #: evaluations read per tick (the rest on the next tick)
@@ -45,9 +46,9 @@ def alert_for(storage_id: int, entry: dg.EventLogEntry, sinks: AlertSinks) -> di
     if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
         return None
     md = {k: _plain(v) for k, v in evaluation.metadata.items()}
-    dims = {}
-    if evaluation.partition:
-        dims = STREAM_DAYS.get_partition_key_from_str(evaluation.partition).keys_by_dimension
+    # a stream-day key is "<stream>|<trading_day>" (assets.partitions: dimensions in name order)
+    parts = (evaluation.partition or "").split("|")
+    dims = dict(zip((STREAM_DIM, DAY_DIM), parts)) if len(parts) == 2 else {}
     blocked = (md.get(BLOCKED) or []) if evaluation.blocking else []
     return {
         "id": storage_id,
@@ -70,18 +71,18 @@ def alert_for(storage_id: int, entry: dg.EventLogEntry, sinks: AlertSinks) -> di
 
 def _deliver(context, sinks: AlertSinks, name: str, queue: list[dict]) -> list[dict]:
     """Send ``queue`` (in order) through sink ``name``; what is still pending. A failure stops the
-    sink for this tick (the rest wait behind it)."""
+    sink for this tick (the rest wait behind it), unless it was the alert's last attempt (dropped)."""
     for i, item in enumerate(queue):
         alert = item["alert"]
         try:
             sinks.send(name, alert)
         except Exception as exc:  # any failure of a sink is logged and retried, never raised
             item["attempts"] += 1
-            if item["attempts"] >= sinks.max_attempts:
-                context.log.error(f"alert {alert['id']} via {name}: dropped after {item['attempts']} attempts: {exc!r}")
-                return queue[i + 1:]
-            context.log.warning(f"alert {alert['id']} via {name}: attempt {item['attempts']} failed, will retry: {exc!r}")
-            return queue[i:]
+            if item["attempts"] < sinks.max_attempts:
+                context.log.warning(f"alert {alert['id']} via {name}: attempt {item['attempts']} failed, will retry: {exc!r}")
+                return queue[i:]
+            context.log.error(f"alert {alert['id']} via {name}: dropped after {item['attempts']} attempts: {exc!r}")
+            continue
         context.log.info(f"alert {alert['id']} via {name}: sent ({alert['check']} on {alert['partition']})")
     return []
 

@@ -84,7 +84,7 @@ class AlertSinks(dg.ConfigurableResource):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     timeout_s: float = 10.0  #: per delivery attempt
-    max_attempts: int = 100  #: an alert still undelivered after this many ticks is dropped (logged)
+    max_attempts: int = 100  #: an alert that failed this many attempts (one per tick) is dropped (logged)
 
     def run_url(self, run_id: str) -> str:
         return f"{self.ui_url.rstrip('/')}/runs/{run_id}"

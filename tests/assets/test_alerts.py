@@ -155,6 +155,16 @@ def test_a_sink_that_is_down_is_retried_on_the_next_tick(evaluated, capfd):
             assert (len(posts), len(mails)) == (2, 2)
 
 
+def test_an_alert_a_sink_never_takes_is_dropped_after_max_attempts(evaluated, capfd):
+    instance, _, _, _ = evaluated
+    sinks = AlertSinks(webhook_url=f"http://127.0.0.1:{_free_port()}/hook", max_attempts=2)
+    first = _tick(instance, sinks)
+    assert json.loads(first.cursor)["pending"]["webhook"][0]["attempts"] == 1
+    second = _tick(instance, sinks, first.cursor)  # the first alert's 2nd attempt: dropped; the next one waits
+    assert [item["attempts"] for item in json.loads(second.cursor)["pending"]["webhook"]] == [1]
+    assert "via webhook: dropped after 2 attempts: URLError(ConnectionRefusedError(" in capfd.readouterr().err
+
+
 def test_slack_payload(evaluated):
     instance, runs, _, _ = evaluated
     with webhook() as (url, posts):
