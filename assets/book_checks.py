@@ -1,13 +1,16 @@
 """Book-integrity asset checks, per partition: crossed book and the match against the reference.
 
 Both put the numbers a person needs in the metadata: counts, the first offending row with its time
-and the raw message behind it, and a small table.
+and the raw message behind it, and a small table. Both are blocking with severity ERROR (the
+circuit breaker, :mod:`assets.breaker`): a failure keeps the partition's fidelity and feature
+assets from being computed from the broken book.
 """
 
 
 import dagster as dg
 import polars as pl
 
+from assets.breaker import breaker_result
 from assets.metadata import describe_event, iso, markdown_table
 from assets.partitions import STREAM_DAYS
 from obrecon_pipeline.book_schema import FIELDS, to_cells
@@ -22,8 +25,9 @@ from resources import IntegrityThresholds
     partitions_def=STREAM_DAYS,
     additional_ins={"events": dg.AssetIn("events")},
     description="No crossed book during continuous trading (a legitimate pre-open cross is reported, not failed)",
+    blocking=True,
 )
-def no_crossed_book(book: pl.DataFrame, events: pl.DataFrame) -> dg.AssetCheckResult:
+def no_crossed_book(context: dg.AssetCheckExecutionContext, book: pl.DataFrame, events: pl.DataFrame) -> dg.AssetCheckResult:
     crossed = classify_crossed(book, events)
     summary = crossed.as_report()
     continuous = crossed.rows.filter(pl.col("kind") == CONTINUOUS)
@@ -48,7 +52,10 @@ def no_crossed_book(book: pl.DataFrame, events: pl.DataFrame) -> dg.AssetCheckRe
         metadata["first_continuous_cross_seq"] = int(first["seq"])
         metadata["first_continuous_cross_time"] = iso(first["ts_event"])
         metadata["first_continuous_cross_message"] = describe_event(events, int(first["seq"]))
-    return dg.AssetCheckResult(passed=continuous.height == 0, metadata=metadata)
+    first_bad = None
+    if continuous.height:
+        first_bad = f"seq {metadata['first_continuous_cross_seq']} after raw {metadata['first_continuous_cross_message']}"
+    return breaker_result(context, "no_crossed_book", continuous.height == 0, metadata, continuous.height, 0, first_bad)
 
 
 @dg.asset_check(
@@ -56,8 +63,10 @@ def no_crossed_book(book: pl.DataFrame, events: pl.DataFrame) -> dg.AssetCheckRe
     partitions_def=STREAM_DAYS,
     additional_ins={"reference_book": dg.AssetIn("reference_book"), "events": dg.AssetIn("events")},
     description="Cells that match the venue's own book / cells compared, at or above the threshold",
+    blocking=True,
 )
 def reference_match(
+    context: dg.AssetCheckExecutionContext,
     book: pl.DataFrame,
     reference_book: pl.DataFrame,
     events: pl.DataFrame,
@@ -83,6 +92,7 @@ def reference_match(
         "mismatched_rows": match.mismatched_rows,
         "levels_compared": match.levels_compared,
     }
+    first_bad = None
     if match.first_mismatch_row is not None:
         row = match.first_mismatch_row
         seq = int(book["seq"][row])
@@ -99,4 +109,6 @@ def reference_match(
             ]
         ).select(["book", *columns])
         metadata["first_mismatch_level"] = dg.MetadataValue.md(markdown_table(side_by_side))
-    return dg.AssetCheckResult(passed=match.match_rate >= threshold, metadata=metadata)
+        first_bad = f"book row {row} ({match.first_mismatch_column}) after raw {metadata['first_mismatch_message']}"
+    return breaker_result(context, "reference_match", match.match_rate >= threshold, metadata,
+                          dg.MetadataValue.float(match.match_rate), dg.MetadataValue.float(threshold), first_bad)

@@ -13,6 +13,8 @@ import dagster as dg
 
 from assets import (book, book_checks, feed_integrity, features, fidelity, fidelity_checks, landing,
                     snapshot_checks)
+from assets.alerts import alert_sensor
+from assets.breaker import force_downstream_job
 from assets.sensors import daily_schedule_for, landing_zone_sensor_for
 from assets.warehouse import warehouse_sensor
 from resources import resources_for
@@ -34,8 +36,8 @@ reconstruct_job = dg.define_asset_job(
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
-    jobs=[reconstruct_job],
-    sensors=[landing_zone_sensor_for(reconstruct_job), warehouse_sensor],
+    jobs=[reconstruct_job, force_downstream_job],
+    sensors=[landing_zone_sensor_for(reconstruct_job), warehouse_sensor, alert_sensor],
     schedules=[daily_schedule_for(reconstruct_job)],
     resources=resources_for(),
     executor=executor_for(),

@@ -4,11 +4,14 @@ A thin wrapper over :func:`obrecon_pipeline.metrics.features.features` (the colu
 the validity rules are documented there): the book arrives as a ``pl.LazyFrame`` and is read once
 in bounded batches, so only the grid (one row per grid point and step) is ever held whole. Grid
 steps, realised-volatility windows and label horizons are run config (:class:`FeaturesConfig`).
+Forced past a failed blocking check on ``book``, it says so in ``forced_despite_failed_checks``
+(:mod:`assets.breaker`).
 """
 
 import dagster as dg
 import polars as pl
 
+from assets.breaker import forced_metadata
 from assets.metadata import markdown_table
 from assets.partitions import STREAM_DAYS
 from obrecon_pipeline.metrics.features import FeatureSpec
@@ -30,7 +33,7 @@ class FeaturesConfig(dg.Config):
 
 
 @dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
-def features(config: FeaturesConfig, book: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
+def features(context: dg.AssetExecutionContext, config: FeaturesConfig, book: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
     """Per grid point (default 100 ms and 1 s): previous-tick mid, micro-price, spreads, imbalance
     at levels 1/5/10, multi-level OFI over the interval, realised volatility, forward-return labels
     and ``book_valid`` (false wherever a contributing book row was invalid)."""
@@ -48,5 +51,5 @@ def features(config: FeaturesConfig, book: pl.LazyFrame) -> dg.Output[pl.DataFra
             "rows": table.height,
             "valid_rows": int(table["book_valid"].sum()),
             "samplings": dg.MetadataValue.md(markdown_table(summary)),
-        },
+        } | forced_metadata(context),
     )

@@ -1,30 +1,53 @@
-"""Feed-integrity asset check, per partition: sequence gaps, duplicates, reordering, venue
-checksums and quarantined lines, with the first offending row in the metadata.
+"""Feed-integrity asset checks, per partition: sequence gaps, duplicates, reordering, venue
+checksums (``feed_integrity``) and the share of quarantined input (``quarantine_rate``), with the
+first offending row in the metadata.
 
 The counters come from the partition's ``report.json`` (written by ``reconstruct`` in the same
 run): the feed's sequencer (``gaps``, ``duplicates``, ``reordered``, ``gap_list``), the replayer
 (``checksum_ok``, ``checksum_failed``, ``first_checksum_failure``, ``resyncs``, ``invalid_rows``) and
-the parser's quarantine. The check fails on a gap, a checksum mismatch or a quarantined line:
-each of them leaves part of the book unverified. Duplicates and reordered messages are repaired
-by the sequencer and only reported.
+the parser's quarantine.
+
+``feed_integrity`` fails on a sequence gap the feed never resynced from (no valid book row between
+the gap and the next gap or the end of the day: the rest of the book is unverified) and on a failed
+venue checksum. A gap followed by a snapshot that restored the book is counted (``resynced_gaps``)
+and passes: the stretch in between is flagged ``book_valid = false`` row by row. Duplicates and
+reordered messages are repaired by the sequencer and only reported.
+
+``quarantine_rate`` fails when quarantined input records / (quarantined + events) exceeds
+``integrity_thresholds.max_quarantine_rate``. Both are blocking with severity ERROR
+(:mod:`assets.breaker`).
 """
 
 import dagster as dg
+import numpy as np
 import polars as pl
 
+from assets.breaker import breaker_result
 from assets.metadata import describe_event, iso
 from assets.partitions import STREAM_DAYS, stream_day_id
-from resources import LandingZone
+from resources import IntegrityThresholds, LandingZone
 
 COUNTERS = ("gaps", "duplicates", "reordered", "checksum_ok", "checksum_failed", "resyncs", "quarantined",
             "invalid_rows", "rows")
+
+
+def unresynced(gap_rows: list[int], book_valid: np.ndarray) -> list[bool]:
+    """For each gap (its book row, ascending): True when no book row after it and before the next
+    gap (or the end) is valid, i.e. the feed never resynced from it."""
+    n = len(book_valid)
+    # next_valid[i]: the first valid row at or after i (n if none)
+    idx = np.where(book_valid, np.arange(n), n)
+    next_valid = np.append(np.minimum.accumulate(idx[::-1])[::-1], n)
+    ends = [*gap_rows[1:], n]
+    return [int(next_valid[min(r + 1, n)]) >= end for r, end in zip(gap_rows, ends)]
 
 
 @dg.asset_check(
     asset="book",
     partitions_def=STREAM_DAYS,
     additional_ins={"events": dg.AssetIn("events")},
-    description="No sequence gap, no failed venue checksum, no quarantined input line",
+    description="No sequence gap without a resync, no failed venue checksum",
+    blocking=True,
 )
 def feed_integrity(
     context: dg.AssetCheckExecutionContext, book: pl.DataFrame, events: pl.DataFrame, landing_zone: LandingZone
@@ -32,20 +55,49 @@ def feed_integrity(
     report = landing_zone.read_report(stream_day_id(context.partition_key, landing_zone.raw))
     metadata: dict = {k: int(report.get(k, 0)) for k in COUNTERS}
     gaps = report.get("gap_list") or []
+    open_gaps = [g for g, bad in zip(gaps, unresynced([int(g["row"]) for g in gaps], book["book_valid"].to_numpy()))
+                 if bad]
+    metadata["unresynced_gaps"] = len(open_gaps)
+    metadata["resynced_gaps"] = len(gaps) - len(open_gaps)
+    first_bad = None
     if gaps:
         first = gaps[0]
         metadata["first_gap_row"] = int(first["row"])
         metadata["first_gap_time"] = iso(first["ts_recv"])
         metadata["first_gap_line"] = f"{first['file']}, row {first['src_row']}"
         metadata["first_gap_ids"] = f"expected {first['expected']}, received {first['received']}"
+    if open_gaps:
+        first = open_gaps[0]
+        first_bad = (f"book row {first['row']}: gap, expected {first['expected']}, received {first['received']} "
+                     f"({first['file']}, row {first['src_row']}, {iso(first['ts_recv'])})")
     failure = report.get("first_checksum_failure")
     if failure:
         metadata["first_checksum_failure_time"] = iso(failure["ts_event"])
         metadata["first_checksum_failure_message"] = describe_event(events, int(failure["event"]))
         metadata["first_checksum_failure_row"] = int((book["seq"] == int(failure["event"])).arg_max())
-    if report.get("quarantined"):
-        q = report.get("quarantine_first")
-        if q:
-            metadata["first_quarantined"] = q
-    passed = metadata["gaps"] == 0 and metadata["checksum_failed"] == 0 and metadata["quarantined"] == 0
-    return dg.AssetCheckResult(passed=passed, metadata=metadata)
+        if first_bad is None:
+            first_bad = (f"book row {metadata['first_checksum_failure_row']}: checksum mismatch after raw "
+                         f"{metadata['first_checksum_failure_message']}")
+    if report.get("quarantined") and report.get("quarantine_first"):
+        metadata["first_quarantined"] = report["quarantine_first"]
+    faults = metadata["unresynced_gaps"] + metadata["checksum_failed"]
+    return breaker_result(context, "feed_integrity", faults == 0, metadata, faults, 0, first_bad)
+
+
+@dg.asset_check(
+    asset="book",
+    partitions_def=STREAM_DAYS,
+    description="Quarantined input records / (quarantined + events) at or below the threshold",
+    blocking=True,
+)
+def quarantine_rate(
+    context: dg.AssetCheckExecutionContext, landing_zone: LandingZone, integrity_thresholds: IntegrityThresholds
+) -> dg.AssetCheckResult:
+    report = landing_zone.read_report(stream_day_id(context.partition_key, landing_zone.raw))
+    quarantined, events = int(report.get("quarantined", 0)), int(report.get("events", 0))
+    rate = quarantined / (quarantined + events) if quarantined + events else 0.0
+    threshold = integrity_thresholds.max_quarantine_rate
+    metadata = {"quarantined": quarantined, "events": events}
+    first = report.get("quarantine_first") if quarantined else None
+    return breaker_result(context, "quarantine_rate", rate <= threshold, metadata, dg.MetadataValue.float(rate),
+                          dg.MetadataValue.float(threshold), first)

@@ -13,13 +13,16 @@ like ``book`` and stored by the same Parquet IO manager:
   the checks in :mod:`assets.fidelity_checks` judge.
 
 The metric tables use the rows the replayer vouches for (``book_valid``); the report judges the book
-as published (see :func:`obrecon_pipeline.fidelity.evaluate.evaluate`).
+as published (see :func:`obrecon_pipeline.fidelity.evaluate.evaluate`). A failed blocking integrity
+check on ``book`` keeps all of them from running for that partition; forced past it (the
+``force_downstream`` job), each says so in ``forced_despite_failed_checks`` (:mod:`assets.breaker`).
 """
 
 
 import dagster as dg
 import polars as pl
 
+from assets.breaker import forced_metadata
 from assets.metadata import markdown_table
 from assets.partitions import STREAM_DAYS, stream_day_id
 from obrecon_pipeline.fidelity.evaluate import evaluate, report_row
@@ -41,28 +44,32 @@ def _intervals(settings: FidelityThresholds) -> tuple[float, ...]:
 
 
 @dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
-def spreads(book: pl.LazyFrame) -> pl.DataFrame:
+def spreads(context: dg.AssetExecutionContext, book: pl.LazyFrame) -> pl.DataFrame:
     """Quoted spread at levels 1, 5, 10, 15, 20 (where the book has them) in price units and bp of
     the mid; cumulative depth per side to every level."""
+    context.add_output_metadata(forced_metadata(context))
     return spread_table(book).collect()
 
 
 @dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
-def order_flow_imbalance(book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> pl.DataFrame:
+def order_flow_imbalance(context: dg.AssetExecutionContext, book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> pl.DataFrame:
     """Cont-Kukanov-Stoikov OFI per fixed interval, multi-level OFI for levels 1..10 (Xu, Gould &
     Howison) and OFI normalised by the interval's average depth (Cont, Cucuringu & Zhang)."""
+    context.add_output_metadata(forced_metadata(context))
     return ofi_table(book, _intervals(fidelity_thresholds))
 
 
 @dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
-def returns(book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> pl.DataFrame:
+def returns(context: dg.AssetExecutionContext, book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> pl.DataFrame:
     """Log mid-price returns in event time and at each fixed interval (``sampling`` column)."""
+    context.add_output_metadata(forced_metadata(context))
     return returns_table(book, _intervals(fidelity_thresholds))
 
 
 @dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
-def microstructure(book: pl.LazyFrame) -> pl.DataFrame:
+def microstructure(context: dg.AssetExecutionContext, book: pl.LazyFrame) -> pl.DataFrame:
     """Micro-price (size-weighted mid) and book imbalance at levels 1, 5, 10."""
+    context.add_output_metadata(forced_metadata(context))
     return micro_table(book).collect()
 
 
@@ -82,7 +89,9 @@ def microstructure(book: pl.LazyFrame) -> pl.DataFrame:
     partitions_def=STREAM_DAYS,
     compute_kind="polars",
 )
-def market_impact(book: pl.LazyFrame, events: pl.LazyFrame, fidelity_thresholds: FidelityThresholds):
+def market_impact(context: dg.AssetExecutionContext, book: pl.LazyFrame, events: pl.LazyFrame,
+                  fidelity_thresholds: FidelityThresholds):
+    forced = forced_metadata(context)
     orders = marketable_orders(events, book)
     fits = impact_fits(book, orders, _intervals(fidelity_thresholds))
     law = fits.row(-1, named=True)  # the square-root law
@@ -96,7 +105,7 @@ def market_impact(book: pl.LazyFrame, events: pl.LazyFrame, fidelity_thresholds:
             "median_abs_vwap_error_bp": dg.MetadataValue.float(float(scored["vwap_error_bp"].abs().median() or 0.0))
             if scored.height
             else dg.MetadataValue.text("no orders with a prediction"),
-        },
+        } | forced,
     )
     yield dg.Output(
         fits,
@@ -107,7 +116,7 @@ def market_impact(book: pl.LazyFrame, events: pl.LazyFrame, fidelity_thresholds:
             "square_root_prefactor": dg.MetadataValue.float(law["constant"]) if law["constant"] is not None
             else dg.MetadataValue.text("n/a"),
             "fits": dg.MetadataValue.md(markdown_table(fits)),
-        },
+        } | forced,
     )
 
 
@@ -135,5 +144,5 @@ def fidelity_report(
     return dg.Output(
         row,
         metadata={r.name: dg.MetadataValue.text(r.verdict.value) for r in evaluation.results}
-        | {"failed": sum(r.verdict.value == "fail" for r in evaluation.results)},
+        | {"failed": sum(r.verdict.value == "fail" for r in evaluation.results)} | forced_metadata(context),
     )

@@ -8,7 +8,10 @@ partition in a few worker processes (these runs take no slot of the instance's r
 shows a progress bar with ETA on stderr. It records the runs' check results and rebuilds the DuckDB
 warehouse (:mod:`assets.warehouse`). It prints where the outputs went, every check that did
 not pass, and a tally of passed, failed, warning and skipped (not judged) checks; ``--all-checks``
-prints every result. Exit status 1 if a run failed.
+prints every result. Exit status 1 if a run failed: a run whose blocking integrity check failed
+(:mod:`assets.breaker`) prints that check with what it blocked. ``--force`` runs the
+``force_downstream`` job instead: the assets downstream of ``book`` from the stored book, past
+failed blocking checks.
 """
 
 from __future__ import annotations
@@ -34,14 +37,14 @@ def _quiet() -> None:
     warnings.filterwarnings("ignore", message="Function `observable_source_asset` is currently in beta")
 
 
-def _start_worker() -> None:
+def _start_worker(job: str) -> None:
     global _job, _instance
     _quiet()
     import dagster as dg
 
     from assets.definitions import defs
 
-    _job = defs.resolve_job_def("reconstruct")
+    _job = defs.resolve_job_def(job)
     _instance = dg.DagsterInstance.get()
 
 
@@ -53,28 +56,38 @@ def _run(key: str) -> dict:
 
     t0 = time.perf_counter()
     result = _job.execute_in_process(partition_key=partition_key(key), instance=_instance, raise_on_error=False,
-                                     run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+                                     run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
     planned = len(_instance.get_records_for_run(
         result.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, limit=1000).records)
     summary = {"key": key, "run": result.run_id, "run_id": result.run_id[:8], "wall": time.perf_counter() - t0,
-               "success": result.success, "errors": [], "checks": [], "skipped": 0}
-    if not result.success:
-        summary["errors"] = [f"{e.step_key}: {_root_cause(e.event_specific_data.error)}"
-                             for e in result.all_events if e.is_step_failure]
-        return summary
+               "success": result.success, "errors": [], "checks": [], "skipped": 0, "forced": []}
     for e in result.get_asset_check_evaluations():
         severity = "FAIL" if e.severity == dg.AssetCheckSeverity.ERROR else "WARN"
         summary["checks"].append({"name": f"{e.asset_key.to_user_string()}.{e.check_name}", "passed": e.passed,
                                   "severity": severity, "summary": _summary(e)})
+    forced = {f"{f['check']} (run {f['run_id'][:8]})" for e in result.get_asset_materialization_events()
+              if "forced_despite_failed_checks" in e.materialization.metadata
+              for f in e.materialization.metadata["forced_despite_failed_checks"].value}
+    summary["forced"] = sorted(forced)
+    if not result.success:
+        # a failed blocking check fails the run (assets.breaker): its result is printed with the error
+        summary["errors"] = [f"{e.step_key}: {_root_cause(e.event_specific_data.error)}"
+                             for e in result.all_events if e.is_step_failure]
+        summary["checks"] = [c for c in summary["checks"] if not c["passed"]]
+        return summary
     summary["skipped"] = planned - len(summary["checks"])
     return summary
 
 
 def _root_cause(error) -> str:
-    """The innermost error's first line (Dagster wraps what the asset raised)."""
+    """The innermost error's first line (Dagster wraps what the asset raised); for a failed
+    blocking check, the line naming the checks too."""
     while error.cause is not None:
         error = error.cause
-    return error.message.strip().splitlines()[0]
+    lines = error.message.strip().splitlines()
+    if error.cls_name == "DagsterAssetCheckFailedError":
+        return " ".join([lines[0].split(": ", 1)[-1], *lines[1:]])
+    return lines[0]
 
 
 def _summary(evaluation) -> str:
@@ -84,7 +97,7 @@ def _summary(evaluation) -> str:
         return str(md["reason"])
     keys = [k for k in ("value", "match_rate", "threshold", "n", "crossed_rows_continuous", "gaps",
                         "checksum_failed", "first_mismatch_message", "first_continuous_cross_message",
-                        "first_gap_time") if k in md]
+                        "first_gap_time", "blocked_assets") if k in md]
     return ", ".join(f"{k}={md[k]}" for k in keys) or (evaluation.description or "")
 
 
@@ -111,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", action="append", help="only partitions of this source (repeatable)")
     p.add_argument("--workers", type=int, default=3, help="worker processes (default 3)")
     p.add_argument("--all-checks", action="store_true", help="print every check result, not only those that did not pass")
+    p.add_argument("--force", action="store_true",
+                   help="run the force_downstream job: the assets downstream of book, from the stored book, past "
+                        "failed blocking checks (their results carry forced_despite_failed_checks)")
     args = p.parse_args(argv)
 
     root = data_root()
@@ -156,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     failed_runs, tally, runs = 0, {"PASS": 0, "FAIL": 0, "WARN": 0, "SKIPPED": 0}, []
     workers = max(1, min(args.workers, len(keys)))
     bar = RunProgress(raw_weights(streams), file=sys.stderr)
-    with ProcessPoolExecutor(workers, initializer=_start_worker) as pool:
+    job = "force_downstream" if args.force else "reconstruct"
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(job,)) as pool:
         futures = [pool.submit(_run, key) for key in keys]
         for future in as_completed(futures):
             s = future.result()
@@ -168,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
                 bar.write(f"\n{progress} {s['key']}: run {s['run_id']} FAILED ({s['wall']:.1f} s)")
                 for line in s["errors"]:
                     bar.write(f"   {line}")
+                for c in s["checks"]:
+                    bar.write(f"   {c['severity']} {c['name']}: {c['summary']}")
+                tally["FAIL"] += sum(c["severity"] == "FAIL" for c in s["checks"])
+                tally["WARN"] += sum(c["severity"] == "WARN" for c in s["checks"])
                 continue
             bad = [c for c in s["checks"] if not c["passed"]]
             counts = {v: sum(1 for c in bad if c["severity"] == v) for v in ("FAIL", "WARN")}
@@ -179,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"passed, {counts['FAIL']} failed, {counts['WARN']} warnings, {s['skipped']} not judged",
                      f"   book    {root / 'warehouse' / 'book' / _warehouse_name(s['key'])}.parquet",
                      f"   report  {root / 'reports' / s['key'] / 'report.json'}"]
+            if s["forced"]:
+                lines.append(f"   forced past failed blocking checks: {', '.join(s['forced'])}")
             shown = s["checks"] if args.all_checks else bad
             for c in sorted(shown, key=lambda c: (c["passed"], c["severity"])):
                 lines.append(f"   {'PASS' if c['passed'] else c['severity']} {c['name']}: {c['summary']}")

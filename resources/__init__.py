@@ -94,6 +94,7 @@ class LandingZone(dg.ConfigurableResource):
 
 
 def resources_for(root: Path | UPath | str | None = None) -> dict:
+    from resources.alerts import alert_sinks_from_env
     from resources.fidelity import FidelityThresholds
 
     root = UPath(root) if root is not None else data_root()
@@ -102,6 +103,7 @@ def resources_for(root: Path | UPath | str | None = None) -> dict:
         "landing_zone": LandingZone(root=str(root)),
         "integrity_thresholds": IntegrityThresholds(),
         "fidelity_thresholds": FidelityThresholds(),
+        "alert_sinks": alert_sinks_from_env(),
     }
 
 
@@ -112,3 +114,5 @@ class IntegrityThresholds(dg.ConfigurableResource):
     min_match_rate: float = 1.0
     #: mid-stream snapshots agreeing with the book rebuilt before them / snapshots judged
     min_snapshot_agreement: float = 1.0
+    #: quarantined input records / (quarantined + events) above which the day is blocked
+    max_quarantine_rate: float = 0.001

@@ -63,7 +63,7 @@ def test_too_few_observations_is_skipped_not_failed(small_landing_zone):
         result = _materialize(instance, small_landing_zone)
         assert result.success
         evaluated = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-        assert evaluated == {"feed_integrity": True, "no_crossed_book": True, "reference_match": True,
+        assert evaluated == {"feed_integrity": True, "no_crossed_book": True, "reference_match": True, "quarantine_rate": True,
                              "spread_correlation": True, "depth_correlation": True, "l1_spread_error_bp": True,
                              "vwap_prediction": True}
         logs = [e.user_message for e in instance.all_logs(result.run_id) if not e.is_dagster_event]

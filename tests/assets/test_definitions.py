@@ -22,7 +22,14 @@ def test_definitions_load():
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
     assert {"events", "reference_book", "book"} <= keys
     assert defs.resolve_job_def("reconstruct") is not None
-    assert any(s.name == "landing_zone_sensor" for s in repo.sensor_defs)
+    sensors = {s.name: s for s in repo.sensor_defs}
+    assert set(sensors) == {"landing_zone_sensor", "alert_sensor"}
+    assert {s.default_status for s in sensors.values()} == {dg.DefaultSensorStatus.STOPPED}
+    # the breaker's way past a failed blocking check: everything downstream of book, not book
+    forced = {k.to_user_string() for k in defs.resolve_job_def("force_downstream").asset_layer.selected_asset_keys}
+    assert forced == keys - {"raw_files", "events", "reference_book", "book"}
+    assert {k.name for k in repo.asset_graph.asset_check_keys if repo.asset_graph.get(k).blocking} == {
+        "no_crossed_book", "reference_match", "feed_integrity", "quarantine_rate"}
     assert [s.name for s in repo.schedule_defs] == ["daily_schedule"]
     assert repo.asset_graph.get(dg.AssetKey("raw_files")).is_observable
     # every materializable asset carries a code version (data versions and staleness need it)
@@ -90,7 +97,9 @@ def test_reference_match_check_fails_and_points_at_the_damage(small_landing_zone
     instance = dg.DagsterInstance.ephemeral()
     register(instance, [KEY])
     result = _materialize(small_landing_zone, instance)
-    assert result.success
+    # the check is blocking (assets.breaker): its failure fails the run
+    assert [e.event_specific_data.error.cls_name for e in result.all_events if e.is_step_failure] == [
+        "DagsterAssetCheckFailedError"]
     match = next(e for e in result.get_asset_check_evaluations() if e.check_name == "reference_match")
     assert not match.passed
     md = match.metadata

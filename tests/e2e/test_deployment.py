@@ -1,6 +1,7 @@
 """The deployment end to end (issue 12's "Done when"): the landing-zone sensor registers the landed
 stream-days and runs them; a backfill over a date range of one stream is launched through GraphQL;
-every materialization and every check's status is read back through GraphQL; the runs are rows of
+every materialization and every check's status is read back through GraphQL (the damaged day's
+blocking ``reference_match`` fails its run and keeps its fidelity assets from being computed); the runs are rows of
 the PostgreSQL run storage; and every step ran in a Celery worker's pool process, not in the
 daemon or a run worker."""
 
@@ -13,16 +14,17 @@ from tests.e2e.services import descendants, wait_for
 
 ASSETS = ["events", "reference_book", "book", "spreads", "order_flow_imbalance", "returns", "microstructure",
           "market_impact", "impact_regression", "fidelity_report"]
-CHECKS = {"book": ["feed_integrity", "no_crossed_book", "reference_match"],
+CHECKS = {"book": ["feed_integrity", "no_crossed_book", "reference_match", "quarantine_rate"],
           "fidelity_report": ["spread_correlation", "depth_correlation", "l1_spread_error_bp", "ks_returns",
                               "garch_match", "hill_match", "ljung_box_match", "volatility_clustering", "tail_index",
                               "garch_persistence", "vwap_prediction"]}
 #: 999 messages are too few for these statistics: not judged (skipped), on every copy
 NOT_JUDGED = {"ks_returns", "garch_match", "hill_match", "ljung_box_match", "volatility_clustering", "tail_index",
               "garch_persistence"}
-#: one deleted add message: the book no longer matches LOBSTER's; the statistics of 999 events
-#: (the judged ones: correlations, spread error, VWAP) stay within their WARN thresholds
+#: one deleted add message: the book no longer matches LOBSTER's; the check is blocking (issue 13),
+#: so the run fails and nothing downstream of book is computed for that day
 DAMAGED_FAILS = {"reference_match"}
+DOWNSTREAM = ASSETS[3:]
 LANDED_KEYS = [f"{s}-L10|{d}" for s, days in LANDED.items() for d in days]
 
 PARTITION_KEYS = """{ assetNodeOrError(assetKey: {path: ["book"]}) { ... on AssetNode {
@@ -43,7 +45,9 @@ def test_sensor_then_backfill_on_celery_with_postgres(deployment):
     d = deployment
     sensor = d.sensor_runs
     assert sorted(next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition") for r in sensor) == sorted(LANDED_KEYS)
-    assert {r["status"] for r in sensor} == {"SUCCESS"}
+    damaged = f"AAPL-L10|{DAMAGED_DAY}"
+    status_of = {next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition"): r["status"] for r in sensor}
+    assert status_of == {k: "FAILURE" if k == damaged else "SUCCESS" for k in LANDED_KEYS}
     dims = {d_["name"]: d_["partitionKeys"] for d_ in
             d.graphql(PARTITION_KEYS)["assetNodeOrError"]["partitionKeysByDimension"]}
     assert dims == {"stream": ["AAPL-L10", "MSFT-L10"],
@@ -60,18 +64,20 @@ def test_sensor_then_backfill_on_celery_with_postgres(deployment):
         return b if b["status"] not in ("REQUESTED", "CANCELING", "FAILING") and finished(b["runs"]) else None
 
     backfill = wait_for("the backfill", backfill_done, 900, every_s=2)
-    assert backfill["status"] == "COMPLETED_SUCCESS"
+    assert backfill["status"] == "COMPLETED_FAILED"  # the damaged day's run failed on its blocking check
     backfill_runs = {r["runId"] for r in backfill["runs"]}
-    assert len(backfill_runs) == len(keys) and {r["status"] for r in backfill["runs"]} == {"SUCCESS"}
+    assert len(backfill_runs) == len(keys) and sorted(r["status"] for r in backfill["runs"]) == ["FAILURE"] + ["SUCCESS"] * (len(keys) - 1)
 
-    # every asset of every landed stream-day is materialized; the backfill's days by the backfill
+    # every asset of every landed stream-day is materialized, but nothing downstream of the damaged
+    # day's book; the backfill's days by the backfill
     for asset in ASSETS:
         found = d.graphql(MATERIALIZATIONS, {"path": [asset], "keys": LANDED_KEYS})["assetOrError"]["assetMaterializations"]
-        assert {m["partition"] for m in found} == set(LANDED_KEYS), asset
+        expected_keys = set(LANDED_KEYS) - ({damaged} if asset in DOWNSTREAM else set())
+        assert {m["partition"] for m in found} == expected_keys, asset
         latest = {}
         for m in found:  # newest first
             latest.setdefault(m["partition"], m["runId"])
-        assert {latest[k] for k in keys} == backfill_runs, asset
+        assert {latest[k] for k in keys if k in expected_keys} <= backfill_runs, asset
 
     # every check's status on every landed stream-day
     statuses = {}
@@ -85,8 +91,9 @@ def test_sensor_then_backfill_on_celery_with_postgres(deployment):
                     assert execution["evaluation"]["severity"] == "ERROR"
                     assert metadata["threshold"] == 1.0 and metadata["match_rate"] < 1.0
                     assert metadata["first_mismatch_row"] >= d.victim - 1
-    damaged = f"AAPL-L10|{DAMAGED_DAY}"
     expected = {(name, key): "SKIPPED" if name in NOT_JUDGED else "SUCCEEDED" for (name, key) in statuses}
+    # planned in the damaged day's run, never executed (blocked), the run failed
+    expected.update({(n, damaged): "EXECUTION_FAILED" for n in CHECKS["fidelity_report"]})
     expected.update({(n, damaged): "FAILED" for n in DAMAGED_FAILS})
     assert statuses == expected
 
