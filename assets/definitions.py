@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import book, book_checks, feed_integrity, features, fidelity, fidelity_checks, landing
+from assets import book, book_checks, cross_venue, feed_integrity, features, fidelity, fidelity_checks, landing
 from assets.sensors import daily_schedule_for, landing_zone_sensor_for
 from resources import resources_for
 from resources.deployment import executor_for
 
 #: the modules whose assets and asset checks make up the code location
-ASSET_MODULES = (landing, book, book_checks, feed_integrity, fidelity, fidelity_checks, features)
+ASSET_MODULES = (landing, book, book_checks, feed_integrity, fidelity, fidelity_checks, features, cross_venue)
 ASSETS = dg.load_assets_from_modules(ASSET_MODULES)
 CHECKS = dg.load_asset_checks_from_modules(ASSET_MODULES)
 
@@ -25,14 +25,20 @@ CHECKS = dg.load_asset_checks_from_modules(ASSET_MODULES)
 #: Materialize button runs only events, reference_book and book, the multi-asset's outputs)
 reconstruct_job = dg.define_asset_job(
     "reconstruct",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(cross_venue.GROUP),
     description="Parse, replay and check one stream-day (and everything downstream of the book)",
+)
+#: per trading day, after its books: every configured venue pair compared (partitioned by day)
+cross_venue_job = dg.define_asset_job(
+    "compare_venues",
+    selection=dg.AssetSelection.groups(cross_venue.GROUP),
+    description="Compare the books of each configured venue pair on one trading day and check they follow each other",
 )
 
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
-    jobs=[reconstruct_job],
+    jobs=[reconstruct_job, cross_venue_job],
     sensors=[landing_zone_sensor_for(reconstruct_job)],
     schedules=[daily_schedule_for(reconstruct_job)],
     resources=resources_for(),

@@ -94,6 +94,7 @@ class LandingZone(dg.ConfigurableResource):
 
 
 def resources_for(root: Path | UPath | str | None = None) -> dict:
+    from resources.cross_venue import CrossVenuePairs
     from resources.fidelity import FidelityThresholds
 
     root = UPath(root) if root is not None else data_root()
@@ -102,6 +103,7 @@ def resources_for(root: Path | UPath | str | None = None) -> dict:
         "landing_zone": LandingZone(root=str(root)),
         "integrity_thresholds": IntegrityThresholds(),
         "fidelity_thresholds": FidelityThresholds(),
+        "cross_venue_pairs": CrossVenuePairs(),
     }
 
 

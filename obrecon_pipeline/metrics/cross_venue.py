@@ -43,6 +43,7 @@ Episodes where one book stops following the other (:func:`episodes`), on usable 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -247,3 +248,24 @@ def cross_venue(a: pl.DataFrame | pl.LazyFrame, b: pl.DataFrame | pl.LazyFrame,
     out["lead_lag"] = lead_lag(grid, spec)
     out["episodes"] = episodes(grid, spec, names).to_dicts()
     return out
+
+
+def figures_row(figures: dict) -> dict:
+    """One flat row of :func:`cross_venue`'s figures (a table of pairs): basis distribution and
+    stability, staleness, lead-lag, and the first episode; ``episode_list`` keeps them all."""
+    a, b = figures["names"]
+    basis, stability, ll = figures["basis_bp"] or {}, figures["basis_stability"] or {}, figures["lead_lag"]
+    first = figures["episodes"][0] if figures["episodes"] else {}
+    return {
+        "venue_a": a, "venue_b": b, "grid_points": figures["grid_points"], "usable_points": figures["usable_points"],
+        "start_ns": figures["start_ns"], "end_ns": figures["end_ns"],
+        **{f"basis_{k}_bp": basis.get(k) for k in ("mean", "std", "min", *(f"p{round(q * 100)}" for q in QUANTILES), "max")},
+        "basis_median_range_bp": stability.get("median_range_bp"), "basis_ar1": stability.get("ar1"),
+        "basis_half_life_s": stability.get("half_life_s"),
+        "stale_share_a": figures["stale_share"][a], "stale_share_b": figures["stale_share"][b],
+        "lead_lag_peak_s": ll["peak_lag_s"], "lead_lag_peak_corr": ll["peak_corr"], "lead_lag_corr_at_0": ll["corr_at_0"],
+        "lead_lag_ratio": ll["lead_lag_ratio"], "leader": {"a": a, "b": b}.get(ll["leader"], ll["leader"]),
+        "episodes": len(figures["episodes"]),
+        **{f"first_episode_{k}": first.get(k) for k in EPISODE_SCHEMA},
+        "episode_list": json.dumps(figures["episodes"]),
+    }
