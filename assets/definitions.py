@@ -23,9 +23,12 @@ CHECKS = dg.load_asset_checks_from_modules(ASSET_MODULES)
 
 #: the main job: every asset of a stream-day partition, with its checks (the book's own
 #: Materialize button runs only events, reference_book and book, the multi-asset's outputs)
+#: the assets partitioned by stream-day (everything but the per-day cross-venue comparison)
+STREAM_DAY_ASSETS = dg.AssetSelection.all() - dg.AssetSelection.groups(cross_venue.GROUP)
+
 reconstruct_job = dg.define_asset_job(
     "reconstruct",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(cross_venue.GROUP),
+    selection=STREAM_DAY_ASSETS,
     description="Parse, replay and check one stream-day (and everything downstream of the book)",
 )
 #: per trading day, after its books: every configured venue pair compared (partitioned by day)
