@@ -1,0 +1,87 @@
+"""Throughput of the hftbacktest path on a Binance capture, beside the cost of decoding its JSON alone.
+
+Phases, each in a fresh subprocess so that its peak RSS is its own:
+
+* ``parse``: capture -> records -> Binance translation -> sequenced, normalized events;
+* ``replay``: events -> top-10 book after every message;
+* ``tickers``: the bookTickers that end an applied diff compared with the rebuilt top of book;
+* ``pipeline``: all three (``replay_stream``);
+* ``reference``: gunzip and ``json.loads`` of every line and nothing else (the floor of any reader
+  that decodes the capture's JSON in Python).
+
+lines/s = capture lines / best wall time over ``--repeat`` runs. Usage::
+
+    python benchmarks/replay_hftbacktest.py [--repeat 3] [--file [<market>_]<symbol>_<YYYYMMDD>.gz]
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from _harness import ROOT, best_of, emit, peak_rss_mib, phase_arguments, phases, print_speedups
+
+DEFAULT_FILE = ROOT / "data" / "raw" / "hftbacktest" / "2024-08-08" / "usdm_btcusdt_20240808.gz"
+LEVELS = 10
+PHASES = ("parse", "replay", "tickers", "pipeline", "reference")
+
+
+def _clear() -> None:
+    from obrecon_pipeline.feeds import hftbacktest
+
+    hftbacktest._read.cache_clear()
+    hftbacktest._messages.cache_clear()
+
+
+def _phase(name: str, path: Path, repeat: int) -> dict:
+    from obrecon_pipeline.feeds import get_feed
+    from obrecon_pipeline.pipeline import replay_stream
+    from obrecon_pipeline.replay import replay
+
+    feed = get_feed("hftbacktest")
+    (stream,) = feed.from_files([path])
+    with gzip.open(path, "rb") as fh:
+        n = sum(1 for _ in fh)
+
+    def parse():
+        _clear()
+        return feed.load(stream)
+
+    if name == "parse":
+        wall, _ = best_of(parse, repeat)
+    elif name == "replay":
+        loaded = parse()
+        wall, _ = best_of(lambda: replay(loaded.events, LEVELS, loaded.options), repeat)
+    elif name == "tickers":
+        loaded = parse()
+        wall, _ = best_of(lambda: feed.reference_tickers(stream), repeat)
+    elif name == "pipeline":
+        wall, _ = best_of(lambda: replay_stream("hftbacktest", parse(), LEVELS), repeat)
+    elif name == "reference":
+        def decode():
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                return sum(1 for line in fh if json.loads(line.split(" ", 1)[1], parse_float=str))
+
+        wall, _ = best_of(decode, repeat)
+    else:
+        raise SystemExit(f"unknown phase {name!r}")
+    return {"phase": name, "lines": n, "best_wall_s": wall, "lines_per_s": n / wall, "peak_rss_mib": peak_rss_mib()}
+
+
+def run(path: Path = DEFAULT_FILE, repeat: int = 3) -> list[dict]:
+    return phases(__file__, PHASES, "--file", path, "--repeat", repeat)
+
+
+def main() -> None:
+    args = phase_arguments(__doc__, PHASES, DEFAULT_FILE)
+    if args.phase:
+        emit(_phase(args.phase, args.file, args.repeat))
+        return
+    rows = run(args.file, args.repeat)
+    print(f"hftbacktest {args.file.name}: {rows[0]['lines']:,} capture lines, top-{LEVELS} book per depth diff")
+    print_speedups(rows, "lines")
+
+
+if __name__ == "__main__":
+    main()
