@@ -1,12 +1,12 @@
 """``--format hftbacktest``: the shipped Binance spot + USD-M BTCUSDT captures (hftbacktest collector).
 
-The expected figures are computed here from the raw JSON lines, independently of the feed: the
-sync point by Binance's documented rule, and which bookTickers end an applied diff.
+The expected figures are read off the raw JSON lines independently of the feed
+(:mod:`tests.feeds.hftbacktest_captures`): the sync point by Binance's documented rule, and which
+bookTickers end an applied diff.
 """
 
 import gzip
 import json
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -15,33 +15,9 @@ from obrecon_pipeline.cli import main
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds import get_feed
 from obrecon_pipeline.pipeline import replay_stream
-from tests.conftest import RAW
+from tests.feeds.hftbacktest_captures import DAY, SPOT, USDM, documented_sync, raw_lines, wrong_best_bid_capture
 
-DAY = RAW / "hftbacktest" / "2024-08-08"
-SPOT, USDM = DAY / "spot_btcusdt_20240808.gz", DAY / "usdm_btcusdt_20240808.gz"
 FEED = get_feed("hftbacktest")
-
-
-def raw_lines(path: Path) -> list[str]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        return fh.read().splitlines(keepends=True)
-
-
-def documented_sync(path: Path, futures: bool) -> dict:
-    """Binance's procedure on the raw lines: the snapshot's lastUpdateId, the diffs dropped before
-    the sync point, the applied diffs' ``u`` and the bookTicker ``u`` values that end one of them."""
-    bodies = [json.loads(line.split(" ", 1)[1]) for line in raw_lines(path)]
-    last_id = next(b["lastUpdateId"] for b in bodies if "lastUpdateId" in b)
-    diffs = [b["data"] for b in bodies if b.get("stream", "").startswith("btcusdt@depth")]
-    target = last_id if futures else last_id + 1
-    start = next(i for i, d in enumerate(diffs) if d["U"] <= target <= d["u"])
-    applied = diffs[start:]
-    for prev, d in zip(applied, applied[1:]):
-        assert (d["pu"] == prev["u"]) if futures else (d["U"] == prev["u"] + 1)
-    ends = {d["u"] for d in applied}
-    tickers = [b["data"]["u"] for b in bodies if b.get("stream") == "btcusdt@bookTicker"]
-    return {"last_id": last_id, "dropped": start, "applied": len(applied), "tickers": len(tickers),
-            "matching": sum(u in ends for u in tickers)}
 
 
 @pytest.fixture(scope="module")
@@ -85,26 +61,12 @@ def test_every_matching_bookticker_equals_the_rebuilt_top_of_book(runs, name, pa
 
 
 def test_a_wrong_level_shows_up_at_the_first_ticker_after_it(tmp_path):
-    """Remove the best bid's size change from the diff that a bookTicker checks: that ticker (and
-    only while the level stays wrong) disagrees, at its line and book row."""
-    lines = raw_lines(SPOT)
-    bodies = [json.loads(line.split(" ", 1)[1]) for line in lines]
-    ticker_u = {b["data"]["u"]: i for i, b in enumerate(bodies) if b.get("stream") == "btcusdt@bookTicker"}
-    sync = documented_sync(SPOT, futures=False)
-    i = next(k for k, b in enumerate(bodies) if b.get("stream") == "btcusdt@depth@100ms"
-             and b["data"]["u"] in ticker_u and b["data"]["u"] > sync["last_id"]
-             and any(lv[0] == bodies[ticker_u[b["data"]["u"]]]["data"]["b"] for lv in b["data"]["b"]))
-    best_bid = bodies[ticker_u[bodies[i]["data"]["u"]]]["data"]["b"]
-    diff = bodies[i]["data"]
-    diff["b"] = [lv for lv in diff["b"] if lv[0] != best_bid]
-    lines[i] = f"{lines[i].split(' ', 1)[0]} {json.dumps(bodies[i], separators=(',', ':'))}\n"
-    faulty = tmp_path / SPOT.name
-    faulty.write_bytes(gzip.compress("".join(lines).encode()))
+    faulty, line, update_id, best_bid = wrong_best_bid_capture(tmp_path)
     stream = FEED.from_files([faulty])[0]
     report = replay_stream("hftbacktest", FEED.load(stream), 10).report["ticker_reference"]
     first = report["first_disagreement"]
     assert report["compared"] == 278 and report["disagree"] >= 1
-    assert (first["src_row"], first["update_id"]) == (ticker_u[diff["u"]] + 1, diff["u"])
+    assert (first["file"], first["src_row"], first["update_id"]) == (str(faulty.resolve()), line, update_id)
     assert first["theirs"]["bid_price"] == float(best_bid) and first["ours"] != first["theirs"]
 
 
