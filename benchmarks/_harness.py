@@ -76,3 +76,22 @@ def print_speedups(rows: list[dict], unit: str) -> None:
         speedup = r[rate] / reference[rate]
         print(f"{r['phase']:<10} {r['best_wall_s']:>12.4f} {r[rate]:>14,.0f} {r['peak_rss_mib']:>13.1f} "
               f"{speedup:>14.1f}")
+
+
+def phase_result(name: str, unit: str, n: int, wall: float) -> dict:
+    """A phase's row: ``n`` of ``unit`` in ``wall`` seconds (best run), and this process's peak RSS."""
+    return {"phase": name, unit: n, "best_wall_s": wall, f"{unit}_per_s": n / wall, "peak_rss_mib": peak_rss_mib()}
+
+
+def phase_main(script: str | Path, doc: str, names: Iterable[str], default_file: Path,
+               phase: Callable[[str, Path, int], dict], unit: str, title: Callable[[Path, list[dict]], str]) -> None:
+    """The ``main`` of a phase benchmark over one input file: as a child (``--phase``) run that phase
+    and print its row; otherwise run every phase in its own subprocess and print the ``title`` line
+    and :func:`print_speedups` against the ``reference`` phase."""
+    args = phase_arguments(doc, names, default_file)
+    if args.phase:
+        emit(phase(args.phase, args.file, args.repeat))
+        return
+    rows = phases(script, names, "--file", args.file, "--repeat", args.repeat)
+    print(title(args.file, rows))
+    print_speedups(rows, unit)

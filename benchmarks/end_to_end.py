@@ -30,6 +30,8 @@ from pathlib import Path
 
 from _harness import ROOT
 
+from obrecon_pipeline.pipeline import RunOptions
+
 LEVELS = 10
 SIZES = {"1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000}
 MODES = {"with reference": "reseed", "without": "ignore"}
@@ -62,7 +64,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="1M,10M,50M")
     p.add_argument("--dir", default=None, help="scratch directory (default: the system's temporary directory)")
-    p.add_argument("--chunk-events", type=int, default=1 << 18)
+    p.add_argument("--chunk-events", type=int, default=RunOptions.chunk_events)
     args = p.parse_args()
     rows = []
     for label in args.sizes.split(","):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from _harness import ROOT, best_of, emit, peak_rss_mib, phase_arguments, phases, print_speedups
+from _harness import ROOT, best_of, phase_main, phase_result
 
 DEFAULT_FILE = ROOT / "data" / "raw" / "cryptofeed" / "2021-04-17" / "KRAKEN.ws.50.0.gz"
 LEVELS = 10
@@ -58,22 +58,12 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
         raise SystemExit(f"unknown phase {name!r}")
     if name != "reference":
         n = sum(int(ls.stats["messages"]) for ls in loaded)
-    return {"phase": name, "messages": n, "best_wall_s": wall, "messages_per_s": n / wall,
-            "peak_rss_mib": peak_rss_mib()}
-
-
-def run(path: Path = DEFAULT_FILE, repeat: int = 5) -> list[dict]:
-    return phases(__file__, PHASES, "--file", path, "--repeat", repeat)
+    return phase_result(name, "messages", n, wall)
 
 
 def main() -> None:
-    args = phase_arguments(__doc__, PHASES, DEFAULT_FILE)
-    if args.phase:
-        emit(_phase(args.phase, args.file, args.repeat))
-        return
-    rows = run(args.file, args.repeat)
-    print(f"cryptofeed {args.file.name}: {rows[0]['messages']:,} book messages, top-{LEVELS} + checksum per message")
-    print_speedups(rows, "messages")
+    phase_main(__file__, __doc__, PHASES, DEFAULT_FILE, _phase, "messages",
+               lambda path, rows: f"cryptofeed {path.name}: {rows[0]['messages']:,} book messages, top-{LEVELS} + checksum per message")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from _harness import ROOT, best_of, emit, peak_rss_mib, phase_arguments, phases, print_speedups
+from _harness import ROOT, best_of, phase_main, phase_result, phases
 
 DEFAULT_FILE = ROOT / "data" / "raw" / "databento" / "2023-12-25" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"
 LEVELS = 10
@@ -63,7 +63,7 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
         n = len(records)
     else:
         raise SystemExit(f"unknown phase {name!r}")
-    return {"phase": name, "events": n, "best_wall_s": wall, "events_per_s": n / wall, "peak_rss_mib": peak_rss_mib()}
+    return phase_result(name, "events", n, wall)
 
 
 def run(path: Path = DEFAULT_FILE, repeat: int = 5) -> list[dict]:
@@ -72,13 +72,8 @@ def run(path: Path = DEFAULT_FILE, repeat: int = 5) -> list[dict]:
 
 
 def main() -> None:
-    args = phase_arguments(__doc__, PHASES, DEFAULT_FILE)
-    if args.phase:
-        emit(_phase(args.phase, args.file, args.repeat))
-        return
-    rows = run(args.file, args.repeat)
-    print(f"Databento MBO {args.file.name}: {rows[0]['events']:,} records, top-{LEVELS} at every F_LAST")
-    print_speedups(rows, "events")
+    phase_main(__file__, __doc__, PHASES, DEFAULT_FILE, _phase, "events",
+               lambda path, rows: f"Databento MBO {path.name}: {rows[0]['events']:,} records, top-{LEVELS} at every F_LAST")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Bad input exits with status 2 and one line naming the file, row and reason.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -137,6 +138,9 @@ def _replay(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # the imported modules (Polars, Arrow, NumPy: ~10^5 objects) live for the whole process: keep
+    # them out of the cyclic collector, which otherwise walked them ~6 % of a replay's CPU time
+    gc.freeze()
     try:
         if args.command == "simulate":
             return simulate_cli.run(args)

@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 
 from obrecon_pipeline.book_schema import book_schema
+from obrecon_pipeline.buffers import Recycler
 from obrecon_pipeline.events import EVENT_SCHEMA
 from obrecon_pipeline.replay.table import to_arrow
 from obrecon_pipeline.storage.parquet import ParquetStream
@@ -54,6 +55,7 @@ class StreamOutputs:
             name: ParquetStream(path, arrow_schema(schema), compression=compression, resume=resume.get(name))
             for name, path, schema in tables if path is not None
         }
+        self._columns = {name: Recycler(keep=2 * (w.tables_in_flight + 1)) for name, w in self._writers.items()}
 
     def write(self, chunk: EventChunk, block, price_scale: int, size_scale: int) -> None:
         """The rows the replayer emitted for ``chunk`` (``block``: rows, cells, valid, row_event),
@@ -68,14 +70,14 @@ class StreamOutputs:
                 events["update_id"].gather(local),
                 np.asarray(block.valid[: block.rows]),
                 np.asarray(block.cells[: block.rows]),
-                price_scale, size_scale,
+                price_scale, size_scale, self._columns["book"],
             ))
         if "events" in self._writers:
             self._writers["events"].write(events.to_arrow())
         if "reference" in self._writers and chunk.reference is not None:
             self._writers["reference"].write(to_arrow(
                 events["ts_event"].to_numpy(), events["arrival"].to_numpy(), events["update_id"],
-                np.ones(events.height, dtype=bool), chunk.reference, price_scale, size_scale,
+                np.ones(events.height, dtype=bool), chunk.reference, price_scale, size_scale, self._columns["reference"],
             ))
 
     def state(self) -> dict:

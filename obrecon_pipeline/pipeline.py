@@ -54,7 +54,7 @@ class RunOptions:
     #: measure the match against the reference book (read chunk by chunk; False: the reference is
     #: not read beyond the seed row)
     compare: bool = True
-    chunk_events: int = 1 << 18  #: events per chunk (a venue message is never split)
+    chunk_events: int = 1 << 16  #: events per chunk (a venue message is never split); 65,536 cost less CPU and half the RSS of 262,144 on a 10 M-event LOBSTER day
     checkpoint_every: int = 4_000_000  #: events between checkpoints (0: none)
     compression: str = "lz4"  #: Parquet compression of the written tables
 

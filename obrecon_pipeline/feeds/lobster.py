@@ -273,12 +273,13 @@ class _Orderbook(_Reader):
         super().__init__(mf.orderbook_label, mf.orderbook_blocks(block_size),
                          OrderbookParser(mf.levels, EMPTY_ASK, EMPTY_BID), names)
         self.width = 4 * mf.levels
+        self._cells = buffers.Recycler()  # a chunk's cells are reused once its consumers let go
 
     def read(self, capacity: int) -> np.ndarray:
         box: list[np.ndarray | None] = [None]
 
         def grow(cap: int) -> None:
-            box[0] = _grown(box[0], (cap, self.width), np.int64, self._fill)
+            box[0] = _grown(box[0], (cap, self.width), np.int64, self._fill, self._cells.take)
 
         def parse(buf, start, end, fill, cap):
             return self.parser.parse(buf, start, end, box[0], fill, cap)
@@ -287,11 +288,11 @@ class _Orderbook(_Reader):
         return box[0][:n]
 
 
-def _grown(old: np.ndarray | None, shape: tuple[int, ...], dtype, keep: int) -> np.ndarray:
-    """A buffer of ``shape`` holding ``old``'s first ``keep`` rows."""
+def _grown(old: np.ndarray | None, shape: tuple[int, ...], dtype, keep: int, take=buffers.empty) -> np.ndarray:
+    """A buffer of ``shape`` (from ``take(shape, dtype)``) holding ``old``'s first ``keep`` rows."""
     if old is not None and old.shape == shape:
         return old
-    new = buffers.empty(shape, dtype)
+    new = take(shape, dtype)
     if old is not None and keep:
         new[:keep] = old[:keep]
     return new

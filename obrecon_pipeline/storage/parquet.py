@@ -93,6 +93,8 @@ class ParquetStream:
                              write_statistics=[c for c in statistics if c in schema.names])
         self._pool = ThreadPoolExecutor(workers) if workers > 0 else None
         self._pending: list[Future] = []
+        #: tables :meth:`write` may still be encoding after it returns
+        self.tables_in_flight = 2 * workers
         _, self._template = _split(self._encode(schema.empty_table()))
         if resume is None:
             self.tmp = Path(tmp) if tmp is not None else self.dest.with_name(f".{self.dest.name}.partial")
@@ -127,7 +129,7 @@ class ParquetStream:
             self._append(self._encode(table))
             return
         self._pending.append(self._pool.submit(self._encode, table))
-        while len(self._pending) > 2 * self._pool._max_workers:  # bound memory held in flight
+        while len(self._pending) > self.tables_in_flight:  # bound memory held in flight
             self._append(self._pending.pop(0).result())
 
     def _append(self, encoded: bytes) -> None:
