@@ -20,7 +20,7 @@ import gzip
 import json
 from pathlib import Path
 
-from _harness import ROOT, best_of, emit, peak_rss_mib, phase_arguments, phases, print_speedups
+from _harness import ROOT, best_of, phase_main, phase_result
 
 DEFAULT_FILE = ROOT / "data" / "raw" / "hftbacktest" / "2024-08-08" / "usdm_btcusdt_20240808.gz"
 LEVELS = 10
@@ -66,21 +66,12 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
         wall, _ = best_of(decode, repeat)
     else:
         raise SystemExit(f"unknown phase {name!r}")
-    return {"phase": name, "lines": n, "best_wall_s": wall, "lines_per_s": n / wall, "peak_rss_mib": peak_rss_mib()}
-
-
-def run(path: Path = DEFAULT_FILE, repeat: int = 3) -> list[dict]:
-    return phases(__file__, PHASES, "--file", path, "--repeat", repeat)
+    return phase_result(name, "lines", n, wall)
 
 
 def main() -> None:
-    args = phase_arguments(__doc__, PHASES, DEFAULT_FILE)
-    if args.phase:
-        emit(_phase(args.phase, args.file, args.repeat))
-        return
-    rows = run(args.file, args.repeat)
-    print(f"hftbacktest {args.file.name}: {rows[0]['lines']:,} capture lines, top-{LEVELS} book per depth diff")
-    print_speedups(rows, "lines")
+    phase_main(__file__, __doc__, PHASES, DEFAULT_FILE, _phase, "lines",
+               lambda path, rows: f"hftbacktest {path.name}: {rows[0]['lines']:,} capture lines, top-{LEVELS} book per depth diff")
 
 
 if __name__ == "__main__":
