@@ -1,17 +1,19 @@
 """Feed-integrity asset checks, per partition: sequence gaps, duplicates, reordering, venue
-checksums (``feed_integrity``) and the share of quarantined input (``quarantine_rate``), with the
-first offending row in the metadata.
+checksums, top-of-book tickers (``feed_integrity``) and the share of quarantined input
+(``quarantine_rate``), with the first offending row in the metadata.
 
 The counters come from the partition's ``report.json`` (written by ``reconstruct`` in the same
 run): the feed's sequencer (``gaps``, ``duplicates``, ``reordered``, ``gap_list``), the replayer
 (``checksum_ok``, ``checksum_failed``, ``first_checksum_failure``, ``resyncs``, ``invalid_rows``) and
-the parser's quarantine.
+the parser's quarantine, and the venue's top-of-book tickers against the rebuilt book
+(``ticker_reference``: Binance ``bookTicker`` at the diff it belongs to).
 
 ``feed_integrity`` fails on a sequence gap the feed never resynced from (no valid book row between
-the gap and the next gap or the end of the day: the rest of the book is unverified) and on a failed
-venue checksum. A gap followed by a snapshot that restored the book is counted (``resynced_gaps``)
-and passes: the stretch in between is flagged ``book_valid = false`` row by row. Duplicates and
-reordered messages are repaired by the sequencer and only reported.
+the gap and the next gap or the end of the day: the rest of the book is unverified), on a failed
+venue checksum and on a ticker that disagrees with the rebuilt top of book. A gap followed by a
+snapshot that restored the book is counted (``resynced_gaps``) and passes: the stretch in between
+is flagged ``book_valid = false`` row by row. Duplicates and reordered messages are repaired by the
+sequencer and only reported.
 
 ``quarantine_rate`` fails when quarantined input records / (quarantined + events) exceeds
 ``integrity_thresholds.max_quarantine_rate``. Both are blocking with severity ERROR
@@ -46,7 +48,7 @@ def unresynced(gap_rows: list[int], book_valid: np.ndarray) -> list[bool]:
     asset="book",
     partitions_def=STREAM_DAYS,
     additional_ins={"events": dg.AssetIn("events")},
-    description="No sequence gap without a resync, no failed venue checksum",
+    description="No sequence gap without a resync, no failed venue checksum, no top-of-book ticker that disagrees",
     blocking=True,
 )
 def feed_integrity(
@@ -78,9 +80,21 @@ def feed_integrity(
         if first_bad is None:
             first_bad = (f"book row {metadata['first_checksum_failure_row']}: checksum mismatch after raw "
                          f"{metadata['first_checksum_failure_message']}")
+    tickers = report.get("ticker_reference")
+    if tickers is not None:
+        metadata["tickers_compared"], metadata["tickers_disagreeing"] = tickers["compared"], tickers["disagree"]
+        first = tickers["first_disagreement"]
+        if first:
+            metadata["first_ticker_disagreement_line"] = f"{first['file']}, row {first['src_row']}"
+            metadata["first_ticker_disagreement_time"] = iso(first["ts_recv"])
+            metadata["first_ticker_disagreement_row"] = int(first["row"])
+            metadata["first_ticker_disagreement"] = dg.MetadataValue.json({"ours": first["ours"], "theirs": first["theirs"]})
+            if first_bad is None:
+                first_bad = (f"book row {first['row']}: bookTicker at {first['file']}, row {first['src_row']} "
+                             f"disagrees with the rebuilt top of book")
     if report.get("quarantined") and report.get("quarantine_first"):
         metadata["first_quarantined"] = report["quarantine_first"]
-    faults = metadata["unresynced_gaps"] + metadata["checksum_failed"]
+    faults = metadata["unresynced_gaps"] + metadata["checksum_failed"] + metadata.get("tickers_disagreeing", 0)
     return breaker_result(context, "feed_integrity", faults == 0, metadata, faults, 0, first_bad)
 
 

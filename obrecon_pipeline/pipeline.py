@@ -32,6 +32,7 @@ from obrecon_pipeline.events import scales
 from obrecon_pipeline.feeds import Feed, get_feed
 from obrecon_pipeline.integrity.reference import Match
 from obrecon_pipeline.integrity.snapshots import compare_all, compare_written
+from obrecon_pipeline.integrity.tickers import compare_tickers_in, compare_tickers_written
 from obrecon_pipeline.outputs import OutputPaths, StreamOutputs
 from obrecon_pipeline.replay import Replayer, ReplayResult, replay
 from obrecon_pipeline.replay.table import to_frame
@@ -213,6 +214,8 @@ def run_stream(fmt: str, stream: Stream, paths: OutputPaths, options: RunOptions
         snapshots = feed.reference_snapshots
         if snapshots is not None and len(stream.files) > 1:
             report["snapshot_reference"] = compare_written(written["book"], *scale, snapshots(stream))
+        if feed.reference_tickers is not None and done:
+            report["ticker_reference"] = compare_tickers_written(written["book"], *scale, feed.reference_tickers(stream))
         report["end_to_end_s"] = time.perf_counter() - t0
         if resumed_at is not None:
             report["resumed_from_event"] = resumed_at
@@ -244,11 +247,15 @@ def replay_stream(fmt: str, loaded: LoadedStream, levels: int, use_reference: bo
     report = build_report(fmt, loaded.stream, loaded.stats, quarantined, result.counters, result.integrity, levels)
     reference = result.counters["reference"]
     match = None if reference is None else Match(**{k: v for k, v in reference.items() if k != "match_rate"})
-    snapshots = get_feed(fmt).reference_snapshots
-    if snapshots is not None and len(loaded.stream.files) > 1:
+    feed = get_feed(fmt)
+    if feed.reference_snapshots is not None and len(loaded.stream.files) > 1:
         price_scale, size_scale = scales(loaded.events)
         report["snapshot_reference"] = compare_all(
-            result.book["ts_event"].to_numpy(), result.cells, price_scale, size_scale, snapshots(loaded.stream))
+            result.book["ts_event"].to_numpy(), result.cells, price_scale, size_scale,
+            feed.reference_snapshots(loaded.stream))
+    if feed.reference_tickers is not None and loaded.events.height:
+        report["ticker_reference"] = compare_tickers_in(result.cells, *scales(loaded.events),
+                                                        feed.reference_tickers(loaded.stream))
     return StreamRun(loaded, result, match, report)
 
 

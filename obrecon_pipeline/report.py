@@ -12,7 +12,9 @@ the replayer counted (:meth:`obrecon_pipeline.replay.Replayer.counters`: ``locke
 (``integrity_failure_events``, ``integrity_<kind>`` per :class:`~obrecon_pipeline.codes.IntegrityKind`,
 ``integrity_failure_list`` — the first ones, the counts complete), the crossed-book classification
 (``crossed_rows_pre_open``, ``crossed_rows_continuous``, ``crossed_episode_list``, ...) and
-``snapshot_drift`` (mid-stream snapshots against the book rebuilt just before them).
+``snapshot_drift`` (mid-stream snapshots against the book rebuilt just before them) and, for feeds
+with top-of-book tickers (Binance ``bookTicker``), ``ticker_reference``
+(:mod:`obrecon_pipeline.integrity.tickers`).
 """
 
 from __future__ import annotations

@@ -95,6 +95,7 @@ class LandingZone(dg.ConfigurableResource):
 
 def resources_for(root: Path | UPath | str | None = None) -> dict:
     from resources.alerts import alert_sinks_from_env
+    from resources.cross_venue import CrossVenuePairs
     from resources.fidelity import FidelityThresholds
 
     root = UPath(root) if root is not None else data_root()
@@ -104,6 +105,7 @@ def resources_for(root: Path | UPath | str | None = None) -> dict:
         "integrity_thresholds": IntegrityThresholds(),
         "fidelity_thresholds": FidelityThresholds(),
         "alert_sinks": alert_sinks_from_env(),
+        "cross_venue_pairs": CrossVenuePairs(),
     }
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import polars as pl
+
 from obrecon_pipeline.errors import ObreconError
 from obrecon_pipeline.streams import LoadedStream, Stream, StreamSource
 
@@ -39,6 +41,11 @@ class Feed:
     #: :class:`~obrecon_pipeline.streams.StreamSource` (``reference=False``: do not read the reference
     #: book beyond the seed row); None: only ``load`` (whole day) is available
     open: Callable[[Stream, bool], StreamSource] | None = None
+    #: ``reference_tickers(stream)``: top-of-book references the venue sends beside the book
+    #: (Binance ``bookTicker``) in :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA` with
+    #: ``row``, the book row where each is the exact best bid/ask (null: none); the pipeline
+    #: compares them with the replay for report.json's ``ticker_reference``
+    reference_tickers: Callable[[Stream], pl.DataFrame] | None = None
 
     def streams_in(self, paths: list[Path]) -> list[Stream]:
         if self.from_files is not None:
@@ -69,4 +76,5 @@ def load_builtin_feeds() -> dict[str, Feed]:
     from obrecon_pipeline.feeds import tardis  # noqa: F401
     from obrecon_pipeline.feeds import databento  # noqa: F401
     from obrecon_pipeline.feeds import cryptofeed  # noqa: F401
+    from obrecon_pipeline.feeds import hftbacktest  # noqa: F401
     return FEEDS

@@ -11,7 +11,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from dagster._core.definitions.data_version import StaleStatus
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
-from assets.definitions import ASSETS, CHECKS
+from assets.definitions import ASSETS, CHECKS, STREAM_DAY_ASSETS
 from assets.landing import observations
 from assets.partitions import discover_streams, partition_key, register
 from resources import LandingZone, resources_for
@@ -29,7 +29,7 @@ def _observe(instance, root) -> None:
 
 def _materialize(instance, root):
     return dg.materialize([*ASSETS, *CHECKS], partition_key=partition_key(KEY), instance=instance,
-                          resources=resources_for(root), selection=dg.AssetSelection.all() - dg.AssetSelection.assets("raw_files"))
+                          resources=resources_for(root), selection=STREAM_DAY_ASSETS - dg.AssetSelection.assets("raw_files"))
 
 
 def _status(instance, asset: str):

@@ -246,4 +246,10 @@ def load(stream: Stream) -> LoadedStream:
     return load_messages(stream).to_loaded(stream)
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files))
+def reference_tickers(stream: Stream):
+    """The stream's top-of-book tickers (Binance ``bookTicker``, Gate.io futures ``book_ticker``,
+    KuCoin ``ticker``) at the book rows where they are exact (:meth:`BookMessages.ticker_rows`)."""
+    return load_messages(stream).ticker_rows()
+
+
+FEED = register(Feed(SOURCE, discover, load, from_files, reference_tickers=reference_tickers))

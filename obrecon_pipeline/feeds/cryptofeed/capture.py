@@ -123,7 +123,9 @@ def seconds_to_ns(text: str) -> int:
     return int(whole) * 1_000_000_000 + int((frac + "000000000")[:9])
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(line number, raw line)`` of a plain or gzip file; a missing file or a truncated or corrupt
+    gzip stream is an :class:`InputError` at the line where reading stopped."""
     opener = gzip.open if path.name.endswith(".gz") else open
     n = 0
     try:
@@ -196,7 +198,7 @@ def read_capture(path: str | Path) -> Capture:
 def _read_capture(path: Path, size: int, mtime_ns: int) -> Capture:
     cap = Capture(path, [])
     name = str(path)
-    for line, raw in _lines(path):
+    for line, raw in read_lines(path):
         if raw.strip() == b"":
             continue  # the recorder ends files with blank lines
         try:

@@ -308,6 +308,20 @@ class BookMessages:
     def tickers_frame(self) -> pl.DataFrame:
         return pl.DataFrame(self.tickers, schema=TICKER_SCHEMA, orient="row")
 
+    def ticker_rows(self, sequenced: Sequenced | None = None) -> pl.DataFrame:
+        """Every ticker (:data:`TICKER_SCHEMA`) with ``row``: the book row (``emit="message"``) of
+        the applied diff whose last update id is the ticker's, where the ticker gives the exact top
+        of book; null when no applied diff ends at its id (the last such diff when ids repeat)."""
+        items = (sequenced if sequenced is not None else self.sequenced()).order
+        slots = np.flatnonzero(items >= 0)
+        applied = pl.DataFrame({"row": slots.astype(np.int64), "msg": items[slots]})
+        ends = (
+            applied.join(self.messages().select("msg", "snapshot", update_id="last"), on="msg")
+            .filter(~pl.col("snapshot") & pl.col("update_id").is_not_null())
+            .group_by("update_id").agg(pl.col("row").max())
+        )
+        return self.tickers_frame().join(ends, on="update_id", how="left", maintain_order="left")
+
     def to_loaded(self, stream: Stream) -> LoadedStream:
         events, sq = self.events()
         status = np.bincount(sq.status[sq.status >= 0].astype(np.int64), minlength=len(MessageStatus) - 1)

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from obrecon_pipeline.book_schema import to_cells
 from obrecon_pipeline.feeds.cryptofeed import from_files, load_messages
+from obrecon_pipeline.integrity.tickers import ticker_agreement
 from obrecon_pipeline.replay import replay
 from tests.conftest import RAW
 
@@ -66,21 +68,16 @@ def diff_rows(bm, sq) -> pl.DataFrame:
 
 
 def ticker_checks(bm, sq, book: pl.DataFrame) -> pl.DataFrame:
-    """bookTicker messages whose ``u`` ends an applied diff, beside the replayed top of book."""
-    diffs = diff_rows(bm, sq)
-    top = book.with_row_index("row").with_columns(pl.col("row").cast(pl.Int64)).select(
-        "row", "bid_price_1", "bid_size_1", "ask_price_1", "ask_size_1")
-    return (
-        bm.tickers_frame()
-        .join(diffs, on="update_id", how="inner")
-        .join(top, on="row", how="left")
-        .with_columns(
-            agree=(pl.col("bid_price").cast(pl.Float64) == pl.col("bid_price_1"))
-            & (pl.col("bid_size").cast(pl.Float64) == pl.col("bid_size_1"))
-            & (pl.col("ask_price").cast(pl.Float64) == pl.col("ask_price_1"))
-            & (pl.col("ask_size").cast(pl.Float64) == pl.col("ask_size_1"))
-        )
-    )
+    """Tickers whose update id ends an applied diff (``BookMessages.ticker_rows``), each with
+    ``agree``: the replayed level 1 at its row equals it (``integrity.tickers.ticker_agreement``)."""
+    checks = bm.ticker_rows(sq).filter(pl.col("row").is_not_null())
+    if checks.height == 0:
+        return checks.with_columns(agree=pl.lit(True))
+    top = book.select("bid_price_1", "bid_size_1", "ask_price_1", "ask_size_1")[checks["row"].to_numpy()]
+    _, price_dec, size_dec = bm.levels()
+    price_scale, size_scale = 10 ** price_dec, 10 ** size_dec
+    agree, *_ = ticker_agreement(to_cells(top, price_scale, size_scale), price_scale, size_scale, checks)
+    return checks.with_columns(agree=pl.Series(agree))
 
 
 def top(book: pl.DataFrame, row: int = -1) -> tuple:
@@ -112,7 +109,7 @@ def check_streams(files, expected: dict, levels: int = 10) -> dict:
     return out
 
 
-def ticker_agreement(got: dict) -> tuple[int, int]:
+def ticker_totals(got: dict) -> tuple[int, int]:
     """``(checked, agree)`` over every stream of ``check_streams``: ticker messages whose update id
     ends an applied diff, and those equal to the replayed top of book (:func:`ticker_checks`)."""
     checked = agree = 0

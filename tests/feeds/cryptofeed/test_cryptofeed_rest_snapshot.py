@@ -7,7 +7,7 @@ applied diff (all 810 / 16) agree with the replayed best bid and ask."""
 
 from __future__ import annotations
 
-from cfhelpers import CRYPTOFEED, check_streams, lines, run, ticker_agreement, top, write_capture
+from cfhelpers import CRYPTOFEED, check_streams, lines, run, ticker_totals, top, write_capture
 
 GATEIO = [CRYPTOFEED / "2021-04-22" / "GATEIO.ws.1.0.gz", CRYPTOFEED / "2021-04-22" / "GATEIO.http.0.0.gz"]
 GATEIO_FUTURES = [CRYPTOFEED / "2023-05-24" / "GATEIO_FUTURES.ws.1.0.gz", CRYPTOFEED / "2023-05-24" / "GATEIO_FUTURES.http.0.0.gz"]
@@ -32,7 +32,7 @@ def test_gateio_spot_syncs_every_pair():
 
 def test_gateio_futures_book_ticker_agrees():
     got = check_streams(GATEIO_FUTURES, GATEIO_FUTURES_MESSAGES)
-    assert ticker_agreement(got) == (16, 16)
+    assert ticker_totals(got) == (16, 16)
 
 
 def test_gateio_dropped_diff_is_a_located_gap(tmp_path):
@@ -59,7 +59,7 @@ KUCOIN_MESSAGES = {"BCHSV-USDT": (2362, 19), "SNX-BTC": (605, 4), "CAPP-BTC": (9
 def test_kucoin_level2_ticker_agrees_810_times():
     got = check_streams(KUCOIN, KUCOIN_MESSAGES)
     assert sum(v[0] for v in KUCOIN_MESSAGES.values()) == 3853 + 9
-    assert ticker_agreement(got) == (810, 810)
+    assert ticker_totals(got) == (810, 810)
 
 
 # --------------------------------------------------------------------------------- Bitstamp
