@@ -28,6 +28,8 @@ import dagster as dg
 from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from assets import cross_venue
+
 BOOK = dg.AssetKey("book")
 #: the blocking integrity checks, all on ``book`` (:mod:`assets.book_checks`, :mod:`assets.feed_integrity`)
 BLOCKING_CHECKS = ("no_crossed_book", "reference_match", "feed_integrity", "quarantine_rate")
@@ -37,7 +39,8 @@ FORCED = "forced_despite_failed_checks"
 
 force_downstream_job = dg.define_asset_job(
     "force_downstream",
-    selection=dg.AssetSelection.assets(BOOK).downstream(include_self=False),
+    # the per-day cross-venue comparison is partitioned by day alone: it has its own job
+    selection=dg.AssetSelection.assets(BOOK).downstream(include_self=False) - dg.AssetSelection.groups(cross_venue.GROUP),
     description="Materialize the assets downstream of book from the stored book, past failed blocking "
     "checks (the results carry forced_despite_failed_checks)",
 )
