@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import subprocess
@@ -13,7 +14,9 @@ import pytest
 
 from obrecon_pipeline.book_schema import book_schema
 from obrecon_pipeline.cli import main
+from obrecon_pipeline.feeds import get_feed
 from obrecon_pipeline.report import CONTRACT_KEYS
+from tests.conftest import RAW
 
 AAPL10 = "AAPL_2012-06-21_34200000_57600000_message_10.csv.gz"
 
@@ -84,3 +87,67 @@ def test_tardis_snapshot_reference_lands_in_the_report(tmp_path):
     (entry,) = json.loads(report.read_text())["snapshot_reference"]
     assert (entry["compared_rows"], entry["levels_compared"], entry["cells_compared"]) == (1, 25, 100)
     assert entry["cells_matched"] == 100 and entry["first_mismatch_src_row"] is None
+
+
+# ------------------------------------------------------------------ outputs that cannot be written
+
+def _replay(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "obrecon_pipeline.cli", "replay", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("flag,where,reason", [
+    ("--out", "dir", "is a directory; one stream is written to one Parquet file"),
+    ("--out", "file/book.parquet", "{tmp}/file is a file, not a directory"),
+    ("--out", "file/deeper/book.parquet", "{tmp}/file is a file, not a directory"),
+    ("--report", "dir", "is a directory; it must name a file"),
+    ("--report", "file/report.json", "{tmp}/file is a file, not a directory"),
+])
+def test_an_output_that_cannot_be_written_is_a_located_error_before_any_work(lobster_day, tmp_path, flag, where, reason):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "file").write_text("x")
+    paths = {"--out": tmp_path / "book.parquet", "--report": tmp_path / "report.json", flag: tmp_path / where}
+    proc = _replay("--format", "lobster", str(lobster_day / AAPL10), "--out", str(paths["--out"]),
+                   "--report", str(paths["--report"]))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"obrecon: error: {flag} {paths[flag]}: {reason.format(tmp=tmp_path)}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "file"]  # nothing written
+
+
+OKCOIN = RAW / "cryptofeed" / "2023-05-27" / "OKCOIN.ws.1.0.gz"
+OKCOIN_STREAMS = ["OKCOIN-USDC-USDT", "OKCOIN-USDT-USD", "OKCOIN-BTC-USD", "OKCOIN-ETH-USD"]
+
+
+def test_several_streams_are_written_all_or_none(tmp_path):
+    """A bad 4th stream of 4 leaves the three before it and the old report.json as they were."""
+    capture = tmp_path / OKCOIN.name
+    shutil.copy(OKCOIN, capture)
+    out, report = tmp_path / "books", tmp_path / "report.json"
+    assert main(["replay", "--format", "cryptofeed", str(capture), "--out", str(out), "--report", str(report)]) == 0
+    assert list(json.loads(report.read_text())["streams"]) == OKCOIN_STREAMS
+    before = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    assert sorted(before) == sorted(f"{s}.parquet" for s in OKCOIN_STREAMS)
+    old_report = report.read_bytes()
+
+    lines = gzip.decompress(capture.read_bytes()).split(b"\n")
+    row = next(k for k, line in enumerate(lines, 1) if b'"books","instId":"ETH-USD"},"action":"snapshot"' in line)
+    lines[row - 1] = lines[row - 1].replace(b'[["1900.36"', b'[["1900.3x"', 1)
+    capture.write_bytes(gzip.compress(b"\n".join(lines)))
+    # the bad line belongs to the 4th stream only: the files still hold the same 4 streams
+    assert [s.name for s in get_feed("cryptofeed").streams_in([capture])] == OKCOIN_STREAMS
+    proc = _replay("--format", "cryptofeed", str(capture), "--out", str(out), "--report", str(report))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"obrecon: error: {capture}, row {row}: price '1900.3x' is not a decimal number"
+    assert {p.name: p.read_bytes() for p in sorted(out.iterdir())} == before  # no staging folder left either
+    assert report.read_bytes() == old_report
+
+
+def test_several_streams_never_turn_a_parquet_file_name_into_a_directory(tmp_path):
+    out = tmp_path / "book.parquet"
+    proc = _replay("--format", "cryptofeed", str(OKCOIN), "--out", str(out))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"obrecon: error: --out {out}: the files hold 4 streams ({', '.join(OKCOIN_STREAMS)}); pick one with "
+        "--symbol, or give --out a directory for one Parquet file per stream")
+    assert not out.exists()
+    assert main(["replay", "--format", "cryptofeed", str(OKCOIN), "--symbol", "BTC-USD", "--out", str(out)]) == 0
+    assert pl.read_parquet(out).height > 0
