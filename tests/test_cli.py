@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,29 @@ def test_several_streams_never_turn_a_parquet_file_name_into_a_directory(tmp_pat
     assert not out.exists()
     assert main(["replay", "--format", "cryptofeed", str(OKCOIN), "--symbol", "BTC-USD", "--out", str(out)]) == 0
     assert pl.read_parquet(out).height > 0
+
+
+def test_a_flipped_databento_byte_that_makes_two_streams_is_refused_not_a_directory(tmp_path):
+    """A file whose symbology does not map instrument ids (stype_out raw_symbol: metadata byte 59)
+    names its streams by instrument id; one flipped instrument_id bit then makes a second stream.
+    ``--out book.parquet`` is refused with both names (before: silently a directory); ``--symbol``
+    replays the real one."""
+    import numpy as np
+    from obrecon_pipeline.feeds.dbn import MBO_DTYPE, read_body
+
+    body = bytearray(read_body(RAW / "databento" / "2023-12-25" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"))
+    body[59] ^= 1  # stype_out instrument_id -> raw_symbol
+    (meta_len,) = struct.unpack_from("<I", body, 4)
+    records = np.frombuffer(body, MBO_DTYPE, offset=8 + meta_len).copy()
+    records["instrument_id"][30_000] ^= 0x0100  # 17077 -> 17333
+    path = tmp_path / "esh4.mbo.dbn"
+    path.write_bytes(bytes(body[: 8 + meta_len]) + records.tobytes())
+    out, report = tmp_path / "book.parquet", tmp_path / "report.json"
+    proc = _replay("--format", "databento", str(path), "--out", str(out))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"obrecon: error: --out {out}: the files hold 2 streams (17077, 17333); pick one "
+                                   "with --symbol, or give --out a directory for one Parquet file per stream")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["esh4.mbo.dbn"]
+    assert main(["replay", "--format", "databento", str(path), "--symbol", "17077", "--out", str(out),
+                 "--report", str(report)]) == 0
+    assert json.loads(report.read_text())["events"] == 68_791

@@ -325,3 +325,27 @@ def test_a_broken_file_still_becomes_a_stream_that_fails_on_load(tmp_path):
     assert stream.name == "broken"
     with pytest.raises(InputError, match="broken.mbo.dbn.zst: cannot decompress zstd stream"):
         load(stream)
+
+
+def _head(flip_at: int, bits: int) -> bytes:
+    """The ESH4 file's preamble + metadata with one byte flipped (offsets in the decompressed file)."""
+    body = read_body(ESH4)
+    (meta_len,) = struct.unpack_from("<I", body, 4)
+    head = bytearray(body[: 8 + meta_len])
+    head[flip_at] ^= bits
+    return bytes(head)
+
+
+@pytest.mark.parametrize("flip_at,bits,reason", [
+    (33, 0x80, "metadata start 10926834436854775808 is not a time (ns since the epoch, below 2**63)"),
+    (154, 0x01, "symbology mapping 'ESH4\\x01' is not a printable symbol"),
+    (184, 0x01, "no instrument with records (17077) is in the file's symbology mappings (7077)"),
+])
+def test_one_flipped_metadata_byte_is_a_located_error(tmp_path, flip_at, bits, reason):
+    """Bytes the DBN decoder accepts but that cannot be right: an overflowing start time (a
+    traceback before), a symbol with a control character, a mapping to an id no record has."""
+    path = plain_dbn(tmp_path, head=_head(flip_at, bits))
+    with pytest.raises(InputError) as err:
+        for stream in from_files([path]):
+            list(get_feed("databento").open(stream, True).chunks(1 << 16))
+    assert (err.value.path, err.value.row, err.value.reason) == (str(path), None, reason)
