@@ -228,21 +228,29 @@ def test_an_instrument_the_symbology_does_not_list_is_quarantined_not_a_stream(t
 # --------------------------------------------------------------------------- integrity failures
 
 
-def test_a_sequence_regression_is_located_and_the_book_stays_valid(tmp_path, esh4):
-    _, whole, *_ = esh4
+@pytest.mark.parametrize("how", ["behind", "ahead"])
+def test_one_out_of_place_sequence_number_is_located_and_the_book_stays_valid(tmp_path, esh4, how):
+    """One number written too low, or too high (before: every later record was a regression), is
+    one located regression; the number it replaced is one more number skipped; the book is the
+    same and valid throughout."""
+    shipped, whole, *_ = esh4
+    sequence = read_dbn(ESH4).records["sequence"].astype(np.int64)
+    wrong = sequence[19_990] - 1 if how == "behind" else sequence[20_000] + 10**9
 
-    def regress(records):
-        records["sequence"][20_000] = records["sequence"][19_990] - 1  # goes backwards
+    def misplace(records):
+        records["sequence"][20_000] = wrong
         return records
 
-    sequence = read_dbn(ESH4).records["sequence"].astype(np.int64)
-    loaded = load(from_files([plain_dbn(tmp_path, regress)])[0])
+    loaded = load(from_files([plain_dbn(tmp_path, misplace)])[0])
+    clean = shipped.stats
     assert loaded.stats["sequence_regressions"] == 1
+    assert loaded.stats["sequence_skips"] == clean["sequence_skips"] + 1
+    assert loaded.stats["sequence_numbers_skipped"] == clean["sequence_numbers_skipped"] + 1
     (where,) = loaded.stats["sequence_regression_list"]
     row = loaded.events.row(20_000, named=True)
     assert where == {
         "arrival": 20_000, "src_row": 20_001, "ts_event": row["ts_event"],
-        "update_id": int(sequence[19_990]) - 1, "high_water": int(sequence[:20_000].max()),
+        "update_id": int(wrong), "high_water": int(sequence[:20_000].max()),
     }
     assert not row["flags"] & Flag.BAD_BOOK
     result = replay(loaded.events, LEVELS, loaded.options)
