@@ -178,3 +178,24 @@ def test_a_flipped_databento_byte_that_makes_two_streams_is_refused_not_a_direct
     assert main(["replay", "--format", "databento", str(path), "--symbol", "17077", "--out", str(out),
                  "--report", str(report)]) == 0
     assert json.loads(report.read_text())["events"] == 68_791
+
+
+def test_a_message_file_without_its_orderbook_file(lobster_day, tmp_path):
+    """Refused when the replay must seed and re-seed from it; with --no-reference replayed from an
+    empty book: the 9 deletions of orders resting before the file are counted unknown ids and
+    change no level (before: refused; with --reference ignore, 2 negative sizes made every later
+    row invalid)."""
+    msg = tmp_path / AAPL10.removesuffix(".gz")
+    msg.write_bytes(gzip.decompress((lobster_day / AAPL10).read_bytes()))
+    out, report = tmp_path / "book.parquet", tmp_path / "report.json"
+    proc = _replay("--format", "lobster", str(msg), "--out", str(out))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"obrecon: error: {msg}: no sibling orderbook file (…_orderbook_L.csv) found; LOBSTER days start with resting "
+        "orders, so the replay needs it to seed the book (--no-reference replays the file from an empty book)")
+    for flags in (["--no-reference"], ["--reference", "ignore"]):
+        assert main(["replay", "--format", "lobster", str(msg), "--out", str(out), "--report", str(report), *flags]) == 0
+        data = json.loads(report.read_text())
+        assert (data["events"], data["rows"], data["reseeds"], data["reference"]) == (999, 999, 0, None)
+        assert (data["unknown_order_ids"], data["integrity_errors"], data["crossed_rows"]) == (9, 0, 0)
+        assert pl.read_parquet(out)["book_valid"].all()
