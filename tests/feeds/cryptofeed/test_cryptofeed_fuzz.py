@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,3 +80,22 @@ def test_mutated_captures_load_or_give_a_located_error(tmp_path_factory, shipped
         assert err.row is None or 1 <= err.row <= text.count(b"\n") + 1
     else:
         assert messages + len(quarantined) >= shipped[venue] - lines_lost(TEXT[name], text)
+
+
+def test_a_receive_time_beyond_int64_is_a_quarantined_line(tmp_path):
+    """Found by the fuzz test: digits inserted into a line's receive time overflowed int64 ns and
+    ended the load with a polars traceback; the line is now quarantined, located, and counted."""
+    day, (name,) = CAPTURES["bitfinex"]
+    feed = get_feed("cryptofeed")
+    write(tmp_path, day, [name], {})
+    stream = feed.discover(tmp_path, day)[0]
+    before = feed.load(stream)
+    row = int(before.events.filter(pl.col("flags") & int(Flag.SNAPSHOT) == 0)["src_row"][-1])  # an update message
+    lines = TEXT[name].split(b"\n")
+    ts = lines[row - 1].split(b":", 1)[0]
+    lines[row - 1] = b"1" + ts.replace(b".", b"0.", 1) + lines[row - 1][len(ts):]  # ~1.2e12 s: beyond 2262
+    write(tmp_path, day, [name], {name: b"\n".join(lines)})
+    after = feed.load(stream)
+    text = lines[row - 1].split(b":", 1)[0].decode()
+    assert after.quarantine.rows() == [(str(tmp_path / name), row, f"receive time {text} s is beyond the 64-bit nanosecond range")]
+    assert after.stats["quarantined"] == 1 and after.stats["messages"] == before.stats["messages"] - 1
