@@ -7,7 +7,9 @@
 One stream: ``--out`` is the book Parquet file. Several streams in the files (and no
 ``--symbol``): ``--out`` is a directory with one ``<stream>.parquet`` per stream and the report
 holds one entry per stream under ``streams``; they are written all or none (staged beside the
-outputs, moved into place once every stream has been replayed). The day is replayed in chunks
+outputs, moved into place once every stream has been replayed); an ``--out`` named ``*.parquet``
+is then refused with the streams' names (one corrupt byte can make a second stream), never made a
+directory. ``--out`` and ``--report`` are checked before any work. The day is replayed in chunks
 (:func:`obrecon_pipeline.pipeline.run_stream`): memory does not grow with its length, and a run
 that was killed resumes from its last checkpoint when started again with the same arguments.
 Bad input exits with status 2 and one line naming the file, row and reason.
@@ -54,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--no-reference", action="store_true",
         help="never copy cells from the reference book: levels the feed cannot show are written as null "
-             "(the match against the reference is still measured; same as --reference compare)",
+             "(the match against the reference is still measured; same as --reference compare); a LOBSTER "
+             "message file without its orderbook file is replayed from an empty book",
     )
     r.add_argument(
         "--reference", choices=sorted(REFERENCE_MODES), default=None,

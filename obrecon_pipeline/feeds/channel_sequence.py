@@ -113,11 +113,11 @@ class SequenceTracker:
         ahead = np.zeros(n, bool)
         ahead[:-1] = judged[:-1] & live[1:] & (s[:-1] > s[1:]) & ~behind[1:]
         stop = n if closing else n - 1
-        for k in np.flatnonzero(behind[first:stop] | ahead[first:stop]) + first:
-            self.regressions += 1
-            if len(self.located) < LOCATED_MAX:
-                self.located.append({"arrival": int(y[k, 2]), "src_row": int(y[k, 3]), "ts_event": int(y[k, 4]),
-                                     "update_id": int(s[k]), "high_water": int(seen[k])})
+        hits = np.flatnonzero(behind[first:stop] | ahead[first:stop]) + first
+        self.regressions += int(hits.size)
+        for k in hits[: max(LOCATED_MAX - len(self.located), 0)]:
+            self.located.append({"arrival": int(y[k, 2]), "src_row": int(y[k, 3]), "ts_event": int(y[k, 4]),
+                                 "update_id": int(s[k]), "high_water": int(seen[k])})
         part = slice(first, stop)
         skip = np.where(judged[part] & ~behind[part] & ~ahead[part] & (s[part] > mark[part] + 1),
                         s[part] - mark[part] - 1, 0)
