@@ -72,42 +72,63 @@ class SequenceTracker:
         """Judge the next chunk (columns ``arrival, src_row, ts_event, action, flags, update_id``)."""
         if events.height == 0:
             return
-        segment = np.cumsum(events["action"].to_numpy() == int(Action.CLEAR))
-        rows = np.flatnonzero(events["update_id"].is_not_null().to_numpy())
-        table = np.column_stack([
-            events["update_id"].to_numpy()[rows].astype(np.int64),
-            ((events["flags"].to_numpy()[rows] & int(Flag.SNAPSHOT)) == 0).astype(np.int64),
-            *(events[c].to_numpy()[rows].astype(np.int64) for c in _FIELDS[2:]),
-        ]) if rows.size else np.empty((0, len(_FIELDS)), np.int64)
+        ids = events["update_id"]
+        rows = None if ids.null_count() == 0 else np.flatnonzero(ids.is_not_null().to_numpy())
+        numbers = ids.to_numpy() if rows is None else ids.to_numpy()[rows]
+        live = (events["flags"].to_numpy() & int(Flag.SNAPSHOT)) == 0
+        live = live if rows is None else live[rows]
+        clears = events["action"].to_numpy() == int(Action.CLEAR)
+        if not clears.any():  # one segment, the usual chunk
+            self._judge(numbers.astype(np.int64, copy=False), live, events, rows, closing=False)
+            return
+        segment = np.cumsum(clears)
+        of_row = segment if rows is None else segment[rows]
         current = 0
-        for g in np.unique(segment[rows]) if rows.size else []:
+        for g in np.unique(of_row):
             if g != current:
                 self._close_segment()
                 current = g
-            self._judge(table[segment[rows] == g], closing=False)
+            pick = np.flatnonzero(of_row == g)
+            self._judge(numbers[pick].astype(np.int64, copy=False), live[pick], events,
+                        pick if rows is None else rows[pick], closing=False)
         if segment[-1] != current:
             self._close_segment()
 
     def _close_segment(self) -> None:
         """The segment ends: decide its last record (nothing after it), restart the marks."""
-        self._judge(np.empty((0, len(_FIELDS)), np.int64), closing=True)
+        self._judge(np.empty(0, np.int64), np.empty(0, bool), None, None, closing=True)
         self.mark = self.seen = int(_NONE)
         self.tail = []
 
-    def _judge(self, new: np.ndarray, closing: bool) -> None:
-        """The tail plus ``new`` records of one segment; decide every record whose successor is
-        known (``closing``: all of them)."""
-        y = np.vstack([np.array(self.tail, np.int64).reshape(-1, len(_FIELDS)), new])
-        n, first = y.shape[0], max(len(self.tail) - 1, 0)  # y[first] is the first undecided record
+    def _judge(self, new: np.ndarray, new_live: np.ndarray, events: pl.DataFrame | None,
+               rows: np.ndarray | None, closing: bool) -> None:
+        """The tail plus ``new`` records of one segment (``events`` rows ``rows``, None: all);
+        decide every record whose successor is known (``closing``: all of them)."""
+        t = len(self.tail)
+        s = np.concatenate([np.array([r[0] for r in self.tail], np.int64), new])
+        live = np.concatenate([np.array([bool(r[1]) for r in self.tail], bool), new_live])
+        n, first = s.size, max(t - 1, 0)  # s[first] is the first undecided record
         if n == 0:
             return
-        s, live = y[:, 0], y[:, 1].astype(bool)
-        after = np.maximum(np.r_[s[1:], _TOP], np.r_[s[2:], _TOP, _TOP])
-        c = np.where(live, np.minimum(s, after), s)
-        marks = np.maximum.accumulate(np.r_[self.mark, c])  # marks[j] = max(mark, c_0 .. c_{j-1})
+
+        def where(k: int) -> list[int]:
+            """arrival, src_row, ts_event of record ``k``."""
+            if k < t:
+                return self.tail[k][2:]
+            row = (k - t) if rows is None else int(rows[k - t])
+            return [int(events[c][row]) for c in _FIELDS[2:]]
+
+        after = np.full(n, _TOP, np.int64)  # max(s_{k+1}, s_{k+2}), unknown (TOP) at the end
+        np.maximum(s[1:-1], s[2:], out=after[:-2])
+        c = np.empty(n + 1, np.int64)
+        c[0] = self.mark
+        np.minimum(s, after, out=c[1:])
+        c[1:][~live] = s[~live]
+        marks = np.maximum.accumulate(c)  # marks[j] = max(mark, c_0 .. c_{j-1})
         mark = np.full(n, self.mark, np.int64)
-        mark[1:] = np.maximum(marks[:n - 1], np.where(~live[:-1] | (s[:-1] <= s[1:]), s[:-1], _NONE))
-        seen = np.maximum.accumulate(np.r_[self.seen, s])  # seen[k]: the highest number before y[k]
+        pred = s[:-1].copy()
+        pred[live[:-1] & (s[:-1] > s[1:])] = _NONE  # a predecessor above the record is unconfirmed
+        np.maximum(marks[:n - 1], pred, out=mark[1:])
         judged = live & (mark != _NONE)
         behind = judged & (s < mark)
         ahead = np.zeros(n, bool)
@@ -115,8 +136,12 @@ class SequenceTracker:
         stop = n if closing else n - 1
         hits = np.flatnonzero(behind[first:stop] | ahead[first:stop]) + first
         self.regressions += int(hits.size)
+        seen = None  # seen[k]: the highest number before s[k] (only where a location needs it)
+        if hits.size and len(self.located) < LOCATED_MAX:
+            seen = np.maximum.accumulate(np.concatenate([[self.seen], s]))
         for k in hits[: max(LOCATED_MAX - len(self.located), 0)]:
-            self.located.append({"arrival": int(y[k, 2]), "src_row": int(y[k, 3]), "ts_event": int(y[k, 4]),
+            arrival, src_row, ts_event = where(int(k))
+            self.located.append({"arrival": arrival, "src_row": src_row, "ts_event": ts_event,
                                  "update_id": int(s[k]), "high_water": int(seen[k])})
         part = slice(first, stop)
         skip = np.where(judged[part] & ~behind[part] & ~ahead[part] & (s[part] > mark[part] + 1),
@@ -126,8 +151,9 @@ class SequenceTracker:
             self.numbers_skipped += int(skip.sum())
             self.largest_skip = max(self.largest_skip, int(skip.max()))
         keep = max(n - 2, 0)
-        self.mark, self.seen = int(marks[keep]), int(seen[keep])
-        self.tail = y[keep:].tolist()
+        self.mark = int(marks[keep])
+        self.seen = int(max(self.seen, s[:keep].max())) if keep else self.seen
+        self.tail = [[int(s[k]), int(live[k]), *where(k)] for k in range(keep, n)]
 
     def report(self) -> "SequenceReport":
         """The analysis so far, the segment's last record decided as if the stream ended here."""
