@@ -7,7 +7,9 @@
 One stream: ``--out`` is the book Parquet file. Several streams in the files (and no
 ``--symbol``): ``--out`` is a directory with one ``<stream>.parquet`` per stream and the report
 holds one entry per stream under ``streams``; they are written all or none (staged beside the
-outputs, moved into place once every stream has been replayed). The day is replayed in chunks
+outputs, moved into place once every stream has been replayed); an ``--out`` named ``*.parquet``
+is then refused with the streams' names (one corrupt byte can make a second stream), never made a
+directory. ``--out`` and ``--report`` are checked before any work. The day is replayed in chunks
 (:func:`obrecon_pipeline.pipeline.run_stream`): memory does not grow with its length, and a run
 that was killed resumes from its last checkpoint when started again with the same arguments.
 Bad input exits with status 2 and one line naming the file, row and reason.
@@ -55,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--no-reference", action="store_true",
         help="never copy cells from the reference book: levels the feed cannot show are written as null "
-             "(the match against the reference is still measured; same as --reference compare)",
+             "(the match against the reference is still measured; same as --reference compare); a LOBSTER "
+             "message file without its orderbook file is replayed from an empty book",
     )
     r.add_argument(
         "--reference", choices=sorted(REFERENCE_MODES), default=None,
@@ -82,18 +85,31 @@ def _options(args: argparse.Namespace) -> RunOptions:
                       **REFERENCE_MODES[mode])
 
 
-def _check_out(out: Path, several: bool) -> None:
-    """A located error for an ``--out`` that cannot be written, before any work is done."""
-    if several and out.exists() and not out.is_dir():
-        raise ObreconError(f"--out {out}: the files hold several streams, so --out must be a directory, and it is a file")
-    if not several and out.is_dir():
-        raise ObreconError(f"--out {out}: is a directory; one stream is written to one Parquet file")
-    parent = out if several else out.parent
-    for p in (parent, *parent.parents):
+def _check_writable(flag: str, path: Path, directory: bool = False) -> None:
+    """A located error for an output path that cannot be written, before any work is done:
+    ``path`` must be a file (``directory``: a directory) or not exist, and no existing ancestor
+    may be a file."""
+    if directory and path.exists() and not path.is_dir():
+        raise ObreconError(f"{flag} {path}: the files hold several streams, so {flag} must be a directory, and it is a file")
+    if not directory and path.is_dir():
+        raise ObreconError(f"{flag} {path}: is a directory; {'one stream is written to one Parquet file' if flag == '--out' else 'it must name a file'}")
+    for p in (path.parent, *path.parent.parents):
         if p.exists():
             if not p.is_dir():
-                raise ObreconError(f"--out {out}: {p} is a file, not a directory")
+                raise ObreconError(f"{flag} {path}: {p} is a file, not a directory")
             break
+
+
+def _check_outputs(args: argparse.Namespace, streams: list[Stream]) -> None:
+    several = len(streams) > 1
+    if several and args.out.suffix == ".parquet" and not args.out.is_dir():
+        # a corrupt file can look like several streams: never turn a file name into a directory
+        names = ", ".join(s.name for s in streams[:5]) + (", ..." if len(streams) > 5 else "")
+        raise ObreconError(f"--out {args.out}: the files hold {len(streams)} streams ({names}); pick one with "
+                           f"--symbol, or give --out a directory for one Parquet file per stream")
+    _check_writable("--out", args.out, directory=several)
+    if args.report is not None:
+        _check_writable("--report", args.report)
 
 
 def _streams(args: argparse.Namespace) -> list[Stream]:
@@ -114,7 +130,7 @@ def _replay(args: argparse.Namespace) -> dict:
     options = _options(args)
     streams = _streams(args)
     several = len(streams) > 1
-    _check_out(args.out, several)
+    _check_outputs(args, streams)
     if not several:
         report = run_stream(args.format, streams[0], OutputPaths(args.out), options)
         print(f"{streams[0].partition_key}: {report['rows']} rows -> {args.out}", file=sys.stderr)

@@ -153,6 +153,9 @@ def run_stream(fmt: str, stream: Stream, paths: OutputPaths, options: RunOptions
     feed = get_feed(fmt)
     with_reference = options.use_reference or options.compare
     source = open_source(feed, stream, with_reference)
+    missing = getattr(source, "reference_missing", None)
+    if options.use_reference and missing is not None:
+        raise missing  # re-seeding needs the reference; --no-reference / ignore replay without it
     ckpt = checkpoint_path(paths.book)
     identity = _identity(fmt, stream, options, paths)
     saved = checkpoint.load(ckpt) if options.checkpoint_every else None

@@ -55,6 +55,11 @@ class ReplayOptions:
     #: False: the id belongs to an order resting before the file starts (LOBSTER) and the event's
     #: own side/price/size are applied
     strict_orders: bool = False
+    #: with ``strict_orders=False``: True, an order the replay has not seen rests in the book it
+    #: started from (LOBSTER seeded from its orderbook file: the seed's levels hold it), so its
+    #: event takes its size off its level; False, the book started empty with the file, so no level
+    #: holds it: the event is counted (``unknown_order_ids``) and changes no level
+    unseen_orders_in_book: bool = True
     #: checksum algorithm verified on events with a ``checksum`` (``None`` = no checksums; see
     #: :class:`obrecon_pipeline.codes.Checksum`)
     checksum: str | None = None
@@ -86,6 +91,10 @@ class StreamSource(Protocol):
     #: the book to start from (LOBSTER: orderbook row 0, the book after event 0, whose effect it
     #: already holds), ``int64[4*depth]``; None: start from an empty book
     seed: np.ndarray | None
+    #: optional: a source whose stream lacks the reference book its feed normally has (a LOBSTER
+    #: day without its orderbook file) sets this to the error a re-seeding replay must raise;
+    #: the replay without re-seeding goes on from an empty book (read with ``getattr``)
+    #: reference_missing: InputError | None
 
     def chunks(self, max_events: int) -> Iterator[EventChunk]: ...
 

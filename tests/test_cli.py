@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,9 @@ import pytest
 
 from obrecon_pipeline.book_schema import book_schema
 from obrecon_pipeline.cli import main
+from obrecon_pipeline.feeds import get_feed
 from obrecon_pipeline.report import CONTRACT_KEYS
+from tests.conftest import RAW
 
 AAPL10 = "AAPL_2012-06-21_34200000_57600000_message_10.csv.gz"
 
@@ -84,3 +88,114 @@ def test_tardis_snapshot_reference_lands_in_the_report(tmp_path):
     (entry,) = json.loads(report.read_text())["snapshot_reference"]
     assert (entry["compared_rows"], entry["levels_compared"], entry["cells_compared"]) == (1, 25, 100)
     assert entry["cells_matched"] == 100 and entry["first_mismatch_src_row"] is None
+
+
+# ------------------------------------------------------------------ outputs that cannot be written
+
+def _replay(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "obrecon_pipeline.cli", "replay", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("flag,where,reason", [
+    ("--out", "dir", "is a directory; one stream is written to one Parquet file"),
+    ("--out", "file/book.parquet", "{tmp}/file is a file, not a directory"),
+    ("--out", "file/deeper/book.parquet", "{tmp}/file is a file, not a directory"),
+    ("--report", "dir", "is a directory; it must name a file"),
+    ("--report", "file/report.json", "{tmp}/file is a file, not a directory"),
+])
+def test_an_output_that_cannot_be_written_is_a_located_error_before_any_work(lobster_day, tmp_path, flag, where, reason):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "file").write_text("x")
+    paths = {"--out": tmp_path / "book.parquet", "--report": tmp_path / "report.json", flag: tmp_path / where}
+    proc = _replay("--format", "lobster", str(lobster_day / AAPL10), "--out", str(paths["--out"]),
+                   "--report", str(paths["--report"]))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"obrecon: error: {flag} {paths[flag]}: {reason.format(tmp=tmp_path)}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "file"]  # nothing written
+
+
+OKCOIN = RAW / "cryptofeed" / "2023-05-27" / "OKCOIN.ws.1.0.gz"
+OKCOIN_STREAMS = ["OKCOIN-USDC-USDT", "OKCOIN-USDT-USD", "OKCOIN-BTC-USD", "OKCOIN-ETH-USD"]
+
+
+def test_several_streams_are_written_all_or_none(tmp_path):
+    """A bad 4th stream of 4 leaves the three before it and the old report.json as they were."""
+    capture = tmp_path / OKCOIN.name
+    shutil.copy(OKCOIN, capture)
+    out, report = tmp_path / "books", tmp_path / "report.json"
+    assert main(["replay", "--format", "cryptofeed", str(capture), "--out", str(out), "--report", str(report)]) == 0
+    assert list(json.loads(report.read_text())["streams"]) == OKCOIN_STREAMS
+    before = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    assert sorted(before) == sorted(f"{s}.parquet" for s in OKCOIN_STREAMS)
+    old_report = report.read_bytes()
+
+    lines = gzip.decompress(capture.read_bytes()).split(b"\n")
+    row = next(k for k, line in enumerate(lines, 1) if b'"books","instId":"ETH-USD"},"action":"snapshot"' in line)
+    lines[row - 1] = lines[row - 1].replace(b'[["1900.36"', b'[["1900.3x"', 1)
+    capture.write_bytes(gzip.compress(b"\n".join(lines)))
+    # the bad line belongs to the 4th stream only: the files still hold the same 4 streams
+    assert [s.name for s in get_feed("cryptofeed").streams_in([capture])] == OKCOIN_STREAMS
+    proc = _replay("--format", "cryptofeed", str(capture), "--out", str(out), "--report", str(report))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"obrecon: error: {capture}, row {row}: price '1900.3x' is not a decimal number"
+    assert {p.name: p.read_bytes() for p in sorted(out.iterdir())} == before  # no staging folder left either
+    assert report.read_bytes() == old_report
+
+
+def test_several_streams_never_turn_a_parquet_file_name_into_a_directory(tmp_path):
+    out = tmp_path / "book.parquet"
+    proc = _replay("--format", "cryptofeed", str(OKCOIN), "--out", str(out))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"obrecon: error: --out {out}: the files hold 4 streams ({', '.join(OKCOIN_STREAMS)}); pick one with "
+        "--symbol, or give --out a directory for one Parquet file per stream")
+    assert not out.exists()
+    assert main(["replay", "--format", "cryptofeed", str(OKCOIN), "--symbol", "BTC-USD", "--out", str(out)]) == 0
+    assert pl.read_parquet(out).height > 0
+
+
+def test_a_flipped_databento_byte_that_makes_two_streams_is_refused_not_a_directory(tmp_path):
+    """A file whose symbology does not map instrument ids (stype_out raw_symbol: metadata byte 59)
+    names its streams by instrument id; one flipped instrument_id bit then makes a second stream.
+    ``--out book.parquet`` is refused with both names (before: silently a directory); ``--symbol``
+    replays the real one."""
+    import numpy as np
+    from obrecon_pipeline.feeds.dbn import MBO_DTYPE, read_body
+
+    body = bytearray(read_body(RAW / "databento" / "2023-12-25" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"))
+    body[59] ^= 1  # stype_out instrument_id -> raw_symbol
+    (meta_len,) = struct.unpack_from("<I", body, 4)
+    records = np.frombuffer(body, MBO_DTYPE, offset=8 + meta_len).copy()
+    records["instrument_id"][30_000] ^= 0x0100  # 17077 -> 17333
+    path = tmp_path / "esh4.mbo.dbn"
+    path.write_bytes(bytes(body[: 8 + meta_len]) + records.tobytes())
+    out, report = tmp_path / "book.parquet", tmp_path / "report.json"
+    proc = _replay("--format", "databento", str(path), "--out", str(out))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"obrecon: error: --out {out}: the files hold 2 streams (17077, 17333); pick one "
+                                   "with --symbol, or give --out a directory for one Parquet file per stream")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["esh4.mbo.dbn"]
+    assert main(["replay", "--format", "databento", str(path), "--symbol", "17077", "--out", str(out),
+                 "--report", str(report)]) == 0
+    assert json.loads(report.read_text())["events"] == 68_791
+
+
+def test_a_message_file_without_its_orderbook_file(lobster_day, tmp_path):
+    """Refused when the replay must seed and re-seed from it; with --no-reference replayed from an
+    empty book: the 9 deletions of orders resting before the file are counted unknown ids and
+    change no level (before: refused; with --reference ignore, 2 negative sizes made every later
+    row invalid)."""
+    msg = tmp_path / AAPL10.removesuffix(".gz")
+    msg.write_bytes(gzip.decompress((lobster_day / AAPL10).read_bytes()))
+    out, report = tmp_path / "book.parquet", tmp_path / "report.json"
+    proc = _replay("--format", "lobster", str(msg), "--out", str(out))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"obrecon: error: {msg}: no sibling orderbook file (…_orderbook_L.csv) found; LOBSTER days start with resting "
+        "orders, so the replay needs it to seed the book (--no-reference replays the file from an empty book)")
+    for flags in (["--no-reference"], ["--reference", "ignore"]):
+        assert main(["replay", "--format", "lobster", str(msg), "--out", str(out), "--report", str(report), *flags]) == 0
+        data = json.loads(report.read_text())
+        assert (data["events"], data["rows"], data["reseeds"], data["reference"]) == (999, 999, 0, None)
+        assert (data["unknown_order_ids"], data["integrity_errors"], data["crossed_rows"]) == (9, 0, 0)
+        assert pl.read_parquet(out)["book_valid"].all()

@@ -168,7 +168,10 @@ def _streams(paths: list[Path], day: str | None) -> list[Stream]:
             by_name.setdefault((path.name.split(".")[0], day or "unknown"), []).append(path)
             continue
         stream_day = day or str(np.datetime64(metadata.start, "ns").astype("datetime64[D]"))
-        for name in _stream_names(listed, ids).values():
+        names = _stream_names(listed, ids).values()
+        if ids.size and not names:  # records, none of a listed instrument: fails on load, says why
+            names = [path.name.split(".")[0]]
+        for name in names:
             by_name.setdefault((name, stream_day), []).append(path)
     return [
         Stream(SOURCE, name, stream_day, tuple(files), symbol=name)
@@ -226,7 +229,10 @@ class DatabentoSource:
         if not candidates and not listed and self.stream.name.isdigit():
             candidates = [int(self.stream.name)]
         if len(candidates) != 1:
-            _instrument_ids(reader.path)  # a file that cannot be decoded says so first
+            ids = _instrument_ids(reader.path)  # a file that cannot be decoded says so first
+            if listed and ids.size and not np.isin(ids, np.fromiter(listed, np.uint32)).any():
+                raise InputError(reader.path, None, f"no instrument with records ({', '.join(map(str, ids[:5]))}) is "
+                                 f"in the file's symbology mappings ({', '.join(map(str, sorted(listed)[:5]))})")
             raise InputError(reader.path, None, f"no records of instrument {self.stream.name!r} in the file")
         return candidates[0], listed
 

@@ -110,6 +110,10 @@ class DbnReader:
         if self.metadata.schema != databento_dbn.Schema.MBO:
             self.close()
             raise InputError(self.path, None, f"schema is {self.metadata.schema}, only mbo is supported")
+        reason = _metadata_problem(self.metadata)
+        if reason is not None:
+            self.close()
+            raise InputError(self.path, None, reason)
         self._body_start = _PREAMBLE + meta_len
         self.records = 0
 
@@ -168,6 +172,17 @@ class DbnReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _metadata_problem(metadata: databento_dbn.Metadata) -> str | None:
+    """Why decoded metadata cannot be right (a corrupt byte the decoder accepts), or None: its
+    start must be a nanosecond time an int64 holds, and every mapped raw symbol printable text."""
+    if metadata.start >= 1 << 63:
+        return f"metadata start {metadata.start} is not a time (ns since the epoch, below 2**63)"
+    for raw_symbol in metadata.mappings or {}:
+        if not raw_symbol or not raw_symbol.isprintable() or raw_symbol.strip() != raw_symbol:
+            return f"symbology mapping {raw_symbol!r} is not a printable symbol"
+    return None
 
 
 def instrument_symbols(metadata: databento_dbn.Metadata) -> dict[int, str]:

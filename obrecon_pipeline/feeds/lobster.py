@@ -145,10 +145,17 @@ class MessageFile:
     def message_blocks(self, block_size: int | None = None) -> RawBlocks:
         return RawBlocks(self.path, self.member, **_size(block_size))
 
+    def missing_orderbook(self) -> InputError | None:
+        """Why the replay cannot seed or re-seed from the orderbook file (None: there is one)."""
+        if self.orderbook_path is not None:
+            return None
+        return InputError(self.path, None, "no sibling orderbook file (…_orderbook_L.csv) found; LOBSTER days start "
+                          "with resting orders, so the replay needs it to seed the book (--no-reference replays "
+                          "the file from an empty book)")
+
     def orderbook_blocks(self, block_size: int | None = None) -> RawBlocks:
         if self.orderbook_path is None:
-            raise InputError(self.path, None, "no sibling orderbook file (…_orderbook_L.csv) found; LOBSTER "
-                             "days start with resting orders, so the replay needs it to seed the book")
+            raise self.missing_orderbook()
         return RawBlocks(self.orderbook_path, self.orderbook_member, **_size(block_size))
 
 
@@ -316,10 +323,12 @@ def _participant(part: np.ndarray, lengths: np.ndarray) -> pl.Series:
 class LobsterSource:
     """A LOBSTER stream opened for replay (:class:`~obrecon_pipeline.streams.StreamSource`).
 
-    ``seed`` is orderbook row 0, read without reading further (None when the day has no
-    orderbook file and no reference is asked for: the replay starts from an empty book). With
-    ``reference=True`` each chunk carries the orderbook rows of its messages; with
-    ``reference=False`` the orderbook file is never read beyond row 0. The state is, per file, the
+    ``seed`` is orderbook row 0, read without reading further. With ``reference=True`` each chunk
+    carries the orderbook rows of its messages; with ``reference=False`` the orderbook file is
+    never read beyond row 0. A day without an orderbook file has no seed and no reference
+    (``reference_missing`` says why, for a caller that must re-seed): it replays from an empty
+    book, where an order id first seen in a cancel/execute/delete rested before the file and is in
+    no level (counted as ``unknown_order_ids``, no level changed). The state is, per file, the
     decompressed byte offset of the next row and the rows before it (plain files seek there;
     ``.gz`` and zip members are inflated again from the start and the bytes before it dropped),
     plus the parser's running counters.
@@ -328,14 +337,13 @@ class LobsterSource:
     def __init__(self, stream: Stream, mf: MessageFile, reference: bool, block_size: int | None = None):
         self.stream = stream
         self.mf = mf
-        self.options = ReplayOptions(window=mf.levels, emit="event", strict_orders=False)
-        self._reference = reference
+        self.reference_missing = mf.missing_orderbook()
+        seeded = self.reference_missing is None
+        self.options = ReplayOptions(window=mf.levels, emit="event", strict_orders=False, unseen_orders_in_book=seeded)
+        self._reference = reference and seeded
         self._block_size = block_size
-        if reference or mf.orderbook_path is not None:
-            self.seed = self._seed_row()
-        else:
-            self.seed = None
-        self.reference_depth = mf.levels if reference else 0
+        self.seed = self._seed_row() if seeded else None
+        self.reference_depth = mf.levels if self._reference else 0
         self._messages: _Messages | None = None
         self._orderbook: _Orderbook | None = None
         self._resume: dict | None = None
@@ -498,6 +506,8 @@ def load_files(message: str | Path, orderbook: str | Path | None = None, stream:
     if stream is None:
         stream = Stream("lobster", f"{mf.ticker}-L{mf.levels}", mf.date, (mf.path,))
     source = LobsterSource(stream, mf, reference=True)
+    if source.reference_missing is not None:
+        raise source.reference_missing
     events, reference = _whole(source)
     return LoadedStream(
         stream=stream,

@@ -70,7 +70,7 @@ from obrecon_pipeline.streams import ReplayOptions
 cdef enum:
     PREFETCH_AHEAD = 16  # events: the reference row and order slot of event i + 16 are fetched at i
     STREAM_BYTES = 8 << 20  # a block at least this big is streamed past the cache (see _fastio)
-    STATE_VERSION = 1
+    STATE_VERSION = 2  # 2: Config.unseen_in_book
 
 #: the columns of :meth:`Replayer.integrity_failures`
 FAILURE_SCHEMA = {"event": pl.Int64, "src_row": pl.Int64, "ts_event": pl.Int64, "update_id": pl.Int64,
@@ -85,6 +85,7 @@ cdef struct Config:
     int64_t window
     int64_t emit_every_event
     int64_t strict_orders
+    int64_t unseen_in_book   # an order the replay has not seen rests in the book (seeded levels)
     int64_t checksum_kind
     int64_t price_decimals
     int64_t size_decimals
@@ -199,7 +200,8 @@ cdef inline int apply_event(Core* s, int8_t a, int8_t side, int64_t p, int64_t q
                 orders_remove_slot(&s.orders, slot)
             else:
                 slot.size -= q
-        apply_delta(s, lad, side, p, -q, event)
+        if slot != NULL or s.cfg.unseen_in_book:
+            apply_delta(s, lad, side, p, -q, event)
     elif a == A_MODIFY:
         slot = find_order(s, oid, event)
         if slot == NULL:
@@ -549,6 +551,7 @@ cdef class Replayer:
         cfg.window = options.window
         cfg.emit_every_event = options.emit == "event"
         cfg.strict_orders = options.strict_orders
+        cfg.unseen_in_book = options.unseen_orders_in_book
         cfg.checksum_kind = kind_code(options.checksum)
         cfg.reseed = reseed
         cfg.depth = reference_depth
@@ -595,6 +598,7 @@ cdef class Replayer:
         checksum = Checksum(self.s.cfg.checksum_kind)
         return ReplayOptions(window=self.s.cfg.window, emit="event" if self.s.cfg.emit_every_event else "message",
                              strict_orders=bool(self.s.cfg.strict_orders),
+                             unseen_orders_in_book=bool(self.s.cfg.unseen_in_book),
                              checksum=None if checksum is Checksum.NONE else checksum.name.lower())
 
     @property

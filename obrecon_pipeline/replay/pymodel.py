@@ -32,6 +32,7 @@ def _better_or_equal(side: int, price: int, than: int) -> bool:
 class PyBook:
     window: int = 0
     strict_orders: bool = False
+    unseen_orders_in_book: bool = True
     levels: dict = field(default_factory=lambda: {1: {}, -1: {}})
     bounded: dict = field(default_factory=lambda: {1: False, -1: False})
     frontier: dict = field(default_factory=lambda: {1: 0, -1: 0})
@@ -82,7 +83,8 @@ class PyBook:
                 del self.orders[order_id]
             else:
                 order[2] -= size
-            self._change(side, price, -size)
+            if order is not None or self.unseen_orders_in_book:
+                self._change(side, price, -size)
         elif action == Action.MODIFY:
             order = self.orders.get(order_id) if order_id else None
             if order is None:
@@ -159,9 +161,9 @@ class PyBook:
 
 def replay_python(events: list[tuple], levels: int, window: int = 0, strict_orders: bool = False,
                   reference: list[list] | None = None, seed: bool = False, reseed: bool = True,
-                  emit_every_event: bool = True) -> tuple[list[list], PyBook]:
+                  emit_every_event: bool = True, unseen_orders_in_book: bool = True) -> tuple[list[list], PyBook]:
     """Replay ``(action, side, price, size, order_id, flags)`` tuples; rows of :meth:`PyBook.top`."""
-    book = PyBook(window=window, strict_orders=strict_orders)
+    book = PyBook(window=window, strict_orders=strict_orders, unseen_orders_in_book=unseen_orders_in_book)
     rows: list[list] = []
     start = 0
     if seed:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from obrecon_pipeline.events import Action, Flag
-from obrecon_pipeline.feeds.channel_sequence import regression_mask, sequence_report
+from obrecon_pipeline.feeds.channel_sequence import SequenceTracker, regression_mask, sequence_report
 
 S, E = int(Flag.SNAPSHOT), int(Flag.END_OF_MESSAGE)
 
@@ -48,3 +49,28 @@ def test_clear_starts_a_new_segment_and_null_ids_are_ignored():
     ev = events([(A, E, 500), (R, S, 0), (A, S, 3), (A, S | E, 4), (A, E, 5), (A, E, None), (A, E, 6)])
     report = sequence_report(ev)
     assert (report.regressions, report.skips) == (0, 0)
+
+
+def test_one_number_written_too_high_is_blamed_on_itself_not_on_every_later_record():
+    ev = events([(A, E, 10), (A, E, 11), (C, E, 10**9), (A, E, 13), (A, E, 14), (C, E, 15)])
+    report = sequence_report(ev)
+    # before: records 4-6 were all "regressions" below the high-water mark 10**9
+    assert report.regressions == 1
+    assert report.regression_rows.rows() == [(2, 3, 20, 10**9, 11)]
+    assert (report.skips, report.numbers_skipped) == (1, 1)  # 12 is missing: 11 -> 13
+    assert regression_mask(ev).to_list() == [False, False, True, False, False, False]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_any_chunking_gives_the_same_answer(size):
+    ev = events([(A, S, 7), (A, S, 3), (A, E, 10), (A, E, 11), (C, E, 10**9), (A, E, 13), (A, E, 4), (A, E, 15),
+                 (A, E, None), (R, S, 0), (A, S, 2), (A, E, 3), (A, E, 9), (A, E, 5), (A, E, 10)])
+    whole = sequence_report(ev)
+    tracker = SequenceTracker()
+    for start in range(0, ev.height, size):
+        tracker.update(ev.slice(start, size))
+        tracker.resume(tracker.state())
+    chunked = tracker.report()
+    assert chunked.as_report() == whole.as_report() and chunked.regression_rows.equals(whole.regression_rows)
+    # 10**9 ahead, 4 behind; after the clear 9 ahead (5 follows, in order), 5 not blamed
+    assert whole.regression_rows["src_row"].to_list() == [5, 7, 13]

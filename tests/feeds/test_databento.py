@@ -228,21 +228,29 @@ def test_an_instrument_the_symbology_does_not_list_is_quarantined_not_a_stream(t
 # --------------------------------------------------------------------------- integrity failures
 
 
-def test_a_sequence_regression_is_located_and_the_book_stays_valid(tmp_path, esh4):
-    _, whole, *_ = esh4
+@pytest.mark.parametrize("how", ["behind", "ahead"])
+def test_one_out_of_place_sequence_number_is_located_and_the_book_stays_valid(tmp_path, esh4, how):
+    """One number written too low, or too high (before: every later record was a regression), is
+    one located regression; the number it replaced is one more number skipped; the book is the
+    same and valid throughout."""
+    shipped, whole, *_ = esh4
+    sequence = read_dbn(ESH4).records["sequence"].astype(np.int64)
+    wrong = sequence[19_990] - 1 if how == "behind" else sequence[20_000] + 10**9
 
-    def regress(records):
-        records["sequence"][20_000] = records["sequence"][19_990] - 1  # goes backwards
+    def misplace(records):
+        records["sequence"][20_000] = wrong
         return records
 
-    sequence = read_dbn(ESH4).records["sequence"].astype(np.int64)
-    loaded = load(from_files([plain_dbn(tmp_path, regress)])[0])
+    loaded = load(from_files([plain_dbn(tmp_path, misplace)])[0])
+    clean = shipped.stats
     assert loaded.stats["sequence_regressions"] == 1
+    assert loaded.stats["sequence_skips"] == clean["sequence_skips"] + 1
+    assert loaded.stats["sequence_numbers_skipped"] == clean["sequence_numbers_skipped"] + 1
     (where,) = loaded.stats["sequence_regression_list"]
     row = loaded.events.row(20_000, named=True)
     assert where == {
         "arrival": 20_000, "src_row": 20_001, "ts_event": row["ts_event"],
-        "update_id": int(sequence[19_990]) - 1, "high_water": int(sequence[:20_000].max()),
+        "update_id": int(wrong), "high_water": int(sequence[:20_000].max()),
     }
     assert not row["flags"] & Flag.BAD_BOOK
     result = replay(loaded.events, LEVELS, loaded.options)
@@ -325,3 +333,27 @@ def test_a_broken_file_still_becomes_a_stream_that_fails_on_load(tmp_path):
     assert stream.name == "broken"
     with pytest.raises(InputError, match="broken.mbo.dbn.zst: cannot decompress zstd stream"):
         load(stream)
+
+
+def _head(flip_at: int, bits: int) -> bytes:
+    """The ESH4 file's preamble + metadata with one byte flipped (offsets in the decompressed file)."""
+    body = read_body(ESH4)
+    (meta_len,) = struct.unpack_from("<I", body, 4)
+    head = bytearray(body[: 8 + meta_len])
+    head[flip_at] ^= bits
+    return bytes(head)
+
+
+@pytest.mark.parametrize("flip_at,bits,reason", [
+    (33, 0x80, "metadata start 10926834436854775808 is not a time (ns since the epoch, below 2**63)"),
+    (154, 0x01, "symbology mapping 'ESH4\\x01' is not a printable symbol"),
+    (184, 0x01, "no instrument with records (17077) is in the file's symbology mappings (7077)"),
+])
+def test_one_flipped_metadata_byte_is_a_located_error(tmp_path, flip_at, bits, reason):
+    """Bytes the DBN decoder accepts but that cannot be right: an overflowing start time (a
+    traceback before), a symbol with a control character, a mapping to an id no record has."""
+    path = plain_dbn(tmp_path, head=_head(flip_at, bits))
+    with pytest.raises(InputError) as err:
+        for stream in from_files([path]):
+            list(get_feed("databento").open(stream, True).chunks(1 << 16))
+    assert (err.value.path, err.value.row, err.value.reason) == (str(path), None, reason)

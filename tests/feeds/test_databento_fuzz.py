@@ -1,52 +1,42 @@
-"""Mutated DBN files (bytes flipped, inserted, deleted, truncated) give streams that load or a
-located InputError, never another exception."""
+"""Mutated DBN files (bytes flipped, inserted, deleted, truncated; the metadata aimed at as often as
+the records) give streams that load or a located InputError, never another exception. When every
+stream of a file loads, each of its records is an event of one stream or a counted quarantine."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import event, given, settings
 
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.databento import discover, load
-from obrecon_pipeline.feeds.dbn import read_body
+from obrecon_pipeline.feeds.dbn import MBO_DTYPE, read_body
 from tests.conftest import RAW
+from tests.feeds.mutations import FUZZ, apply_all, mutations
 
 ESH4 = RAW / "databento" / "2023-12-25" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"
-BODY = read_body(ESH4)[:400_000]  # the metadata and the first 7,100 records
-
-mutation = st.tuples(st.sampled_from(["flip", "insert", "delete", "truncate"]),
-                     st.one_of(st.floats(0, 0.002, exclude_max=True), st.floats(0, 1, exclude_max=True)),
-                     st.binary(min_size=1, max_size=3))
+_WHOLE = read_body(ESH4)
+#: the metadata and the first 7,100 records (a whole number of records: the cut is not a mutation)
+BODY = _WHOLE[: 8 + struct.unpack_from("<I", _WHOLE, 4)[0] + 7_100 * MBO_DTYPE.itemsize]
 
 
-def mutate(data: bytes, how: str, where: float, junk: bytes) -> bytes:
-    at = int(where * len(data))
-    if not data:
-        return junk if how == "insert" else data
-    if how == "flip":
-        return data[:at] + bytes([data[at] ^ (junk[0] or 1)]) + data[at + 1:]
-    if how == "insert":
-        return data[:at] + junk + data[at:]
-    if how == "delete":
-        return data[:at] + data[at + len(junk):]
-    return data[:at]
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(mutations=st.lists(mutation, min_size=1, max_size=3))
-def test_mutated_files_load_or_give_a_located_error(tmp_path_factory, mutations):
+@settings(FUZZ, max_examples=100)
+@given(changes=mutations(lines=False, near_start=0.002))
+def test_mutated_files_load_or_give_a_located_error(tmp_path_factory, changes):
     folder: Path = tmp_path_factory.mktemp("fuzz")
-    data = BODY
-    for how, where, junk in mutations:
-        data = mutate(data, how, where, junk)
+    data = apply_all(BODY, changes)
     path = folder / "x.mbo.dbn"
     path.write_bytes(data)
-    for stream in discover(folder, "2023-12-25"):
-        try:
-            loaded = load(stream)
-        except InputError as err:
-            assert err.path == str(path)
-        else:
-            assert loaded.events.height + loaded.stats["unlisted_instrument_records"] <= len(data) // 56
+    try:
+        loaded = [load(stream) for stream in discover(folder, "2023-12-25")]
+    except InputError as err:
+        event("refused")
+        assert err.path == str(path)
+    else:
+        event("loaded")
+        assert loaded
+        (meta_len,) = struct.unpack_from("<I", data, 4)  # as the reader took it: the file loaded
+        records = (len(data) - 8 - meta_len) // MBO_DTYPE.itemsize
+        events = sum(one.events.height for one in loaded)
+        assert events + loaded[0].stats["unlisted_instrument_records"] == records

@@ -232,14 +232,21 @@ def test_participant_column_of_newer_files(lobster_day, aapl, tmp_path):
     assert (err.row, err.reason) == (4, "expected 7 comma-separated fields, found 6")
 
 
-def test_without_orderbook_file_replays_from_an_empty_book_only_without_reference(lobster_day, aapl, tmp_path):
+def test_without_orderbook_file_replays_from_an_empty_book(lobster_day, aapl, tmp_path):
+    """Files sold without the orderbook file: no seed and no reference, whatever is asked; the
+    reason is kept for a caller that must re-seed (``run_stream`` raises it then)."""
     path = write_day(tmp_path, rows(lobster_day, "message"), None)
     stream = Stream("lobster", "AAPL-L10", "2012-06-21", (path,))
-    src = open_stream(stream, reference=False)
-    assert src.seed is None and src.reference_depth == 0 and src.options.strict_orders is False
-    events, ref, _ = joined(src, 4096)
-    assert ref is None and events.equals(aapl.events)
-    err = located(path, lambda: open_stream(stream, reference=True))
+    for reference in (False, True):
+        src = open_stream(stream, reference=reference)
+        assert src.seed is None and src.reference_depth == 0
+        assert src.options.strict_orders is False and src.options.unseen_orders_in_book is False
+        assert src.reference_missing.reason.startswith("no sibling orderbook file")
+        events, ref, _ = joined(src, 4096)
+        assert ref is None and events.equals(aapl.events)
+    assert open_stream(Stream("lobster", "AAPL-L10", "2012-06-21", (lobster_day / (AAPL10.format("message") + ".gz"),)),
+                       reference=False).reference_missing is None
+    err = located(path, lambda: load_files(path))
     assert err.reason.startswith("no sibling orderbook file")
 
 

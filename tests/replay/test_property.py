@@ -254,3 +254,26 @@ def test_ladder_loop_ceiling_rebuilds_the_same_rows_on_l3_adds_and_removals(even
     out = np.empty((len(events), 4 * levels), dtype=np.int64)
     ladder_loop(side.astype(np.int8), price.astype(np.int64), delta, out)
     assert np.array_equal(out, replay(to_frame(events), levels, ReplayOptions()).cells)
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False), st.integers(2, 300), st.integers(1, 4), st.floats(0, 0.9))
+def test_a_file_that_starts_mid_day_replays_from_an_empty_book_like_the_model(rng, n_events, window, cut):
+    """A LOBSTER file sold without its orderbook file: no seed, so orders resting before the file
+    are in no level. Their cancels/executes/deletes are counted as unknown ids and change nothing
+    (``unseen_orders_in_book=False``), cell for cell as the Python model does."""
+    kept, _ = windowed_feed(rng, n_events, window)
+    later = kept[int(cut * len(kept)):]
+    if not later:
+        return
+    options = ReplayOptions(window=window, unseen_orders_in_book=False)
+    res = replay(to_frame(later), window, options)
+    rows, _ = replay_python(later, window, window=window, unseen_orders_in_book=False)
+    assert np.array_equal(res.cells, py_cells(rows, window))
+    seen, unseen = set(), 0
+    for action, _, _, _, oid, _ in later:
+        if action == Action.ADD:
+            seen.add(oid)
+        elif oid not in seen:
+            unseen += 1
+    assert res.counters["unknown_order_ids"] == unseen

@@ -118,9 +118,13 @@ def translating(path: Path, what: str, fn, *args):
 
 
 def seconds_to_ns(text: str) -> int:
-    """``"1618678132.3858151"`` -> ``1618678132385815100`` exactly (digits beyond ns truncated)."""
+    """``"1618678132.3858151"`` -> ``1618678132385815100`` exactly (digits beyond ns truncated);
+    ``ValueError`` beyond int64 nanoseconds (year 2262: a corrupt timestamp, quarantined)."""
     whole, _, frac = text.partition(".")
-    return int(whole) * 1_000_000_000 + int((frac + "000000000")[:9])
+    ns = int(whole) * 1_000_000_000 + int((frac + "000000000")[:9])
+    if ns >= 1 << 63:
+        raise ValueError(f"receive time {text} s is beyond the 64-bit nanosecond range")
+    return ns
 
 
 def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
