@@ -38,13 +38,13 @@ def land_good_and_damaged(root: Path) -> int:
 def materialize_all(root: Path, instance: dg.DagsterInstance, key: str, selection=None):
     """One run of every asset and check of the code location (or ``selection``) for partition
     ``key`` (a stream-day id) of the data root ``root``; failures are returned, not raised."""
-    from assets.definitions import ASSETS, CHECKS
+    from assets.definitions import ASSETS, CHECKS, STREAM_DAY_ASSETS
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return dg.materialize([*ASSETS, *CHECKS], partition_key=partition_key(key), instance=instance,
                               resources=resources_for(root), raise_on_error=False,
-                              selection=selection or dg.AssetSelection.all() - dg.AssetSelection.assets("raw_files"))
+                              selection=selection or STREAM_DAY_ASSETS - dg.AssetSelection.assets("raw_files"))
 
 
 def _materialize_check(root: Path, key: str, check):
