@@ -4,7 +4,11 @@ Each format is a module exposing a :class:`Feed` object registered in :data:`FEE
 ``--format`` name. A feed knows how to
 
 * ``discover(source_dir, day)``: list the streams (one instrument's book) whose raw files sit in a
-  landing-zone day folder ``<root>/raw/<source>/<YYYY-MM-DD>/``;
+  landing-zone day folder ``<root>/raw/<source>/<YYYY-MM-DD>/``; a feed that splits this into
+  ``holds(path, day)`` (what one file holds, the only step that reads a file) and
+  ``assemble(day, holdings)`` (the day's streams from every file's holdings, by name alone) has
+  ``discover = assemble(day, held_in(day_dir, day, holds))``, and the catalog of the landing zone
+  (:mod:`obrecon_pipeline.catalog`) calls ``holds`` only for a file that is new or changed;
 * ``load(stream)``: parse them into a :class:`~obrecon_pipeline.streams.LoadedStream`
   (normalized events, an optional reference book aligned to the events, and the replay options
   the venue needs);
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from obrecon_pipeline.errors import ObreconError
-from obrecon_pipeline.streams import LoadedStream, Stream, StreamSource
+from obrecon_pipeline.streams import Held, LoadedStream, Stream, StreamSource
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,12 @@ class Feed:
     #: :class:`~obrecon_pipeline.streams.StreamSource` (``reference=False``: do not read the reference
     #: book beyond the seed row); None: only ``load`` (whole day) is available
     open: Callable[[Stream, bool], StreamSource] | None = None
+    #: ``holds(path, day)``: the streams one file of a ``<day>`` folder holds (``[]``: none, or the
+    #: file only accompanies a stream); reads as little of the file as its format allows
+    holds: Callable[[Path, str], list[Held]] | None = None
+    #: ``assemble(day, holdings)``: the day's streams from ``{path: holds(path, day)}`` of every
+    #: file in the folder (sorted by path); reads no file
+    assemble: Callable[[str, dict[Path, list[Held]]], list[Stream]] | None = None
 
     def streams_in(self, paths: list[Path]) -> list[Stream]:
         if self.from_files is not None:
@@ -47,6 +57,12 @@ class Feed:
 
 
 FEEDS: dict[str, Feed] = {}
+
+
+def held_in(day_dir: Path, day: str, holds: Callable[[Path, str], list[Held]]) -> dict[Path, list[Held]]:
+    """``{path: holds(path, day)}`` for every file of a day folder, sorted by path (what a feed's
+    ``assemble`` takes; the catalog builds the same mapping from its table)."""
+    return {p: holds(p, day) for p in sorted(Path(day_dir).iterdir()) if p.is_file()}
 
 
 def register(feed: Feed) -> Feed:
