@@ -182,7 +182,7 @@ class Catalog:
         return pl.DataFrame(cols, schema=_SCAN_SCHEMA)
 
     @staticmethod
-    def _in_scope(frame: pl.DataFrame, source: str | None, day: str | None) -> pl.DataFrame:
+    def in_scope(frame: pl.DataFrame, source: str | None, day: str | None) -> pl.DataFrame:
         if source is not None:
             frame = frame.filter(pl.col("source") == source)
         if day is not None:
@@ -198,12 +198,12 @@ class Catalog:
         """Bring the rows of the landing zone (or of one ``source`` and/or ``day``) up to date and
         save the tables if anything changed; what changed."""
         scanned = self._scan(source, day)
-        known = self._in_scope(self._files, source, day)
+        known = self.in_scope(self._files, source, day)
         joined = scanned.join(known.select("path", "size", "mtime_ns", "sha256", "streams"), on="path", how="left", suffix="_old")
         moved = joined.filter(pl.col("sha256").is_null() | (pl.col("size") != pl.col("size_old"))
-                              | (pl.col("mtime_ns") != pl.col("mtime_ns_old")))
+                              | (pl.col("mtime_ns") != pl.col("mtime_ns_old"))).sort("path")
         removed = known.filter(~pl.col("path").is_in(scanned["path"].implode()))
-        report = Refresh(removed=removed["path"].to_list())
+        report = Refresh(removed=sorted(removed["path"].to_list()))
         if moved.is_empty() and removed.is_empty():
             return report
         rows = []
@@ -277,13 +277,13 @@ class Catalog:
     # ------------------------------------------------------------------ reading
     def streams(self, source: str | None = None, day: str | None = None) -> list[Stream]:
         """The catalogued streams (of one ``source`` / ``day``), sorted by source, name, day."""
-        t = self._in_scope(self._streams, source, day)
+        t = self.in_scope(self._streams, source, day)
         return [Stream(src, name, d, tuple(self.raw / f for f in files), symbol)
                 for src, name, d, symbol, files in t.select("source", "name", "day", "symbol", "files").iter_rows()]
 
     def versions(self, source: str | None = None, day: str | None = None) -> dict[str, str]:
         """Stream-day id -> data version of the catalogued stream-days (of one ``source`` / ``day``)."""
-        t = self._in_scope(self._streams, source, day)
+        t = self.in_scope(self._streams, source, day)
         return dict(zip(t["stream_day"].to_list(), t["version"].to_list()))
 
     def stream(self, stream_day: str) -> Stream | None:
