@@ -197,3 +197,12 @@ def test_tables_out_of_step_are_reassembled_without_reading(tmp_path):
     streams.head(1).write_parquet(catalog.home / "streams.parquet", metadata={"generation": "stopped midway"})
     again = Catalog(raw)
     assert again.streams() == catalog.streams() and again.read == again.hashed == []
+
+
+def test_a_dbn_stream_carries_its_record_count_and_event_times(shipped):
+    _, catalog, _ = shipped
+    row = catalog.table.filter(pl.col("stream_day") == "databento/ESH4/2023-12-25").row(0, named=True)
+    assert (row["symbol"], row["rows"], row["first_ns"], row["last_ns"]) == (
+        "ESH4", 68_792, 1_703_422_805_243_925_307, 1_703_548_799_446_724_905)
+    # formats that do not say cheaply leave them unknown
+    assert catalog.table.filter(pl.col("source") != "databento")["rows"].null_count() == 320

@@ -1,8 +1,11 @@
-"""``obrecon replay`` from the shell's point of view: outputs, report keys, errors, atomic writes."""
+"""``obrecon replay`` from the shell's point of view: outputs, report keys, errors, atomic writes;
+``obrecon catalog``: its output and exit codes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +17,7 @@ import pytest
 from obrecon_pipeline.book_schema import book_schema
 from obrecon_pipeline.cli import main
 from obrecon_pipeline.report import CONTRACT_KEYS
+from tests.conftest import RAW
 
 AAPL10 = "AAPL_2012-06-21_34200000_57600000_message_10.csv.gz"
 
@@ -84,3 +88,38 @@ def test_tardis_snapshot_reference_lands_in_the_report(tmp_path):
     (entry,) = json.loads(report.read_text())["snapshot_reference"]
     assert (entry["compared_rows"], entry["levels_compared"], entry["cells_compared"]) == (1, 25, 100)
     assert entry["cells_matched"] == 100 and entry["first_mismatch_src_row"] is None
+
+
+def test_catalog_refresh_list_verify(tmp_path, capsys):
+    shutil.copytree(RAW / "tardis", tmp_path / "raw" / "tardis")
+    root = ["--root", str(tmp_path)]
+    assert main(["catalog", "refresh", *root]) == 0
+    summary, stale = capsys.readouterr().out.splitlines()
+    assert summary.startswith("5 files (5 new, 0 changed, 0 touched, 0 removed; 5 read, 5 hashed); "
+                              "1 stream-days (1 new or changed, 0 gone) in ")
+    assert summary.endswith(f"catalog {tmp_path / '.obrecon' / 'catalog'}")
+    assert stale == "stale tardis/deribit-BTC-PERPETUAL/2020-04-01"
+    csv = tmp_path / "raw" / "tardis" / "2020-04-01" / "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"
+    version = hashlib.sha256(f"{csv.name} {hashlib.sha256(csv.read_bytes()).hexdigest()}\n".encode()).hexdigest()
+    assert main(["catalog", "list", *root]) == 0
+    assert capsys.readouterr().out == f"tardis/deribit-BTC-PERPETUAL/2020-04-01\t1 files\t{version[:16]}\n"
+    assert main(["catalog", "list", "--files", "--day", "2020-04-01", *root]) == 0
+    assert [line.split("\t")[::3] for line in capsys.readouterr().out.splitlines()] == [
+        ["tardis/2020-04-01/README.md", ""], [f"tardis/2020-04-01/{csv.name}", "deribit-BTC-PERPETUAL"]]
+    assert main(["catalog", "verify", *root]) == 0
+
+    before, st = csv.read_bytes(), csv.stat()
+    csv.write_bytes(before.replace(b"BTC-PERPETUAL", b"BTC-PERPETUEL", 1))
+    os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns))  # a refresh cannot see this; verify does
+    capsys.readouterr()
+    assert main(["catalog", "verify", *root]) == 1
+    found = hashlib.sha256(csv.read_bytes()).hexdigest()
+    assert capsys.readouterr().out == (f"tardis/2020-04-01/{csv.name}: catalogued sha256 "
+                                       f"{hashlib.sha256(before).hexdigest()[:16]}, found {found[:16]}\n")
+    assert main(["catalog", "verify", "--update", *root]) == 1
+    assert main(["catalog", "verify", *root]) == 0
+
+
+def test_catalog_without_a_landing_zone_exits_2(tmp_path, capsys):
+    assert main(["catalog", "list", "--root", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"obrecon: error: {tmp_path / 'raw'}: no landing zone there\n"

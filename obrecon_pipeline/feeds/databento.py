@@ -133,13 +133,24 @@ def _is_dbn(path: Path) -> bool:
     return path.is_file() and path.name.endswith(SUFFIXES)
 
 
-def _instrument_ids(path: Path) -> np.ndarray:
-    """The instrument ids with records in a file (one pass over its blocks)."""
-    seen: set[int] = set()
+def _instrument_spans(path: Path) -> dict[int, list[int]]:
+    """instrument_id -> ``[records, first ts_event, last ts_event]`` over the records of a file
+    (one pass over its blocks; times ns since the epoch, the smallest and largest seen)."""
+    spans: dict[int, list[int]] = {}
     with DbnReader(path) as reader:
         while (block := reader.read()).shape[0]:
-            seen.update(np.unique(block["instrument_id"]).tolist())
-    return np.array(sorted(seen), dtype=np.uint32)
+            ids = block["instrument_id"]
+            for i in np.unique(ids).tolist():
+                ts = block["ts_event"][ids == i]
+                span = spans.setdefault(i, [0, int(ts.min()), int(ts.max())])
+                span[0] += len(ts)
+                span[1], span[2] = min(span[1], int(ts.min())), max(span[2], int(ts.max()))
+    return spans
+
+
+def _instrument_ids(path: Path) -> np.ndarray:
+    """The instrument ids with records in a file (one pass over its blocks)."""
+    return np.array(sorted(_instrument_spans(path)), dtype=np.uint32)
 
 
 def _stream_names(listed: dict[int, str], ids: np.ndarray) -> dict[int, str]:
@@ -154,18 +165,20 @@ def _stream_names(listed: dict[int, str], ids: np.ndarray) -> dict[int, str]:
 def _file_streams(path: Path) -> tuple[str | None, list[Held]]:
     """The UTC date a file's metadata starts at (None: undecodable) and the instruments it holds.
 
-    The whole file is read: a stream is an instrument with records (the symbology may list more),
+    The whole file is read (each instrument's records and first/last ``ts_event`` are counted on
+    the way): a stream is an instrument with records (the symbology may list more),
     and a file that cannot be decoded still becomes a stream (named after the file) so that its
     :class:`InputError` surfaces when the stream is loaded, not silently here.
     """
     try:
         with DbnReader(path) as reader:
             metadata, listed = reader.metadata, reader.instrument_symbols()
-        ids = _instrument_ids(path)
+        spans = _instrument_spans(path)
     except InputError:
         return None, [Held(path.name.split(".")[0])]
     start = str(np.datetime64(metadata.start, "ns").astype("datetime64[D]"))
-    return start, [Held(name, name) for name in _stream_names(listed, ids).values()]
+    names = _stream_names(listed, np.array(sorted(spans), dtype=np.uint32))
+    return start, [Held(name, name, first_ns=spans[i][1], last_ns=spans[i][2], rows=spans[i][0]) for i, name in names.items()]
 
 
 def _grouped(held: list[tuple[Path, str, list[Held]]]) -> list[Stream]:
