@@ -59,7 +59,6 @@ FILES_SCHEMA = {"path": pl.String, "source": pl.String, "day": pl.String, "size"
 STREAMS_SCHEMA = {"stream_day": pl.String, "source": pl.String, "name": pl.String, "day": pl.String,
                   "symbol": pl.String, "files": pl.List(pl.String), "version": pl.String,
                   "first_ns": pl.Int64, "last_ns": pl.Int64, "rows": pl.Int64}
-_SCAN_SCHEMA = {k: FILES_SCHEMA[k] for k in ("path", "source", "day", "size", "mtime_ns")}
 _CHUNK = 1 << 20
 
 
@@ -103,8 +102,11 @@ class Mismatch:
 
 class Catalog:
     """The catalog of the landing zone ``raw_root`` (tables in ``home``, default
-    ``<raw_root>/../.obrecon/catalog``); loaded on construction, brought up to date by
-    :meth:`refresh`."""
+    ``<raw_root>/../.obrecon/catalog``), brought up to date by :meth:`refresh`.
+
+    The tables are read from disk when first needed, and only the columns needed: a refresh that
+    finds nothing new reads the stamps (``path``, ``size``, ``mtime_ns``), :meth:`versions` reads
+    ``stream_day`` and ``version``."""
 
     def __init__(self, raw_root: str | Path, home: str | Path | None = None):
         load_builtin_feeds()
@@ -114,47 +116,71 @@ class Catalog:
         self.read: list[Path] = []
         #: files hashed, in order, since construction
         self.hashed: list[Path] = []
-        self._files, self._streams = self._load()
+        self._files: pl.DataFrame | None = None
+        self._streams: pl.DataFrame | None = None
+        self._on_disk = self._check()
 
     # ------------------------------------------------------------------ tables
+    def _meta(self) -> dict[str, str]:
+        return {"raw_root": str(self.raw.resolve()), "layout": LAYOUT}
+
+    def _check(self) -> tuple[bool, bool]:
+        """(files.parquet is this landing zone's, streams.parquet is of the same generation)."""
+        try:
+            meta_f = pl.read_parquet_metadata(self.home / "files.parquet")
+            if {k: meta_f.get(k) for k in self._meta()} != self._meta():
+                return False, False  # another landing zone's, or an older layout: rebuilt
+            meta_s = pl.read_parquet_metadata(self.home / "streams.parquet")
+            return True, meta_s.get("generation") == meta_f.get("generation")
+        except (FileNotFoundError, OSError, pl.exceptions.PolarsError):
+            return False, False
+
+    def _read(self, name: str, schema: dict, columns: list[str] | None = None) -> pl.DataFrame:
+        try:
+            return pl.read_parquet(self.home / name, columns=columns)
+        except (FileNotFoundError, OSError, pl.exceptions.PolarsError):
+            return pl.DataFrame(schema={c: schema[c] for c in (columns or schema)})
+
     @property
     def files(self) -> pl.DataFrame:
+        """The landed files (``files.parquet``), sorted by path."""
+        if self._files is None:
+            self._files = self._read("files.parquet", FILES_SCHEMA) if self._on_disk[0] else pl.DataFrame(schema=FILES_SCHEMA)
         return self._files
 
     @property
     def table(self) -> pl.DataFrame:
         """The stream-days (``streams.parquet``), sorted by source, name, day."""
+        if self._streams is None:
+            if all(self._on_disk):
+                self._streams = self._read("streams.parquet", STREAMS_SCHEMA)
+            else:  # files.parquet is newer (a writer stopped between the two): re-assembled, nothing read
+                files = self.files
+                self._streams = self._assembled(files, set(zip(files["source"], files["day"])), pl.DataFrame(schema=STREAMS_SCHEMA))
         return self._streams
 
-    def _meta(self) -> dict[str, str]:
-        return {"raw_root": str(self.raw.resolve()), "layout": LAYOUT}
-
-    def _load(self) -> tuple[pl.DataFrame, pl.DataFrame]:
-        files, streams = pl.DataFrame(schema=FILES_SCHEMA), pl.DataFrame(schema=STREAMS_SCHEMA)
-        try:
-            meta_f = pl.read_parquet_metadata(self.home / "files.parquet")
-            if {k: meta_f.get(k) for k in self._meta()} != self._meta():
-                return files, streams  # another landing zone's, or an older layout: rebuilt
-            files = pl.read_parquet(self.home / "files.parquet")
-            meta_s = pl.read_parquet_metadata(self.home / "streams.parquet")
-            if meta_s.get("generation") == meta_f.get("generation"):
-                return files, pl.read_parquet(self.home / "streams.parquet")
-        except (FileNotFoundError, OSError, pl.exceptions.PolarsError):
-            return files, streams
-        # files.parquet is newer than streams.parquet (a writer stopped between the two):
-        # every day is re-assembled from the file rows, no file is read
-        return files, self._assembled(files, set(zip(files["source"], files["day"])), streams)
+    def _columns(self, table: str, columns: list[str]) -> pl.DataFrame:
+        """Some columns of a table, from memory when it is loaded, else from disk."""
+        loaded = self._files if table == "files" else self._streams
+        if loaded is not None:
+            return loaded.select(columns)
+        if table == "files":
+            return self._read("files.parquet", FILES_SCHEMA, columns) if self._on_disk[0] else pl.DataFrame(schema={c: FILES_SCHEMA[c] for c in columns})
+        return self._read("streams.parquet", STREAMS_SCHEMA, columns) if all(self._on_disk) else self.table.select(columns)
 
     def _save(self) -> None:
         meta = {**self._meta(), "generation": uuid.uuid4().hex}
-        for name, frame in (("files.parquet", self._files), ("streams.parquet", self._streams)):
+        for name, frame in (("files.parquet", self.files), ("streams.parquet", self.table)):
             with atomic_path(self.home / name) as tmp:
                 frame.write_parquet(tmp, metadata=meta)
+        self._on_disk = (True, True)
 
     # ------------------------------------------------------------------ refresh
-    def _scan(self, source: str | None, day: str | None) -> pl.DataFrame:
-        """``path, source, day, size, mtime_ns`` of every file in the day folders in scope."""
-        cols: dict[str, list] = {k: [] for k in _SCAN_SCHEMA}
+    def _scan(self, source: str | None, day: str | None, known: dict[str, tuple[int, int]]) -> tuple[list[tuple], set[str]]:
+        """Every file of the day folders in scope, ``stat``-ed and compared with ``known``
+        (path -> (size, mtime_ns)): the ``(path, source, day, size, mtime_ns)`` of those new or
+        whose stamp moved, and the paths seen."""
+        moved, seen = [], set()
         try:
             sources = sorted(e.name for e in os.scandir(self.raw) if e.is_dir() and e.name in FEEDS)
         except (FileNotFoundError, NotADirectoryError):
@@ -166,20 +192,17 @@ class Catalog:
             days = [day] if day is not None else [e.name for e in os.scandir(src_dir) if DAY_RE.match(e.name) and e.is_dir()]
             for d in days:
                 try:
-                    entries = list(os.scandir(os.path.join(src_dir, d)))
+                    entries = [e for e in os.scandir(os.path.join(src_dir, d)) if e.is_file()]
                 except (FileNotFoundError, NotADirectoryError):
                     continue
                 prefix = f"{src}/{d}/"
                 for e in entries:
-                    if e.is_file():
-                        st = e.stat()
-                        cols["path"].append(prefix + e.name)
-                        cols["size"].append(st.st_size)
-                        cols["mtime_ns"].append(st.st_mtime_ns)
-                n = len(cols["path"]) - len(cols["source"])
-                cols["source"].extend([src] * n)
-                cols["day"].extend([d] * n)
-        return pl.DataFrame(cols, schema=_SCAN_SCHEMA)
+                    st = e.stat()
+                    rel = prefix + e.name
+                    seen.add(rel)
+                    if known.get(rel) != (st.st_size, st.st_mtime_ns):
+                        moved.append((rel, src, d, st.st_size, st.st_mtime_ns))
+        return moved, seen
 
     @staticmethod
     def in_scope(frame: pl.DataFrame, source: str | None, day: str | None) -> pl.DataFrame:
@@ -197,39 +220,41 @@ class Catalog:
     def refresh(self, source: str | None = None, day: str | None = None) -> Refresh:
         """Bring the rows of the landing zone (or of one ``source`` and/or ``day``) up to date and
         save the tables if anything changed; what changed."""
-        scanned = self._scan(source, day)
-        known = self.in_scope(self._files, source, day)
-        joined = scanned.join(known.select("path", "size", "mtime_ns", "sha256", "streams"), on="path", how="left", suffix="_old")
-        moved = joined.filter(pl.col("sha256").is_null() | (pl.col("size") != pl.col("size_old"))
-                              | (pl.col("mtime_ns") != pl.col("mtime_ns_old"))).sort("path")
-        removed = known.filter(~pl.col("path").is_in(scanned["path"].implode()))
-        report = Refresh(removed=sorted(removed["path"].to_list()))
-        if moved.is_empty() and removed.is_empty():
+        stamps = self.in_scope(self._columns("files", ["path", "source", "day", "size", "mtime_ns"]), source, day)
+        known = dict(zip(stamps["path"].to_list(), zip(stamps["size"].to_list(), stamps["mtime_ns"].to_list())))
+        moved, seen = self._scan(source, day, known)
+        report = Refresh(removed=sorted(set(known) - seen))
+        if not moved and not report.removed:
             return report
+        moved.sort()
+        streams = self.table  # before the file rows change (a first build assembles it from them)
+        old = self.files.filter(pl.col("path").is_in([m[0] for m in moved])).select("path", "sha256", "streams")
+        before = dict(zip(old["path"].to_list(), zip(old["sha256"].to_list(), old["streams"].to_list())))
         rows = []
-        for rel, src, d, size, mtime, old_sha, old_streams in moved.select(
-                "path", "source", "day", "size", "mtime_ns", "sha256", "streams").iter_rows():
+        for rel, src, d, size, mtime in moved:
             path = self.raw / rel
             self.hashed.append(path)
             sha = file_sha256(path)
+            old_sha, held = before.get(rel, (None, None))
             feed = FEEDS[src]
             if sha == old_sha:
                 report.touched.append(rel)
-                held = old_streams
             else:
                 (report.changed if old_sha is not None else report.new).append(rel)
                 held = self._holds(feed, rel, d) if feed.holds is not None else []
             rows.append((rel, src, d, size, mtime, sha, held))
-        fresh = pl.DataFrame(rows, schema=FILES_SCHEMA, orient="row")
-        drop = pl.concat([moved["path"], removed["path"]])
-        self._files = pl.concat([self._files.filter(~pl.col("path").is_in(drop.implode())), fresh]).sort("path")
+        drop = [m[0] for m in moved] + report.removed
+        self._files = pl.concat([self.files.filter(~pl.col("path").is_in(drop)),
+                                 pl.DataFrame(rows, schema=FILES_SCHEMA, orient="row")]).sort("path")
         days = {tuple(rel.split("/", 2)[:2]) for rel in (*report.new, *report.changed, *report.removed)}
         if days:
-            before = dict(zip(self._streams["stream_day"], self._streams["version"]))
-            self._streams = self._assembled(self._files, days, self._streams)
-            after = dict(zip(self._streams["stream_day"], self._streams["version"]))
-            report.stale = sorted(sd for sd, v in after.items() if before.get(sd) != v)
-            report.gone = sorted(set(before) - set(after))
+            wanted = pl.DataFrame(list(days), schema={"source": pl.String, "day": pl.String}, orient="row")
+            was = streams.join(wanted, on=["source", "day"], how="semi")
+            self._streams = self._assembled(self._files, days, streams)
+            now = self._streams.join(wanted, on=["source", "day"], how="semi")
+            versions = dict(zip(was["stream_day"].to_list(), was["version"].to_list()))
+            report.stale = sorted(sd for sd, v in zip(now["stream_day"].to_list(), now["version"].to_list()) if versions.get(sd) != v)
+            report.gone = sorted(set(versions) - set(now["stream_day"].to_list()))
         self._save()
         return report
 
@@ -277,18 +302,18 @@ class Catalog:
     # ------------------------------------------------------------------ reading
     def streams(self, source: str | None = None, day: str | None = None) -> list[Stream]:
         """The catalogued streams (of one ``source`` / ``day``), sorted by source, name, day."""
-        t = self.in_scope(self._streams, source, day)
+        t = self.in_scope(self.table, source, day)
         return [Stream(src, name, d, tuple(self.raw / f for f in files), symbol)
                 for src, name, d, symbol, files in t.select("source", "name", "day", "symbol", "files").iter_rows()]
 
     def versions(self, source: str | None = None, day: str | None = None) -> dict[str, str]:
         """Stream-day id -> data version of the catalogued stream-days (of one ``source`` / ``day``)."""
-        t = self.in_scope(self._streams, source, day)
+        t = self.in_scope(self._columns("streams", ["stream_day", "source", "day", "version"]), source, day)
         return dict(zip(t["stream_day"].to_list(), t["version"].to_list()))
 
     def stream(self, stream_day: str) -> Stream | None:
         """The stream behind a stream-day id; None if it is not catalogued."""
-        t = self._streams.filter(pl.col("stream_day") == stream_day)
+        t = self.table.filter(pl.col("stream_day") == stream_day)
         if t.is_empty():
             return None
         src, name, d, symbol, files = t.select("source", "name", "day", "symbol", "files").row(0)
@@ -296,7 +321,7 @@ class Catalog:
 
     def sources_of(self, name: str, day: str) -> list[str]:
         """The sources that hold a stream ``name`` on ``day`` (sorted)."""
-        t = self._streams.filter((pl.col("name") == name) & (pl.col("day") == day))
+        t = self.table.filter((pl.col("name") == name) & (pl.col("day") == day))
         return sorted(t["source"].unique().to_list())
 
     # ------------------------------------------------------------------ verify
@@ -304,7 +329,7 @@ class Catalog:
         """Re-hash every catalogued file; the rows whose bytes differ (or whose file is gone).
         ``update=True``: those files are read again and their stream-days get new versions."""
         bad = []
-        for rel, sha in self._files.select("path", "sha256").iter_rows():
+        for rel, sha in self.files.select("path", "sha256").iter_rows():
             path = self.raw / rel
             self.hashed.append(path)
             try:
@@ -317,7 +342,7 @@ class Catalog:
             # no stamp and no hash: the refresh below hashes and reads them again (or drops the
             # rows of files that are gone) and gives their stream-days new versions
             forget = pl.col("path").is_in([m.path for m in bad])
-            self._files = self._files.with_columns(
+            self._files = self.files.with_columns(
                 pl.when(forget).then(-1).otherwise(pl.col("mtime_ns")).alias("mtime_ns"),
                 pl.when(forget).then(pl.lit("")).otherwise(pl.col("sha256")).alias("sha256"))
             self.refresh()
