@@ -1,7 +1,7 @@
 """``raw_files``: the landing zone as an observable source asset, one data version per partition.
 
 The data version of a stream-day is the content hash of its raw files
-(:meth:`resources.LandingZone.raw_versions`). Observing it (the landing-zone sensor on every tick,
+(the catalog of the landing zone, :meth:`resources.LandingZone.catalog`). Observing it (the landing-zone sensor on every tick,
 or "Observe sources" in the UI) records that version; the assets built from it record the version
 they read, so a changed file shows its partition stale ("upstream data has changed") until it is
 re-materialized.
@@ -9,7 +9,7 @@ re-materialized.
 
 import dagster as dg
 
-from assets.partitions import STREAM_DAYS, discover_streams, partition_key
+from assets.partitions import STREAM_DAYS, partition_key
 from resources import LandingZone
 
 #: Dagster's tag for an observation's data version (what an observe function's DataVersion becomes)
@@ -32,7 +32,9 @@ def observations(versions: dict[str, str]) -> list[dg.AssetObservation]:
 )
 def raw_files(context, landing_zone: LandingZone) -> dg.DataVersionsByPartition:
     registered = set(STREAM_DAYS.get_partition_keys(dynamic_partitions_store=context.instance))
-    versions = landing_zone.raw_versions(discover_streams(landing_zone.raw))
+    catalog = landing_zone.catalog()
+    catalog.refresh()
+    versions = catalog.versions()
     return dg.DataVersionsByPartition(
         {str(partition_key(s)): v for s, v in versions.items() if partition_key(s) in registered}
     )

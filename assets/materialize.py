@@ -2,7 +2,8 @@
 
 Prepares the Dagster instance in ``$DAGSTER_HOME`` (default ``<OBRECON_DATA_DIR>/.dagster``;
 :func:`resources.deployment.prepare_instance`: SQLite, or PostgreSQL when
-``OBRECON_DAGSTER_PG_URL`` is set), registers the stream-days found in ``<OBRECON_DATA_DIR>/raw``
+``OBRECON_DAGSTER_PG_URL`` is set), refreshes the catalog of the landing zone
+(:mod:`obrecon_pipeline.catalog`), registers the stream-days it lists in ``<OBRECON_DATA_DIR>/raw``
 and records their raw data versions, executes the ``reconstruct`` job in-process for each
 partition in a few worker processes (these runs take no slot of the instance's run queue), and
 shows a progress bar with ETA on stderr. It records the runs' check results and rebuilds the DuckDB
@@ -137,14 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     import dagster as dg
 
     from assets.landing import observations, observed_versions
-    from assets.partitions import discover_streams, register
+    from assets.partitions import register
     from assets.progress import RunProgress, raw_weights
     from resources import LandingZone
     from resources.deployment import prepare_instance
 
     prepare_instance(home)
     landing_zone = LandingZone(root=str(root))
-    streams = discover_streams(landing_zone.raw)
+    catalog = landing_zone.catalog()
+    catalog.refresh()
+    streams = catalog.streams()
     if args.source:
         streams = [s for s in streams if s.source in args.source]
     if args.partition:
@@ -157,10 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"obrecon-materialize: error: no partitions found under {landing_zone.raw}", file=sys.stderr)
         return 2
     keys = sorted((s.partition_key for s in streams), key=_display_order)
+    chosen = set(keys)
 
     instance = dg.DagsterInstance.get()
     register(instance, keys)
-    versions = landing_zone.raw_versions(streams)
+    versions = {k: v for k, v in catalog.versions().items() if k in chosen}
     seen = observed_versions(instance)
     for event in observations({k: v for k, v in versions.items() if seen.get(k) != v}):
         instance.report_runless_asset_event(event)

@@ -15,6 +15,9 @@ found in the landing zone: the one source with a ``<day>`` folder, or, where sev
 landed that day, the one whose feed lists the stream (stream names are venue-qualified and must
 be unique across sources; :func:`register` refuses two sources with one stream name).
 
+Streams, days and their sources come from the catalog of the landing zone
+(:mod:`obrecon_pipeline.catalog`), which reads a landed file once, when it is new or changed.
+
 Both dimensions are dynamic and hold only what has landed (the landing-zone sensor,
 the schedule and ``assets.materialize`` register them through :func:`register`). A contiguous daily
 axis over the shipped landing zone (2012-06-21 to 2024-12-01, 4,547 days) times its 321 streams
@@ -30,11 +33,11 @@ landed days and skips the rest.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import dagster as dg
 
+from obrecon_pipeline.catalog import DAY_RE, Catalog
 from obrecon_pipeline.feeds import FEEDS, load_builtin_feeds
 from obrecon_pipeline.streams import Stream
 
@@ -43,7 +46,6 @@ STREAMS = dg.DynamicPartitionsDefinition(name="streams")
 DAYS = dg.DynamicPartitionsDefinition(name="trading_days")
 #: dimensions are ordered by name, so ``stream`` is the first (the UI's left column)
 STREAM_DAYS = dg.MultiPartitionsDefinition({STREAM_DIM: STREAMS, DAY_DIM: DAYS})
-DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def partition_key(stream_day: str) -> dg.MultiPartitionKey:
@@ -57,57 +59,37 @@ def partition_key(stream_day: str) -> dg.MultiPartitionKey:
 
 def stream_day_id(key: str | dg.MultiPartitionKey, raw_root: Path) -> str | None:
     """The Dagster partition key (or its string form ``GOOG-L10|2012-06-21``) -> the stream-day id
-    ``lobster/GOOG-L10/2012-06-21``, the source found in the landing zone ``raw_root``; None when
-    nothing landed for that stream and day."""
+    ``lobster/GOOG-L10/2012-06-21``, the source found in the catalog of the landing zone
+    ``raw_root`` (that day's folders refreshed); None when nothing landed for that stream and day."""
     if not isinstance(key, dg.MultiPartitionKey):
         key = STREAM_DAYS.get_partition_key_from_str(key)
     name, day = key.keys_by_dimension[STREAM_DIM], key.keys_by_dimension[DAY_DIM]
-    load_builtin_feeds()
-    sources = [src for src in sorted(FEEDS) if (raw_root / src / day).is_dir()]
-    if len(sources) > 1:
-        sources = [src for src in sources if any(s.name == name for s in FEEDS[src].discover(raw_root / src / day, day))]
+    catalog = Catalog(raw_root)
+    catalog.refresh(day=day)
+    sources = catalog.sources_of(name, day)
     return f"{sources[0]}/{name}/{day}" if sources else None
 
 
 def discover_streams(raw_root: Path) -> list[Stream]:
-    """Every stream in ``<raw_root>/<source>/<YYYY-MM-DD>/`` whose source is a known format."""
-    load_builtin_feeds()
-    streams: list[Stream] = []
-    if not raw_root.is_dir():
-        return streams
-    for source_dir in sorted(p for p in raw_root.iterdir() if p.is_dir()):
-        feed = FEEDS.get(source_dir.name)
-        if feed is None:
-            continue
-        for day_dir in sorted(p for p in source_dir.iterdir() if p.is_dir() and DAY_RE.match(p.name)):
-            streams.extend(feed.discover(day_dir, day_dir.name))
-    return sorted(streams, key=lambda s: (s.source, s.name, s.day))
-
-
-def landed_on(raw_root: Path, day: str) -> list[Stream]:
-    """The streams that landed for ``day`` (every source's ``<day>`` folder, nothing else read)."""
-    load_builtin_feeds()
-    streams = []
-    for source, feed in sorted(FEEDS.items()):
-        day_dir = raw_root / source / day
-        if day_dir.is_dir():
-            streams.extend(feed.discover(day_dir, day))
-    return sorted(streams, key=lambda s: (s.source, s.name))
+    """Every stream in ``<raw_root>/<source>/<YYYY-MM-DD>/`` whose source is a known format, from
+    the catalog of the landing zone (:mod:`obrecon_pipeline.catalog`; refreshed first: only new or
+    changed files are read)."""
+    catalog = Catalog(raw_root)
+    catalog.refresh()
+    return catalog.streams()
 
 
 def stream_for_key(raw_root: Path, stream_day: str) -> Stream | None:
-    """The stream behind a stream-day id, re-discovered from the landing zone; None if nothing
-    landed for it."""
+    """The stream behind a stream-day id, from the catalog (its day folder refreshed first); None
+    if nothing landed for it."""
     source, _, rest = stream_day.partition("/")
-    name, _, day = rest.rpartition("/")
+    day = rest.rpartition("/")[2]
     load_builtin_feeds()
-    feed = FEEDS.get(source)
-    if feed is None:
+    if source not in FEEDS:
         raise dg.Failure(f"partition {stream_day!r}: {source!r} is not a known format")
-    day_dir = raw_root / source / day
-    if not day_dir.is_dir():
-        return None
-    return next((s for s in feed.discover(day_dir, day) if s.name == name), None)
+    catalog = Catalog(raw_root)
+    catalog.refresh(source=source, day=day)
+    return catalog.stream(stream_day)
 
 
 def _register_sorted(instance: dg.DagsterInstance, dimension: dg.DynamicPartitionsDefinition, new: set[str]) -> None:

@@ -1,7 +1,9 @@
 """Automation: the landing-zone sensor and the daily schedule (both start stopped).
 
-``landing_zone_sensor`` (every 60 s, needs the daemon) lists the stream-days in
-``<root>/raw/<source>/<day>/`` and their raw data versions (:mod:`assets.landing`). A stream-day
+``landing_zone_sensor`` (every 60 s, needs the daemon) refreshes the catalog of the landing zone
+(:mod:`obrecon_pipeline.catalog`: one ``stat`` per landed file, a read only of what is new or
+changed) and takes from it the stream-days in ``<root>/raw/<source>/<day>/`` and their raw data
+versions (:mod:`assets.landing`). A stream-day
 that is new, or whose files changed, is observed (``raw_files`` gets the new version), registered
 as a partition (stream and day, kept in order) and gets a run of the reconstruction job. The cursor
 holds the versions it has seen; a new cursor starts from the versions the instance has recorded
@@ -18,7 +20,7 @@ import json
 import dagster as dg
 
 from assets.landing import observations, observed_versions
-from assets.partitions import discover_streams, landed_on, partition_key, register
+from assets.partitions import partition_key, register
 from resources import LandingZone
 from resources.deployment import AUTOMATION_TAG
 
@@ -31,7 +33,12 @@ def _run_request(stream_day: str, version: str, trigger: str) -> dg.RunRequest:
 def landing_zone_sensor_for(job) -> dg.SensorDefinition:
     @dg.sensor(job=job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
     def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZone):
-        versions = landing_zone.raw_versions(discover_streams(landing_zone.raw))
+        catalog = landing_zone.catalog()
+        refreshed = catalog.refresh()
+        if refreshed:
+            context.log.info(f"catalog: {len(refreshed.new)} new, {len(refreshed.changed)} changed, "
+                             f"{len(refreshed.removed)} removed files; {len(catalog.read)} read")
+        versions = catalog.versions()
         seen = json.loads(context.cursor) if context.cursor else observed_versions(context.instance)
         changed = {sd: v for sd, v in versions.items() if seen.get(sd) != v}
         if not changed:
@@ -54,10 +61,11 @@ def daily_schedule_for(job) -> dg.ScheduleDefinition:
                  default_status=dg.DefaultScheduleStatus.STOPPED)
     def daily_schedule(context: dg.ScheduleEvaluationContext, landing_zone: LandingZone):
         day = (context.scheduled_execution_time.astimezone(dt.timezone.utc) - dt.timedelta(days=1)).date().isoformat()
-        streams = landed_on(landing_zone.raw, day)
-        if not streams:
+        catalog = landing_zone.catalog()
+        catalog.refresh(day=day)
+        versions = catalog.versions(day=day)
+        if not versions:
             return dg.SkipReason(f"nothing landed for {day} in {landing_zone.raw}")
-        versions = landing_zone.raw_versions(streams)
         register(context.instance, list(versions))
         for event in observations(versions):
             context.instance.report_runless_asset_event(event)

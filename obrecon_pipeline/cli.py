@@ -16,6 +16,14 @@ Bad input exits with status 2 and one line naming the file, row and reason.
 
 ``obrecon simulate ...`` writes simulated LOBSTER days into the landing zone
 (:mod:`obrecon_pipeline.simulate.cli`).
+
+``obrecon catalog {list,refresh,verify} [--root ROOT]``: the catalog of the landing zone
+``<ROOT>/raw`` (default ``$OBRECON_DATA_DIR``, else ``./data``; :mod:`obrecon_pipeline.catalog`).
+``list`` refreshes it and prints one line per stream-day (``--source``, ``--day`` narrow it,
+``--files`` prints the files instead); ``refresh`` prints what changed; ``verify`` re-hashes every
+catalogued file and prints each whose bytes differ from its row (``--update`` reads those again,
+giving their stream-days new data versions). Exit status: 0 done (``verify``: every hash
+matches), 1 ``verify`` found a mismatch, 2 bad input (one line naming file, row and reason).
 """
 
 from __future__ import annotations
@@ -26,9 +34,11 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from obrecon_pipeline import atomic
+from obrecon_pipeline.catalog import Catalog
 from obrecon_pipeline.errors import ObreconError
 from obrecon_pipeline.feeds import FEEDS, get_feed, load_builtin_feeds
 from obrecon_pipeline.pipeline import OutputPaths, RunOptions, run_stream
@@ -70,7 +80,52 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--checkpoint-every", type=int, default=RunOptions.checkpoint_every,
                    help=f"events between checkpoints, 0 for none (default {RunOptions.checkpoint_every:,})")
     simulate_cli.add_parser(sub)
+    c = sub.add_parser("catalog", help="the catalog of the landing zone: list, refresh, verify")
+    c.add_argument("action", choices=("list", "refresh", "verify"),
+                   help="list: stream-days (refreshed first); refresh: bring up to date; verify: re-hash every file")
+    c.add_argument("--root", type=Path, help="data root holding raw/ (default $OBRECON_DATA_DIR, else ./data)")
+    c.add_argument("--source", help="list: only this source")
+    c.add_argument("--day", help="list: only this day (YYYY-MM-DD)")
+    c.add_argument("--files", action="store_true", help="list: the catalogued files, not the stream-days")
+    c.add_argument("--update", action="store_true", help="verify: read mismatched files again (new data versions)")
     return p
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    """``obrecon catalog ...`` (see the module docstring)."""
+    root = args.root if args.root is not None else Path(os.environ.get("OBRECON_DATA_DIR", "data"))
+    if not (root / "raw").is_dir():
+        raise ObreconError(f"{root / 'raw'}: no landing zone there")
+    catalog = Catalog(root / "raw", root / ".obrecon" / "catalog")
+    if args.action == "verify":
+        bad = catalog.verify(update=args.update)
+        for m in bad:
+            print(f"{m.path}: catalogued sha256 {m.catalogued[:16]}, found {m.found[:16] if m.found else 'no file'}")
+        print(f"{catalog.files.height} files verified, {len(bad)} mismatched"
+              + (" (read again, new data versions)" if bad and args.update else ""), file=sys.stderr)
+        return 1 if bad else 0
+    t0 = time.perf_counter()
+    done = catalog.refresh()
+    took = time.perf_counter() - t0
+    if args.action == "refresh":
+        print(f"{catalog.files.height} files ({len(done.new)} new, {len(done.changed)} changed, {len(done.touched)} "
+              f"touched, {len(done.removed)} removed; {len(catalog.read)} read, {len(catalog.hashed)} hashed); "
+              f"{catalog.table.height} stream-days ({len(done.stale)} new or changed, {len(done.gone)} gone) "
+              f"in {took:.3f} s; catalog {catalog.home}")
+        for sd in done.stale:
+            print(f"stale {sd}")
+        for sd in done.gone:
+            print(f"gone  {sd}")
+        return 0
+    if args.files:
+        t = Catalog.in_scope(catalog.files, args.source, args.day)
+        for path, size, sha, held in t.select("path", "size", "sha256", "streams").iter_rows():
+            print(f"{path}\t{size}\t{sha[:16]}\t{','.join(h['name'] for h in held)}")
+        return 0
+    t = Catalog.in_scope(catalog.table, args.source, args.day)
+    for sd, files, version in t.select("stream_day", "files", "version").iter_rows():
+        print(f"{sd}\t{len(files)} files\t{version[:16]}")
+    return 0
 
 
 def _options(args: argparse.Namespace) -> RunOptions:
@@ -160,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "simulate":
             return simulate_cli.run(args)
+        if args.command == "catalog":
+            return _catalog(args)
         report = _replay(args)
         if args.report:
             atomic.write_json(report, args.report)

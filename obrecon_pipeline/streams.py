@@ -6,6 +6,8 @@ and on the table contracts (:mod:`obrecon_pipeline.events`, :mod:`obrecon_pipeli
 never on each other.
 
 * :class:`Stream`: one instrument's raw files for one day (the unit of a partition);
+* :class:`Held`: a stream one landed file holds, as far as the file says (what the catalog of the
+  landing zone keeps per file, :mod:`obrecon_pipeline.catalog`);
 * :class:`ReplayOptions`: how the replayer must treat the venue's events;
 * :class:`EventChunk` and :class:`StreamSource`: a stream's normalized events, in arrival order and
   in chunks of bounded size, each with the rows of the venue's own (reference) book aligned to its
@@ -40,6 +42,18 @@ class Stream:
     @property
     def partition_key(self) -> str:
         return f"{self.source}/{self.name}/{self.day}"
+
+
+@dataclass(frozen=True)
+class Held:
+    """A stream that one landed file holds: its name within the source, its venue symbol, and
+    where the file says so cheaply, its first and last event time (ns since the epoch) and rows."""
+
+    name: str
+    symbol: str | None = None
+    first_ns: int | None = None
+    last_ns: int | None = None
+    rows: int | None = None
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 ``OBRECON_DATA_DIR`` (default ``./data``) is the root, a local path or any fsspec URL (through
 :class:`upath.UPath`): raw files land in ``<root>/raw/<source>/<day>/``, assets are stored under
-``<root>/warehouse/<asset>/<stream-day id>.parquet`` and run reports under
-``<root>/reports/<stream-day id>/report.json``. The warehouse and the reports may live on an object
+``<root>/warehouse/<asset>/<stream-day id>.parquet``, run reports under
+``<root>/reports/<stream-day id>/report.json`` and the catalog of the landing zone in
+``<root>/.obrecon/catalog/``. The warehouse and the reports may live on an object
 store shared by every worker; the feeds read the landing zone through the file system, so ``raw/``
 must be local or mounted on each worker. Tests and other deployments pass another root to
 :func:`resources_for`. How runs are stored and executed (PostgreSQL, Celery) is
@@ -20,8 +21,7 @@ import dagster as dg
 from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
-from obrecon_pipeline.streams import Stream
-from resources.raw_versions import FileHashes, raw_versions
+from obrecon_pipeline.catalog import Catalog
 
 DEFAULT_DATA_DIR = "data"
 
@@ -84,13 +84,10 @@ class LandingZone(dg.ConfigurableResource):
     def read_report(self, stream_day: str) -> dict:
         return json.loads(self.report_path(stream_day).read_text())
 
-    def raw_versions(self, streams: list[Stream]) -> dict[str, str]:
-        """Stream-day id -> content hash of its raw files (:func:`resources.raw_versions.raw_versions`;
-        ``streams``: all streams of the days concerned)."""
-        hashes = FileHashes(self.raw.parent / ".obrecon" / "raw_hashes.json")
-        versions = raw_versions(streams, hashes)
-        hashes.save()
-        return versions
+    def catalog(self) -> Catalog:
+        """The catalog of the landing zone, ``<root>/.obrecon/catalog/`` (:mod:`obrecon_pipeline.catalog`):
+        its streams and the data version of every stream-day (the content hash of its raw files)."""
+        return Catalog(self.raw, self.raw.parent / ".obrecon" / "catalog")
 
 
 def resources_for(root: Path | UPath | str | None = None) -> dict:

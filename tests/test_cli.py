@@ -1,9 +1,12 @@
-"""``obrecon replay`` from the shell's point of view: outputs, report keys, errors, atomic writes."""
+"""``obrecon replay`` from the shell's point of view: outputs, report keys, errors, atomic writes;
+``obrecon catalog``: its output and exit codes."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -199,3 +202,36 @@ def test_a_message_file_without_its_orderbook_file(lobster_day, tmp_path):
         assert (data["events"], data["rows"], data["reseeds"], data["reference"]) == (999, 999, 0, None)
         assert (data["unknown_order_ids"], data["integrity_errors"], data["crossed_rows"]) == (9, 0, 0)
         assert pl.read_parquet(out)["book_valid"].all()
+def test_catalog_refresh_list_verify(tmp_path, capsys):
+    shutil.copytree(RAW / "tardis", tmp_path / "raw" / "tardis")
+    root = ["--root", str(tmp_path)]
+    assert main(["catalog", "refresh", *root]) == 0
+    summary, stale = capsys.readouterr().out.splitlines()
+    assert summary.startswith("5 files (5 new, 0 changed, 0 touched, 0 removed; 5 read, 5 hashed); "
+                              "1 stream-days (1 new or changed, 0 gone) in ")
+    assert summary.endswith(f"catalog {tmp_path / '.obrecon' / 'catalog'}")
+    assert stale == "stale tardis/deribit-BTC-PERPETUAL/2020-04-01"
+    csv = tmp_path / "raw" / "tardis" / "2020-04-01" / "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"
+    version = hashlib.sha256(f"{csv.name} {hashlib.sha256(csv.read_bytes()).hexdigest()}\n".encode()).hexdigest()
+    assert main(["catalog", "list", *root]) == 0
+    assert capsys.readouterr().out == f"tardis/deribit-BTC-PERPETUAL/2020-04-01\t1 files\t{version[:16]}\n"
+    assert main(["catalog", "list", "--files", "--day", "2020-04-01", *root]) == 0
+    assert [line.split("\t")[::3] for line in capsys.readouterr().out.splitlines()] == [
+        ["tardis/2020-04-01/README.md", ""], [f"tardis/2020-04-01/{csv.name}", "deribit-BTC-PERPETUAL"]]
+    assert main(["catalog", "verify", *root]) == 0
+
+    before, st = csv.read_bytes(), csv.stat()
+    csv.write_bytes(before.replace(b"BTC-PERPETUAL", b"BTC-PERPETUEL", 1))
+    os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns))  # a refresh cannot see this; verify does
+    capsys.readouterr()
+    assert main(["catalog", "verify", *root]) == 1
+    found = hashlib.sha256(csv.read_bytes()).hexdigest()
+    assert capsys.readouterr().out == (f"tardis/2020-04-01/{csv.name}: catalogued sha256 "
+                                       f"{hashlib.sha256(before).hexdigest()[:16]}, found {found[:16]}\n")
+    assert main(["catalog", "verify", "--update", *root]) == 1
+    assert main(["catalog", "verify", *root]) == 0
+
+
+def test_catalog_without_a_landing_zone_exits_2(tmp_path, capsys):
+    assert main(["catalog", "list", "--root", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"obrecon: error: {tmp_path / 'raw'}: no landing zone there\n"

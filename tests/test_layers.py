@@ -33,6 +33,7 @@ LAYERS = {
     "obrecon_pipeline.feeds": 1,
     "obrecon_pipeline.replay": 1,
     "obrecon_pipeline.simulate": 1,
+    "obrecon_pipeline.catalog": 2,  # the catalog of the landing zone (on the feeds)
     "obrecon_pipeline.integrity": 2,
     "obrecon_pipeline.metrics": 2,
     "obrecon_pipeline.fidelity": 3,

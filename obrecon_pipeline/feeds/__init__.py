@@ -4,7 +4,11 @@ Each format is a module exposing a :class:`Feed` object registered in :data:`FEE
 ``--format`` name. A feed knows how to
 
 * ``discover(source_dir, day)``: list the streams (one instrument's book) whose raw files sit in a
-  landing-zone day folder ``<root>/raw/<source>/<YYYY-MM-DD>/``;
+  landing-zone day folder ``<root>/raw/<source>/<YYYY-MM-DD>/``; a feed that splits this into
+  ``holds(path, day)`` (what one file holds, the only step that reads a file) and
+  ``assemble(day, holdings)`` (the day's streams from every file's holdings, by name alone) has
+  ``discover = assemble(day, held_in(day_dir, day, holds))``, and the catalog of the landing zone
+  (:mod:`obrecon_pipeline.catalog`) calls ``holds`` only for a file that is new or changed;
 * ``load(stream)``: parse them into a :class:`~obrecon_pipeline.streams.LoadedStream`
   (normalized events, an optional reference book aligned to the events, and the replay options
   the venue needs);
@@ -20,7 +24,7 @@ from typing import Callable
 import polars as pl
 
 from obrecon_pipeline.errors import ObreconError
-from obrecon_pipeline.streams import LoadedStream, Stream, StreamSource
+from obrecon_pipeline.streams import Held, LoadedStream, Stream, StreamSource
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,12 @@ class Feed:
     #: ``row``, the book row where each is the exact best bid/ask (null: none); the pipeline
     #: compares them with the replay for report.json's ``ticker_reference``
     reference_tickers: Callable[[Stream], pl.DataFrame] | None = None
+    #: ``holds(path, day)``: the streams one file of a ``<day>`` folder holds (``[]``: none, or the
+    #: file only accompanies a stream); reads as little of the file as its format allows
+    holds: Callable[[Path, str], list[Held]] | None = None
+    #: ``assemble(day, holdings)``: the day's streams from ``{path: holds(path, day)}`` of every
+    #: file in the folder (sorted by path); reads no file
+    assemble: Callable[[str, dict[Path, list[Held]]], list[Stream]] | None = None
 
     def streams_in(self, paths: list[Path]) -> list[Stream]:
         if self.from_files is not None:
@@ -54,6 +64,12 @@ class Feed:
 
 
 FEEDS: dict[str, Feed] = {}
+
+
+def held_in(day_dir: Path, day: str, holds: Callable[[Path, str], list[Held]]) -> dict[Path, list[Held]]:
+    """``{path: holds(path, day)}`` for every file of a day folder, sorted by path (what a feed's
+    ``assemble`` takes; the catalog builds the same mapping from its table)."""
+    return {p: holds(p, day) for p in sorted(Path(day_dir).iterdir()) if p.is_file()}
 
 
 def register(feed: Feed) -> Feed:

@@ -31,10 +31,10 @@ import polars as pl
 
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform, l2_event_columns
-from obrecon_pipeline.feeds import Feed, register
+from obrecon_pipeline.feeds import Feed, held_in, register
 from obrecon_pipeline.feeds._io import read_bytes, zip_members
 from obrecon_pipeline.feeds.decimals import scaled_integers
-from obrecon_pipeline.streams import LoadedStream, ReplayOptions, Stream
+from obrecon_pipeline.streams import Held, LoadedStream, ReplayOptions, Stream
 
 SOURCE = "bybit"
 #: Bybit's own name ``2024-12-01_XRPUSDT_ob500.data.zip`` or a renamed ``xrpusdt-ob500.data.zip``
@@ -272,9 +272,21 @@ def _stream(path: Path, day: str | None) -> Stream:
     return Stream(SOURCE, f"{symbol}-ob{depth}", day, (path,), symbol)
 
 
+def holds(path: Path, day: str) -> list[Held]:
+    """The stream of a history file in a ``raw/bybit/<day>/`` folder, from its name alone."""
+    if not _FILE_NAME.match(path.name):
+        return []
+    stream = _stream(path, day)
+    return [Held(stream.name, stream.symbol)]
+
+
+def assemble(day: str, holdings: dict[Path, list[Held]]) -> list[Stream]:
+    return [Stream(SOURCE, h.name, day, (path,), h.symbol) for path, held in holdings.items() for h in held]
+
+
 def discover(day_dir: Path, day: str) -> list[Stream]:
     """One stream (``<SYMBOL>-ob<depth>``) per history file in a ``raw/bybit/<day>/`` folder."""
-    return [_stream(p, day) for p in sorted(Path(day_dir).iterdir()) if _FILE_NAME.match(p.name)]
+    return assemble(day, held_in(day_dir, day, holds))
 
 
 def from_files(paths: list[Path]) -> list[Stream]:
@@ -291,4 +303,4 @@ def load(stream: Stream) -> LoadedStream:
     return LoadedStream(stream, book.events, ReplayOptions(window=book.depth, emit="message"), stats=stats)
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files))
+FEED = register(Feed(SOURCE, discover, load, from_files, holds=holds, assemble=assemble))

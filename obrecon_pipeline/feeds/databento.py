@@ -49,13 +49,13 @@ import polars as pl
 
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform
-from obrecon_pipeline.feeds import Feed, register
+from obrecon_pipeline.feeds import Feed, held_in, register
 from obrecon_pipeline.feeds._columns import constant
 from obrecon_pipeline.feeds._dbn import normalize_records
 from obrecon_pipeline.feeds.channel_sequence import SequenceTracker
 from obrecon_pipeline.feeds.dbn import BLOCK_RECORDS, MBO_DTYPE, DbnReader
 from obrecon_pipeline.feeds.l2.messages import QUARANTINE_SCHEMA
-from obrecon_pipeline.streams import EventChunk, LoadedStream, ReplayOptions, Stream
+from obrecon_pipeline.streams import EventChunk, Held, LoadedStream, ReplayOptions, Stream
 
 SOURCE = "databento"
 PRICE_SCALE = databento_dbn.FIXED_PRICE_SCALE  # 1e9 units per 1.0
@@ -133,13 +133,24 @@ def _is_dbn(path: Path) -> bool:
     return path.is_file() and path.name.endswith(SUFFIXES)
 
 
-def _instrument_ids(path: Path) -> np.ndarray:
-    """The instrument ids with records in a file (one pass over its blocks)."""
-    seen: set[int] = set()
+def _instrument_spans(path: Path) -> dict[int, list[int]]:
+    """instrument_id -> ``[records, first ts_event, last ts_event]`` over the records of a file
+    (one pass over its blocks; times ns since the epoch, the smallest and largest seen)."""
+    spans: dict[int, list[int]] = {}
     with DbnReader(path) as reader:
         while (block := reader.read()).shape[0]:
-            seen.update(np.unique(block["instrument_id"]).tolist())
-    return np.array(sorted(seen), dtype=np.uint32)
+            ids = block["instrument_id"]
+            for i in np.unique(ids).tolist():
+                ts = block["ts_event"][ids == i]
+                span = spans.setdefault(i, [0, int(ts.min()), int(ts.max())])
+                span[0] += len(ts)
+                span[1], span[2] = min(span[1], int(ts.min())), max(span[2], int(ts.max()))
+    return spans
+
+
+def _instrument_ids(path: Path) -> np.ndarray:
+    """The instrument ids with records in a file (one pass over its blocks)."""
+    return np.array(sorted(_instrument_spans(path)), dtype=np.uint32)
 
 
 def _stream_names(listed: dict[int, str], ids: np.ndarray) -> dict[int, str]:
@@ -151,32 +162,47 @@ def _stream_names(listed: dict[int, str], ids: np.ndarray) -> dict[int, str]:
     return {i: (name if taken.count(name) == 1 else f"{name}-{i}") for i, name in names.items()}
 
 
-def _streams(paths: list[Path], day: str | None) -> list[Stream]:
-    """One stream per instrument over ``paths`` (a stream's files in the order given).
+def _file_streams(path: Path) -> tuple[str | None, list[Held]]:
+    """The UTC date a file's metadata starts at (None: undecodable) and the instruments it holds.
 
-    ``day`` None: the UTC date the file's metadata starts at. A file that cannot be decoded still
-    becomes a stream (named after the file) so that its :class:`InputError` surfaces when the
-    stream is loaded, not silently here.
+    The whole file is read (each instrument's records and first/last ``ts_event`` are counted on
+    the way): a stream is an instrument with records (the symbology may list more),
+    and a file that cannot be decoded still becomes a stream (named after the file) so that its
+    :class:`InputError` surfaces when the stream is loaded, not silently here.
     """
+    try:
+        with DbnReader(path) as reader:
+            metadata, listed = reader.metadata, reader.instrument_symbols()
+        spans = _instrument_spans(path)
+    except InputError:
+        return None, [Held(path.name.split(".")[0])]
+    start = str(np.datetime64(metadata.start, "ns").astype("datetime64[D]"))
+    names = _stream_names(listed, np.array(sorted(spans), dtype=np.uint32))
+    if spans and not names:  # records, none of a listed instrument: a stream that fails on load, says why
+        return start, [Held(path.name.split(".")[0])]
+    return start, [Held(name, name, first_ns=spans[i][1], last_ns=spans[i][2], rows=spans[i][0]) for i, name in names.items()]
+
+
+def _grouped(held: list[tuple[Path, str, list[Held]]]) -> list[Stream]:
+    """One stream per (instrument, day) over ``(path, day, holdings)`` (a stream's files in the
+    order given)."""
     by_name: dict[tuple[str, str], list[Path]] = {}
-    for path in paths:
-        try:
-            with DbnReader(path) as reader:
-                metadata, listed = reader.metadata, reader.instrument_symbols()
-            ids = _instrument_ids(path)
-        except InputError:
-            by_name.setdefault((path.name.split(".")[0], day or "unknown"), []).append(path)
-            continue
-        stream_day = day or str(np.datetime64(metadata.start, "ns").astype("datetime64[D]"))
-        names = _stream_names(listed, ids).values()
-        if ids.size and not names:  # records, none of a listed instrument: fails on load, says why
-            names = [path.name.split(".")[0]]
-        for name in names:
-            by_name.setdefault((name, stream_day), []).append(path)
+    for path, stream_day, streams in held:
+        for h in streams:
+            by_name.setdefault((h.name, stream_day), []).append(path)
     return [
         Stream(SOURCE, name, stream_day, tuple(files), symbol=name)
         for (name, stream_day), files in sorted(by_name.items())
     ]
+
+
+def holds(path: Path, day: str) -> list[Held]:
+    """The instruments of a ``.dbn``/``.dbn.zst`` file (see :func:`_file_streams`)."""
+    return _file_streams(path)[1] if _is_dbn(path) else []
+
+
+def assemble(day: str, holdings: dict[Path, list[Held]]) -> list[Stream]:
+    return _grouped([(path, day, held) for path, held in holdings.items()])
 
 
 def discover(day_dir: Path, day: str) -> list[Stream]:
@@ -184,12 +210,16 @@ def discover(day_dir: Path, day: str) -> list[Stream]:
     folder = Path(day_dir)
     if not folder.is_dir():
         return []
-    return _streams(sorted(p for p in folder.iterdir() if _is_dbn(p)), day)
+    return assemble(day, held_in(folder, day, holds))
 
 
 def from_files(paths: list[Path]) -> list[Stream]:
-    """Streams in DBN files named on the command line."""
-    return _streams([Path(p) for p in paths], None)
+    """Streams in DBN files named on the command line (day: the UTC date the metadata starts at)."""
+    held = []
+    for path in map(Path, paths):
+        start, streams = _file_streams(path)
+        held.append((path, start or "unknown", streams))
+    return _grouped(held)
 
 
 #: quarantined records kept with their location (all are counted)
@@ -396,4 +426,4 @@ _EMPTY = pl.DataFrame(schema={name: dtype for name, dtype in (("ts_event", pl.In
                                                                ("size_scale", pl.Int64))})
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files, open=open_stream))
+FEED = register(Feed(SOURCE, discover, load, from_files, open=open_stream, holds=holds, assemble=assemble))

@@ -43,12 +43,12 @@ import pyarrow as pa
 from obrecon_pipeline import buffers
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, conform
-from obrecon_pipeline.feeds import Feed, register
+from obrecon_pipeline.feeds import Feed, held_in, register
 from obrecon_pipeline.feeds._blocks import LineSpans, RawBlocks
 from obrecon_pipeline.feeds._columns import constant
 from obrecon_pipeline.feeds._io import zip_members
 from obrecon_pipeline.feeds._lobster_csv import ERROR_CODES, PARTICIPANT_BYTES, MessageParser, OrderbookParser
-from obrecon_pipeline.streams import EventChunk, LoadedStream, ReplayOptions, Stream
+from obrecon_pipeline.streams import EventChunk, Held, LoadedStream, ReplayOptions, Stream
 
 PRICE_SCALE = 10_000  # LOBSTER prices are dollars x 10000
 SIZE_SCALE = 1
@@ -519,25 +519,36 @@ def load_files(message: str | Path, orderbook: str | Path | None = None, stream:
     )
 
 
+def holds(path: Path, day: str) -> list[Held]:
+    """The streams (``<TICKER>-L<levels>``) of ``day`` in one file of ``raw/lobster/<day>/``: the
+    message files a zip lists in its central directory (nothing else is read), or the file itself
+    when its name is a message file's; a broken zip holds none (it is reported when its partition
+    is materialized)."""
+    if path.suffix == ".zip":
+        try:
+            names = [Path(m).name for m in zip_members(path)]
+        except InputError:
+            return []
+    elif MESSAGE_RE.search(path.name):
+        names = [path.name]
+    else:
+        return []
+    found = (MESSAGE_RE.search(n) for n in names)
+    return [Held(f"{m['ticker']}-L{m['levels']}") for m in found if m is not None and m["date"] == day]
+
+
+def assemble(day: str, holdings: dict[Path, list[Held]]) -> list[Stream]:
+    """One stream per name, in its first file (by path)."""
+    streams: dict[str, Stream] = {}
+    for path, held in holdings.items():
+        for h in held:
+            streams.setdefault(h.name, Stream("lobster", h.name, day, (path,)))
+    return list(streams.values())
+
+
 def discover(source_dir: Path, day: str) -> list[Stream]:
     """Streams in ``raw/lobster/<day>/``: LOBSTER zips and bare (or gzipped) message files."""
-    streams: dict[str, Stream] = {}
-    for path in sorted(Path(source_dir).iterdir()):
-        if path.suffix == ".zip":
-            try:
-                names = [Path(m).name for m in zip_members(path)]
-            except InputError:
-                continue  # a broken zip is reported when its partition is materialized
-            found = [MESSAGE_RE.search(n) for n in names]
-        elif MESSAGE_RE.search(path.name):
-            found = [MESSAGE_RE.search(path.name)]
-        else:
-            continue
-        for m in found:
-            if m is not None and m["date"] == day:
-                name = f"{m['ticker']}-L{m['levels']}"
-                streams.setdefault(name, Stream("lobster", name, day, (path,)))
-    return list(streams.values())
+    return assemble(day, held_in(source_dir, day, holds))
 
 
 def load(stream: Stream) -> LoadedStream:
@@ -553,4 +564,4 @@ def from_files(paths: list[Path]) -> list[Stream]:
     return [Stream("lobster", f"{mf.ticker}-L{mf.levels}", mf.date, tuple(paths))]
 
 
-FEED = register(Feed("lobster", discover, load, from_files, open=open_stream))
+FEED = register(Feed("lobster", discover, load, from_files, open=open_stream, holds=holds, assemble=assemble))

@@ -37,10 +37,10 @@ import polars as pl
 from obrecon_pipeline.codes import NULL_CELL
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform, l2_event_columns
-from obrecon_pipeline.feeds import Feed, register
+from obrecon_pipeline.feeds import Feed, held_in, register
 from obrecon_pipeline.feeds._io import read_bytes, split_lines
 from obrecon_pipeline.feeds.decimals import scaled_integers
-from obrecon_pipeline.streams import LoadedStream, ReplayOptions, Stream
+from obrecon_pipeline.streams import Held, LoadedStream, ReplayOptions, Stream
 
 SOURCE = "tardis"
 INCREMENTAL_COLUMNS = ("exchange", "symbol", "timestamp", "local_timestamp", "is_snapshot", "side", "price", "amount")
@@ -287,9 +287,23 @@ def _streams(paths: list[Path], day: str | None) -> list[Stream]:
     return streams
 
 
+def holds(path: Path, day: str) -> list[Held]:
+    """The stream of an ``incremental_book_L2`` file, from its name alone (a ``book_snapshot_N``
+    file holds none: it is the reference of the stream named for the same exchange and symbol)."""
+    m = _FILE_NAME.match(path.name)
+    if m is None or m["kind"] != "incremental_book_L2":
+        return []
+    return [Held(f"{m['exchange']}-{m['symbol']}", m["symbol"])]
+
+
+def assemble(day: str, holdings: dict[Path, list[Held]]) -> list[Stream]:
+    """The day's streams (see :func:`_streams`; names alone, so nothing is read)."""
+    return _streams([p for p in holdings if _FILE_NAME.match(p.name)], day)
+
+
 def discover(day_dir: Path, day: str) -> list[Stream]:
     """The streams of the Tardis files in a ``raw/tardis/<day>/`` folder (see :func:`_streams`)."""
-    return _streams([p for p in sorted(Path(day_dir).iterdir()) if _FILE_NAME.match(p.name)], day)
+    return assemble(day, held_in(day_dir, day, holds))
 
 
 def from_files(paths: list[Path]) -> list[Stream]:
@@ -307,4 +321,4 @@ def reference_snapshots(stream: Stream) -> list[BookSnapshots]:
     return [read_book_snapshots(path) for path in stream.files[1:]]
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files, reference_snapshots))
+FEED = register(Feed(SOURCE, discover, load, from_files, reference_snapshots, holds=holds, assemble=assemble))

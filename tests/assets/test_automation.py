@@ -9,6 +9,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import os
 import shutil
 
 import dagster as dg
@@ -18,6 +19,7 @@ from assets.definitions import defs
 from assets.landing import observed_versions
 from assets.partitions import DAYS, STREAMS, partition_key
 from resources import LandingZone
+from tests.conftest import RAW
 
 AAPL = "AAPL_2012-06-21_34200000_57600000_{}_10.csv.gz"
 
@@ -89,6 +91,28 @@ def test_sensor_registers_new_days_in_order_and_rematerializes_a_changed_file(zo
     assert new_version == _expected_version(msg.parent) != versions["lobster/AAPL-L10/2012-06-21"]
     assert second.run_requests[0].run_key == f"lobster/AAPL-L10/2012-06-21@{new_version[:16]}"
     assert instance.get_dynamic_partitions(DAYS.name) == ["2012-06-21", "2012-06-22", "2012-06-25"]
+
+
+def test_a_sensor_tick_reads_only_what_landed_since_the_last(zone, instance):
+    first = _evaluate_sensor(instance, zone)
+    _apply(instance, first)
+    # a landed file's bytes replaced behind its unchanged size and modification time: a tick that
+    # read or hashed it again would see a new version (or fail to parse it)
+    msg = zone / "raw" / "lobster" / "2012-06-25" / AAPL.format("message").replace("2012-06-21", "2012-06-25")
+    st = msg.stat()
+    msg.write_bytes(b"\0" * st.st_size)
+    os.utime(msg, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert _evaluate_sensor(instance, zone, first.cursor).skip_message.startswith("nothing new or changed")
+    # a cryptofeed day lands: its streams, and only they, are observed and requested
+    shutil.copytree(RAW / "cryptofeed" / "2021-10-12", zone / "raw" / "cryptofeed" / "2021-10-12")
+    second = _evaluate_sensor(instance, zone, first.cursor)
+    landed = [f"cryptofeed/{venue}-{sym}/2021-10-12" for venue, sym in (
+        ("BINANCE", "BLZETH"), ("BINANCE", "LRCBTC"), ("BINANCE", "NKNUSDT"), ("BINANCE", "RUNEEUR"),
+        ("BINANCE_US", "COMPUSDT"), ("BINANCE_US", "CRVUSDT"), ("BINANCE_US", "OMGBUSD"), ("BINANCE_US", "ZRXUSDT"))]
+    assert [r.partition_key for r in second.run_requests] == [str(partition_key(i)) for i in landed]
+    assert sorted(e.metadata["stream_day"].value for e in second.asset_events) == landed
+    assert json.loads(second.cursor)["lobster/AAPL-L10/2012-06-25"] == json.loads(first.cursor)["lobster/AAPL-L10/2012-06-25"]
+    assert instance.get_dynamic_partitions(DAYS.name) == ["2012-06-21", "2012-06-25", "2021-10-12"]
 
 
 def test_schedule_requests_what_landed_the_previous_day(zone, instance):

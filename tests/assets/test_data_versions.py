@@ -13,7 +13,7 @@ from dagster._utils.test.data_versions import get_stale_status_resolver
 
 from assets.definitions import ASSETS, CHECKS, STREAM_DAY_ASSETS
 from assets.landing import observations
-from assets.partitions import discover_streams, partition_key, register
+from assets.partitions import partition_key, register
 from resources import LandingZone, resources_for
 
 KEY = "lobster/AAPL-L10/2012-06-21"
@@ -22,8 +22,9 @@ NOT_JUDGED = {"ks_returns", "garch_match", "hill_match", "ljung_box_match", "vol
 
 
 def _observe(instance, root) -> None:
-    zone = LandingZone(root=str(root))
-    for event in observations(zone.raw_versions(discover_streams(zone.raw))):
+    catalog = LandingZone(root=str(root)).catalog()
+    catalog.refresh()
+    for event in observations(catalog.versions()):
         instance.report_runless_asset_event(event)
 
 

@@ -79,8 +79,8 @@ from pathlib import Path
 from typing import Callable
 
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.feeds import Feed, register
-from obrecon_pipeline.streams import LoadedStream, Stream
+from obrecon_pipeline.feeds import Feed, held_in, register
+from obrecon_pipeline.streams import Held, LoadedStream, Stream
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, read_capture, translating
 from obrecon_pipeline.feeds.l2.messages import BookMessages
 
@@ -164,11 +164,10 @@ def get_venue(name: str, path: Path | None = None) -> Venue:
         raise InputError(path or name, None, f"no cryptofeed venue module for {name!r}; known: {', '.join(sorted(VENUES))}") from None
 
 
-def rest_files_for(ws_file: Path) -> tuple[Path, ...]:
-    """The REST captures of the same venue beside a websocket capture."""
-    venue = venue_of(ws_file)
+def _rest_among(venue: str, paths) -> tuple[Path, ...]:
+    """The REST captures of ``venue`` among ``paths`` (sorted)."""
     found = []
-    for p in sorted(ws_file.parent.iterdir()):
+    for p in sorted(paths):
         if _WS_FILE.match(p.name):
             continue
         m = _REST_FILE.match(p.name)
@@ -177,18 +176,31 @@ def rest_files_for(ws_file: Path) -> tuple[Path, ...]:
     return tuple(found)
 
 
+def rest_files_for(ws_file: Path) -> tuple[Path, ...]:
+    """The REST captures of the same venue beside a websocket capture."""
+    return _rest_among(venue_of(ws_file), ws_file.parent.iterdir())
+
+
 def stream_name(venue: str, symbol: str) -> str:
     return f"{venue}-{re.sub(r'[^A-Za-z0-9]+', '-', symbol).strip('-')}"
 
 
-def streams_of(ws_file: Path, rest_files: tuple[Path, ...], day: str) -> list[Stream]:
-    venue = venue_of(ws_file)
-    cap = read_capture(ws_file)
-    symbols = translating(ws_file, "listing symbols", get_venue(venue, ws_file).symbols, cap)
+def book_symbols(ws_file: Path) -> list[str]:
+    """The symbols with book messages in a websocket capture (the venue's ``symbols`` over the
+    whole capture). Its header does not say: the subscriptions it sends name symbols that may
+    never get a book message (the shipped ``BINANCE_TR.ws.1.0.gz`` subscribes ``elfbusd@depth``
+    and receives none), so only a full read lists exactly the streams there are."""
+    symbols = translating(ws_file, "listing symbols", get_venue(venue_of(ws_file), ws_file).symbols, read_capture(ws_file))
     for sym in symbols:
         if not isinstance(sym, str) or not sym.strip():
             raise InputError(ws_file, None, f"a book message names symbol {sym!r}, which is not a symbol string")
-    return [Stream(SOURCE, stream_name(venue, sym), day, (ws_file, *rest_files), symbol=sym) for sym in symbols]
+    return symbols
+
+
+def streams_of(ws_file: Path, rest_files: tuple[Path, ...], day: str) -> list[Stream]:
+    venue = venue_of(ws_file)
+    return [Stream(SOURCE, stream_name(venue, sym), day, (ws_file, *rest_files), symbol=sym)
+            for sym in book_symbols(ws_file)]
 
 
 def capture_day(ws_file: Path, cap: Capture | None = None) -> str:
@@ -216,16 +228,32 @@ def from_files(paths: list[Path]) -> list[Stream]:
     return streams_of(ws[0], rest, capture_day(ws[0], read_capture(ws[0])))
 
 
+def holds(path: Path, day: str) -> list[Held]:
+    """The book streams of a websocket capture whose venue has a module (:func:`book_symbols`);
+    a REST capture or any other file holds none."""
+    if not _WS_FILE.match(path.name):
+        return []
+    _load_venues()
+    venue = venue_of(path)
+    if venue not in VENUES:
+        return []
+    return [Held(stream_name(venue, sym), sym) for sym in book_symbols(path)]
+
+
+def assemble(day: str, holdings: dict[Path, list[Held]]) -> list[Stream]:
+    """Each websocket capture's streams, with the REST captures of its venue in the folder."""
+    out: list[Stream] = []
+    for ws, held in holdings.items():
+        if held:
+            rest = _rest_among(venue_of(ws), holdings)
+            out.extend(Stream(SOURCE, h.name, day, (ws, *rest), symbol=h.symbol) for h in held)
+    return out
+
+
 def discover(source_dir: Path, day: str) -> list[Stream]:
     """Every book stream of every websocket capture with a venue module in a day folder
     (``source_dir`` is the day folder ``data/raw/cryptofeed/<day>/`` itself)."""
-    _load_venues()
-    folder = Path(source_dir)
-    out: list[Stream] = []
-    for ws in sorted(folder.iterdir()):
-        if _WS_FILE.match(ws.name) and venue_of(ws) in VENUES:
-            out.extend(streams_of(ws, rest_files_for(ws), day))
-    return out
+    return assemble(day, held_in(source_dir, day, holds))
 
 
 def load_messages(stream: Stream) -> BookMessages:
@@ -252,4 +280,5 @@ def reference_tickers(stream: Stream):
     return load_messages(stream).ticker_rows()
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files, reference_tickers=reference_tickers))
+FEED = register(Feed(SOURCE, discover, load, from_files, holds=holds, assemble=assemble,
+                     reference_tickers=reference_tickers))

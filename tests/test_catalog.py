@@ -1,0 +1,208 @@
+"""The catalog of the landing zone on copies of the shipped landing zone: it lists exactly the
+streams the feeds discover day folder by day folder, with the same data versions; it reads a file
+only when it is new or its hash changed (its counters name the files); a removed file's streams go;
+``verify`` finds what a refresh cannot see (same size and modification time, other bytes)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from obrecon_pipeline.catalog import DAY_RE, Catalog
+from obrecon_pipeline.feeds import FEEDS, load_builtin_feeds
+from tests.conftest import RAW
+
+TARDIS_DAY = "tardis/2020-04-01"
+TARDIS_CSV = f"{TARDIS_DAY}/tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"
+BINANCE_DAY = "cryptofeed/2021-10-12"
+
+
+def _discovered(raw: Path) -> list:
+    """Discovery as it was before the catalog: every known source's feed over every day folder."""
+    load_builtin_feeds()
+    streams = []
+    for source_dir in sorted(p for p in raw.iterdir() if p.is_dir() and p.name in FEEDS):
+        for day_dir in sorted(p for p in source_dir.iterdir() if p.is_dir() and DAY_RE.match(p.name)):
+            streams.extend(FEEDS[source_dir.name].discover(day_dir, day_dir.name))
+    return sorted(streams, key=lambda s: (s.source, s.name, s.day))
+
+
+def _version(files: list[Path]) -> str:
+    lines = sorted(f"{p.name} {hashlib.sha256(p.read_bytes()).hexdigest()}\n" for p in files)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def _copy(tmp_path: Path, *folders: str) -> Path:
+    raw = tmp_path / "raw"
+    for folder in folders:
+        shutil.copytree(RAW / folder, raw / folder)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    """The whole shipped landing zone copied, catalogued once: (raw root, catalog, first refresh)."""
+    raw = tmp_path_factory.mktemp("zone") / "raw"
+    shutil.copytree(RAW, raw)
+    catalog = Catalog(raw)
+    return raw, catalog, catalog.refresh()
+
+
+def test_the_catalog_lists_exactly_the_streams_the_feeds_discover(shipped):
+    raw, catalog, first = shipped
+    listed = catalog.streams()
+    assert listed == _discovered(raw)  # the same streams, files (main first) and symbols, in order
+    assert len(listed) == len({s.partition_key for s in listed}) == 321
+    assert Counter(s.source for s in listed) == {"cryptofeed": 313, "lobster": 5, "bybit": 1, "databento": 1, "tardis": 1}
+    files = sorted(p.relative_to(raw).as_posix() for p in raw.glob("*/*/*") if p.is_file())
+    assert catalog.files["path"].to_list() == files and len(files) == 134
+    assert sorted(first.new) == files and first.stale == [s.partition_key for s in listed]
+    assert catalog.read == catalog.hashed == [raw / f for f in files]  # every file read once
+
+
+def test_a_stream_days_version_hashes_its_files_and_unnamed_siblings(shipped):
+    raw, catalog, _ = shipped
+    versions = catalog.versions()
+    day = raw / "lobster" / "2012-06-21"
+    aapl = catalog.stream("lobster/AAPL-L10/2012-06-21")
+    assert aapl.files == (day / "AAPL_2012-06-21_34200000_57600000_message_10.csv.gz",)
+    # the orderbook file is named by no stream (the loader finds it beside the message file)
+    assert versions[aapl.partition_key] == _version([*aapl.files, day / "AAPL_2012-06-21_34200000_57600000_orderbook_10.csv.gz"])
+    # a websocket capture with the REST captures of its venue; other venues' and docs are not in it
+    huobi = catalog.stream("cryptofeed/HUOBI-trioeth/2021-04-17")
+    assert huobi.files == (raw / "cryptofeed/2021-04-17/HUOBI.ws.44.0.gz", raw / "cryptofeed/2021-04-17/HUOBI.0.gz")
+    kraken = catalog.stream("cryptofeed/KRAKEN-XBT-CHF/2021-04-17")
+    assert versions[huobi.partition_key] == _version(list(huobi.files))
+    assert versions[kraken.partition_key] == _version(list(kraken.files))
+    assert catalog.sources_of("XRPUSDT-ob500", "2024-12-01") == ["bybit"] and catalog.sources_of("XRPUSDT-ob500", "2024-12-02") == []
+    assert catalog.stream("lobster/AAPL-L10/2012-06-22") is None
+
+
+def test_nothing_new_reads_nothing_and_writes_nothing(shipped):
+    raw, catalog, _ = shipped
+    written = os.stat(catalog.home / "files.parquet").st_mtime_ns
+    again = Catalog(raw)  # loaded from <root>/.obrecon/catalog
+    assert not again.refresh() and again.read == again.hashed == []
+    assert again.streams() == catalog.streams() and again.versions() == catalog.versions()
+    assert os.stat(catalog.home / "files.parquet").st_mtime_ns == written
+
+
+def test_one_changed_byte_is_found_by_its_hash_and_only_that_file_is_read(tmp_path):
+    raw = _copy(tmp_path, TARDIS_DAY, BINANCE_DAY, "lobster/2012-06-21")
+    catalog = Catalog(raw)
+    catalog.refresh()
+    before = catalog.versions()
+    csv = raw / TARDIS_CSV
+    data = bytearray(csv.read_bytes())
+    at = data.index(b"\n", 200) - 1  # the last digit of a data row
+    data[at] = ord("7") if data[at] != ord("7") else ord("3")
+    csv.write_bytes(bytes(data))  # same size, one byte changed
+    catalog.read.clear(), catalog.hashed.clear()
+    done = catalog.refresh()
+    assert (done.new, done.changed, done.touched, done.removed) == ([], [TARDIS_CSV], [], [])
+    assert catalog.hashed == catalog.read == [csv]
+    stream_day = "tardis/deribit-BTC-PERPETUAL/2020-04-01"
+    assert done.stale == [stream_day] and done.gone == []
+    after = catalog.versions()
+    assert after[stream_day] == _version([csv]) != before[stream_day]
+    assert {k: v for k, v in after.items() if k != stream_day} == {k: v for k, v in before.items() if k != stream_day}
+    row = catalog.files.filter(pl.col("path") == TARDIS_CSV).row(0, named=True)
+    assert (row["size"], row["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+
+    # the same bytes written again: hashed (the stamp moved), not read, no new version
+    csv.write_bytes(bytes(data))
+    catalog.read.clear(), catalog.hashed.clear()
+    done = catalog.refresh()
+    assert (done.touched, done.changed, done.stale, catalog.hashed, catalog.read) == ([TARDIS_CSV], [], [], [csv], [])
+
+
+def test_a_new_rest_capture_restales_its_venue_without_reading_the_websocket_capture(tmp_path):
+    raw = _copy(tmp_path, BINANCE_DAY)
+    rest = raw / BINANCE_DAY / "BINANCE.http.0.0.gz"
+    kept = tmp_path / rest.name
+    shutil.move(rest, kept)
+    catalog = Catalog(raw)
+    catalog.refresh()
+    binance = [s for s in catalog.streams() if s.name.startswith("BINANCE-")]
+    assert len(binance) == 4 and all(s.files == (raw / BINANCE_DAY / "BINANCE.ws.1.0.gz",) for s in binance)
+    shutil.move(kept, rest)
+    catalog.read.clear(), catalog.hashed.clear()
+    done = catalog.refresh()
+    assert (done.new, catalog.read, catalog.hashed) == ([f"{BINANCE_DAY}/{rest.name}"], [rest], [rest])
+    assert done.stale == [s.partition_key for s in binance]  # BINANCE_US is untouched
+    assert catalog.streams() == _discovered(raw)
+
+
+def test_a_removed_file_takes_its_streams_and_a_new_day_is_read_alone(tmp_path):
+    raw = _copy(tmp_path, TARDIS_DAY, BINANCE_DAY)
+    catalog = Catalog(raw)
+    catalog.refresh()
+    (raw / TARDIS_CSV).unlink()
+    shutil.copytree(RAW / "cryptofeed" / "2023-04-10", raw / "cryptofeed" / "2023-04-10")
+    catalog.read.clear()
+    done = catalog.refresh()
+    assert done.removed == [TARDIS_CSV] and done.gone == ["tardis/deribit-BTC-PERPETUAL/2020-04-01"]
+    assert sorted(catalog.read) == sorted((raw / "cryptofeed" / "2023-04-10").iterdir())
+    # BINANCE_TR subscribes elfbusd@depth but receives no book message for it: not a stream
+    assert sorted(s.name for s in catalog.streams(day="2023-04-10")) == ["BINANCE_TR-BELBTC", "BINANCE_TR-LTCBRL", "BINANCE_TR-XEMUSDT"]
+    assert catalog.streams() == _discovered(raw)
+
+
+def test_verify_finds_bytes_changed_behind_an_unchanged_stamp_and_update_repairs(tmp_path):
+    raw = _copy(tmp_path, TARDIS_DAY)
+    catalog = Catalog(raw)
+    catalog.refresh()
+    old = catalog.versions()["tardis/deribit-BTC-PERPETUAL/2020-04-01"]
+    csv = raw / TARDIS_CSV
+    st = csv.stat()
+    data = csv.read_bytes()
+    csv.write_bytes(data.replace(b"BTC-PERPETUAL", b"BTC-PERPETUEL", 1))
+    os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same modification time
+    assert not catalog.refresh()  # a refresh trusts the stamp
+    (bad,) = catalog.verify()
+    assert (bad.path, bad.catalogued, bad.found) == (TARDIS_CSV, hashlib.sha256(data).hexdigest(),
+                                                     hashlib.sha256(csv.read_bytes()).hexdigest())
+    assert catalog.versions()["tardis/deribit-BTC-PERPETUAL/2020-04-01"] == old
+    catalog.read.clear()
+    assert len(catalog.verify(update=True)) == 1 and catalog.read == [csv]
+    assert catalog.versions()["tardis/deribit-BTC-PERPETUAL/2020-04-01"] == _version([csv]) != old
+    assert catalog.verify() == []
+    csv.unlink()
+    (gone,) = catalog.verify(update=True)
+    assert gone.found is None and catalog.streams() == []
+
+
+def test_a_catalog_of_another_landing_zone_is_rebuilt_not_trusted(tmp_path):
+    home = tmp_path / "home"
+    one = _copy(tmp_path / "one", TARDIS_DAY)
+    Catalog(one, home).refresh()
+    two = _copy(tmp_path / "two", BINANCE_DAY)
+    other = Catalog(two, home)
+    assert other.files.is_empty()
+    other.refresh()
+    assert other.streams() == _discovered(two)
+
+
+def test_tables_out_of_step_are_reassembled_without_reading(tmp_path):
+    raw = _copy(tmp_path, BINANCE_DAY)
+    catalog = Catalog(raw)
+    catalog.refresh()
+    streams = pl.read_parquet(catalog.home / "streams.parquet")
+    streams.head(1).write_parquet(catalog.home / "streams.parquet", metadata={"generation": "stopped midway"})
+    again = Catalog(raw)
+    assert again.streams() == catalog.streams() and again.read == again.hashed == []
+
+
+def test_a_dbn_stream_carries_its_record_count_and_event_times(shipped):
+    _, catalog, _ = shipped
+    row = catalog.table.filter(pl.col("stream_day") == "databento/ESH4/2023-12-25").row(0, named=True)
+    assert (row["symbol"], row["rows"], row["first_ns"], row["last_ns"]) == (
+        "ESH4", 68_792, 1_703_422_805_243_925_307, 1_703_548_799_446_724_905)
+    # formats that do not say cheaply leave them unknown
+    assert catalog.table.filter(pl.col("source") != "databento")["rows"].null_count() == 320
