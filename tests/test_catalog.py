@@ -58,10 +58,12 @@ def test_the_catalog_lists_exactly_the_streams_the_feeds_discover(shipped):
     raw, catalog, first = shipped
     listed = catalog.streams()
     assert listed == _discovered(raw)  # the same streams, files (main first) and symbols, in order
-    assert len(listed) == len({s.partition_key for s in listed}) == 321
-    assert Counter(s.source for s in listed) == {"cryptofeed": 313, "lobster": 5, "bybit": 1, "databento": 1, "tardis": 1}
+    # issue 14's 321, and the hftbacktest spot + USD-M pair shipped since
+    assert len(listed) == len({s.partition_key for s in listed}) == 323
+    assert Counter(s.source for s in listed) == {"cryptofeed": 313, "lobster": 5, "bybit": 1, "databento": 1, "tardis": 1,
+                                                 "hftbacktest": 2}
     files = sorted(p.relative_to(raw).as_posix() for p in raw.glob("*/*/*") if p.is_file())
-    assert catalog.files["path"].to_list() == files and len(files) == 134
+    assert catalog.files["path"].to_list() == files and len(files) == 138
     assert sorted(first.new) == files and first.stale == [s.partition_key for s in listed]
     assert catalog.read == catalog.hashed == [raw / f for f in files]  # every file read once
 
@@ -205,4 +207,4 @@ def test_a_dbn_stream_carries_its_record_count_and_event_times(shipped):
     assert (row["symbol"], row["rows"], row["first_ns"], row["last_ns"]) == (
         "ESH4", 68_792, 1_703_422_805_243_925_307, 1_703_548_799_446_724_905)
     # formats that do not say cheaply leave them unknown
-    assert catalog.table.filter(pl.col("source") != "databento")["rows"].null_count() == 320
+    assert catalog.table.filter(pl.col("source") != "databento")["rows"].null_count() == 322

@@ -45,11 +45,11 @@ from pathlib import Path
 import polars as pl
 
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.feeds import Feed, register
+from obrecon_pipeline.feeds import Feed, held_in, register
 from obrecon_pipeline.feeds.cryptofeed import get_venue
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record, read_lines, translating
 from obrecon_pipeline.feeds.l2.messages import BookMessages
-from obrecon_pipeline.streams import LoadedStream, Stream
+from obrecon_pipeline.streams import Held, LoadedStream, Stream
 
 SOURCE = "hftbacktest"
 FILE_NAME = re.compile(r"^(?:(?P<market>[A-Za-z0-9]+)_)?(?P<symbol>[A-Za-z0-9]+)_(?P<date>\d{8})\.gz$")
@@ -73,9 +73,21 @@ def stream_of(path: Path) -> Stream:
     return Stream(SOURCE, name, day, (path,), symbol=symbol)
 
 
+def holds(path: Path, day: str) -> list[Held]:
+    """The stream of a capture in a landing-zone day folder, from its name alone (nothing is read)."""
+    if not FILE_NAME.match(path.name):
+        return []
+    stream = stream_of(path)
+    return [Held(stream.name, stream.symbol)]
+
+
+def assemble(day: str, holdings: dict[Path, list[Held]]) -> list[Stream]:
+    return [Stream(SOURCE, h.name, day, (path,), symbol=h.symbol) for path, held in holdings.items() for h in held]
+
+
 def discover(day_dir: Path, day: str) -> list[Stream]:
     """Every capture in a landing-zone day folder (names only; nothing is read)."""
-    return [stream_of(p) for p in sorted(Path(day_dir).iterdir()) if FILE_NAME.match(p.name)]
+    return assemble(day, held_in(day_dir, day, holds))
 
 
 def from_files(paths: list[Path]) -> list[Stream]:
@@ -155,4 +167,5 @@ def reference_tickers(stream: Stream) -> pl.DataFrame:
     return load_messages(stream).ticker_rows()
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files, reference_tickers=reference_tickers))
+FEED = register(Feed(SOURCE, discover, load, from_files, reference_tickers=reference_tickers, holds=holds,
+                     assemble=assemble))
