@@ -121,7 +121,7 @@ def test_captures_without_mid_stream_snapshots(ws):
 
 def test_other_feeds_without_mid_stream_snapshots():
     load_builtin_feeds()
-    for fmt, path in (("bybit", CRYPTOFEED / "bybit" / "2024-12-01" / "xrpusdt-ob500.data.zip"),
+    for fmt, path in (("bybit", RAW / "bybit" / "2024-12-01" / "xrpusdt-ob500.data.zip"),
                       ("tardis", cases.ROOT / "tests" / "fixtures" / "tardis" /
                        "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv")):
         feed = get_feed(fmt)

@@ -83,6 +83,7 @@ from obrecon_pipeline.feeds import Feed, register
 from obrecon_pipeline.streams import LoadedStream, Stream
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, read_capture, translating
 from obrecon_pipeline.feeds.l2.messages import BookMessages
+from obrecon_pipeline.feeds.l2.source import source_opener
 
 SOURCE = "cryptofeed"
 
@@ -246,4 +247,4 @@ def load(stream: Stream) -> LoadedStream:
     return load_messages(stream).to_loaded(stream)
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files))
+FEED = register(Feed(SOURCE, discover, load, from_files, open=source_opener(load_messages)))
