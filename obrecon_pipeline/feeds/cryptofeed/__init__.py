@@ -73,6 +73,7 @@ Command line: ``obrecon replay --format cryptofeed WS_FILE [REST_FILE ...] [--sy
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,13 +184,58 @@ def stream_name(venue: str, symbol: str) -> str:
 
 
 def streams_of(ws_file: Path, rest_files: tuple[Path, ...], day: str) -> list[Stream]:
+    """One stream per symbol of the websocket capture that has a snapshot to sync to; a symbol
+    whose book messages never meet one (a stray line, a capture without its REST snapshots) would
+    replay to an empty book, so it is no stream but is counted in its siblings' ``report.json``
+    (``symbols_without_snapshot``); a capture with no symbol left is an error."""
     venue = venue_of(ws_file)
     cap = read_capture(ws_file)
     symbols = translating(ws_file, "listing symbols", get_venue(venue, ws_file).symbols, cap)
     for sym in symbols:
         if not isinstance(sym, str) or not sym.strip():
             raise InputError(ws_file, None, f"a book message names symbol {sym!r}, which is not a symbol string")
-    return [Stream(SOURCE, stream_name(venue, sym), day, (ws_file, *rest_files), symbol=sym) for sym in symbols]
+    unsynced = _without_snapshot(ws_file, rest_files)
+    synced = [sym for sym in symbols if sym not in unsynced]
+    if symbols and not synced:
+        sym, (n, line) = next(iter(unsynced.items()))
+        raise InputError(ws_file, line, f"no book snapshot (websocket or REST) for {sym!r}: none of its {n} book "
+                         f"messages can be applied" + (f"; nor for {', '.join(list(unsynced)[1:])}" if len(unsynced) > 1 else ""))
+    return [Stream(SOURCE, stream_name(venue, sym), day, (ws_file, *rest_files), symbol=sym) for sym in synced]
+
+
+@functools.lru_cache(maxsize=32)
+def _messages(ws_file: Path, rest_files: tuple[Path, ...], symbol: str, stamp: tuple) -> BookMessages:
+    venue = get_venue(venue_of(ws_file), ws_file)
+    ws = read_capture(ws_file)
+    rest = [read_capture(p) for p in rest_files]
+    book = translating(ws_file, f"reading {symbol}", venue.load, ws, rest, symbol)
+    for cap in (ws, *rest):
+        book.quarantined.extend(cap.quarantine)
+    return book
+
+
+def _stamp(files) -> tuple:
+    """What the cached messages of ``files`` are valid for: their sizes and modification times."""
+    try:
+        return tuple((st.st_size, st.st_mtime_ns) for st in (Path(p).stat() for p in files))
+    except FileNotFoundError as exc:
+        raise InputError(exc.filename, None, "file not found") from None
+
+
+def book_messages(ws_file: Path, rest_files: tuple[Path, ...], symbol: str) -> BookMessages:
+    """One symbol's book messages (read once per file version; callers must not mutate them)."""
+    return _messages(Path(ws_file), tuple(map(Path, rest_files)), symbol, _stamp((ws_file, *rest_files)))
+
+
+def _without_snapshot(ws_file: Path, rest_files: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
+    """``{symbol: (book messages, line of the first)}`` of the capture's symbols without a snapshot."""
+    venue = get_venue(venue_of(ws_file), ws_file)
+    out = {}
+    for sym in translating(ws_file, "listing symbols", venue.symbols, read_capture(ws_file)):
+        book = book_messages(ws_file, rest_files, sym)
+        if book.n_messages and not any(book.snapshot_flags()):
+            out[sym] = (book.n_messages, book.first_line())
+    return out
 
 
 def capture_day(ws_file: Path, cap: Capture | None = None) -> str:
@@ -232,14 +278,12 @@ def discover(source_dir: Path, day: str) -> list[Stream]:
 def load_messages(stream: Stream) -> BookMessages:
     """The venue's book messages of one stream, before sequencing."""
     ws_file, *rest_files = stream.files
-    venue = get_venue(venue_of(ws_file), ws_file)
-    ws = read_capture(ws_file)
-    rest = [read_capture(p) for p in rest_files]
     if stream.symbol is None:
         raise InputError(ws_file, None, "a cryptofeed stream needs a symbol")
-    book = translating(ws_file, f"reading {stream.symbol}", venue.load, ws, rest, stream.symbol)
-    for cap in (ws, *rest):
-        book.quarantined.extend(cap.quarantine)
+    book = book_messages(ws_file, tuple(rest_files), stream.symbol)
+    unsynced = _without_snapshot(Path(ws_file), tuple(map(Path, rest_files)))
+    if unsynced:
+        book.stats["symbols_without_snapshot"] = {sym: n for sym, (n, _) in unsynced.items()}
     return book
 
 

@@ -251,6 +251,15 @@ class BookMessages:
     def files(self) -> list[str]:
         return list(self._files)
 
+    def snapshot_flags(self) -> list[bool]:
+        """Whether each message is a snapshot, in arrival order."""
+        return self._msg["snapshot"] + [v for t in self._tables for v in t[0]["snapshot"].to_list()]
+
+    def first_line(self) -> int | None:
+        """The line of the first message (None: no message)."""
+        rows = self._msg["src_row"] or [v for t in self._tables for v in t[0]["src_row"].head(1).to_list()]
+        return rows[0] if rows else None
+
     def _raw(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(messages, levels) as added: :data:`MESSAGE_SCHEMA` (ids NULL_ID when absent) and
         :data:`LEVEL_SCHEMA`."""
