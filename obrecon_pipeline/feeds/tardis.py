@@ -243,31 +243,58 @@ def read_book_snapshots(path: str | Path) -> BookSnapshots:
     )
 
 
-def _first_day(path: Path) -> str:
-    """UTC date of the first data row's ``timestamp`` (reads two lines, not the file)."""
+def _head(path: Path) -> tuple[list[str], list[str]]:
+    """The header and the first data row's fields (reads two lines, not the file)."""
     open_file = gzip.open if path.suffix == ".gz" else open
     try:
         with open_file(path, "rt", encoding="ascii", newline="") as fh:
-            fh.readline()
-            fields = fh.readline().split(",")
+            header = fh.readline().rstrip("\r\n").split(",")
+            fields = fh.readline().rstrip("\r\n").split(",")
+    except FileNotFoundError:
+        raise InputError(path, None, "file not found") from None
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputError(path, 1, f"not a readable Tardis CSV ({exc})") from None
+    return header, fields
+
+
+def _first_day(path: Path) -> str:
+    """UTC date of the first data row's ``timestamp``."""
+    _, fields = _head(path)
+    try:
         return str(np.datetime64(int(fields[2]), "us").astype("datetime64[D]"))
-    except (OSError, EOFError, UnicodeDecodeError, IndexError, ValueError) as exc:
+    except (IndexError, ValueError) as exc:
         raise InputError(path, 2, f"no readable timestamp in the first data row ({exc})") from None
+
+
+def identify(path: Path) -> dict[str, str | None]:
+    """``kind`` (``incremental_book_L2`` / ``book_snapshot_N``), ``exchange``, ``symbol`` and ``date``
+    of a Tardis file: from its name as Tardis names a download, otherwise from its content (the
+    header says the kind, the first data row the exchange and symbol; the date is then unknown)."""
+    m = _FILE_NAME.match(path.name)
+    if m is not None:
+        return {k: m[k] for k in ("kind", "exchange", "symbol", "date")}
+    header, fields = _head(path)
+    if tuple(header) == INCREMENTAL_COLUMNS:
+        kind = "incremental_book_L2"
+    elif header[:4] == ["exchange", "symbol", "timestamp", "local_timestamp"] and len(header) > 4 and (len(header) - 4) % 4 == 0:
+        kind = f"book_snapshot_{(len(header) - 4) // 4}"
+    else:
+        raise InputError(path, 1, "neither a Tardis file name (<exchange>_incremental_book_L2_... or "
+                                  "_book_snapshot_N_...) nor a Tardis incremental_book_L2 / book_snapshot_N header")
+    if len(fields) < 2 or not fields[0] or not fields[1]:
+        raise InputError(path, 2, "the first data row names no exchange and symbol")
+    return {"kind": kind, "exchange": fields[0], "symbol": fields[1], "date": None}
 
 
 def _streams(paths: list[Path], day: str | None) -> list[Stream]:
     """One stream (``<exchange>-<symbol>``) per ``incremental_book_L2`` file (Tardis writes one
-    symbol per file; exchange and symbol come from the file name); its files are that file then the
-    ``book_snapshot_N`` files named for the same exchange and symbol.
+    symbol per file; exchange and symbol come from the file name, or from the content of a file
+    not named as downloaded, :func:`identify`); its files are that file then the
+    ``book_snapshot_N`` files of the same exchange and symbol.
 
     ``day`` None: the date in the file name, else the UTC date of the first row's ``timestamp``.
     """
-    named = []
-    for path in paths:
-        m = _FILE_NAME.match(path.name)
-        if m is None:
-            raise InputError(path, None, "not a Tardis file name (<exchange>_incremental_book_L2_... or _book_snapshot_N_...)")
-        named.append((path, m))
+    named = [(path, identify(path)) for path in paths]
     streams = []
     for path, m in named:
         if m["kind"] != "incremental_book_L2":
@@ -289,8 +316,9 @@ def from_files(paths: list[Path]) -> list[Stream]:
 
 
 def stream_messages(stream: Stream) -> BookMessages:
-    """A stream's book messages (the one L2 path's input)."""
-    return read_book_messages(stream.files[0], stream.symbol)
+    """A stream's book messages (the one L2 path's input); every row must be of its exchange."""
+    path = Path(stream.files[0])
+    return read_book_messages(path, stream.symbol, identify(path)["exchange"])
 
 
 def load(stream: Stream) -> LoadedStream:
