@@ -233,7 +233,7 @@ def _without_snapshot(ws_file: Path, rest_files: tuple[Path, ...]) -> dict[str, 
     out = {}
     for sym in translating(ws_file, "listing symbols", venue.symbols, read_capture(ws_file)):
         book = book_messages(ws_file, rest_files, sym)
-        if book.n_messages and not any(book.snapshot_flags()):
+        if book.n_messages and not book.snapshot_flags().any():
             out[sym] = (book.n_messages, book.first_line())
     return out
 

@@ -77,6 +77,10 @@ LEVEL_SCHEMA = {"msg": pl.Int64, "side": pl.Int8, "price_text": pl.String, "size
                 "src_row": pl.Int64}
 
 
+#: levels added one by one that are moved into columnar tables at once (see ``BookMessages._flush``)
+FLUSH_LEVELS = 1 << 20
+
+
 class Record(Protocol):
     """Where a venue message came from (a capture line, a history-file line, a CSV row)."""
 
@@ -206,8 +210,7 @@ class BookMessages:
         """Many messages at once from a vectorised reader: ``messages`` (:data:`MESSAGE_SCHEMA`, in
         arrival order, ``file`` indexing ``files``) and ``levels`` (:data:`LEVEL_SCHEMA`, ``msg``
         indexing ``messages``). They follow the messages already added."""
-        if self._msg["snapshot"]:
-            raise RuntimeError("messages are added either one by one or as tables, not both")
+        self._flush()
         remap = pl.Series([self._files.setdefault(str(f), len(self._files)) for f in files], dtype=pl.Int64)
         base = self.n_messages
         msgs = messages.select(list(MESSAGE_SCHEMA)).cast(MESSAGE_SCHEMA).with_columns(
@@ -218,8 +221,6 @@ class BookMessages:
         self._tables.append((msgs, lv))
 
     def _add(self, rec, snapshot, bids, asks, first, last, prev, checksum, ts_event):
-        if self._tables:
-            raise RuntimeError("messages are added either one by one or as tables, not both")
         m = self._msg
         k = len(m["snapshot"])
         ids = (_id(first, rec, "first update id"), _id(last, rec, "update id"), _id(prev, rec, "previous update id"))
@@ -242,6 +243,28 @@ class BookMessages:
                 self._lv_side.append(side)
                 self._lv_price.append(_text(level[0], rec, "price"))
                 self._lv_size.append(_text(level[1], rec, "size"))
+        if len(self._lv_msg) >= FLUSH_LEVELS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Move the messages added one by one into columnar tables (bounded Python objects)."""
+        m = self._msg
+        if not m["snapshot"]:
+            return
+        base = sum(t[0].height for t in self._tables)
+        msgs = pl.DataFrame({k: pl.Series(m[k], dtype=dt) for k, dt in MESSAGE_SCHEMA.items()}).with_columns(
+            pl.when(pl.col(c) == NULL_ID).then(None).otherwise(pl.col(c)).alias(c) for c in ("first", "last", "prev"))
+        lv = pl.DataFrame({
+            "msg": pl.Series(self._lv_msg, dtype=pl.Int64) + base,
+            "side": pl.Series(self._lv_side, dtype=pl.Int8),
+            "price_text": pl.Series(self._lv_price, dtype=pl.String),
+            "size_text": pl.Series(self._lv_size, dtype=pl.String),
+        }).with_columns(src_row=pl.lit(None, pl.Int64))
+        self._tables.append((msgs, lv))
+        for column in m.values():
+            column.clear()
+        for column in (self._lv_msg, self._lv_side, self._lv_price, self._lv_size):
+            column.clear()
 
     # ---------------------------------------------------------------------------- tables
     @property
@@ -251,31 +274,25 @@ class BookMessages:
     def files(self) -> list[str]:
         return list(self._files)
 
-    def snapshot_flags(self) -> list[bool]:
+    def snapshot_flags(self) -> np.ndarray:
         """Whether each message is a snapshot, in arrival order."""
-        return self._msg["snapshot"] + [v for t in self._tables for v in t[0]["snapshot"].to_list()]
+        return self._raw()[0]["snapshot"].to_numpy()
 
     def first_line(self) -> int | None:
         """The line of the first message (None: no message)."""
-        rows = self._msg["src_row"] or [v for t in self._tables for v in t[0]["src_row"].head(1).to_list()]
-        return rows[0] if rows else None
+        rows = self._raw()[0]["src_row"]
+        return int(rows[0]) if len(rows) else None
 
     def _raw(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(messages, levels) as added: :data:`MESSAGE_SCHEMA` (ids NULL_ID when absent) and
         :data:`LEVEL_SCHEMA`."""
-        if self._tables:
-            msgs = pl.concat([t[0] for t in self._tables])
-            lv = pl.concat([t[1] for t in self._tables])
-            return msgs.with_columns(pl.col(c).fill_null(NULL_ID) for c in ("first", "last", "prev")), lv
-        m = self._msg
-        msgs = pl.DataFrame({k: pl.Series(m[k], dtype=dt) for k, dt in MESSAGE_SCHEMA.items()})
-        lv = pl.DataFrame({
-            "msg": pl.Series(self._lv_msg, dtype=pl.Int64),
-            "side": pl.Series(self._lv_side, dtype=pl.Int8),
-            "price_text": pl.Series(self._lv_price, dtype=pl.String),
-            "size_text": pl.Series(self._lv_size, dtype=pl.String),
-        }).with_columns(src_row=pl.lit(None, pl.Int64))
-        return msgs, lv
+        self._flush()
+        if len(self._tables) != 1:
+            empty = (pl.DataFrame(schema=MESSAGE_SCHEMA), pl.DataFrame(schema=LEVEL_SCHEMA))
+            self._tables = [(pl.concat([t[0] for t in self._tables]), pl.concat([t[1] for t in self._tables]))
+                            if self._tables else empty]
+        msgs, lv = self._tables[0]
+        return msgs.with_columns(pl.col(c).fill_null(NULL_ID) for c in ("first", "last", "prev")), lv
 
     def messages(self) -> pl.DataFrame:
         msgs, _ = self._raw()
