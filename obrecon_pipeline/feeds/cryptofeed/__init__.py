@@ -63,7 +63,10 @@ book row per venue message, plus one invalid row per gap), the checksum algorith
 ``gaps``, ``duplicates``, ``reordered``, ``stale`` (diffs older than the snapshot they were
 offered to), ``unsynced`` (diffs never applied: no snapshot followed), ``messages``,
 ``messages_<status>``, ``quarantined``, ``quarantine_first``, ``first_gap_*`` and ``gap_list``
-(every gap: book row, file, line, receive time, expected and received id). The replayer adds
+(every gap: book row, file, line, venue and receive time, expected and received id), and
+``symbols_without_snapshot`` (``{symbol: book messages}`` of the capture's symbols that never meet
+a snapshot: they are no stream, since nothing of theirs can be applied; when no symbol of a capture
+has one, that is an :class:`~obrecon_pipeline.errors.InputError` at the first message). The replayer adds
 ``checksum_ok``, ``checksum_failed``, ``first_checksum_failure``, ``resyncs``, ``crossed_rows``,
 ``locked_rows`` and ``first_crossed``.
 
