@@ -188,9 +188,10 @@ def stream_name(venue: str, symbol: str) -> str:
 
 def streams_of(ws_file: Path, rest_files: tuple[Path, ...], day: str) -> list[Stream]:
     """One stream per symbol of the websocket capture that has a snapshot to sync to; a symbol
-    whose book messages never meet one (a stray line, a capture without its REST snapshots) would
-    replay to an empty book, so it is no stream but is counted in its siblings' ``report.json``
-    (``symbols_without_snapshot``); a capture with no symbol left is an error."""
+    whose book messages never meet one (a stray line) would replay to an empty book, so it is no
+    stream but is counted in its siblings' ``report.json`` (``symbols_without_snapshot``). When no
+    symbol of the capture has a snapshot (a capture without its REST snapshots), every symbol is a
+    stream and reading it is the error (:func:`load_messages`), so that the partition shows it."""
     venue = venue_of(ws_file)
     cap = read_capture(ws_file)
     symbols = translating(ws_file, "listing symbols", get_venue(venue, ws_file).symbols, cap)
@@ -198,11 +199,7 @@ def streams_of(ws_file: Path, rest_files: tuple[Path, ...], day: str) -> list[St
         if not isinstance(sym, str) or not sym.strip():
             raise InputError(ws_file, None, f"a book message names symbol {sym!r}, which is not a symbol string")
     unsynced = _without_snapshot(ws_file, rest_files)
-    synced = [sym for sym in symbols if sym not in unsynced]
-    if symbols and not synced:
-        sym, (n, line) = next(iter(unsynced.items()))
-        raise InputError(ws_file, line, f"no book snapshot (websocket or REST) for {sym!r}: none of its {n} book "
-                         f"messages can be applied" + (f"; nor for {', '.join(list(unsynced)[1:])}" if len(unsynced) > 1 else ""))
+    synced = [sym for sym in symbols if sym not in unsynced] or symbols
     return [Stream(SOURCE, stream_name(venue, sym), day, (ws_file, *rest_files), symbol=sym) for sym in synced]
 
 
@@ -285,6 +282,11 @@ def load_messages(stream: Stream) -> BookMessages:
         raise InputError(ws_file, None, "a cryptofeed stream needs a symbol")
     book = book_messages(ws_file, tuple(rest_files), stream.symbol)
     unsynced = _without_snapshot(Path(ws_file), tuple(map(Path, rest_files)))
+    if stream.symbol in unsynced:
+        n, line = unsynced[stream.symbol]
+        others = [sym for sym in unsynced if sym != stream.symbol]
+        raise InputError(ws_file, line, f"no book snapshot (websocket or REST) for {stream.symbol!r}: none of its {n} "
+                         "book messages can be applied" + (f"; nor for {', '.join(others)}" if others else ""))
     if unsynced:
         book.stats["symbols_without_snapshot"] = {sym: n for sym, (n, _) in unsynced.items()}
     return book
