@@ -66,6 +66,11 @@ cdef enum:
     LINK_FIRST = 1
     LINK_PREV = 2
 
+# Resync
+cdef enum:
+    RESYNC_SNAPSHOT = 0
+    RESYNC_CONTINUE = 1
+
 # Checksum
 cdef enum:
     CHECKSUM_NONE = 0

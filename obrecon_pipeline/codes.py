@@ -13,7 +13,7 @@ test (``tests/test_codes.py`` compares them value by value through
 * :class:`IntegrityKind`: why the replayer declared a book broken (``report.json``'s
   ``integrity_failure_list`` kinds);
 * :class:`MessageStatus`: what the L2 sequencer did with a venue message;
-* :class:`Link`: how a venue's update ids chain; :class:`Checksum`: which venue checksum;
+* :class:`Link`: how a venue's update ids chain; :class:`Resync`: what follows a gap; :class:`Checksum`: which venue checksum;
 * :class:`CrossedKind`: what a crossed-book episode is (``report.json``'s ``crossed_episode_list``
   kinds).
 """
@@ -100,6 +100,15 @@ class Link(IntEnum):
     NONE = 0  #: no ids: diffs apply in arrival order after a snapshot
     FIRST = 1  #: ``first_id == previous last_id + 1`` (Binance spot ``U``, Bybit ``u``)
     PREV = 2  #: ``prev_id == previous last_id`` (Binance futures ``pu``)
+
+
+class Resync(IntEnum):
+    """What the L2 sequencer does with diffs that cannot be linked (before the first snapshot, or
+    after a gap)."""
+
+    SNAPSHOT = 0  #: hold them for the next snapshot (live captures with REST snapshots)
+    CONTINUE = 1  #: apply them from the id received, the book invalid until the next snapshot
+    #: (history files: no snapshot can be requested, the gap is flagged on the message after it)
 
 
 class Checksum(IntEnum):

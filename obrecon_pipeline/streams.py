@@ -29,6 +29,10 @@ import polars as pl
 from obrecon_pipeline.codes import Flag
 
 
+#: a counted quarantine: the rows a feed could not use, each with file, row and reason
+QUARANTINE_SCHEMA = {"file": pl.String, "row": pl.Int64, "reason": pl.String}
+
+
 @dataclass(frozen=True)
 class Stream:
     """One instrument's raw files for one day: the unit of a Dagster partition."""
@@ -193,7 +197,7 @@ class WholeStreamSource:
 
     def quarantine(self) -> pl.DataFrame:
         q = self._loaded.quarantine
-        return q if q is not None else pl.DataFrame(schema={"file": pl.String, "row": pl.Int64, "reason": pl.String})
+        return q if q is not None else pl.DataFrame(schema=QUARANTINE_SCHEMA)
 
     def state(self) -> dict:
         return {"next_event": self._next}

@@ -5,17 +5,18 @@ Each line is one websocket message of the ``orderbook.<depth>.<SYMBOL>`` topic::
     {"topic", "type": "snapshot"|"delta", "ts": ms, "cts": ms,
      "data": {"s": SYMBOL, "b": [[price, size], ...], "a": [...], "u": update id, "seq": cross seq}}
 
-A snapshot replaces the book: one ``CLEAR`` (side NONE) then a ``SET_LEVEL`` per level, all flagged
-``SNAPSHOT``. A delta sets each listed level's aggregate size (``"0"`` deletes it). The last event
-of every message carries ``END_OF_MESSAGE`` and the message's ``u`` is every event's
-``update_id``.
+This module only reads the file (vectorised in Polars) into the one L2 path's
+:class:`~obrecon_pipeline.feeds.l2.messages.BookMessages`: a snapshot replaces the book (``CLEAR``
++ one ``SET_LEVEL`` per level, ``SNAPSHOT``), a delta sets each listed level's aggregate size
+(``"0"`` deletes it), the message's ``u`` is every event's ``update_id`` and ``ts_event`` is its
+``ts`` (ms -> ns).
 
-Update-id continuity (Bybit, "Orderbook" websocket docs): a delta must carry ``u = u_prev + 1``,
-``u_prev`` being the previous message's ``u``. A delta repeating ``u_prev`` is a duplicate: dropped
-and counted. Any other break (or a delta before the first snapshot) is a gap: counted, located
-(book row, file line, time, expected and received ``u``) in :attr:`Ob500.gaps` and the stream's
-``stats["gap_list"]``, and the first event at or after it is flagged ``BAD_BOOK``; the replayer
-keeps the book invalid until the next snapshot. ``ts_event`` is the message's ``ts`` (ms -> ns).
+Update-id continuity (Bybit, "Orderbook" websocket docs) is :data:`SEQUENCING` in the shared
+sequencer: a delta must carry ``u = u_prev + 1``. A delta at or below the last applied ``u`` is a
+duplicate: dropped and counted. Any other break (or a delta before the first snapshot) is a gap:
+counted, located (book row, file line, time, expected and received ``u``) in :attr:`Ob500.gaps`
+and the stream's ``stats["gap_list"]``, and the first event after it is flagged ``BAD_BOOK``; the
+replayer keeps the book invalid until the next snapshot.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from obrecon_pipeline.codes import MessageStatus
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.events import Action, Flag, Side, conform, l2_event_columns
+from obrecon_pipeline.events import Side
 from obrecon_pipeline.feeds import Feed, held_in, register
 from obrecon_pipeline.feeds._io import read_bytes, zip_members
-from obrecon_pipeline.feeds.decimals import scaled_integers
-from obrecon_pipeline.streams import Held, LoadedStream, ReplayOptions, Stream
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.source import source_opener
+from obrecon_pipeline.streams import Held, LoadedStream, Stream
 
 SOURCE = "bybit"
 #: Bybit's own name ``2024-12-01_XRPUSDT_ob500.data.zip`` or a renamed ``xrpusdt-ob500.data.zip``
@@ -56,18 +59,10 @@ _SCHEMA = {
     ),
 }
 
-#: the cryptofeed format's gap record (``obrecon_pipeline.feeds.l2.messages.GAP_SCHEMA``):
-#: ``row`` is the book row (``emit="message"``) of the first message after the gap; the history file
-#: has no local receive time, so ``ts_recv`` holds the message's ``ts`` like ``ts_event``
-GAP_SCHEMA = {
-    "row": pl.Int64,
-    "file": pl.String,
-    "src_row": pl.Int64,
-    "ts_event": pl.Int64,
-    "ts_recv": pl.Int64,
-    "expected": pl.Int64,
-    "received": pl.Int64,
-}
+#: how Bybit's ``u`` chains: a delta follows with ``u = u_prev + 1``; no reordering (a break is a gap
+#: at once), and no snapshot can be requested, so the deltas after a gap are applied from the ``u``
+#: received (the book invalid until the next snapshot)
+SEQUENCING = Sequencing(link="first", sync_offset=1, pending=1, resync="continue")
 
 
 @dataclass
@@ -79,8 +74,8 @@ class Ob500:
     messages: int  #: lines in the file
     snapshots: int
     deltas: int  #: delta messages applied (duplicates excluded)
-    duplicates: int  #: deltas repeating the previous ``u`` (dropped)
-    gaps: pl.DataFrame  #: one row per break: :data:`GAP_SCHEMA`
+    duplicates: int  #: deltas repeating an applied ``u`` (dropped)
+    gaps: pl.DataFrame  #: one row per break: :data:`~obrecon_pipeline.feeds.l2.messages.GAP_SCHEMA`
     events: pl.DataFrame
 
 
@@ -173,88 +168,43 @@ def _levels(frame: pl.DataFrame, column: str, side: Side, part: int) -> pl.DataF
     )
 
 
-def parse_ob500(path: str | Path) -> Ob500:
-    """Parse one Bybit history file into normalized events and its update-id integrity record."""
+def read_book_messages(path: str | Path) -> tuple[BookMessages, int]:
+    """One history file as the L2 path's :class:`BookMessages` (and the depth of its topic)."""
     path = Path(path)
-    frame = _read_messages(path)
-    snapshot = pl.col("type") == "snapshot"
-    frame = frame.with_columns(
-        duplicate=(~snapshot & (pl.col("u") == pl.col("u").shift(1))).fill_null(False)
-    )
-    kept = frame.filter(~pl.col("duplicate")).with_row_index("msg").with_columns(
-        expected=pl.col("u").shift(1) + 1
-    )
-    kept = kept.with_columns(
-        gap=~snapshot & (pl.col("expected").is_null() | (pl.col("u") != pl.col("expected")))
-    ).with_columns(gaps_so_far=pl.col("gap").cast(pl.Int64).cum_sum())
-    gaps = kept.filter("gap").select(
-        pl.lit(str(path)).alias("file"),
-        "src_row",
-        (pl.col("ts") * 1_000_000).alias("ts_event"),
-        (pl.col("ts") * 1_000_000).alias("ts_recv"),
-        "expected",
-        pl.col("u").alias("received"),
-    )
-
-    levels = pl.concat([_levels(kept, "b", Side.BID, 1), _levels(kept, "a", Side.ASK, 2)])
+    frame = _read_messages(path).with_row_index("msg").with_columns(pl.col("msg").cast(pl.Int64))
+    levels = pl.concat([_levels(frame, "b", Side.BID, 1), _levels(frame, "a", Side.ASK, 2)]).sort(
+        "msg", "part", "pos", maintain_order=True)
     malformed = levels.filter(~pl.col("ok"))
     if malformed.height:
         raise InputError(path, malformed["src_row"][0], f"level {malformed['level'][0].to_list()} is not [price, size]")
-    prices, price_dec = scaled_integers(levels["price_text"], path=path, rows=levels["src_row"], what="price")
-    sizes, size_dec = scaled_integers(levels["size_text"], path=path, rows=levels["src_row"], what="size")
-    negative = levels.filter(sizes < 0)
-    if negative.height:
-        raise InputError(path, negative["src_row"][0], f"negative size {negative['size_text'][0]!r}")
-    set_levels = levels.select(
-        "msg", "part", "pos", "side", pl.lit(int(Action.SET_LEVEL), dtype=pl.Int8).alias("action")
-    ).with_columns(price=prices, size=sizes)
-    clears = kept.filter(snapshot).select(
-        "msg",
-        pl.lit(0, dtype=pl.Int8).alias("part"),
-        pl.lit(0, dtype=pl.Int64).alias("pos"),
-        pl.lit(int(Side.NONE), dtype=pl.Int8).alias("side"),
-        pl.lit(int(Action.CLEAR), dtype=pl.Int8).alias("action"),
-        pl.lit(0, dtype=pl.Int64).alias("price"),
-        pl.lit(0, dtype=pl.Int64).alias("size"),
-    )
-    messages = kept.select(
-        "msg", "src_row", "u", "gaps_so_far", pl.col("ts") * 1_000_000, is_snapshot=snapshot
-    )
-    events = (
-        pl.concat([clears, set_levels.with_columns(pl.col("pos").cast(pl.Int64))])
-        .sort("msg", "part", "pos", maintain_order=True)
-        .join(messages, on="msg", how="left", maintain_order="left")
-        .with_columns(
-            last=pl.col("msg") != pl.col("msg").shift(-1, fill_value=-1),
-            # a gap at message m flags the first event of the first message >= m that has events
-            bad=pl.col("gaps_so_far") > pl.col("gaps_so_far").shift(1, fill_value=0),
-        )
-        .select(
-            pl.col("ts").alias("ts_event"),
-            pl.col("u").alias("update_id"),
-            (
-                pl.when("last").then(int(Flag.END_OF_MESSAGE)).otherwise(0)
-                | pl.when("is_snapshot").then(int(Flag.SNAPSHOT)).otherwise(0)
-                | pl.when("bad").then(int(Flag.BAD_BOOK)).otherwise(0)
-            ).alias("flags"),
-            *l2_event_columns(price_dec, size_dec),
-        )
-    )
-    # book row of a gap: the messages with events before it (one row per message, emit="message")
-    with_events = np.unique(events["src_row"].to_numpy())
-    row = np.searchsorted(with_events, gaps["src_row"].to_numpy())
-    gaps = gaps.with_columns(row=pl.Series(row, dtype=pl.Int64)).select(list(GAP_SCHEMA))
     topic = frame["topic"][0] or ""
     depth = re.search(r"orderbook\.(\d+)\.", topic)
+    depth = int(depth.group(1)) if depth else 0
+    book = BookMessages(frame["s"][0], SEQUENCING, window=depth)
+    # the history file has no local receive time: ts_recv stays null (gap records use ts)
+    messages = frame.select(
+        snapshot=pl.col("type") == "snapshot", ts_event=pl.col("ts") * 1_000_000,
+        ts_recv=pl.lit(None, pl.Int64), file=pl.lit(0, pl.Int64), src_row="src_row", first="u", last="u",
+        prev=pl.lit(None, pl.Int64), checksum=pl.lit(None, pl.Int64),
+    )
+    book.add_tables([str(path)], messages, levels.select("msg", "side", "price_text", "size_text"))
+    return book, depth
+
+
+def parse_ob500(path: str | Path) -> Ob500:
+    """Parse one Bybit history file into normalized events and its update-id integrity record."""
+    book, depth = read_book_messages(path)
+    events, sq = book.events()
+    applied = np.isin(sq.status, (MessageStatus.APPLIED, MessageStatus.REORDERED))
     return Ob500(
-        symbol=frame["s"][0],
-        depth=int(depth.group(1)) if depth else 0,
-        messages=frame.height,
-        snapshots=int(kept.select(snapshot.sum()).item()),
-        deltas=int(kept.select((~snapshot).sum()).item()),
-        duplicates=int(frame["duplicate"].sum()),
-        gaps=gaps.cast(GAP_SCHEMA),
-        events=conform(events),
+        symbol=book.symbol,
+        depth=depth,
+        messages=book.n_messages,
+        snapshots=int((sq.status == MessageStatus.SNAPSHOT).sum()),
+        deltas=int(applied.sum()),
+        duplicates=sq.counters["duplicates"],
+        gaps=sq.gaps,
+        events=events,
     )
 
 
@@ -294,13 +244,14 @@ def from_files(paths: list[Path]) -> list[Stream]:
     return [_stream(Path(p), None) for p in paths]
 
 
+def stream_messages(stream: Stream) -> BookMessages:
+    """A stream's book messages (the one L2 path's input)."""
+    return read_book_messages(stream.files[0])[0]
+
+
 def load(stream: Stream) -> LoadedStream:
-    book = parse_ob500(stream.files[0])
-    stats = {"messages": book.messages, "gaps": book.gaps.height, "duplicates": book.duplicates}
-    if book.gaps.height:  # located as the cryptofeed format does
-        stats.update({f"first_gap_{k}": v for k, v in book.gaps.row(0, named=True).items()})
-    stats["gap_list"] = book.gaps.to_dicts()
-    return LoadedStream(stream, book.events, ReplayOptions(window=book.depth, emit="message"), stats=stats)
+    return stream_messages(stream).to_loaded(stream)
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files, holds=holds, assemble=assemble))
+FEED = register(Feed(SOURCE, discover, load, from_files, open=source_opener(stream_messages), holds=holds,
+                     assemble=assemble))

@@ -54,8 +54,7 @@ from obrecon_pipeline.feeds._columns import constant
 from obrecon_pipeline.feeds._dbn import normalize_records
 from obrecon_pipeline.feeds.channel_sequence import SequenceTracker
 from obrecon_pipeline.feeds.dbn import BLOCK_RECORDS, MBO_DTYPE, DbnReader
-from obrecon_pipeline.feeds.l2.messages import QUARANTINE_SCHEMA
-from obrecon_pipeline.streams import EventChunk, Held, LoadedStream, ReplayOptions, Stream
+from obrecon_pipeline.streams import QUARANTINE_SCHEMA, EventChunk, Held, LoadedStream, ReplayOptions, Stream
 
 SOURCE = "databento"
 PRICE_SCALE = databento_dbn.FIXED_PRICE_SCALE  # 1e9 units per 1.0

@@ -62,7 +62,8 @@ def scaled_integers(
     bad = parts.filter(~pl.col("ok"))
     if bad.height:
         raise InputError(path, bad["row"][0], f"{what} {bad['text'][0]!r} is not a decimal number")
-    if decimals is None:
+    chosen = decimals is None
+    if chosen:
         decimals = int(parts["written"].max() or 0) if parts.height else 0
     digits = pl.col("all_digits")
     significant = digits.str.strip_chars_end("0")
@@ -82,6 +83,15 @@ def scaled_integers(
             f"{what} {out_of_grid['text'][0]!r} has more than {decimals} decimals",
         )
     too_big = parts.filter(pl.col("sig").str.len_chars().cast(pl.Int64) + pl.col("power") > _MAX_DIGITS)
+    if too_big.height and chosen:
+        # the scale is the one value written with the most decimals: that value is the cause
+        finest = parts.row(int(parts["written"].arg_max()), named=True)
+        raise InputError(
+            path,
+            finest["row"],
+            f"{what} {finest['text']!r} has {decimals} decimals: at scale 10^{decimals} {what} "
+            f"{too_big['text'][0]!r} (row {too_big['row'][0]}) does not fit a 64-bit integer",
+        )
     if too_big.height:
         raise InputError(
             path,

@@ -48,7 +48,7 @@ from obrecon_pipeline.feeds._blocks import LineSpans, RawBlocks
 from obrecon_pipeline.feeds._columns import constant
 from obrecon_pipeline.feeds._io import zip_members
 from obrecon_pipeline.feeds._lobster_csv import ERROR_CODES, PARTICIPANT_BYTES, MessageParser, OrderbookParser
-from obrecon_pipeline.streams import EventChunk, Held, LoadedStream, ReplayOptions, Stream
+from obrecon_pipeline.streams import QUARANTINE_SCHEMA, EventChunk, Held, LoadedStream, ReplayOptions, Stream
 
 PRICE_SCALE = 10_000  # LOBSTER prices are dollars x 10000
 SIZE_SCALE = 1
@@ -439,7 +439,7 @@ class LobsterSource:
                 "times_rounded_to_ns": int(p.times_rounded)}
 
     def quarantine(self) -> pl.DataFrame:
-        return pl.DataFrame(schema={"file": pl.String, "row": pl.Int64, "reason": pl.String})
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
 
     def state(self) -> dict:
         if self._messages is None:

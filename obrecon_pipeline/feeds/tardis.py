@@ -7,12 +7,15 @@ epoch (``timestamp`` exchange time, ``local_timestamp`` Tardis receive time). ``
 are part of an order-book snapshot; a snapshot appearing after live rows means the connection was
 re-established and the book must be rebuilt from it.
 
-Normalized events (one stream per exchange + symbol): every row is a ``SET_LEVEL``. A snapshot block
-(a run of ``is_snapshot`` rows with one timestamp) resets each side of the book: a ``CLEAR`` of the
-bid side and one of the ask side, flagged ``SNAPSHOT``, precede its first row (both sides, so a
-side the snapshot does not list is empty afterwards, not stale), and the block's rows are flagged
-``SNAPSHOT``. Rows are batched by timestamp: the last row of each run of equal ``timestamp``
-carries ``END_OF_MESSAGE``.
+Normalized events (one stream per exchange + symbol) come from the one L2 path
+(:class:`~obrecon_pipeline.feeds.l2.messages.BookMessages`, :func:`read_book_messages`): every row is
+a ``SET_LEVEL``. A snapshot (a run of consecutive ``is_snapshot`` rows) resets each side of the
+book: a ``CLEAR`` of the bid side and one of the ask side, flagged ``SNAPSHOT``, precede its first
+row (both sides, so a side the snapshot does not list is empty afterwards, not stale), and its rows
+are flagged ``SNAPSHOT``; a snapshot row dated apart from the others is counted
+(``snapshot_rows_misdated``), never splits the snapshot. Live rows are batched by timestamp: the
+last row of each run of equal ``timestamp`` carries ``END_OF_MESSAGE``. Rows of another symbol are
+counted (``other_symbol_rows``); a row of another exchange than the stream's is an error.
 
 ``book_snapshot_N``: header ``exchange,symbol,timestamp,local_timestamp`` then, for i = 0..N-1,
 ``asks[i].price,asks[i].amount,bids[i].price,bids[i].amount`` (empty fields for missing levels).
@@ -36,11 +39,13 @@ import polars as pl
 
 from obrecon_pipeline.codes import NULL_CELL
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.events import Action, Flag, Side, conform, l2_event_columns
+from obrecon_pipeline.events import Side
 from obrecon_pipeline.feeds import Feed, held_in, register
 from obrecon_pipeline.feeds._io import read_bytes, split_lines
 from obrecon_pipeline.feeds.decimals import scaled_integers
-from obrecon_pipeline.streams import Held, LoadedStream, ReplayOptions, Stream
+from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.source import source_opener
+from obrecon_pipeline.streams import Held, LoadedStream, Stream
 
 SOURCE = "tardis"
 INCREMENTAL_COLUMNS = ("exchange", "symbol", "timestamp", "local_timestamp", "is_snapshot", "side", "price", "amount")
@@ -94,89 +99,75 @@ def _one_of(path: Path, table: pl.DataFrame, column: str, allowed: tuple[str, ..
         )
 
 
-def read_incremental(path: str | Path, symbol: str | None = None) -> pl.DataFrame:
-    """Normalized events of one symbol of an ``incremental_book_L2`` file (see the module doc).
+#: Tardis rows carry no update ids; a file has no snapshot to request, so rows before the first
+#: snapshot apply as they come
+SEQUENCING = Sequencing(link="none", resync="continue")
 
-    ``symbol`` may be omitted when the file holds a single symbol.
+
+def read_book_messages(path: str | Path, symbol: str | None = None, exchange: str | None = None) -> BookMessages:
+    """One symbol of an ``incremental_book_L2`` file as the L2 path's :class:`BookMessages`.
+
+    Messages: a snapshot is a run of consecutive ``is_snapshot`` rows (its time is the latest of
+    its rows; rows dated differently are counted in ``snapshot_rows_misdated``, never split off),
+    a live update the run of consecutive live rows with one ``timestamp``. ``symbol`` may be
+    omitted when the file holds a single symbol; rows of other symbols are counted
+    (``other_symbol_rows``, the first located in ``other_symbol_first``). ``exchange``: the
+    exchange the stream belongs to; a row of another is an error.
     """
     path = Path(path)
     header, table = read_table(path)
     if tuple(header) != INCREMENTAL_COLUMNS:
         raise InputError(path, 1, f"header {','.join(header)!r} is not {','.join(INCREMENTAL_COLUMNS)!r}")
+    if exchange is not None:
+        wrong = (table["exchange"] != exchange).arg_true()
+        if wrong.len():
+            k = int(wrong[0])
+            raise InputError(path, int(table["src_row"][k]),
+                             f"exchange {table['exchange'][k]!r} is not the stream's exchange {exchange!r}")
     present = table["symbol"].unique(maintain_order=True).to_list()
     if symbol is None:
         if len(present) != 1:
             raise InputError(path, None, f"the file holds symbols {present}: choose one")
         symbol = present[0]
+    others = table.filter(pl.col("symbol") != symbol)
     table = table.filter(pl.col("symbol") == symbol)
     if table.height == 0:
         raise InputError(path, None, f"no rows for symbol {symbol!r}; present: {present}")
     _one_of(path, table, "is_snapshot", ("true", "false"))
     _one_of(path, table, "side", ("bid", "ask"))
-    ts = _integers(path, table, "timestamp")
-    local_ts = _integers(path, table, "local_timestamp")
-    price, price_dec = scaled_integers(table["price"], path=path, rows=table["src_row"], what="price")
-    amount, size_dec = scaled_integers(table["amount"], path=path, rows=table["src_row"], what="amount")
-    negative = (amount < 0).arg_true()
-    if negative.len():
-        k = int(negative[0])
-        raise InputError(path, int(table["src_row"][k]), f"negative amount {table['amount'][k]!r}")
-
-    rows = pl.DataFrame(
-        {
-            "src_row": table["src_row"],
-            "ts": ts,
-            "local_ts": local_ts,
-            "snap": table["is_snapshot"] == "true",
-            "side": table.select(
-                pl.when(pl.col("side") == "bid").then(int(Side.BID)).otherwise(int(Side.ASK)).cast(pl.Int8)
-            ).to_series(),
-            "price": price,
-            "size": amount,
-        }
+    rows = table.select(
+        "src_row", "price", "amount",
+        ts=_integers(path, table, "timestamp") * 1000,
+        local_ts=_integers(path, table, "local_timestamp") * 1000,
+        snap=pl.col("is_snapshot") == "true",
+        side=pl.when(pl.col("side") == "bid").then(int(Side.BID)).otherwise(int(Side.ASK)).cast(pl.Int8),
     ).with_columns(
-        block_start=pl.col("snap")
-        & (~pl.col("snap").shift(1, fill_value=False) | (pl.col("ts") != pl.col("ts").shift(1))),
-        last_of_ts=pl.col("ts") != pl.col("ts").shift(-1),
-    ).with_columns(last_of_ts=pl.col("last_of_ts").fill_null(True))
-    snapshot_flag = pl.when("snap").then(int(Flag.SNAPSHOT)).otherwise(0)
-    levels = rows.select(
-        "src_row",
-        pl.lit(2, dtype=pl.Int8).alias("order"),
-        "ts",
-        "local_ts",
-        pl.lit(int(Action.SET_LEVEL), dtype=pl.Int8).alias("action"),
-        "side",
-        "price",
-        "size",
-        (snapshot_flag | pl.when("last_of_ts").then(int(Flag.END_OF_MESSAGE)).otherwise(0)).alias("flags"),
+        msg=(
+            (pl.col("snap") != pl.col("snap").shift(1))
+            | (~pl.col("snap") & (pl.col("ts") != pl.col("ts").shift(1)))
+        ).fill_null(True).cum_sum().cast(pl.Int64) - 1
     )
-    starts = rows.filter("block_start")
-    clears = [
-        starts.select(
-            "src_row",
-            pl.lit(order, dtype=pl.Int8).alias("order"),
-            "ts",
-            "local_ts",
-            pl.lit(int(Action.CLEAR), dtype=pl.Int8).alias("action"),
-            pl.lit(int(side), dtype=pl.Int8).alias("side"),
-            pl.lit(0, dtype=pl.Int64).alias("price"),
-            pl.lit(0, dtype=pl.Int64).alias("size"),
-            pl.lit(int(Flag.SNAPSHOT)).alias("flags"),
-        )
-        for order, side in ((0, Side.BID), (1, Side.ASK))
-    ]
-    events = (
-        pl.concat([*clears, levels], how="vertical_relaxed")
-        .sort("src_row", "order")
-        .select(
-            (pl.col("ts") * 1000).alias("ts_event"),
-            (pl.col("local_ts") * 1000).alias("ts_recv"),
-            "flags",
-            *l2_event_columns(price_dec, size_dec),
-        )
+    messages = rows.group_by("msg", maintain_order=True).agg(
+        snapshot=pl.col("snap").first(), ts_event=pl.col("ts").max(), ts_recv=pl.col("local_ts").max(),
+        src_row=pl.col("src_row").first(),
+        misdated=(pl.col("ts") != pl.col("ts").max()).sum(),
     )
-    return conform(events)
+    book = BookMessages(symbol, SEQUENCING, clear="sides", names=("price", "amount"))
+    book.add_tables(
+        [str(path)],
+        messages.with_columns(file=pl.lit(0, pl.Int64), first=None, last=None, prev=None, checksum=None),
+        rows.select("msg", "side", "src_row", price_text="price", size_text="amount"),
+    )
+    book.stats["snapshot_rows_misdated"] = int(messages.filter("snapshot")["misdated"].sum())
+    book.stats["other_symbol_rows"] = others.height
+    if others.height:
+        book.stats["other_symbol_first"] = f"{path}, row {others['src_row'][0]}: symbol {others['symbol'][0]!r}"
+    return book
+
+
+def read_incremental(path: str | Path, symbol: str | None = None) -> pl.DataFrame:
+    """Normalized events of one symbol of an ``incremental_book_L2`` file (see the module doc)."""
+    return read_book_messages(path, symbol).events()[0]
 
 
 @dataclass
@@ -252,31 +243,58 @@ def read_book_snapshots(path: str | Path) -> BookSnapshots:
     )
 
 
-def _first_day(path: Path) -> str:
-    """UTC date of the first data row's ``timestamp`` (reads two lines, not the file)."""
-    opener = gzip.open if path.suffix == ".gz" else open
+def _head(path: Path) -> tuple[list[str], list[str]]:
+    """The header and the first data row's fields (reads two lines, not the file)."""
+    open_file = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rt", encoding="ascii", newline="") as fh:
-            fh.readline()
-            fields = fh.readline().split(",")
+        with open_file(path, "rt", encoding="ascii", newline="") as fh:
+            header = fh.readline().rstrip("\r\n").split(",")
+            fields = fh.readline().rstrip("\r\n").split(",")
+    except FileNotFoundError:
+        raise InputError(path, None, "file not found") from None
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputError(path, 1, f"not a readable Tardis CSV ({exc})") from None
+    return header, fields
+
+
+def _first_day(path: Path) -> str:
+    """UTC date of the first data row's ``timestamp``."""
+    _, fields = _head(path)
+    try:
         return str(np.datetime64(int(fields[2]), "us").astype("datetime64[D]"))
-    except (OSError, EOFError, UnicodeDecodeError, IndexError, ValueError) as exc:
+    except (IndexError, ValueError) as exc:
         raise InputError(path, 2, f"no readable timestamp in the first data row ({exc})") from None
+
+
+def identify(path: Path) -> dict[str, str | None]:
+    """``kind`` (``incremental_book_L2`` / ``book_snapshot_N``), ``exchange``, ``symbol`` and ``date``
+    of a Tardis file: from its name as Tardis names a download, otherwise from its content (the
+    header says the kind, the first data row the exchange and symbol; the date is then unknown)."""
+    m = _FILE_NAME.match(path.name)
+    if m is not None:
+        return {k: m[k] for k in ("kind", "exchange", "symbol", "date")}
+    header, fields = _head(path)
+    if tuple(header) == INCREMENTAL_COLUMNS:
+        kind = "incremental_book_L2"
+    elif header[:4] == ["exchange", "symbol", "timestamp", "local_timestamp"] and len(header) > 4 and (len(header) - 4) % 4 == 0:
+        kind = f"book_snapshot_{(len(header) - 4) // 4}"
+    else:
+        raise InputError(path, 1, "neither a Tardis file name (<exchange>_incremental_book_L2_... or "
+                                  "_book_snapshot_N_...) nor a Tardis incremental_book_L2 / book_snapshot_N header")
+    if len(fields) < 2 or not fields[0] or not fields[1]:
+        raise InputError(path, 2, "the first data row names no exchange and symbol")
+    return {"kind": kind, "exchange": fields[0], "symbol": fields[1], "date": None}
 
 
 def _streams(paths: list[Path], day: str | None) -> list[Stream]:
     """One stream (``<exchange>-<symbol>``) per ``incremental_book_L2`` file (Tardis writes one
-    symbol per file; exchange and symbol come from the file name); its files are that file then the
-    ``book_snapshot_N`` files named for the same exchange and symbol.
+    symbol per file; exchange and symbol come from the file name, or from the content of a file
+    not named as downloaded, :func:`identify`); its files are that file then the
+    ``book_snapshot_N`` files of the same exchange and symbol.
 
     ``day`` None: the date in the file name, else the UTC date of the first row's ``timestamp``.
     """
-    named = []
-    for path in paths:
-        m = _FILE_NAME.match(path.name)
-        if m is None:
-            raise InputError(path, None, "not a Tardis file name (<exchange>_incremental_book_L2_... or _book_snapshot_N_...)")
-        named.append((path, m))
+    named = [(path, identify(path)) for path in paths]
     streams = []
     for path, m in named:
         if m["kind"] != "incremental_book_L2":
@@ -311,9 +329,14 @@ def from_files(paths: list[Path]) -> list[Stream]:
     return _streams([Path(p) for p in paths], None)
 
 
+def stream_messages(stream: Stream) -> BookMessages:
+    """A stream's book messages (the one L2 path's input); every row must be of its exchange."""
+    path = Path(stream.files[0])
+    return read_book_messages(path, stream.symbol, identify(path)["exchange"])
+
+
 def load(stream: Stream) -> LoadedStream:
-    events = read_incremental(stream.files[0], stream.symbol)
-    return LoadedStream(stream, events, ReplayOptions(emit="message"))
+    return stream_messages(stream).to_loaded(stream)
 
 
 def reference_snapshots(stream: Stream) -> list[BookSnapshots]:
@@ -321,4 +344,5 @@ def reference_snapshots(stream: Stream) -> list[BookSnapshots]:
     return [read_book_snapshots(path) for path in stream.files[1:]]
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files, reference_snapshots, holds=holds, assemble=assemble))
+FEED = register(Feed(SOURCE, discover, load, from_files, reference_snapshots,
+                     open=source_opener(stream_messages), holds=holds, assemble=assemble))

@@ -76,7 +76,11 @@ def test_discover_and_registered_feed():
     loaded = feed.load(stream)
     assert loaded.events.height == 3967
     assert (loaded.options.window, loaded.options.emit) == (500, "message")
-    assert loaded.stats == {"messages": 50, "gaps": 0, "duplicates": 0, "gap_list": []}
+    # the one L2 path's counters (feeds/l2): 1 snapshot and 49 deltas applied, nothing else
+    assert loaded.stats == {"messages": 50, "gaps": 0, "duplicates": 0, "gap_list": [], "reordered": 0, "stale": 0,
+                            "unsynced": 0, "quarantined": 0, "messages_applied": 49, "messages_reordered": 0,
+                            "messages_stale": 0, "messages_duplicate": 0, "messages_unsynced": 0,
+                            "messages_snapshot": 1}
 
 
 def test_dropped_delta_is_a_located_gap(tmp_path):

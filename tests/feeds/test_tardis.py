@@ -221,3 +221,58 @@ def test_bad_book_snapshot_rows(tmp_path):
     lines[2] = lines[2].replace("11657.08,1.476", "11657.O8,1.476")
     path.write_text("\n".join(lines) + "\n")
     _expect(path, 3, "price '11657.O8' is not a decimal number", read_book_snapshots)
+
+
+# ------------------------------------------- rows that are not the stream's (issue 11), counted
+def _with(tmp_path, mutate, name=INCREMENTAL.name):
+    lines = INCREMENTAL.read_text().splitlines()
+    mutate(lines)
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_row_for_another_symbol_is_counted(tmp_path):
+    path = _with(tmp_path, lambda ls: ls.insert(5, ls[4].replace("BTC-PERPETUAL", "ETH-PERPETUAL")))
+    (stream,) = get_feed("tardis").from_files([path])
+    loaded = get_feed("tardis").load(stream)
+    assert (loaded.stats["other_symbol_rows"], loaded.stats["other_symbol_first"]) == (
+        1, f"{path}, row 6: symbol 'ETH-PERPETUAL'")
+    assert loaded.events.height == 17  # the stream's own 15 rows and 2 CLEARs, as in the clean file
+
+
+def test_a_row_of_another_exchange_is_an_error(tmp_path, capsys):
+    from obrecon_pipeline.cli import main
+
+    path = _with(tmp_path, lambda ls: ls.__setitem__(6, ls[6].replace("deribit,", "bitmex,", 1)))
+    assert main(["replay", "--format", "tardis", str(path), "--out", str(tmp_path / "b.parquet")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"obrecon: error: {path}, row 7: exchange 'bitmex' is not the stream's exchange 'deribit'")
+
+
+def test_a_snapshot_row_dated_earlier_stays_in_its_snapshot(tmp_path):
+    """Row 9 of the 15-row snapshot carries a timestamp 1 µs earlier: still one snapshot (one pair of
+    CLEARs, one book row, the handwritten book), the misdated row counted."""
+    path = _with(tmp_path, lambda ls: ls.__setitem__(8, ls[8].replace("1585699200245000", "1585699200244999", 1)))
+    (stream,) = get_feed("tardis").from_files([path, HANDWRITTEN])
+    loaded = get_feed("tardis").load(stream)
+    assert loaded.stats["snapshot_rows_misdated"] == 1
+    ev = loaded.events
+    assert (ev["action"] == Action.CLEAR).sum() == 2 and ev["ts_event"].unique().to_list() == [1585699200245000_000]
+    res = replay(ev, 25, loaded.options)
+    assert res.counters["rows"] == 1
+    (cmp,) = compare_stream(loaded, res)
+    assert (cmp.match.cells_compared, cmp.match.cells_matched) == (100, 100)
+
+
+def test_a_file_not_named_as_downloaded_takes_exchange_and_symbol_from_its_rows(tmp_path):
+    path = tmp_path / "my-book-export.csv"
+    path.write_bytes(INCREMENTAL.read_bytes())
+    (stream,) = get_feed("tardis").from_files([path])
+    assert (stream.name, stream.symbol, stream.day) == ("deribit-BTC-PERPETUAL", "BTC-PERPETUAL", "2020-04-01")
+    assert get_feed("tardis").load(stream).events.height == 17
+    junk = tmp_path / "notes.csv"
+    junk.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError) as err:
+        get_feed("tardis").from_files([junk])
+    assert (err.value.row, err.value.reason.split(" (")[0]) == (1, "neither a Tardis file name")

@@ -30,7 +30,7 @@ from obrecon_pipeline.feeds.cryptofeed import load  # noqa: E402
 from obrecon_pipeline.feeds.databento import discover as databento_discover, load as databento_load  # noqa: E402
 from obrecon_pipeline.feeds.lobster import load_files  # noqa: E402
 from obrecon_pipeline.replay import Replayer  # noqa: E402
-from obrecon_pipeline.streams import ReplayOptions  # noqa: E402
+from obrecon_pipeline.streams import ReplayOptions, Stream  # noqa: E402
 from tests.conftest import RAW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +52,7 @@ class Case:
     levels: int
     options: ReplayOptions
     kwargs: dict = field(default_factory=dict)  #: reference / seed / reseed for replay()
+    stream: Stream | None = None  #: the stream the events were read from (L2 cases)
 
 
 def lobster(name: str, reseed: bool = True) -> Case:
@@ -62,7 +63,7 @@ def lobster(name: str, reseed: bool = True) -> Case:
 
 def cryptofeed(files: list[Path], symbol: str, levels: int = 10) -> Case:
     loaded = load(stream(files, symbol))
-    return Case(loaded.events, levels, loaded.options)
+    return Case(loaded.events, levels, loaded.options, stream=loaded.stream)
 
 
 def databento() -> Case:

@@ -9,11 +9,15 @@ whole-day figures are asserted too, so each case really exercises the state that
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 
 import replay_cases as cases
 from obrecon_pipeline.events import Flag
+from obrecon_pipeline.feeds import get_feed
+from obrecon_pipeline.pipeline import OutputPaths, RunOptions, replay_stream, run_stream
 from obrecon_pipeline.replay import Replayer, message_chunks, replay
+from tests.conftest import RAW
 
 CHUNKS = (1, 7, 4096)
 
@@ -106,3 +110,63 @@ def test_message_chunks_cut_only_at_message_ends():
     assert message_chunks(flags, 4) == [(0, 4), (4, 7), (7, 9)]
     assert message_chunks(flags, 7) == [(0, 7), (7, 9)]
     assert message_chunks(flags, 100) == [(0, 9)]
+
+
+# ------------------------------------------------------------ L2 sources through run_stream
+TIMING = ("replay_wall_s", "events_per_s", "end_to_end_s")
+TARDIS = cases.ROOT / "tests" / "fixtures" / "tardis" / "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"
+
+
+def bybit_with_gap_and_resync(tmp_path):
+    """The Bybit sample with line 10 lost (a gap) and the snapshot re-sent before line 21."""
+    import zipfile
+
+    with zipfile.ZipFile(RAW / "bybit" / "2024-12-01" / "xrpusdt-ob500.data.zip") as zf:
+        lines = zf.read("2024-12-01_XRPUSDT_ob500.data").decode().splitlines()
+    resend = lines[0].replace('"u":20254869', '"u":20254888')
+    path = tmp_path / "2024-12-01_XRPUSDT_ob500.data"
+    path.write_text("\n".join(lines[:9] + lines[10:20] + [resend] + lines[20:]) + "\n")
+    return get_feed("bybit").from_files([path])[0]
+
+
+def tardis_with_reconnect(tmp_path):
+    """The Tardis sample, a live update, then a reconnect snapshot (as in tests/feeds/test_tardis.py)."""
+    path = tmp_path / TARDIS.name
+    path.write_text(TARDIS.read_text() + "\n".join([
+        "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,ask,6421.5,0",
+        "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,bid,6420,500",
+        "deribit,BTC-PERPETUAL,1585699200900000,1585699201000000,true,bid,6419.5,10",
+        "deribit,BTC-PERPETUAL,1585699200900000,1585699201000000,true,ask,6425,20",
+    ]) + "\n")
+    return get_feed("tardis").from_files([path])[0]
+
+
+#: name -> (format, stream maker, levels, counters that prove the case crosses chunks)
+L2_STREAMS = {
+    "kraken-checksum-failures-resync": ("cryptofeed", lambda t: cases.kraken_checksum_failures_and_resync(t).stream,
+                                        10, {"checksum_ok": 818, "checksum_failed": 28, "resyncs": 1}),
+    "okx-lost-update": ("cryptofeed", lambda t: cases.okx_lost_update(t).stream, 25,
+                        {"checksum_ok": 41, "checksum_failed": 56}),
+    "binance-rest-gap-resync": ("cryptofeed", lambda t: cases.binance_gap_and_resync(t).stream, 10,
+                                {"gaps": 1, "resyncs": 1}),
+    "bybit-gap-resync": ("bybit", bybit_with_gap_and_resync, 10, {"gaps": 1, "resyncs": 1, "rows": 50}),
+    "tardis-reconnect": ("tardis", tardis_with_reconnect, 2, {"rows": 3}),
+}
+
+
+@pytest.mark.parametrize("name", L2_STREAMS)
+def test_l2_run_stream_in_chunks_equals_the_whole_day(name, tmp_path):
+    """Every L2 format through ``run_stream`` (the chunked :class:`L2Source`) in chunks of 1, 7,
+    4,096 events and the whole day: the book, the events and the report of the whole-day replay."""
+    fmt, make, levels, expected = L2_STREAMS[name]
+    stream = make(tmp_path)
+    whole = replay_stream(fmt, get_feed(fmt).load(stream), levels)
+    assert {k: whole.report[k] for k in expected} == expected
+    for k in (1, 7, 4096, 1 << 40):
+        out = tmp_path / f"out{k}"
+        paths = OutputPaths(out / "book.parquet", out / "events.parquet")
+        report = run_stream(fmt, stream, paths, RunOptions(levels=levels, chunk_events=k, checkpoint_every=0))
+        assert pl.read_parquet(paths.book).equals(whole.result.book), k
+        assert pl.read_parquet(paths.events).equals(whole.loaded.events), k
+        assert {x: v for x, v in report.items() if x not in TIMING} == {
+            x: v for x, v in whole.report.items() if x not in TIMING}, k

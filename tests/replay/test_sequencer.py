@@ -74,12 +74,43 @@ def test_without_ids_diffs_before_the_first_snapshot_are_unsynced():
     assert order == [1, 2, 3] and status == [4, 5, 0, 5] and c["unsynced"] == 1
 
 
+CONTINUE = 1
+
+
+def test_continue_applies_from_the_id_received_after_a_gap():
+    """History files (Bybit, ``Resync.CONTINUE``, no reordering): a break is a gap at once, the
+    message after it is applied and the ids chain on from it; a repeat is a duplicate."""
+    msgs = [(1, None, 10, None), (0, 11, 11, None), (0, 13, 13, None), (0, 14, 14, None),
+            (0, 14, 14, None), (1, None, 20, None), (0, 21, 21, None)]
+    order, status, gaps, c = sequence(*_arrays(msgs), FIRST, 1, 1, CONTINUE)
+    assert order.tolist() == [0, 1, -3, 2, 3, 5, 6]
+    assert status.tolist() == [5, 0, 0, 0, 3, 5, 0]
+    assert gaps == [(2, 12, 13)] and c["duplicates"] == 1 and c["unsynced"] == 0
+
+
+def test_continue_before_the_first_snapshot():
+    """A linked diff before any snapshot is a gap of unknown size (expected NULL), applied; an
+    unlinked feed's diffs apply as they come (Tardis)."""
+    order, status, gaps, c = sequence(*_arrays([(0, 5, 5, None), (0, 6, 6, None), (1, None, 6, None)]),
+                                      FIRST, 1, 1, CONTINUE)
+    assert order.tolist() == [-1, 0, 1, 2] and gaps == [(0, N, 5)] and c["gaps"] == 1
+    order, status, gaps, c = sequence(*_arrays([(0, None, None, None), (1, None, None, None)]), NONE, 1, 8, CONTINUE)
+    assert order.tolist() == [0, 1] and status.tolist() == [0, 5] and gaps == []
+
+
+def _arrays(msgs):
+    arr = lambda k: np.array([N if m[k] is None else m[k] for m in msgs], dtype=np.int64)  # noqa: E731
+    return np.array([m[0] for m in msgs], dtype=np.int8), arr(1), arr(2), arr(3)
+
+
 def test_bad_arguments_are_refused():
     z = np.zeros(2, dtype=np.int64)
     with pytest.raises(ValueError, match="link rule"):
         sequence(np.zeros(2, dtype=np.int8), z, z, z, 7, 1, 4)
     with pytest.raises(ValueError, match="one entry per message"):
         sequence(np.zeros(3, dtype=np.int8), z, z, z, 1, 1, 4)
+    with pytest.raises(ValueError, match="resync rule"):
+        sequence(np.zeros(2, dtype=np.int8), z, z, z, 1, 1, 4, 5)
 
 
 # ----------------------------------------------------------------------------- property-based

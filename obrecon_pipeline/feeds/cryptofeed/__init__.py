@@ -63,7 +63,10 @@ book row per venue message, plus one invalid row per gap), the checksum algorith
 ``gaps``, ``duplicates``, ``reordered``, ``stale`` (diffs older than the snapshot they were
 offered to), ``unsynced`` (diffs never applied: no snapshot followed), ``messages``,
 ``messages_<status>``, ``quarantined``, ``quarantine_first``, ``first_gap_*`` and ``gap_list``
-(every gap: book row, file, line, receive time, expected and received id). The replayer adds
+(every gap: book row, file, line, venue and receive time, expected and received id), and
+``symbols_without_snapshot`` (``{symbol: book messages}`` of the capture's symbols that never meet
+a snapshot: they are no stream, since nothing of theirs can be applied; when no symbol of a capture
+has one, that is an :class:`~obrecon_pipeline.errors.InputError` at the first message). The replayer adds
 ``checksum_ok``, ``checksum_failed``, ``first_checksum_failure``, ``resyncs``, ``crossed_rows``,
 ``locked_rows`` and ``first_crossed``.
 
@@ -73,6 +76,7 @@ Command line: ``obrecon replay --format cryptofeed WS_FILE [REST_FILE ...] [--sy
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +87,7 @@ from obrecon_pipeline.feeds import Feed, held_in, register
 from obrecon_pipeline.streams import Held, LoadedStream, Stream
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, read_capture, translating
 from obrecon_pipeline.feeds.l2.messages import BookMessages
+from obrecon_pipeline.feeds.l2.source import source_opener
 
 SOURCE = "cryptofeed"
 
@@ -197,10 +202,56 @@ def book_symbols(ws_file: Path) -> list[str]:
     return symbols
 
 
+def synced(ws_file: Path, rest_files: tuple[Path, ...], symbols: list[str]) -> list[str]:
+    """The symbols that have a snapshot to sync to. A symbol whose book messages never meet one (a
+    stray line) would replay to an empty book, so it is no stream but is counted in its siblings'
+    ``report.json`` (``symbols_without_snapshot``). When no symbol of the capture has a snapshot (a
+    capture without its REST snapshots), every symbol is a stream and reading it is the error
+    (:func:`load_messages`), so that the partition shows it. Reads the capture's messages (cached)."""
+    unsynced = _without_snapshot(Path(ws_file), tuple(map(Path, rest_files)))
+    return [sym for sym in symbols if sym not in unsynced] or symbols
+
+
 def streams_of(ws_file: Path, rest_files: tuple[Path, ...], day: str) -> list[Stream]:
+    """One stream per symbol of the websocket capture that has a snapshot to sync to (:func:`synced`)."""
     venue = venue_of(ws_file)
     return [Stream(SOURCE, stream_name(venue, sym), day, (ws_file, *rest_files), symbol=sym)
-            for sym in book_symbols(ws_file)]
+            for sym in synced(ws_file, rest_files, book_symbols(ws_file))]
+
+
+@functools.lru_cache(maxsize=32)
+def _messages(ws_file: Path, rest_files: tuple[Path, ...], symbol: str, stamp: tuple) -> BookMessages:
+    venue = get_venue(venue_of(ws_file), ws_file)
+    ws = read_capture(ws_file)
+    rest = [read_capture(p) for p in rest_files]
+    book = translating(ws_file, f"reading {symbol}", venue.load, ws, rest, symbol)
+    for cap in (ws, *rest):
+        book.quarantined.extend(cap.quarantine)
+    return book
+
+
+def _stamp(files) -> tuple:
+    """What the cached messages of ``files`` are valid for: their sizes and modification times."""
+    try:
+        return tuple((st.st_size, st.st_mtime_ns) for st in (Path(p).stat() for p in files))
+    except FileNotFoundError as exc:
+        raise InputError(exc.filename, None, "file not found") from None
+
+
+def book_messages(ws_file: Path, rest_files: tuple[Path, ...], symbol: str) -> BookMessages:
+    """One symbol's book messages (read once per file version; callers must not mutate them)."""
+    return _messages(Path(ws_file), tuple(map(Path, rest_files)), symbol, _stamp((ws_file, *rest_files)))
+
+
+def _without_snapshot(ws_file: Path, rest_files: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
+    """``{symbol: (book messages, line of the first)}`` of the capture's symbols without a snapshot."""
+    venue = get_venue(venue_of(ws_file), ws_file)
+    out = {}
+    for sym in translating(ws_file, "listing symbols", venue.symbols, read_capture(ws_file)):
+        book = book_messages(ws_file, rest_files, sym)
+        if book.n_messages and not book.snapshot_flags().any():
+            out[sym] = (book.n_messages, book.first_line())
+    return out
 
 
 def capture_day(ws_file: Path, cap: Capture | None = None) -> str:
@@ -241,12 +292,15 @@ def holds(path: Path, day: str) -> list[Held]:
 
 
 def assemble(day: str, holdings: dict[Path, list[Held]]) -> list[Stream]:
-    """Each websocket capture's streams, with the REST captures of its venue in the folder."""
+    """Each websocket capture's streams, with the REST captures of its venue in the folder (only
+    the symbols with a snapshot, :func:`synced`: the one step of discovery that reads captures
+    again, once per new or changed day, cached for the replay)."""
     out: list[Stream] = []
     for ws, held in holdings.items():
         if held:
             rest = _rest_among(venue_of(ws), holdings)
-            out.extend(Stream(SOURCE, h.name, day, (ws, *rest), symbol=h.symbol) for h in held)
+            keep = set(synced(ws, rest, [h.symbol for h in held]))
+            out.extend(Stream(SOURCE, h.name, day, (ws, *rest), symbol=h.symbol) for h in held if h.symbol in keep)
     return out
 
 
@@ -259,14 +313,17 @@ def discover(source_dir: Path, day: str) -> list[Stream]:
 def load_messages(stream: Stream) -> BookMessages:
     """The venue's book messages of one stream, before sequencing."""
     ws_file, *rest_files = stream.files
-    venue = get_venue(venue_of(ws_file), ws_file)
-    ws = read_capture(ws_file)
-    rest = [read_capture(p) for p in rest_files]
     if stream.symbol is None:
         raise InputError(ws_file, None, "a cryptofeed stream needs a symbol")
-    book = translating(ws_file, f"reading {stream.symbol}", venue.load, ws, rest, stream.symbol)
-    for cap in (ws, *rest):
-        book.quarantined.extend(cap.quarantine)
+    book = book_messages(ws_file, tuple(rest_files), stream.symbol)
+    unsynced = _without_snapshot(Path(ws_file), tuple(map(Path, rest_files)))
+    if stream.symbol in unsynced:
+        n, line = unsynced[stream.symbol]
+        others = [sym for sym in unsynced if sym != stream.symbol]
+        raise InputError(ws_file, line, f"no book snapshot (websocket or REST) for {stream.symbol!r}: none of its {n} "
+                         "book messages can be applied" + (f"; nor for {', '.join(others)}" if others else ""))
+    if unsynced:
+        book.stats["symbols_without_snapshot"] = {sym: n for sym, (n, _) in unsynced.items()}
     return book
 
 
@@ -280,5 +337,5 @@ def reference_tickers(stream: Stream):
     return load_messages(stream).ticker_rows()
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files, holds=holds, assemble=assemble,
-                     reference_tickers=reference_tickers))
+FEED = register(Feed(SOURCE, discover, load, from_files, open=source_opener(load_messages), holds=holds,
+                     assemble=assemble, reference_tickers=reference_tickers))

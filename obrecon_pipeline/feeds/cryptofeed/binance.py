@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
@@ -62,12 +63,19 @@ def symbols(ws: Capture) -> list[str]:
                       if _stream_kind(rec.body) == "depth" and isinstance(rec.body["data"].get("s"), str))
 
 
-def _ids(data: dict) -> tuple[int, int, int | None] | None:
-    """``(U, u, pu)`` of a depthUpdate, None when they are missing or not integers."""
-    try:
-        return int(data["U"]), int(data["u"]), (int(data["pu"]) if "pu" in data else None)
-    except (KeyError, TypeError, ValueError):
-        return None
+def _ids(rec, data: dict) -> tuple[int, int, int | None]:
+    """``(U, u, pu)`` of a depthUpdate; an id that is missing or not a 64-bit integer is bad input
+    at its line (the sequence cannot be judged without it)."""
+    ids = []
+    for key in ("U", "u", "pu"):
+        if key == "pu" and key not in data:
+            ids.append(None)
+            continue
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) < value < 2**63:
+            raise InputError(rec.path, rec.line, f"depthUpdate update id {key} {value!r} is not a 64-bit integer")
+        ids.append(value)
+    return ids[0], ids[1], ids[2]
 
 
 def _loader(sequencing: Sequencing):
@@ -99,10 +107,7 @@ def _loader(sequencing: Sequencing):
             if data.get("s") != symbol:
                 continue
             if kind == "depth":
-                ids = _ids(data)
-                if ids is None:
-                    book.quarantine(rec, "depthUpdate without integer update ids U/u/pu")
-                    continue
+                ids = _ids(rec, data)
                 ts = int(data["E"]) * 1_000_000 if isinstance(data.get("E"), int) else None
                 book.diff(rec, data.get("b", []), data.get("a", []), first_id=ids[0], last_id=ids[1],
                           prev_id=ids[2], ts_event=ts)

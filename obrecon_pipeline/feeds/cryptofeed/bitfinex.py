@@ -11,7 +11,7 @@ Channel messages are arrays ``[chanId, payload, seq]`` (Bitfinex docs, "Books" a
 
 With ``conf`` flag 65536 (SEQ_ALL) every channel message carries ``seq``, one counter for the
 whole connection (all channels): book messages get their id range from it
-(:mod:`obrecon_pipeline.feeds.cryptofeed.connseq`, ``Sequencing(link="first")``), so a hole in the
+(:mod:`obrecon_pipeline.feeds.l2.connseq`, ``Sequencing(link="first")``), so a hole in the
 connection sequence is a located gap and the book is invalid until the next snapshot.
 
 Book messages have no venue timestamp: ``ts_event`` is the receive time. Prices and amounts arrive
@@ -24,7 +24,7 @@ from __future__ import annotations
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
-from obrecon_pipeline.feeds.cryptofeed.connseq import ConnectionSequence
+from obrecon_pipeline.feeds.l2.connseq import ConnectionSequence
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 EVENTS = ("info", "conf", "subscribed", "unsubscribed", "pong")

@@ -6,7 +6,7 @@ Messages (Blockchain.com Exchange API, "L2 Order Book"): ``{"seqnum", "event": "
 JSON numbers, often in exponent form (``1.6E-7``), and are kept as their literal text.
 
 ``seqnum`` numbers every message of the connection (all channels): book messages get their id
-range from it (:mod:`obrecon_pipeline.feeds.cryptofeed.connseq`, ``Sequencing(link="first")``), so a
+range from it (:mod:`obrecon_pipeline.feeds.l2.connseq`, ``Sequencing(link="first")``), so a
 hole is a located gap and the book is invalid until the next snapshot. ``ts_event`` is an update's
 ``timestamp`` (the snapshot's receive time). Subscription events and the trades channel carry no
 book data; a ``rejected`` event or an unknown channel is quarantined.
@@ -18,7 +18,7 @@ from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.cryptofeed.coinbase import iso_ns
-from obrecon_pipeline.feeds.cryptofeed.connseq import ConnectionSequence
+from obrecon_pipeline.feeds.l2.connseq import ConnectionSequence
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 OTHER_CHANNELS = ("trades", "ticker", "prices", "heartbeat", "symbols")

@@ -24,6 +24,12 @@ that does not evaluate or a gzip frame that does not decompress) are a
 *counted quarantine*: they go to :attr:`Capture.quarantine` as ``(file, line, reason)`` and the
 rest of the file is read. A file that cannot be read as a whole (missing, truncated or corrupt
 gzip) raises :class:`~obrecon_pipeline.errors.InputError` with the line where reading stopped.
+
+Memory: a capture up to :data:`STREAM_ABOVE` bytes on disk is parsed once and held (one file holds
+many symbols' streams, each read from it); a larger one is scanned once at open (errors, whether
+received times are in order) and then read by lines on every pass, so a day of any length costs
+one line of the capture, and :meth:`Capture.merged_with` merges it with the REST responses as it
+goes when its received times are in order (else it sorts, as for a small file).
 """
 
 from __future__ import annotations
@@ -31,11 +37,12 @@ from __future__ import annotations
 import ast
 import functools
 import gzip
+import heapq
 import json
 import re
 import zlib
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -63,12 +70,35 @@ class Record:
     path: str  #: the capture file
 
 
-@dataclass
+#: a capture larger than this on disk is read by lines on every pass over it instead of being held
+#: parsed in memory (one day of a busy symbol runs to gigabytes of JSON)
+STREAM_ABOVE = 64 << 20
+
+
 class Capture:
-    path: Path
-    records: list[Record]
-    #: ``(file, line, reason)`` of lines that could not be read
-    quarantine: list[tuple[str, int, str]] = field(default_factory=list)
+    """A capture file's records: held parsed (files up to :data:`STREAM_ABOVE`), or read by lines
+    again on every pass (larger files: memory is one line, not the file)."""
+
+    def __init__(self, path: Path, records: list[Record] | None = None,
+                 quarantine: list[tuple[str, int, str]] | None = None, recv_in_order: bool = False):
+        self.path = path
+        self._records = records
+        self._quarantine = quarantine
+        #: the received messages' times never decrease in the file (a read-by-lines capture
+        #: then merges with the REST responses as it goes, without sorting)
+        self.recv_in_order = recv_in_order
+
+    @property
+    def records(self) -> Iterable[Record]:
+        return self._records if self._records is not None else _Pass(self)
+
+    @property
+    def quarantine(self) -> list[tuple[str, int, str]]:
+        """``(file, line, reason)`` of lines that could not be read."""
+        if self._quarantine is None:
+            for _ in _Pass(self):
+                pass
+        return self._quarantine
 
     def received(self) -> Iterator[Record]:
         return _tracked(r for r in self.records if r.kind == "recv")
@@ -79,10 +109,24 @@ class Capture:
         Ties keep file order, websocket first: a REST response logged at the same instant as a
         websocket message was requested before it arrived.
         """
-        recs = [r for r in self.records if r.kind == "recv"]
-        for cap in rest:
-            recs.extend(r for r in cap.records if r.kind == "rest")
-        return _tracked(sorted(recs, key=lambda r: r.ts_ns))  # stable: file order on ties
+        by_time = lambda r: r.ts_ns  # noqa: E731
+        responses = sorted((r for cap in rest for r in cap.records if r.kind == "rest"), key=by_time)
+        received = (r for r in self.records if r.kind == "recv")
+        if self._records is None and self.recv_in_order:  # the same order as the sort, in one pass
+            return _tracked(heapq.merge(received, responses, key=by_time))
+        return _tracked(sorted([*received, *responses], key=by_time))  # stable: file order on ties
+
+
+class _Pass:
+    """One pass over a read-by-lines capture (iterable again: each iteration reads the file anew)."""
+
+    def __init__(self, cap: Capture):
+        self.cap = cap
+
+    def __iter__(self) -> Iterator[Record]:
+        quarantine: list[tuple[str, int, str]] = []
+        yield from _parsed(self.cap.path, quarantine)
+        self.cap._quarantine = quarantine
 
 
 #: the record a venue module is translating (set by the iterators :class:`Capture` hands out), so
@@ -200,7 +244,17 @@ def read_capture(path: str | Path) -> Capture:
 
 @functools.lru_cache(maxsize=16)
 def _read_capture(path: Path, size: int, mtime_ns: int) -> Capture:
-    cap = Capture(path, [])
+    if size > STREAM_ABOVE:
+        return _scanned(path)
+    quarantine: list[tuple[str, int, str]] = []
+    cap = Capture(path, list(_parsed(path, quarantine)), quarantine)
+    if not cap.records and not cap.quarantine:
+        raise InputError(path, None, "empty capture file")
+    return cap
+
+
+def _parsed(path: Path, quarantine: list) -> Iterator[Record]:
+    """The file's records in file order; unreadable lines go to ``quarantine``."""
     name = str(path)
     for line, raw in read_lines(path):
         if raw.strip() == b"":
@@ -208,12 +262,31 @@ def _read_capture(path: Path, size: int, mtime_ns: int) -> Capture:
         try:
             text = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
-            cap.quarantine.append((name, line, f"not UTF-8: {exc}"))
+            quarantine.append((name, line, f"not UTF-8: {exc}"))
             continue
         try:
-            cap.records.append(parse_line(text, name, line))
+            yield parse_line(text, name, line)
         except ValueError as exc:
-            cap.quarantine.append((name, line, str(exc)))
-    if not cap.records and not cap.quarantine:
+            quarantine.append((name, line, str(exc)))
+
+
+_RECV_TS = re.compile(rb"^(\d+)(?:\.(\d+))?: ")
+
+
+def _scanned(path: Path) -> Capture:
+    """A large capture to read by lines: one pass over its lines without decoding the JSON, for
+    the errors a whole read gives at once (empty, corrupt gzip) and whether received times are
+    in order."""
+    in_order, last, lines = True, -1, 0
+    for _, raw in _lines(path):
+        if raw.strip() == b"":
+            continue
+        lines += 1
+        m = _RECV_TS.match(raw)
+        if m is not None and in_order:
+            ts = seconds_to_ns(m.group(0)[:-2].decode())
+            in_order = ts >= last
+            last = ts
+    if not lines:
         raise InputError(path, None, "empty capture file")
-    return cap
+    return Capture(path, None, None, recv_in_order=in_order)

@@ -30,8 +30,14 @@ A diff that does not link is a duplicate when ``last <= L`` (dropped, counted); 
 message links, the buffer is drained in id order (each message applied late is counted as
 reordered). When the buffer is full, or the capture ends, with the missing id still absent, that is
 a real gap: counted, located at the earliest-arrived held message (its index, the expected id
-``L + 1`` (``L`` for LINK_PREV) and the id received instead), a gap marker is emitted, and the
-held messages go to the buffer for the next snapshot.
+``L + 1`` (``L`` for LINK_PREV) and the id received instead) and a gap marker is emitted. What
+follows depends on ``resync`` (:class:`obrecon_pipeline.codes.Resync`):
+
+* ``RESYNC_SNAPSHOT`` (0, live captures): the held messages go to the buffer for the next snapshot;
+* ``RESYNC_CONTINUE`` (1, history files, which carry no snapshot to request): the held messages
+  are applied from the id received on (the book stays invalid until the next snapshot); a linked
+  diff before the first snapshot is a gap too (expected id unknown, ``NULL``) and is applied; an
+  unlinked feed's diffs before the first snapshot are applied as they come.
 """
 
 from libc.stdint cimport int8_t, int64_t
@@ -39,7 +45,7 @@ from libc.stdint cimport int8_t, int64_t
 import numpy as np
 
 from obrecon_pipeline.codes cimport (
-    NULL_ID, LINK_NONE, LINK_FIRST, LINK_PREV,
+    NULL_ID, LINK_NONE, LINK_FIRST, LINK_PREV, RESYNC_SNAPSHOT, RESYNC_CONTINUE,
     S_UNSEEN, S_APPLIED, S_REORDERED, S_STALE, S_DUPLICATE, S_UNSYNCED, S_SNAPSHOT,
 )
 
@@ -56,6 +62,7 @@ cdef class _Seq:
     cdef const int64_t[::1] last
     cdef const int64_t[::1] prev
     cdef int link
+    cdef int resync
     cdef int64_t offset
     cdef Py_ssize_t capacity
     cdef int state
@@ -69,16 +76,18 @@ cdef class _Seq:
     cdef int64_t[::1] buffer
     cdef Py_ssize_t n_buffer
     cdef int64_t[::1] work
+    cdef int64_t[::1] held
     cdef list gaps
     cdef int64_t duplicates, reordered, stale
 
-    def __init__(self, snap, first, last, prev, int link, int64_t offset, Py_ssize_t capacity):
+    def __init__(self, snap, first, last, prev, int link, int64_t offset, Py_ssize_t capacity, int resync):
         cdef Py_ssize_t n = snap.shape[0]
         self.snap = snap
         self.first = first
         self.last = last
         self.prev = prev
         self.link = link
+        self.resync = resync
         self.offset = offset
         self.capacity = capacity if capacity > 0 else 1
         self.state = UNSYNCED
@@ -93,6 +102,7 @@ cdef class _Seq:
         self.buffer = np.empty(n + 1, dtype=np.int64)
         self.n_buffer = 0
         self.work = np.empty(n + 1, dtype=np.int64)
+        self.held = np.empty(self.capacity, dtype=np.int64)
         self.gaps = []
         self.duplicates = 0
         self.reordered = 0
@@ -159,7 +169,7 @@ cdef class _Seq:
 
     cdef void gap(self):
         """The held messages cannot be linked: locate the gap, mark it, wait for a snapshot."""
-        cdef Py_ssize_t k, at = 0
+        cdef Py_ssize_t k, n_held
         cdef int64_t i = self.pending[0]
         cdef int64_t expected, received
         if self.state == AWAITING:
@@ -171,6 +181,17 @@ cdef class _Seq:
         received = self.prev[i] if (self.link == LINK_PREV and self.state != AWAITING) else self.first[i]
         self.gaps.append((int(i), int(expected), int(received)))
         self.emit(-(i + 1))
+        if self.resync == RESYNC_CONTINUE:
+            # go on from the id received: the held messages are offered again in arrival order
+            n_held = self.n_pending
+            for k in range(n_held):
+                self.held[k] = self.pending[k]
+            self.n_pending = 0
+            self.state = SYNCED
+            self.last_id = NULL_ID
+            for k in range(n_held):
+                self.diff(self.held[k])
+            return
         for k in range(self.n_pending):
             self.buffer[self.n_buffer] = self.pending[k]
             self.n_buffer += 1
@@ -180,7 +201,12 @@ cdef class _Seq:
 
     cdef void diff(self, Py_ssize_t i):
         if self.state == UNSYNCED:
-            if self.link == LINK_NONE:
+            if self.resync == RESYNC_CONTINUE:
+                if self.link != LINK_NONE:  # linked, yet nothing to link to: a gap of unknown size
+                    self.gaps.append((int(i), int(NULL_ID), int(self.prev[i] if self.link == LINK_PREV else self.first[i])))
+                    self.emit(-(i + 1))
+                self.apply(i, S_APPLIED)
+            elif self.link == LINK_NONE:
                 self.status[i] = S_UNSYNCED
             else:
                 self.buffer[self.n_buffer] = i
@@ -196,10 +222,23 @@ cdef class _Seq:
             self.apply(i, S_APPLIED)
             self.drain()
             return
+        if self.held_already(i):  # a re-send of a message waiting in the buffer takes no slot
+            self.status[i] = S_DUPLICATE
+            self.duplicates += 1
+            return
         self.pending[self.n_pending] = i
         self.n_pending += 1
         if self.n_pending == self.capacity:
             self.gap()
+
+    cdef inline bint held_already(self, Py_ssize_t i):
+        cdef Py_ssize_t k
+        cdef int64_t j
+        for k in range(self.n_pending):
+            j = self.pending[k]
+            if self.first[j] == self.first[i] and self.last[j] == self.last[i]:
+                return True
+        return False
 
     cdef void snapshot(self, Py_ssize_t i):
         cdef Py_ssize_t k, n_work = 0, a = 0, b = 0
@@ -239,19 +278,23 @@ cdef class _Seq:
 
 
 def sequence(const int8_t[::1] is_snapshot, const int64_t[::1] first, const int64_t[::1] last,
-             const int64_t[::1] prev, int link, int64_t sync_offset, Py_ssize_t capacity):
+             const int64_t[::1] prev, int link, int64_t sync_offset, Py_ssize_t capacity,
+             int resync=RESYNC_SNAPSHOT):
     """Sequence ``n`` messages (see the module docstring).
 
-    Returns ``(order, status, gaps, counters)``: ``order`` int64 items (``i`` apply, ``-(i+1)`` gap
+    ``resync``: :class:`~obrecon_pipeline.codes.Resync` (what follows a gap). Returns
+    ``(order, status, gaps, counters)``: ``order`` int64 items (``i`` apply, ``-(i+1)`` gap
     marker), ``status`` int8 per message (:class:`~obrecon_pipeline.codes.MessageStatus`), ``gaps`` a list of
     ``(message, expected_id, received_id)``, ``counters`` a dict.
     """
     if link not in (LINK_NONE, LINK_FIRST, LINK_PREV):
         raise ValueError(f"unknown link rule {link}")
+    if resync not in (RESYNC_SNAPSHOT, RESYNC_CONTINUE):
+        raise ValueError(f"unknown resync rule {resync}")
     cdef Py_ssize_t n = is_snapshot.shape[0]
     if first.shape[0] != n or last.shape[0] != n or prev.shape[0] != n:
         raise ValueError("id arrays must have one entry per message")
-    cdef _Seq s = _Seq(is_snapshot, first, last, prev, link, sync_offset, capacity)
+    cdef _Seq s = _Seq(is_snapshot, first, last, prev, link, sync_offset, capacity, resync)
     s.run()
     status = np.asarray(s.status)
     counters = {

@@ -1,15 +1,21 @@
-"""Book messages of one symbol, as a venue module reads them, and their assembly into events.
+"""Book messages of one symbol, as a venue reader hands them over, and their assembly into events.
 
 :class:`BookMessages` collects, in arrival order, each venue message's levels as exact decimal
-strings with its ids and checksum. :meth:`BookMessages.sequenced` runs the Cython sequencer
-(:mod:`obrecon_pipeline.feeds.l2._sequencer`: snapshot sync, duplicates, bounded reordering, gaps)
-and :meth:`BookMessages.events` assembles the normalized event table in the order the sequencer
-chose, vectorised in Polars:
+strings with its ids and checksum — one call per message from a venue module
+(:meth:`~BookMessages.snapshot`, :meth:`~BookMessages.diff`), or whole columns at once from a
+vectorised file reader (:meth:`~BookMessages.add_tables`). :meth:`BookMessages.sequenced` runs the
+Cython sequencer (:mod:`obrecon_pipeline.feeds.l2._sequencer`: snapshot sync, duplicates, bounded
+reordering, gaps, resync) and :meth:`BookMessages.events` assembles the normalized event table in
+the order the sequencer chose, vectorised in Polars:
 
-* a snapshot message -> ``CLEAR`` (side NONE) then one ``SET_LEVEL`` per level, all ``SNAPSHOT``;
+* a snapshot message -> ``CLEAR`` (side NONE; or one per side, ``clear="sides"``) then one
+  ``SET_LEVEL`` per level, all ``SNAPSHOT``;
 * a diff -> one ``SET_LEVEL`` per level (size 0 removes the level);
-* a message with no level, and a gap marker -> one no-op ``TRADE`` of size 0 (markers flagged
-  ``BAD_BOOK``), so that every message still ends a book row;
+* a message with no level, and a gap marker -> one no-op ``TRADE`` of size 0, so that every
+  message still ends a book row;
+* the first event after a gap carries ``BAD_BOOK`` (with ``Resync.SNAPSHOT`` that is the gap
+  marker's own row; with ``Resync.CONTINUE`` the first event of the message received after the
+  hole);
 * the last event of each message carries ``END_OF_MESSAGE``, the message's checksum and update id.
 
 Prices and sizes become scaled integers through :func:`obrecon_pipeline.feeds.decimals.scaled_integers`
@@ -18,26 +24,27 @@ with one scale per symbol and column: ``10**d``, ``d`` = the most decimals writt
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
 import polars as pl
 
-from obrecon_pipeline.codes import NULL_ID, Link, MessageStatus
+from obrecon_pipeline.codes import NULL_ID, Link, MessageStatus, Resync
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform, l2_event_columns
 from obrecon_pipeline.feeds.decimals import scaled_integers
 from obrecon_pipeline.feeds.l2._sequencer import sequence
-from obrecon_pipeline.streams import LoadedStream, ReplayOptions, Stream
+from obrecon_pipeline.streams import QUARANTINE_SCHEMA, LoadedStream, ReplayOptions, Stream
 
-QUARANTINE_SCHEMA = {"file": pl.String, "row": pl.Int64, "reason": pl.String}
 GAP_SCHEMA = {
-    "row": pl.Int64,  #: book row of the gap marker (emit="message")
+    "row": pl.Int64,  #: book row (emit="message") of the gap marker / of the message after the hole
     "file": pl.String,
     "src_row": pl.Int64,  #: line of the first message received after the hole
-    "ts_recv": pl.Int64,
-    "expected": pl.Int64,
+    "ts_event": pl.Int64,
+    "ts_recv": pl.Int64,  #: the local receive time (a history file without one: ``ts_event``)
+    "expected": pl.Int64,  #: null: nothing to link to (a diff before the first snapshot)
     "received": pl.Int64,
 }
 TICKER_SCHEMA = {
@@ -50,6 +57,28 @@ TICKER_SCHEMA = {
     "ask_price": pl.String,
     "ask_size": pl.String,
 }
+#: one row per message (:meth:`BookMessages.add_tables`); ``file`` indexes the reader's file list,
+#: ids are null when the venue has none
+MESSAGE_SCHEMA = {
+    "snapshot": pl.Boolean,
+    "ts_event": pl.Int64,
+    "ts_recv": pl.Int64,
+    "file": pl.Int64,
+    "src_row": pl.Int64,
+    "first": pl.Int64,
+    "last": pl.Int64,
+    "prev": pl.Int64,
+    "checksum": pl.Int64,
+}
+#: one row per level, in message order (a message's bids, then its asks, as sent); ``msg`` indexes
+#: the messages of the same :meth:`BookMessages.add_tables` call; ``src_row`` is the level's own
+#: line where a message spans several (a CSV row per level; null: the message's line)
+LEVEL_SCHEMA = {"msg": pl.Int64, "side": pl.Int8, "price_text": pl.String, "size_text": pl.String,
+                "src_row": pl.Int64}
+
+
+#: levels added one by one that are moved into columnar tables at once (see ``BookMessages._flush``)
+FLUSH_LEVELS = 1 << 20
 
 
 class Record(Protocol):
@@ -62,21 +91,26 @@ class Record(Protocol):
 
 @dataclass(frozen=True)
 class Sequencing:
-    """How a venue's update ids chain (see :mod:`obrecon_pipeline.replay._sequencer`).
+    """How a venue's update ids chain (see :mod:`obrecon_pipeline.feeds.l2._sequencer`).
 
     ``link``: ``"none"`` (no ids), ``"first"`` (``first_id == previous last_id + 1``) or ``"prev"``
     (``prev_id == previous last_id``). ``sync_offset``: a snapshot with id ``S`` syncs to the first
     diff with ``first_id <= S + sync_offset <= last_id``. ``pending``: capacity of the buffer that
-    holds messages arriving ahead of a missing one.
+    holds messages arriving ahead of a missing one (1: no reordering, a break is a gap at once).
+    ``resync``: ``"snapshot"`` (diffs that cannot be linked wait for the next snapshot) or
+    ``"continue"`` (they are applied from the id received, the book invalid until a snapshot).
     """
 
     link: str = "none"
     sync_offset: int = 1
     pending: int = 8
+    resync: str = "snapshot"
 
     def __post_init__(self):
         if self.link.upper() not in Link.__members__:
             raise ValueError(f"link must be one of {[m.name.lower() for m in Link]}, got {self.link!r}")
+        if self.resync.upper() not in Resync.__members__:
+            raise ValueError(f"resync must be one of {[m.name.lower() for m in Resync]}, got {self.resync!r}")
 
 
 @dataclass
@@ -85,6 +119,10 @@ class Sequenced:
     status: np.ndarray  #: int8 per message (:class:`~obrecon_pipeline.codes.MessageStatus`)
     gaps: pl.DataFrame  #: :data:`GAP_SCHEMA`
     counters: dict[str, int]
+    #: the book rows, in order: message index, whether it is a gap marker, whether BAD_BOOK opens it
+    slot_msg: np.ndarray
+    slot_marker: np.ndarray
+    slot_bad: np.ndarray
 
 
 def _text(value, rec: Record, what: str) -> str:
@@ -96,26 +134,46 @@ def _text(value, rec: Record, what: str) -> str:
     raise InputError(rec.path, rec.line, f"{what} {value!r} is not a decimal number")
 
 
-def _id(v) -> int:
-    return NULL_ID if v is None else int(v)
+def _id(v, rec: Record, what: str) -> int:
+    """An update id as int64 (``NULL_ID`` when absent); one beyond int64 is bad input at its line."""
+    if v is None:
+        return NULL_ID
+    try:
+        value = int(v)
+    except (TypeError, ValueError):
+        raise InputError(rec.path, rec.line, f"{what} {v!r} is not an integer") from None
+    if not NULL_ID < value < 2**63:
+        raise InputError(rec.path, rec.line, f"{what} {v!r} does not fit a 64-bit update id")
+    return value
 
 
 class BookMessages:
-    """One symbol's book messages from a capture (the venue-module interface's output)."""
+    """One symbol's book messages (what a venue reader produces; the one L2 path's input).
+
+    ``names``: what the feed calls the price and size columns (errors name them so);
+    ``clear``: ``"book"`` (one ``CLEAR`` of side NONE per snapshot) or ``"sides"`` (a ``CLEAR`` of
+    each side: a venue whose snapshot rows each belong to one side, Tardis).
+    """
 
     def __init__(self, symbol: str, sequencing: Sequencing = Sequencing(), checksum: str | None = None,
-                 window: int = 0):
+                 window: int = 0, clear: str = "book", names: tuple[str, str] = ("price", "size")):
+        if clear not in ("book", "sides"):
+            raise ValueError(f"clear must be 'book' or 'sides', got {clear!r}")
         self.symbol = symbol
         self.sequencing = sequencing
         self.checksum = checksum
         self.window = window
+        self.clear = clear
+        self.names = names
+        #: counters the reader found before sequencing (rows of other symbols, ...), for report.json
+        self.stats: dict[str, object] = {}
         self._files: dict[str, int] = {}
-        self._msg: dict[str, list] = {k: [] for k in (
-            "snapshot", "ts_event", "ts_recv", "file", "src_row", "first", "last", "prev", "checksum")}
+        self._msg: dict[str, list] = {k: [] for k in MESSAGE_SCHEMA}
         self._lv_msg: list[int] = []
         self._lv_side: list[int] = []
         self._lv_price: list[str] = []
         self._lv_size: list[str] = []
+        self._tables: list[tuple[pl.DataFrame, pl.DataFrame]] = []  # (messages, levels) added whole
         self.tickers: list[tuple] = []
         self.quarantined: list[tuple[str, int, str]] = []
 
@@ -148,17 +206,32 @@ class BookMessages:
     def quarantine(self, rec: Record, reason: str) -> None:
         self.quarantined.append((rec.path, rec.line, reason))
 
+    def add_tables(self, files: list[str], messages: pl.DataFrame, levels: pl.DataFrame) -> None:
+        """Many messages at once from a vectorised reader: ``messages`` (:data:`MESSAGE_SCHEMA`, in
+        arrival order, ``file`` indexing ``files``) and ``levels`` (:data:`LEVEL_SCHEMA`, ``msg``
+        indexing ``messages``). They follow the messages already added."""
+        self._flush()
+        remap = pl.Series([self._files.setdefault(str(f), len(self._files)) for f in files], dtype=pl.Int64)
+        base = self.n_messages
+        msgs = messages.select(list(MESSAGE_SCHEMA)).cast(MESSAGE_SCHEMA).with_columns(
+            file=remap.gather(pl.Series(messages["file"]).cast(pl.Int64)) if len(remap) else pl.col("file"))
+        if "src_row" not in levels.columns:
+            levels = levels.with_columns(src_row=pl.lit(None, pl.Int64))
+        lv = levels.select(list(LEVEL_SCHEMA)).cast(LEVEL_SCHEMA).with_columns(pl.col("msg") + base)
+        self._tables.append((msgs, lv))
+
     def _add(self, rec, snapshot, bids, asks, first, last, prev, checksum, ts_event):
         m = self._msg
         k = len(m["snapshot"])
+        ids = (_id(first, rec, "first update id"), _id(last, rec, "update id"), _id(prev, rec, "previous update id"))
         m["snapshot"].append(snapshot)
         m["ts_event"].append(rec.ts_ns if ts_event is None else ts_event)
         m["ts_recv"].append(rec.ts_ns)
         m["file"].append(self._files.setdefault(rec.path, len(self._files)))
         m["src_row"].append(rec.line)
-        m["first"].append(_id(first))
-        m["last"].append(_id(last))
-        m["prev"].append(_id(prev))
+        m["first"].append(ids[0])
+        m["last"].append(ids[1])
+        m["prev"].append(ids[2])
         m["checksum"].append(checksum)
         for side, levels in ((Side.BID, bids), (Side.ASK, asks)):
             if not isinstance(levels, (list, tuple)):
@@ -170,52 +243,79 @@ class BookMessages:
                 self._lv_side.append(side)
                 self._lv_price.append(_text(level[0], rec, "price"))
                 self._lv_size.append(_text(level[1], rec, "size"))
+        if len(self._lv_msg) >= FLUSH_LEVELS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Move the messages added one by one into columnar tables (bounded Python objects)."""
+        m = self._msg
+        if not m["snapshot"]:
+            return
+        base = sum(t[0].height for t in self._tables)
+        msgs = pl.DataFrame({k: pl.Series(m[k], dtype=dt) for k, dt in MESSAGE_SCHEMA.items()}).with_columns(
+            pl.when(pl.col(c) == NULL_ID).then(None).otherwise(pl.col(c)).alias(c) for c in ("first", "last", "prev"))
+        lv = pl.DataFrame({
+            "msg": pl.Series(self._lv_msg, dtype=pl.Int64) + base,
+            "side": pl.Series(self._lv_side, dtype=pl.Int8),
+            "price_text": pl.Series(self._lv_price, dtype=pl.String),
+            "size_text": pl.Series(self._lv_size, dtype=pl.String),
+        }).with_columns(src_row=pl.lit(None, pl.Int64))
+        self._tables.append((msgs, lv))
+        for column in m.values():
+            column.clear()
+        for column in (self._lv_msg, self._lv_side, self._lv_price, self._lv_size):
+            column.clear()
 
     # ---------------------------------------------------------------------------- tables
     @property
     def n_messages(self) -> int:
-        return len(self._msg["snapshot"])
+        return len(self._msg["snapshot"]) + sum(t[0].height for t in self._tables)
 
     def files(self) -> list[str]:
         return list(self._files)
 
+    def snapshot_flags(self) -> np.ndarray:
+        """Whether each message is a snapshot, in arrival order."""
+        return self._raw()[0]["snapshot"].to_numpy()
+
+    def first_line(self) -> int | None:
+        """The line of the first message (None: no message)."""
+        rows = self._raw()[0]["src_row"]
+        return int(rows[0]) if len(rows) else None
+
+    def _raw(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(messages, levels) as added: :data:`MESSAGE_SCHEMA` (ids NULL_ID when absent) and
+        :data:`LEVEL_SCHEMA`."""
+        self._flush()
+        if len(self._tables) != 1:
+            empty = (pl.DataFrame(schema=MESSAGE_SCHEMA), pl.DataFrame(schema=LEVEL_SCHEMA))
+            self._tables = [(pl.concat([t[0] for t in self._tables]), pl.concat([t[1] for t in self._tables]))
+                            if self._tables else empty]
+        msgs, lv = self._tables[0]
+        return msgs.with_columns(pl.col(c).fill_null(NULL_ID) for c in ("first", "last", "prev")), lv
+
     def messages(self) -> pl.DataFrame:
-        m = self._msg
-        return pl.DataFrame(
-            {
-                "msg": np.arange(self.n_messages, dtype=np.int64),
-                "snapshot": pl.Series(m["snapshot"], dtype=pl.Boolean),
-                "ts_event": pl.Series(m["ts_event"], dtype=pl.Int64),
-                "ts_recv": pl.Series(m["ts_recv"], dtype=pl.Int64),
-                "file": pl.Series(m["file"], dtype=pl.Int64),
-                "src_row": pl.Series(m["src_row"], dtype=pl.Int64),
-                "first": pl.Series(m["first"], dtype=pl.Int64),
-                "last": pl.Series(m["last"], dtype=pl.Int64),
-                "prev": pl.Series(m["prev"], dtype=pl.Int64),
-                "checksum": pl.Series(m["checksum"], dtype=pl.Int64),
-            }
+        msgs, _ = self._raw()
+        return msgs.with_columns(msg=pl.int_range(pl.len(), dtype=pl.Int64)).select(
+            "msg", *MESSAGE_SCHEMA
         ).with_columns(
             pl.when(pl.col(c) == NULL_ID).then(None).otherwise(pl.col(c)).alias(c)
             for c in ("first", "last", "prev")
         )
 
     def levels(self) -> tuple[pl.DataFrame, int, int]:
-        """``(table, price_decimals, size_decimals)``; the table has msg, pos, side, price, size."""
-        msgs = self.messages()
-        lv = pl.DataFrame(
-            {
-                "msg": pl.Series(self._lv_msg, dtype=pl.Int64),
-                "side": pl.Series(self._lv_side, dtype=pl.Int8),
-                "price_text": pl.Series(self._lv_price, dtype=pl.String),
-                "size_text": pl.Series(self._lv_size, dtype=pl.String),
-            }
-        ).with_row_index("pos").join(msgs.select("msg", "file", "src_row"), on="msg", how="left")
+        """``(table, price_decimals, size_decimals)``; the table has pos, msg, side, src_row, price, size."""
+        msgs, lv = self._raw()
+        lv = lv.with_row_index("pos").join(
+            msgs.with_row_index("msg").select(pl.col("msg").cast(pl.Int64), "file", msg_row="src_row"),
+            on="msg", how="left").with_columns(src_row=pl.coalesce("src_row", "msg_row"))
         files = self.files()
+        names = dict(zip(("price", "size"), self.names))
         parts = lv.partition_by("file", as_dict=True, maintain_order=True)
         # each file's values at its own decimals first (errors name that file); the symbol's scale
         # is the largest, and only files written with fewer decimals are parsed again at it
         parsed = {
-            col: {f: scaled_integers(part[f"{col}_text"], path=files[f[0]], rows=part["src_row"], what=col)
+            col: {f: scaled_integers(part[f"{col}_text"], path=files[f[0]], rows=part["src_row"], what=names[col])
                   for f, part in parts.items()}
             for col in ("price", "size")
         }
@@ -226,71 +326,128 @@ class BookMessages:
             for col in ("price", "size"):
                 v, d = parsed[col][f]
                 if d != decimals[col]:
-                    v, _ = scaled_integers(part[f"{col}_text"], path=files[f[0]], rows=part["src_row"], what=col,
-                                           decimals=decimals[col])
+                    v, _ = scaled_integers(part[f"{col}_text"], path=files[f[0]], rows=part["src_row"],
+                                           what=names[col], decimals=decimals[col])
                 values[col] = v
-            pieces.append(part.select("pos", "msg", "side").with_columns(price=values["price"], size=values["size"]))
+            negative = (values["size"] < 0).arg_true()
+            if negative.len():
+                k = int(negative[0])
+                raise InputError(files[f[0]], int(part["src_row"][k]),
+                                 f"negative {names['size']} {part['size_text'][k]!r}")
+            pieces.append(part.select("pos", "msg", "side", "src_row").with_columns(
+                price=values["price"], size=values["size"]))
         table = (
             pl.concat(pieces).sort("pos")
             if pieces
-            else pl.DataFrame(schema={"pos": pl.UInt32, "msg": pl.Int64, "side": pl.Int8, "price": pl.Int64,
-                                      "size": pl.Int64})
+            else pl.DataFrame(schema={"pos": pl.UInt32, "msg": pl.Int64, "side": pl.Int8, "src_row": pl.Int64,
+                                      "price": pl.Int64, "size": pl.Int64})
         )
         return table, decimals["price"], decimals["size"]
 
+    # ------------------------------------------------------------------------ sequencing
     def sequenced(self) -> Sequenced:
-        msgs = self.messages()
-        raw = {c: np.ascontiguousarray(msgs[c].fill_null(NULL_ID).to_numpy(), dtype=np.int64)
-               for c in ("first", "last", "prev")}
+        msgs, _ = self._raw()
+        raw = {c: np.ascontiguousarray(msgs[c].to_numpy(), dtype=np.int64) for c in ("first", "last", "prev")}
         seq = self.sequencing
+        resync = Resync[seq.resync.upper()]
         order, status, gaps, counters = sequence(
             np.ascontiguousarray(msgs["snapshot"].to_numpy(), dtype=np.int8),
             raw["first"], raw["last"], raw["prev"], int(Link[seq.link.upper()]), seq.sync_offset, seq.pending,
+            int(resync),
         )
-        markers = np.flatnonzero(order < 0)  # book row of each gap marker (emit="message")
-        rows = dict(zip((-order[markers] - 1).tolist(), markers.tolist()))
+        marker = order < 0
+        msg = np.where(marker, -order - 1, order)
+        if resync == Resync.CONTINUE:  # the gap is flagged on the message after it, not a row of its own
+            bad = np.zeros(len(order), dtype=bool)
+            bad[1:] = marker[:-1]
+            keep = ~marker
+            keep[-1:] |= marker[-1:]  # a marker with nothing after it stays a row
+            bad[-1:] |= marker[-1:] & keep[-1:]
+        else:
+            bad, keep = marker.copy(), np.ones(len(order), dtype=bool)
+        row_at = np.cumsum(keep) - keep  # book row of each position: rows kept before it
+        rows = {int(msg[p]): int(row_at[p]) for p in np.flatnonzero(marker)}
         files = self.files()
+        at = msgs.select("file", "src_row", "ts_event", pl.coalesce("ts_recv", "ts_event")).gather(
+            [i for i, _, _ in gaps]).rows() if gaps else []
         gap_rows = [
-            (rows[i], files[int(msgs["file"][i])], int(msgs["src_row"][i]), int(msgs["ts_recv"][i]), e, r)
-            for i, e, r in gaps
+            (rows[i], files[f], src_row, ts_event, ts_recv, None if e == NULL_ID else e, r)
+            for (i, e, r), (f, src_row, ts_event, ts_recv) in zip(gaps, at)
         ]
-        return Sequenced(order, status, pl.DataFrame(gap_rows, schema=GAP_SCHEMA, orient="row"), counters)
+        gap_frame = pl.DataFrame(gap_rows, schema=GAP_SCHEMA, orient="row")
+        return Sequenced(order, status, gap_frame, counters, msg[keep], (marker & keep)[keep], bad[keep])
 
-    def events(self, sequenced: Sequenced | None = None) -> tuple[pl.DataFrame, Sequenced]:
-        """The normalized events in application order (see the module docstring)."""
-        sq = sequenced if sequenced is not None else self.sequenced()
-        msgs = self.messages()
+    # -------------------------------------------------------------------------- assembly
+    @cached_property
+    def _assembly(self) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
+        """(messages, scaled levels, price decimals, size decimals), parsed once."""
         levels, price_dec, size_dec = self.levels()
-        order = pl.DataFrame({"item": sq.order}).with_row_index("slot").with_columns(
-            marker=pl.col("item") < 0,
-            msg=pl.when(pl.col("item") < 0).then(-pl.col("item") - 1).otherwise(pl.col("item")),
-        )
+        return self.messages(), levels, price_dec, size_dec
+
+    def event_counts(self, sq: Sequenced) -> np.ndarray:
+        """Events of each book row of ``sq`` (its levels, plus the CLEARs of a snapshot; 1 for a
+        message without a level and for a gap marker)."""
+        msgs, levels, _, _ = self._assembly
+        n_levels = np.bincount(levels["msg"].to_numpy(), minlength=msgs.height) if levels.height else np.zeros(
+            msgs.height, dtype=np.int64)
+        snap = msgs["snapshot"].to_numpy()[sq.slot_msg] & ~sq.slot_marker
+        counts = np.where(sq.slot_marker, 0, n_levels[sq.slot_msg]) + snap * (2 if self.clear == "sides" else 1)
+        return np.maximum(counts, 1)
+
+    def events(self, sequenced: Sequenced | None = None, rows: tuple[int, int] | None = None,
+               first_arrival: int = 0) -> tuple[pl.DataFrame, Sequenced]:
+        """The normalized events in application order (see the module docstring); ``rows``: only
+        the events of book rows ``[start, stop)``, numbered from ``first_arrival``."""
+        sq = sequenced if sequenced is not None else self.sequenced()
+        msgs, levels, price_dec, size_dec = self._assembly
+        start, stop = rows if rows is not None else (0, len(sq.slot_msg))
+        if rows is not None and stop > start:  # only the messages (and their levels) these rows apply
+            lo, hi = int(sq.slot_msg[start:stop].min()), int(sq.slot_msg[start:stop].max()) + 1
+            msgs = msgs.slice(lo, hi - lo)
+            at = np.searchsorted(levels["msg"].to_numpy(), (lo, hi))
+            levels = levels.slice(int(at[0]), int(at[1] - at[0]))
+        order = pl.DataFrame({
+            "slot": np.arange(start, stop, dtype=np.int64),
+            "msg": sq.slot_msg[start:stop],
+            "marker": sq.slot_marker[start:stop],
+            "bad": sq.slot_bad[start:stop],
+        })
         applied = order.filter(~pl.col("marker")).select("slot", "msg")
         lv_rows = applied.join(levels, on="msg", how="inner").select(
             "slot", "msg", sub=pl.col("pos").cast(pl.Int64), action=pl.lit(int(Action.SET_LEVEL), pl.Int8),
-            side="side", price="price", size="size",
+            side="side", price="price", size="size", level_row="src_row",
         )
-        snaps = msgs.filter("snapshot").select("msg")
-        clear_rows = applied.join(snaps, on="msg", how="inner").select(
-            "slot", "msg", sub=pl.lit(-1, pl.Int64), action=pl.lit(int(Action.CLEAR), pl.Int8),
-            side=pl.lit(int(Side.NONE), pl.Int8), price=pl.lit(0, pl.Int64), size=pl.lit(0, pl.Int64),
-        )
-        with_rows = pl.concat([lv_rows.select("slot"), clear_rows.select("slot")]).unique()
+        snaps = applied.join(msgs.filter("snapshot").select("msg"), on="msg", how="inner")
+        sides = (Side.NONE,) if self.clear == "book" else (Side.BID, Side.ASK)
+        clear_rows = [
+            snaps.select(
+                "slot", "msg", sub=pl.lit(k - len(sides), pl.Int64), action=pl.lit(int(Action.CLEAR), pl.Int8),
+                side=pl.lit(int(side), pl.Int8), price=pl.lit(0, pl.Int64), size=pl.lit(0, pl.Int64),
+                level_row=pl.lit(None, pl.Int64),
+            )
+            for k, side in enumerate(sides)
+        ]
+        with_rows = pl.concat([lv_rows.select("slot"), snaps.select("slot")]).unique()
         noop_rows = order.join(with_rows, on="slot", how="anti").select(
             "slot", "msg", sub=pl.lit(0, pl.Int64), action=pl.lit(int(Action.TRADE), pl.Int8),
             side=pl.lit(int(Side.NONE), pl.Int8), price=pl.lit(0, pl.Int64), size=pl.lit(0, pl.Int64),
+            level_row=pl.lit(None, pl.Int64),
         )
         ev = (
-            pl.concat([clear_rows, lv_rows, noop_rows])
+            pl.concat([*clear_rows, lv_rows, noop_rows])
             .sort("slot", "sub")
-            .join(order.select("slot", "marker"), on="slot", how="left")
+            .join(order.select("slot", "marker", "bad"), on="slot", how="left")
             .join(msgs, on="msg", how="left")
-            .with_columns(end=pl.col("slot") != pl.col("slot").shift(-1, fill_value=-1))
+            .with_columns(
+                end=pl.col("slot") != pl.col("slot").shift(-1, fill_value=-1),
+                opens=pl.col("slot") != pl.col("slot").shift(1, fill_value=-1),
+                src_row=pl.coalesce("level_row", "src_row"),
+            )
         )
         flags = (
             pl.when(pl.col("end")).then(int(Flag.END_OF_MESSAGE)).otherwise(0)
             + pl.when(pl.col("snapshot") & ~pl.col("marker")).then(int(Flag.SNAPSHOT)).otherwise(0)
-            + pl.when(pl.col("marker")).then(int(Flag.BAD_BOOK)).otherwise(0)
+            + pl.when(pl.col("bad") & pl.col("opens")).then(int(Flag.BAD_BOOK)).otherwise(0)
         )
         events = ev.select(
             *l2_event_columns(price_dec, size_dec),
@@ -300,8 +457,11 @@ class BookMessages:
             flags=flags.cast(pl.UInt8),
             checksum=pl.when(pl.col("end") & ~pl.col("marker")).then(pl.col("checksum")).otherwise(None),
         )
+        if first_arrival:
+            events = events.with_columns(pl.col("arrival") + first_arrival)
         return conform(events), sq
 
+    # ---------------------------------------------------------------------------- outputs
     def quarantine_frame(self) -> pl.DataFrame:
         return pl.DataFrame(self.quarantined, schema=QUARANTINE_SCHEMA, orient="row")
 
@@ -322,8 +482,11 @@ class BookMessages:
         )
         return self.tickers_frame().join(ends, on="update_id", how="left", maintain_order="left")
 
-    def to_loaded(self, stream: Stream) -> LoadedStream:
-        events, sq = self.events()
+    def options(self) -> ReplayOptions:
+        return ReplayOptions(window=self.window, emit="message", strict_orders=False, checksum=self.checksum)
+
+    def report_stats(self, sq: Sequenced) -> dict:
+        """The sequencing and reading counters of ``report.json`` (see :mod:`obrecon_pipeline.feeds.l2`)."""
         status = np.bincount(sq.status[sq.status >= 0].astype(np.int64), minlength=len(MessageStatus) - 1)
         stats = dict(sq.counters)
         stats["messages"] = self.n_messages
@@ -332,15 +495,15 @@ class BookMessages:
         if sq.gaps.height:
             first = sq.gaps.row(0, named=True)
             stats.update({f"first_gap_{k}": v for k, v in first.items() if k != "file"})
-        #: every gap located: book row, file, line, receive time, expected and received id
+        #: every gap located: book row, file, line, times, expected and received id
         stats["gap_list"] = sq.gaps.to_dicts()
         if self.quarantined:
             f, row, reason = self.quarantined[0]
             stats["quarantine_first"] = f"{f}, row {row}: {reason}"
-        return LoadedStream(
-            stream,
-            events,
-            ReplayOptions(window=self.window, emit="message", strict_orders=False, checksum=self.checksum),
-            quarantine=self.quarantine_frame(),
-            stats=stats,
-        )
+        stats.update(self.stats)
+        return stats
+
+    def to_loaded(self, stream: Stream) -> LoadedStream:
+        events, sq = self.events()
+        return LoadedStream(stream, events, self.options(), quarantine=self.quarantine_frame(),
+                            stats=self.report_stats(sq))

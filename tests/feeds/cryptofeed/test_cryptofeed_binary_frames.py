@@ -122,10 +122,16 @@ def test_corrupt_bytes_literals_are_counted_quarantine(tmp_path):
 # ----------------------------------------------------------------------------- Huobi spot
 HUOBI_MESSAGES = {"trioeth": 26, "borusdt": 27, "omgbtc": 31, "xvgeth": 31, "yfihusd": 31, "zeneth": 31,
                   "dogeeth": 30, "fil3susdt": 31, "propyeth": 25, "nesteth": 29}
-#: sizes sent with float noise ('0.575610404535042') beside large ones: no Int64 scale holds both
-HUOBI_TOO_PRECISE = {"borusdt": (25, "size '1500.0' does not fit a 64-bit integer at scale 10^15"),
-                     "xvgeth": (29, "size '142898.78' does not fit a 64-bit integer at scale 10^13"),
-                     "fil3susdt": (37, "size '2.32792177092E7' does not fit a 64-bit integer at scale 10^11")}
+#: sizes sent with float noise ('0.575610404535042') beside large ones: no Int64 scale holds both;
+#: the error names the value whose decimals set the scale (its row), and the one that overflows
+HUOBI_TOO_PRECISE = {
+    "borusdt": (25, "size '0.575610404535042' has 15 decimals: at scale 10^15 size '1500.0' (row 25) "
+                    "does not fit a 64-bit integer"),
+    "xvgeth": (29, "size '3307.9982700421942' has 13 decimals: at scale 10^13 size '142898.78' (row 29) "
+                   "does not fit a 64-bit integer"),
+    "fil3susdt": (251, "size '436947.11845272494' has 11 decimals: at scale 10^11 size '2.32792177092E7' "
+                       "(row 37) does not fit a 64-bit integer"),
+}
 
 
 def test_huobi_spot_every_push_is_the_150_level_book():

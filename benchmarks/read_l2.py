@@ -1,0 +1,98 @@
+"""A Binance diff-depth stream of >= 10 M events through ``obrecon replay`` (the one L2 path): end to
+end (process start to Parquet written) beside the replay core, with peak RSS.
+
+The stream is the shipped real capture ``BINANCE.ws.1.0.gz`` of 2021-10-12 (NKNUSDT, 150
+``depthUpdate`` diffs after the REST snapshot in ``BINANCE.http.0.0.gz``) tiled: copy ``k`` of the
+diffs has its update ids ``U``/``u`` moved by ``k * span`` (``span = u_last - U_first + 1``, so
+copy ``k``'s first ``U`` is copy ``k - 1``'s last ``u`` + 1 and the stream stays in sync, no gap),
+its event time ``E`` and receive time moved by ``k`` times the capture's duration. The other
+symbols' lines are left out; the REST snapshot is the real one. The files are written plain (no
+gzip) in a temporary folder, deleted afterwards.
+
+``obrecon replay`` runs as its own process (``os.wait4`` gives its wall time, CPU seconds and peak
+RSS, as in ``benchmarks/end_to_end.py``); its ``report.json`` gives the events and the core's
+events/s (``events_per_s``: the Replayer's own time). Usage::
+
+    python benchmarks/read_l2.py [--events 10000000] [--chunk-events N] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from _harness import ROOT
+from end_to_end import timed
+
+DAY = ROOT / "tests" / "fixtures" / "raw" / "cryptofeed" / "2021-10-12"
+SYMBOL = "NKNUSDT"
+_LINE = re.compile(r'^(\d+)\.(\d+): (.*"E":)(\d+)(,"s":"NKNUSDT","U":)(\d+)(,"u":)(\d+)(,.*)$', re.S)
+
+
+def _ns(whole: str, frac: str) -> int:
+    return int(whole) * 1_000_000_000 + int((frac + "000000000")[:9])
+
+
+def tiled_capture(folder: Path, events: int) -> tuple[Path, Path, int]:
+    """``(ws_file, rest_file, copies)``: the NKNUSDT diffs tiled until the stream holds ``events``."""
+    with gzip.open(DAY / "BINANCE.ws.1.0.gz", "rt", encoding="utf-8") as fh:
+        ws = fh.read().splitlines(keepends=True)
+    with gzip.open(DAY / "BINANCE.http.0.0.gz", "rt", encoding="utf-8") as fh:
+        rest = [line for line in fh if f"symbol={SYMBOL}&" in line]
+    head = [line for line in ws if not line[0].isdigit()]  # connect / configuration lines
+    diffs = [m.groups() for line in ws if (m := _LINE.match(line))]
+    levels = sum(len(re.findall(r'\["', d[8])) for d in diffs)  # [price, size] pairs in one copy
+    first_u, last_u = int(diffs[0][5]), int(diffs[-1][7])
+    span = last_u - first_u + 1
+    t0, t1 = _ns(*diffs[0][:2]), _ns(*diffs[-1][:2])
+    e0, e1 = int(diffs[0][3]), int(diffs[-1][3])
+    dt_ns, de_ms = t1 - t0 + 100_000_000, e1 - e0 + 100
+    copies = -(-events // levels)
+    ws_file, rest_file = folder / "BINANCE.ws.1.0", folder / "BINANCE.http.0.0"
+    with ws_file.open("w", encoding="utf-8") as out:
+        out.writelines(head)
+        for k in range(copies):
+            lines = []
+            for whole, frac, pre, e, mid, big_u, mid2, u, tail in diffs:
+                ts = _ns(whole, frac) + k * dt_ns
+                lines.append(f"{ts // 1_000_000_000}.{ts % 1_000_000_000:09d}: {pre}{int(e) + k * de_ms}{mid}"
+                             f"{int(big_u) + k * span}{mid2}{int(u) + k * span}{tail}")
+            out.write("".join(lines))
+    rest_file.write_text("".join(rest), encoding="utf-8")
+    return ws_file, rest_file, copies
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--events", type=int, default=10_000_000)
+    p.add_argument("--chunk-events", type=int, default=1 << 18)
+    p.add_argument("--dir", default=None, help="scratch directory (default: the system's temporary directory)")
+    args = p.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="obrecon-l2-", dir=args.dir))
+    try:
+        ws_file, rest_file, copies = tiled_capture(tmp, args.events)
+        out, report = tmp / "book.parquet", tmp / "report.json"
+        r = timed([sys.executable, "-m", "obrecon_pipeline.cli", "replay", "--format", "cryptofeed", str(ws_file),
+                   str(rest_file), "--symbol", SYMBOL, "--out", str(out), "--report", str(report),
+                   "--chunk-events", str(args.chunk_events)])
+        rep = json.loads(report.read_text())
+        size = ws_file.stat().st_size
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    n = rep["events"]
+    print(f"BINANCE {SYMBOL} diff depth, {copies:,} copies of the real capture: {n:,} events, {rep['rows']:,} book rows, "
+          f"{size / 1e6:,.0f} MB capture; gaps {rep['gaps']}, invalid rows {rep['invalid_rows']}")
+    print(f"{'path':<34} {'end-to-end ev/s':>16} {'core ev/s':>12} {'ev/CPU-s':>10} {'wall s':>8} {'peak RSS MiB':>13}")
+    print(f"{'obrecon replay --format cryptofeed':<34} {n / r['wall_s']:>16,.0f} {rep['events_per_s']:>12,.0f} "
+          f"{n / r['cpu_s']:>10,.0f} {r['wall_s']:>8.1f} {r['peak_rss_mib']:>13,.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
