@@ -1,8 +1,8 @@
 """Feed-integrity asset check, per partition: sequence gaps, duplicates, reordering, venue
 checksums and quarantined lines, with the first offending row in the metadata.
 
-The counters come from the partition's ``report.json`` (written by ``reconstruct`` in the same
-run): the feed's sequencer (``gaps``, ``duplicates``, ``reordered``, ``gap_list``), the replayer
+The counters come from the partition's ``report`` asset (its ``report.json``, built by the same
+replay): the feed's sequencer (``gaps``, ``duplicates``, ``reordered``, ``gap_list``), the replayer
 (``checksum_ok``, ``checksum_failed``, ``first_checksum_failure``, ``resyncs``, ``invalid_rows``) and
 the parser's quarantine. The check fails on a gap, a checksum mismatch or a quarantined line:
 each of them leaves part of the book unverified. Duplicates and reordered messages are repaired
@@ -13,8 +13,7 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import describe_event, iso
-from assets.partitions import STREAM_DAYS, stream_day_id
-from resources import LandingZone
+from assets.partitions import STREAM_DAYS
 
 COUNTERS = ("gaps", "duplicates", "reordered", "checksum_ok", "checksum_failed", "resyncs", "quarantined",
             "invalid_rows", "rows")
@@ -23,13 +22,10 @@ COUNTERS = ("gaps", "duplicates", "reordered", "checksum_ok", "checksum_failed",
 @dg.asset_check(
     asset="book",
     partitions_def=STREAM_DAYS,
-    additional_ins={"events": dg.AssetIn("events")},
+    additional_ins={"report": dg.AssetIn("report"), "events": dg.AssetIn("events")},
     description="No sequence gap, no failed venue checksum, no quarantined input line",
 )
-def feed_integrity(
-    context: dg.AssetCheckExecutionContext, book: pl.DataFrame, events: pl.DataFrame, landing_zone: LandingZone
-) -> dg.AssetCheckResult:
-    report = landing_zone.read_report(stream_day_id(context.partition_key, landing_zone.raw))
+def feed_integrity(book: pl.LazyFrame, report: dict, events: pl.LazyFrame) -> dg.AssetCheckResult:
     metadata: dict = {k: int(report.get(k, 0)) for k in COUNTERS}
     gaps = report.get("gap_list") or []
     if gaps:
@@ -41,8 +37,11 @@ def feed_integrity(
     failure = report.get("first_checksum_failure")
     if failure:
         metadata["first_checksum_failure_time"] = iso(failure["ts_event"])
-        metadata["first_checksum_failure_message"] = describe_event(events, int(failure["event"]))
-        metadata["first_checksum_failure_row"] = int((book["seq"] == int(failure["event"])).arg_max())
+        event = int(failure["event"])
+        metadata["first_checksum_failure_message"] = describe_event(events.slice(event, 1).collect(), 0)
+        metadata["first_checksum_failure_row"] = int(
+            book.select(pl.col("seq")).with_row_index().filter(pl.col("seq") == event).select("index").first()
+            .collect().item())
     if report.get("quarantined"):
         q = report.get("quarantine_first")
         if q:
