@@ -116,6 +116,27 @@ def test_two_runs_of_a_partition_at_once_commit_one_after_the_other_never_mixed(
     _no_strays(store)
 
 
+def test_a_bad_row_fails_with_its_one_located_line_first_and_the_committed_set_stays(small_landing_zone):
+    import gzip
+
+    instance = dg.DagsterInstance.ephemeral()
+    assert _materialize(small_landing_zone, instance).success
+    store = _store(small_landing_zone, AAPL)
+    before = _committed(store)
+    msg = small_landing_zone / "raw" / "lobster" / "2012-06-21" / "AAPL_2012-06-21_34200000_57600000_message_10.csv.gz"
+    lines = gzip.decompress(msg.read_bytes()).split(b"\n")
+    lines[5] = b"34200.1,1,abc,100,5850000,1"
+    msg.write_bytes(gzip.compress(b"\n".join(lines)))
+    register(instance, [AAPL])
+    failed = dg.materialize([book.replay_partition], partition_key=partition_key(AAPL), instance=instance,
+                            resources=resources_for(small_landing_zone), raise_on_error=False)
+    error = next(e for e in failed.all_events if e.is_step_failure).event_specific_data.error
+    assert error.message == f"dagster._core.definitions.events.Failure: {msg}, row 6: order_id 'abc' is not an integer\n"
+    assert error.cause is None  # no chain of wrapped exceptions below it
+    assert _committed(store) == before
+    _no_strays(store)
+
+
 # --------------------------------------------------------------------------- SIGKILL
 KEY = "lobster/SIM-L10/2024-01-02"
 OLD_EVENTS, NEW_EVENTS = 1_000_000, 2_000_000
