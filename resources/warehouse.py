@@ -91,10 +91,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                     obj.write_parquet(tmp, compression="zstd")
         else:
             raise TypeError(f"{context.asset_key.to_user_string()}: cannot store a {type(obj).__name__}")
-        metadata = {"path": dg.MetadataValue.path(str(store.stable(file)))}
         if file.endswith(".parquet"):
-            metadata["dagster/row_count"] = dg.MetadataValue.int(pq.read_metadata(dest).num_rows)
-        context.add_output_metadata(metadata)
+            context.add_output_metadata({"path": dg.MetadataValue.path(str(store.stable(file))),
+                                         "dagster/row_count": dg.MetadataValue.int(pq.read_metadata(dest).num_rows)})
         self._commit_if_complete(context, store)
 
     def _commit_if_complete(self, context: dg.OutputContext, store: PartitionStore) -> None:

@@ -55,12 +55,14 @@ def ofi_levels(book: pl.DataFrame | pl.LazyFrame) -> int:
 
 
 def event_ofi(book: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-    """``ts_event, seq, e_1..e_M`` for every usable row after the first (see module docstring)."""
+    """``ts_event, seq, e_1..e_M`` for every usable row after the first (see module docstring).
+    The book's rows are in replay order (``seq`` ascending, as every book table is written): they
+    are not sorted again, so a scan of a day's book is never held whole for a sort."""
     frame = lazy(book)
     m_max = ofi_levels(frame)
     return (
         frame.filter(usable())
-        .sort("seq")
+        .set_sorted("seq")
         .select("ts_event", "seq", *[level_ofi(m) for m in range(1, m_max + 1)])
         .slice(1)
     )

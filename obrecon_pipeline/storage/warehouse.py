@@ -8,8 +8,9 @@ Layout under ``<warehouse>/`` for the partition ``<stream>/<day>``:
   says which set is the partition's;
 * ``staging/<stream>/<day>/``: where the replay writes its tables row group by row group, with its
   checkpoint (held by the ``.lock`` beside them while a replay runs; a killed replay resumes here);
-* ``<table>/<stream>/<day>.<ext>``: the stable path of each table (a symbolic link through
-  ``current``), which is what users read, and optionally one more stable path for ``report.json``.
+* ``<table>/<stream>/<day>.parquet``: the stable path of each Parquet table (a symbolic link
+  through ``current``), which is what users read; other files (``report.json``) get the stable
+  paths the committer names (``links``).
 
 Commit protocol (:meth:`PartitionStore.commit`): a run writes every table into its own run
 directory (each file atomically, under a temporary name renamed into place); when its last planned
@@ -193,7 +194,7 @@ class PartitionStore:
 
     def _refresh_links(self, manifest: dict, previous_dir: Path | None = None) -> None:
         """Stable paths for the committed tables; none for tables the set no longer has."""
-        links = {f: [self.stable(f)] for f in manifest["tables"]}
+        links = {f: [self.stable(f)] for f in manifest["tables"] if f.endswith(".parquet")}
         for f, extra in manifest.get("links", {}).items():
             links.setdefault(f, []).append(Path(extra))
         for f, paths in links.items():
@@ -201,7 +202,8 @@ class PartitionStore:
                 _link(self.pointer / f, path)
         gone = set(read_manifest(previous_dir)["tables"]) if previous_dir and read_manifest(previous_dir) else set()
         for f in gone - set(manifest["tables"]):
-            self.stable(f).unlink(missing_ok=True)
+            if f.endswith(".parquet"):
+                self.stable(f).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------------------ recovery
     def recover(self, alive: Callable[[str], bool]) -> dict[str, list[str]]:
@@ -232,7 +234,9 @@ class PartitionStore:
                     done["removed"].append(run.name)
             if current is not None:
                 self._refresh_links(current)
-            for folder in {self.runs, self.pointer.parent, *(self.stable(f).parent for f in (current or {}).get("tables", {}))}:
+            stable = [self.stable(f) for f in (current or {}).get("tables", {})] + [
+                Path(p) for p in (current or {}).get("links", {}).values()]
+            for folder in {self.runs, self.pointer.parent, *(p.parent for p in stable)}:
                 for tmp in folder.glob(f".*{TMP_SUFFIX}"):
                     tmp.unlink(missing_ok=True)
                     done["removed"].append(str(tmp))
