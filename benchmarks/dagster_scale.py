@@ -67,7 +67,8 @@ for entry in instance.all_logs(result.run_id):
 failures = [e.event_specific_data.error.message.strip().splitlines()[0] for e in result.all_events if e.is_step_failure]
 checks = result.get_asset_check_evaluations() if result.success else []
 print(json.dumps({"success": result.success, "wall_s": wall, "steps": steps,
-                  "checks": len(checks), "failures": failures, "checks_passed": sum(c.passed for c in checks),
+                  "checks": len(checks), "failures": failures,
+                  "checks_not_passed": [c.check_name for c in checks if not c.passed], "checks_passed": sum(c.passed for c in checks),
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -98,6 +99,8 @@ def main() -> int:
         row = json.loads((base / "child.json").read_text().strip().splitlines()[-1])
         print(f"\nreconstruct job, {n:,} events: {'ok' if row['success'] else 'FAILED'}, checks {row['checks_passed']}"
               f"/{row['checks']} passed; wall {wall:.1f} s, peak RSS {rss:,.0f} MiB (target < 2,048 MiB)")
+        if row["checks_not_passed"]:
+            print(f"   not passed: {', '.join(row['checks_not_passed'])}")
         for line in row["failures"]:
             print(f"   {line}")
         print(f"{'step':<28} {'wall s':>9} {'peak RSS MiB':>13}")
