@@ -49,8 +49,8 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _quiet() -> None:
-    # Dagster marks partitioned asset checks as a preview; dagster-polars uses deprecated
-    # polars arguments. Neither is actionable for someone running the pipeline.
+    # Dagster marks partitioned asset checks as a preview and warns about its own deprecations.
+    # Neither is actionable for someone running the pipeline.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
     warnings.filterwarnings("ignore", message="Function `observable_source_asset` is currently in beta")
