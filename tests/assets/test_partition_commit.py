@@ -245,3 +245,50 @@ def test_sigkill_at_any_moment_leaves_one_complete_run_and_the_next_run_complete
     assert new != old and json.loads((store.committed() / "report.json").read_text())["events"] == NEW_EVENTS
     _no_strays(store)
     assert not instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+
+
+RESUME = (
+    "import sys, warnings; warnings.simplefilter('ignore'); import dagster as dg; from pathlib import Path; "
+    "from assets import book; from assets.partitions import partition_key, register; from resources import resources_for; "
+    "instance = dg.DagsterInstance.get(); register(instance, [sys.argv[2]]); "
+    "r = dg.materialize([book.replay_partition], partition_key=partition_key(sys.argv[2]), instance=instance, "
+    "resources=resources_for(Path(sys.argv[1])), run_config={'ops': {'replay_partition': {'config': "
+    "{'chunk_events': 65536, 'checkpoint_every': 300000}}}}); sys.exit(0 if r.success else 1)"
+)
+
+
+def test_a_replay_killed_after_a_checkpoint_resumes_through_dagster_to_the_same_book(tmp_path):
+    """A 2 M-event day replayed through Dagster with a checkpoint every 300 k events: killed once
+    two checkpoints were written, the next run resumes from the last one and commits the book, events
+    and report a run never stopped commits (the report says where it resumed)."""
+    root, clean = tmp_path / "data", tmp_path / "clean"
+    simulate_day(root, "SIM", "2024-01-02", events=NEW_EVENTS, levels=10, seed=7)
+    simulate_day(clean, "SIM", "2024-01-02", events=NEW_EVENTS, levels=10, seed=7)
+    (tmp_path / "home").mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO)}
+
+    def replay(data: Path) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", RESUME, str(data), KEY], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    assert replay(clean).wait() == 0
+    store = _store(root, KEY)
+    ckpt = store.staging / ".book.parquet.checkpoint"
+    proc, seen = replay(root), set()
+    while len(seen) < 2:
+        assert proc.poll() is None, "the run ended before it could be killed"
+        if ckpt.exists():
+            seen.add(ckpt.stat().st_mtime_ns)
+        time.sleep(0.005)
+    proc.kill()
+    proc.wait()
+    assert store.committed() is None and ckpt.exists()
+
+    resumed = replay(root)
+    assert resumed.wait() == 0, resumed.stderr.read()
+    ours, theirs = store.committed(), _store(clean, KEY).committed()
+    report = json.loads((ours / "report.json").read_text())
+    assert report["resumed_from_event"] >= 300_000 and report["events"] == NEW_EVENTS
+    for table in ("book.parquet", "events.parquet", "reference_book.parquet"):
+        assert (ours / table).read_bytes() == (theirs / table).read_bytes(), table
+    assert not ckpt.exists() and sorted(os.listdir(store.staging)) == [LOCK]
