@@ -49,7 +49,7 @@ def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o002])
+@pytest.mark.parametrize("umask", [0o022, 0o002], ids=["umask-022", "umask-002"])
 def test_tables_and_report_are_created_with_the_process_umask(small_landing_zone, umask):
     before = os.umask(umask)
     try:
