@@ -2,8 +2,8 @@
 checksums, top-of-book tickers (``feed_integrity``) and the share of quarantined input
 (``quarantine_rate``), with the first offending row in the metadata.
 
-The counters come from the partition's ``report.json`` (written by ``reconstruct`` in the same
-run): the feed's sequencer (``gaps``, ``duplicates``, ``reordered``, ``gap_list``), the replayer
+The counters come from the partition's ``report`` asset (its ``report.json``, built by the same
+replay): the feed's sequencer (``gaps``, ``duplicates``, ``reordered``, ``gap_list``), the replayer
 (``checksum_ok``, ``checksum_failed``, ``first_checksum_failure``, ``resyncs``, ``invalid_rows``) and
 the parser's quarantine, and the venue's top-of-book tickers against the rebuilt book
 (``ticker_reference``: Binance ``bookTicker`` at the diff it belongs to).
@@ -26,8 +26,8 @@ import polars as pl
 
 from assets.breaker import breaker_result
 from assets.metadata import describe_event, iso
-from assets.partitions import STREAM_DAYS, stream_day_id
-from resources import IntegrityThresholds, LandingZone
+from assets.partitions import STREAM_DAYS
+from resources import IntegrityThresholds
 
 COUNTERS = ("gaps", "duplicates", "reordered", "checksum_ok", "checksum_failed", "resyncs", "quarantined",
             "invalid_rows", "rows")
@@ -47,17 +47,16 @@ def unresynced(gap_rows: list[int], book_valid: np.ndarray) -> list[bool]:
 @dg.asset_check(
     asset="book",
     partitions_def=STREAM_DAYS,
-    additional_ins={"events": dg.AssetIn("events")},
+    additional_ins={"report": dg.AssetIn("report"), "events": dg.AssetIn("events")},
     description="No sequence gap without a resync, no failed venue checksum, no top-of-book ticker that disagrees",
     blocking=True,
 )
-def feed_integrity(
-    context: dg.AssetCheckExecutionContext, book: pl.DataFrame, events: pl.DataFrame, landing_zone: LandingZone
-) -> dg.AssetCheckResult:
-    report = landing_zone.read_report(stream_day_id(context.partition_key, landing_zone.raw))
+def feed_integrity(context: dg.AssetCheckExecutionContext, book: pl.LazyFrame, report: dict,
+                   events: pl.LazyFrame) -> dg.AssetCheckResult:
     metadata: dict = {k: int(report.get(k, 0)) for k in COUNTERS}
     gaps = report.get("gap_list") or []
-    open_gaps = [g for g, bad in zip(gaps, unresynced([int(g["row"]) for g in gaps], book["book_valid"].to_numpy()))
+    open_gaps = [g for g, bad in zip(gaps, unresynced([int(g["row"]) for g in gaps],
+                                                          book.select("book_valid").collect()["book_valid"].to_numpy()))
                  if bad]
     metadata["unresynced_gaps"] = len(open_gaps)
     metadata["resynced_gaps"] = len(gaps) - len(open_gaps)
@@ -75,8 +74,11 @@ def feed_integrity(
     failure = report.get("first_checksum_failure")
     if failure:
         metadata["first_checksum_failure_time"] = iso(failure["ts_event"])
-        metadata["first_checksum_failure_message"] = describe_event(events, int(failure["event"]))
-        metadata["first_checksum_failure_row"] = int((book["seq"] == int(failure["event"])).arg_max())
+        event = int(failure["event"])
+        metadata["first_checksum_failure_message"] = describe_event(events.slice(event, 1).collect(), 0)
+        metadata["first_checksum_failure_row"] = int(
+            book.select(pl.col("seq")).with_row_index().filter(pl.col("seq") == event).select("index").first()
+            .collect().item())
         if first_bad is None:
             first_bad = (f"book row {metadata['first_checksum_failure_row']}: checksum mismatch after raw "
                          f"{metadata['first_checksum_failure_message']}")
@@ -101,13 +103,13 @@ def feed_integrity(
 @dg.asset_check(
     asset="book",
     partitions_def=STREAM_DAYS,
+    additional_ins={"report": dg.AssetIn("report")},
     description="Quarantined input records / (quarantined + events) at or below the threshold",
     blocking=True,
 )
 def quarantine_rate(
-    context: dg.AssetCheckExecutionContext, landing_zone: LandingZone, integrity_thresholds: IntegrityThresholds
+    context: dg.AssetCheckExecutionContext, report: dict, integrity_thresholds: IntegrityThresholds
 ) -> dg.AssetCheckResult:
-    report = landing_zone.read_report(stream_day_id(context.partition_key, landing_zone.raw))
     quarantined, events = int(report.get("quarantined", 0)), int(report.get("events", 0))
     rate = quarantined / (quarantined + events) if quarantined + events else 0.0
     threshold = integrity_thresholds.max_quarantine_rate

@@ -13,12 +13,21 @@ prints every result. Exit status 1 if a run failed: a run whose blocking integri
 (:mod:`assets.breaker`) prints that check with what it blocked. ``--force`` runs the
 ``force_downstream`` job instead: the assets downstream of ``book`` from the stored book, past
 failed blocking checks.
+
+The workers die with this process (``PR_SET_PDEATHSIG``: a killed ``materialize`` leaves no worker
+rewriting files). On start, runs of an earlier ``materialize`` that was killed (its worker's pid,
+tagged on each run, is gone) are marked failed in the instance, and each partition's warehouse is
+recovered (:meth:`obrecon_pipeline.storage.warehouse.PartitionStore.recover`: the committed set
+rolled forward or kept, the killed run's files removed).
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
+import signal
+import socket
 import sys
 import time
 import warnings
@@ -28,18 +37,33 @@ from pathlib import Path
 from resources import data_root
 
 _job = _instance = None
+#: tags of every run started here: which process ran it (a dead pid marks a killed run)
+PID_TAG, HOST_TAG = "obrecon/pid", "obrecon/host"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (prctl ``PR_SET_PDEATHSIG``); exit at
+    once if the parent is already gone."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _quiet() -> None:
-    # Dagster marks partitioned asset checks as a preview; dagster-polars uses deprecated
-    # polars arguments. Neither is actionable for someone running the pipeline.
+    # Dagster marks partitioned asset checks as a preview and warns about its own deprecations.
+    # Neither is actionable for someone running the pipeline.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
     warnings.filterwarnings("ignore", message="Function `observable_source_asset` is currently in beta")
 
 
-def _start_worker(job: str) -> None:
+def _start_worker(job: str, parent: int) -> None:
     global _job, _instance
+    _die_with_parent(parent)
     _quiet()
     import dagster as dg
 
@@ -57,6 +81,7 @@ def _run(key: str) -> dict:
 
     t0 = time.perf_counter()
     result = _job.execute_in_process(partition_key=partition_key(key), instance=_instance, raise_on_error=False,
+                                     tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
                                      run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
     planned = len(_instance.get_records_for_run(
         result.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, limit=1000).records)
@@ -78,6 +103,48 @@ def _run(key: str) -> dict:
         return summary
     summary["skipped"] = planned - len(summary["checks"])
     return summary
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # no /proc: os.kill said it exists
+        return True
+
+
+def fail_killed_runs(instance) -> list[str]:
+    """Mark failed every run started by a ``materialize`` on this host whose process is gone (it
+    was killed: nothing else would end it); their ids."""
+    import dagster as dg
+
+    host = socket.gethostname()
+    unfinished = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING,
+                                                           dg.DagsterRunStatus.NOT_STARTED],
+                                                 tags={HOST_TAG: host}))
+    killed = [r for r in unfinished if PID_TAG in r.tags and not _pid_alive(int(r.tags[PID_TAG]))]
+    for run in killed:
+        instance.report_run_failed(run, message=f"its process (pid {run.tags[PID_TAG]}) was killed before the run ended")
+    return [r.run_id for r in killed]
+
+
+def recover_warehouse(instance, landing_zone, keys: list[str]) -> int:
+    """Roll each partition's warehouse forward or back (runs not finished in ``instance`` are left
+    to finish); how many files and run directories were removed or rolled forward."""
+    from assets.book import run_alive
+    from assets.partitions import partition_key
+
+    changed = 0
+    for key in keys:
+        done = landing_zone.store(str(partition_key(key))).recover(lambda run_id: run_alive(instance, run_id))
+        changed += len(done["removed"]) + len(done["rolled_forward"])
+    return changed
 
 
 def _root_cause(error) -> str:
@@ -168,8 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     seen = observed_versions(instance)
     for event in observations({k: v for k, v in versions.items() if seen.get(k) != v}):
         instance.report_runless_asset_event(event)
+    killed = fail_killed_runs(instance)
+    recovered = recover_warehouse(instance, landing_zone, keys)
+    if killed or recovered:
+        print(f"{len(killed)} run(s) of a killed materialize marked failed; {recovered} leftover(s) of killed runs "
+              "cleaned from the warehouse", flush=True)
     storage = "PostgreSQL" if type(instance.run_storage).__name__.startswith("Postgres") else "SQLite"
-    print(f"{len(keys)} partitions; tables go to {root / 'warehouse'}/<asset>/<stream>/<day>.parquet, "
+    print(f"{len(keys)} partitions; tables are committed per partition and read at {root / 'warehouse'}/<asset>/<stream>/<day>.parquet, "
           f"run reports to {root / 'reports'}/<source>/<stream>/<day>/report.json; runs recorded in {storage} "
           f"(DAGSTER_HOME={home})", flush=True)
 
@@ -177,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = max(1, min(args.workers, len(keys)))
     bar = RunProgress(raw_weights(streams), file=sys.stderr)
     job = "force_downstream" if args.force else "reconstruct"
-    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(job,)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(job, os.getpid())) as pool:
         futures = [pool.submit(_run, key) for key in keys]
         for future in as_completed(futures):
             s = future.result()

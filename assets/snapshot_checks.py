@@ -14,9 +14,9 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import describe_event, iso, markdown_table
-from assets.partitions import STREAM_DAYS, stream_day_id
+from assets.partitions import STREAM_DAYS
 from obrecon_pipeline.integrity.drift import SnapshotDrift
-from resources import IntegrityThresholds, LandingZone
+from resources import IntegrityThresholds
 
 NAME = "snapshot_drift"
 DESCRIPTION = ("Mid-stream venue snapshots that agree with the book rebuilt just before them / snapshots "
@@ -72,20 +72,21 @@ def judge(drift: SnapshotDrift, threshold: float, book: pl.LazyFrame, events: pl
 
 
 #: the check, on ``book`` (a multi-asset check of one, so that "not judged" can yield no result)
-SPEC = dg.AssetCheckSpec(NAME, asset="book", additional_deps=["events"], description=DESCRIPTION,
+SPEC = dg.AssetCheckSpec(NAME, asset="book", additional_deps=["events", "report"], description=DESCRIPTION,
                          partitions_def=STREAM_DAYS)
 
 
-@dg.multi_asset_check(specs=[SPEC], ins={"book": dg.AssetIn("book"), "events": dg.AssetIn("events")}, can_subset=True)
+@dg.multi_asset_check(specs=[SPEC], ins={"book": dg.AssetIn("book"), "events": dg.AssetIn("events"),
+                                          "report": dg.AssetIn("report")}, can_subset=True)
 def snapshot_drift(
     context: dg.AssetCheckExecutionContext,
     book: pl.LazyFrame,
     events: pl.LazyFrame,
-    landing_zone: LandingZone,
+    report: dict,
     integrity_thresholds: IntegrityThresholds,
 ):
-    """Snapshots judged against the book rebuilt just before them; none judged: skipped."""
-    report = landing_zone.read_report(stream_day_id(context.partition_key, landing_zone.raw))
+    """Snapshots judged against the book rebuilt just before them (the replay's ``report``); none
+    judged: skipped."""
     drift = SnapshotDrift.from_report(report.get("snapshot_drift"))
     if not drift.judged:
         context.log.info(f"{NAME}: {drift.reason()}: not judged; skipped")

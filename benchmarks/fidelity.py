@@ -46,7 +46,7 @@ def _phase(name: str, repeat: int) -> dict:
     def metrics():
         spreads(book).collect()
         ofi_table(book, th.intervals_s)
-        returns_table(book, th.intervals_s)
+        returns_table(book, th.intervals_s).collect()
         microstructure(book).collect()
         square_root_law(marketable_orders(loaded.events, book))
         impact_regressions(book, th.intervals_s)

@@ -1,19 +1,35 @@
 """Atomic file writes: a failed write leaves the previous file intact.
 
 Data goes to a temporary file in the destination's own directory, is flushed and fsynced, and then
-``os.replace``-d over the destination (atomic on POSIX file systems).
+``os.replace``-d over the destination (atomic on POSIX file systems). The temporary file is created
+with the process umask (mode ``0o666 & ~umask``, like any file a user writes), so the renamed file
+is readable by whoever the umask allows (``mkstemp`` would make it ``0600``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import polars as pl
+
+#: what every temporary file of this module ends with (recovery removes the ones left by a kill)
+TMP_SUFFIX = ".tmp"
+
+
+def temporary_path(dest: Path) -> Path:
+    """A new, empty file beside ``dest`` (``.<name>.<random>.tmp``), created with the umask."""
+    while True:
+        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
 
 
 @contextmanager
@@ -21,9 +37,7 @@ def atomic_path(dest: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``dest``; on success it replaces ``dest``."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = temporary_path(dest)
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:

@@ -1,27 +1,27 @@
 """Dagster resources: where the data lives and how tables are stored, chosen by deployment.
 
-``OBRECON_DATA_DIR`` (default ``./data``) is the root, a local path or any fsspec URL (through
-:class:`upath.UPath`): raw files land in ``<root>/raw/<source>/<day>/``, assets are stored under
-``<root>/warehouse/<asset>/<stream-day id>.parquet``, run reports under
-``<root>/reports/<stream-day id>/report.json`` and the catalog of the landing zone in
-``<root>/.obrecon/catalog/``. The warehouse and the reports may live on an object
-store shared by every worker; the feeds read the landing zone through the file system, so ``raw/``
-must be local or mounted on each worker. Tests and other deployments pass another root to
-:func:`resources_for`. How runs are stored and executed (PostgreSQL, Celery) is
+``OBRECON_DATA_DIR`` (default ``./data``) is the root: raw files land in
+``<root>/raw/<source>/<day>/``; each partition's assets are one committed set under
+``<root>/warehouse`` (:mod:`resources.warehouse`), read at the stable paths
+``<root>/warehouse/<asset>/<stream>/<day>.parquet`` and ``<root>/reports/<stream-day id>/report.json``;
+the catalog of the landing zone is ``<root>/.obrecon/catalog/``.
+The feeds read the landing zone and the warehouse commits by renaming a symbolic link, so the root
+must be a local or mounted file system on each worker (a shared mount serves a cluster). Tests and
+other deployments pass another root to :func:`resources_for`. How runs are stored and executed (PostgreSQL, Celery) is
 :mod:`resources.deployment`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import dagster as dg
-from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
 from obrecon_pipeline.catalog import Catalog
+from obrecon_pipeline.storage.warehouse import PartitionStore
+from resources.warehouse import WarehouseIOManager, partition_store, report_link
 
 DEFAULT_DATA_DIR = "data"
 
@@ -36,20 +36,11 @@ def data_root() -> UPath:
     return UPath(Path(root.path).resolve()) if _is_local(root) else root
 
 
-class AtomicParquetIOManager(PolarsParquetIOManager):
-    """dagster-polars' Parquet IO manager with atomic local writes.
-
-    A materialization that fails while writing leaves the previous Parquet file intact: the frame
-    is written to a temporary file beside the target and renamed over it.
-    """
-
-    def write_df_to_path(self, context, df, path):  # type: ignore[override]
-        if not _is_local(path):
-            return super().write_df_to_path(context, df, path)
-        from obrecon_pipeline.atomic import atomic_path
-
-        with atomic_path(Path(path.path)) as tmp:
-            super().write_df_to_path(context, df, UPath(tmp))
+def _local(root: UPath, part: str) -> Path:
+    path = root / part
+    if not _is_local(path):
+        raise ValueError(f"{path} must be a local or mounted path (the feeds read files; the warehouse commits by rename)")
+    return Path(path.path)
 
 
 class LandingZone(dg.ConfigurableResource):
@@ -64,25 +55,20 @@ class LandingZone(dg.ConfigurableResource):
     @property
     def raw(self) -> Path:
         """The landing zone, read by the feeds through the file system."""
-        raw = self._root / "raw"
-        if not _is_local(raw):
-            raise ValueError(f"the landing zone {raw} must be a local or mounted path (the feeds read files)")
-        return Path(raw.path)
+        return _local(self._root, "raw")
 
-    def report_path(self, stream_day: str) -> UPath:
-        return self._root / "reports" / stream_day / "report.json"
+    @property
+    def warehouse(self) -> Path:
+        """The warehouse (:mod:`obrecon_pipeline.storage.warehouse`): a local or mounted path."""
+        return _local(self._root, "warehouse")
 
-    def write_report(self, stream_day: str, report: dict) -> None:
-        path = self.report_path(stream_day)
-        if _is_local(path):
-            from obrecon_pipeline.atomic import write_json
+    def report_path(self, stream_day: str) -> Path:
+        """The stable path of a partition's committed ``report.json``."""
+        return report_link(self.warehouse.parent, stream_day)
 
-            write_json(report, Path(path.path))
-        else:
-            path.write_text(json.dumps(report, indent=2) + "\n")
-
-    def read_report(self, stream_day: str) -> dict:
-        return json.loads(self.report_path(stream_day).read_text())
+    def store(self, partition_key: str) -> PartitionStore:
+        """The warehouse part of a stream × day partition key."""
+        return partition_store(self.warehouse.parent, partition_key)
 
     def catalog(self) -> Catalog:
         """The catalog of the landing zone, ``<root>/.obrecon/catalog/`` (:mod:`obrecon_pipeline.catalog`):
@@ -97,7 +83,7 @@ def resources_for(root: Path | UPath | str | None = None) -> dict:
 
     root = UPath(root) if root is not None else data_root()
     return {
-        "io_manager": AtomicParquetIOManager(base_dir=str(root / "warehouse")),
+        "io_manager": WarehouseIOManager(root=str(_local(root, "."))),
         "landing_zone": LandingZone(root=str(root)),
         "integrity_thresholds": IntegrityThresholds(),
         "fidelity_thresholds": FidelityThresholds(),

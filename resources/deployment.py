@@ -59,6 +59,9 @@ def instance_yaml(env=os.environ) -> str:
         f"    - key: dagster/backfill\n      limit: {QUEUE_LIMIT}\n",
         f"    - key: {AUTOMATION_TAG}\n      limit: {QUEUE_LIMIT}\n",
         "telemetry:\n  enabled: false\n",
+        # the daemon marks failed a run whose worker process died (killed, out of memory), so no
+        # run stays STARTED forever; the shell's runs are checked by assets.materialize on start
+        "run_monitoring:\n  enabled: true\n  poll_interval_seconds: 30\n",
         # a run's console (the `dagster dev` terminal) shows INFO and above: progress, skips,
         # warnings; every Dagster event (DEBUG) is still stored in the event log
         "python_logs:\n  python_log_level: INFO\n",

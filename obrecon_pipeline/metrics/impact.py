@@ -167,7 +167,8 @@ def marketable_orders(
         .sort("seq_before")
     )
     book_cols = [c for c in frame.collect_schema().names() if c.startswith(("bid_", "ask_"))]
-    rows = frame.select("seq", usable(valid_only).alias("usable"), mid_price(), *book_cols).sort("seq")
+    # book rows are in replay order (seq ascending): marked sorted, not sorted again
+    rows = frame.select("seq", usable(valid_only).alias("usable"), mid_price(), *book_cols).set_sorted("seq")
     before = rows.select(
         pl.col("seq").alias("seq_before"),
         pl.col("usable").alias("usable_before"),

@@ -55,12 +55,14 @@ def ofi_levels(book: pl.DataFrame | pl.LazyFrame) -> int:
 
 
 def event_ofi(book: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-    """``ts_event, seq, e_1..e_M`` for every usable row after the first (see module docstring)."""
+    """``ts_event, seq, e_1..e_M`` for every usable row after the first (see module docstring).
+    The book's rows are in replay order (``seq`` ascending, as every book table is written): they
+    are not sorted again, so a scan of a day's book is never held whole for a sort."""
     frame = lazy(book)
     m_max = ofi_levels(frame)
     return (
         frame.filter(usable())
-        .sort("seq")
+        .set_sorted("seq")
         .select("ts_event", "seq", *[level_ofi(m) for m in range(1, m_max + 1)])
         .slice(1)
     )
@@ -72,33 +74,68 @@ def average_depth(m_max: int) -> pl.Expr:
     return (total / m_max).alias("depth")
 
 
-def interval_ofi(book: pl.DataFrame | pl.LazyFrame, every_s: float) -> pl.LazyFrame:
+#: book rows read at a time by :func:`interval_ofi`: its memory is set by this, not by the day
+BATCH_ROWS = 1 << 19
+
+
+def _usable_batches(frame: pl.LazyFrame, columns: list[str], batch_rows: int):
+    """The usable rows of ``batch_rows`` book rows at a time (slices of the scan: a Parquet file is
+    read a few row groups at a time); at least one batch, empty for an empty book."""
+    total = frame.select(pl.len()).collect().item()
+    for start in range(0, max(total, 1), batch_rows):
+        yield frame.slice(start, batch_rows).filter(usable()).select(columns).collect()
+
+
+def interval_ofi(book: pl.DataFrame | pl.LazyFrame, every_s: float, batch_rows: int = BATCH_ROWS) -> pl.LazyFrame:
     """Per interval of ``every_s`` s that has usable rows: ``bucket, ts_start, n_events``,
-    ``ofi_1..ofi_M`` (OFI^m_k), ``avg_depth`` (Q^M_k) and ``ofi_norm_1..ofi_norm_M``."""
+    ``ofi_1..ofi_M`` (OFI^m_k), ``avg_depth`` (Q^M_k) and ``ofi_norm_1..ofi_norm_M``.
+
+    The book is read ``batch_rows`` rows at a time: each batch's e^m_n are computed with the last
+    usable row of the batch before prepended (so e_n of its first row is the one the whole day
+    gives), and summed per interval; an interval cut by a batch boundary adds its partial sums and
+    its depth sum and count (Q^M_k = sum of depth / count)."""
     frame = lazy(book)
     m_max = ofi_levels(frame)
-    events = event_ofi(frame).with_columns(bucket(every_s))
-    depth = frame.filter(usable()).select(bucket(every_s), average_depth(m_max))
+    levels = range(1, m_max + 1)
+    columns = ["ts_event", "seq", *[f"{side}_{field}_{m}" for m in levels for side in ("bid", "ask")
+                                    for field in ("price", "size")]]
+    partials, carry = [], None
+    for rows in _usable_batches(frame, columns, batch_rows):
+        flow = (
+            (rows if carry is None else pl.concat([carry, rows]))
+            .select("ts_event", *[level_ofi(m) for m in levels])
+            .slice(1)
+            .with_columns(bucket(every_s))
+            .group_by("bucket")
+            .agg(pl.len().alias("n_events"), *[pl.col(f"e_{m}").sum().alias(f"ofi_{m}") for m in levels])
+        )
+        depth = rows.select(bucket(every_s), average_depth(m_max)).group_by("bucket").agg(
+            pl.col("depth").sum().alias("depth_sum"), pl.col("depth").count().alias("depth_n"))
+        partials.append(flow.join(depth, on="bucket", how="full", coalesce=True))
+        if rows.height:
+            carry = rows.tail(1)
     step = step_ns(every_s)
-    sums = events.group_by("bucket").agg(
-        pl.len().alias("n_events"), *[pl.col(f"e_{m}").sum().alias(f"ofi_{m}") for m in range(1, m_max + 1)]
-    )
-    depths = depth.group_by("bucket").agg(pl.col("depth").mean().alias("avg_depth"))
     return (
-        sums.join(depths, on="bucket", how="left")
+        pl.concat(partials)
+        .group_by("bucket")
+        .agg(pl.col("n_events").sum().cast(pl.UInt32), *[pl.col(f"ofi_{m}").sum() for m in levels],
+             pl.col("depth_sum").sum(), pl.col("depth_n").sum())
+        .filter(pl.col("n_events") > 0)
         .sort("bucket")
+        .with_columns(pl.when(pl.col("depth_n") > 0).then(pl.col("depth_sum") / pl.col("depth_n")).alias("avg_depth"))
         .with_columns(
             (pl.col("bucket") * step).alias("ts_start"),
-            *[(pl.col(f"ofi_{m}") / pl.col("avg_depth")).alias(f"ofi_norm_{m}") for m in range(1, m_max + 1)],
+            *[(pl.col(f"ofi_{m}") / pl.col("avg_depth")).alias(f"ofi_norm_{m}") for m in levels],
         )
         .select(
             "bucket",
             "ts_start",
             "n_events",
-            *[f"ofi_{m}" for m in range(1, m_max + 1)],
+            *[f"ofi_{m}" for m in levels],
             "avg_depth",
-            *[f"ofi_norm_{m}" for m in range(1, m_max + 1)],
+            *[f"ofi_norm_{m}" for m in levels],
         )
+        .lazy()
     )
 
 

@@ -65,9 +65,9 @@ def interval_returns(book: pl.DataFrame | pl.LazyFrame, every_s: float, valid_on
 
 def returns_table(
     book: pl.DataFrame | pl.LazyFrame, intervals_s: tuple[float, ...] = DEFAULT_INTERVALS_S
-) -> pl.DataFrame:
+) -> pl.LazyFrame:
     """Long table of all return series: ``sampling`` ("event" or e.g. "1s"), ``ts_event`` (row
-    time, or interval end), ``mid``, ``log_return``."""
+    time, or interval end), ``mid``, ``log_return`` (lazy: streamed to where it is written)."""
     parts = [
         event_returns(book).select(
             pl.lit("event").alias("sampling"), "ts_event", "mid", "log_return"
@@ -82,7 +82,7 @@ def returns_table(
                 "log_return",
             )
         )
-    return pl.concat(parts).collect()
+    return pl.concat(parts)
 
 
 def sampling_name(every_s: float) -> str:

@@ -59,6 +59,15 @@ def test_interval_ofi_sums_events_and_normalises_by_average_depth():
     assert out["ofi_norm_2"].to_list() == pytest.approx([15.0 / (22.25 / 3), -15.0 / 7.5], rel=1e-15)
 
 
+@pytest.mark.parametrize("batch_rows", [1, 2, 4])
+def test_interval_ofi_read_in_batches_equals_the_whole_book(batch_rows):
+    """Batch boundaries inside an interval (rows 0..2 | 3..5 at 1 s) and between a row and the one
+    before it change nothing: the last usable row of a batch is carried into the next."""
+    whole = interval_ofi(BOOK, 1.0).collect()
+    assert interval_ofi(BOOK, 1.0, batch_rows=batch_rows).collect().equals(whole)
+    assert whole["ofi_1"].to_list() == [5.0 + 3.0, -2.0 - 3.0 + 2.0]
+
+
 def test_ofi_table_stacks_interval_lengths():
     out = ofi_table(BOOK, (1.0, 10.0))
     ten = out.filter(out["sampling"] == "10s")

@@ -47,11 +47,11 @@ def test_flagged_rows_are_left_out_unless_asked_for():
 
 
 def test_returns_table_stacks_samplings():
-    out = returns_table(BOOK, (1.0, 2.0))
+    out = returns_table(BOOK, (1.0, 2.0)).collect()
     assert out.group_by("sampling").len().sort("sampling").rows() == [("1s", 3), ("2s", 1), ("event", 4)]
 
 
 def test_a_book_without_both_quotes_has_no_returns():
     one_sided = book_frame([{"bid": [(100.0, 1.0)]}, {"bid": [(100.5, 2.0)]}], levels=1)
     assert interval_returns(one_sided, 1.0).collect().height == 0
-    assert returns_table(one_sided).height == 0
+    assert returns_table(one_sided).collect().height == 0

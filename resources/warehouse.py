@@ -1,0 +1,130 @@
+"""The ``io_manager``: every asset of a partition is stored in that partition's run set and the set is
+committed whole (:mod:`obrecon_pipeline.storage.warehouse` has the layout and the protocol).
+
+What an asset returns decides how it is written, always atomically into
+``warehouse/runs/<stream>/<day>/<run_id>/``:
+
+* a :class:`pathlib.Path`: a table the step already wrote (the replay's Parquet files, written row
+  group by row group by :func:`obrecon_pipeline.pipeline.run_stream`), moved into the set;
+* a ``pl.LazyFrame``: streamed to Parquet (dagster-polars' ``sink_df_to_path``: never collected whole);
+* a ``pl.DataFrame``: written to Parquet (dagster-polars' ``write_df_to_path``);
+* a ``dict``: JSON (the run's ``report.json``).
+
+When the last asset the run planned for the partition has been stored, the set is committed; its
+stable paths ``warehouse/<asset>/<stream>/<day>.parquet`` and ``reports/<stream-day id>/report.json``
+then point at it. Inputs are read from the run's own set when the run built them, else from the
+committed set: a ``pl.LazyFrame`` parameter gets ``pl.scan_parquet`` (bounded), ``pl.DataFrame``
+the table read whole, ``dict`` the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pyarrow.parquet as pq
+from dagster_polars import PolarsParquetIOManager
+from upath import UPath
+
+from obrecon_pipeline.atomic import atomic_path, write_json
+from obrecon_pipeline.storage.warehouse import PartitionStore
+
+#: the asset whose value is a JSON document, not a table
+REPORT = "report"
+#: asset keys planned per run (read once from the run's execution plan)
+_PLANNED: dict[str, frozenset[dg.AssetKey]] = {}
+
+
+def table_file(key: dg.AssetKey) -> str:
+    name = key.path[-1]
+    return f"{name}.json" if name == REPORT else f"{name}.parquet"
+
+
+def partition_store(root: str | Path, partition_key: str) -> PartitionStore:
+    """The store of a stream × day partition key (``GOOG-L10|2012-06-21``: the dimensions in name
+    order, ``stream`` then ``trading_day``)."""
+    stream, day = partition_key.split("|")
+    return PartitionStore(Path(root) / "warehouse", stream, day)
+
+
+def report_link(root: str | Path, stream_day: str) -> Path:
+    """The stable path of a partition's report: ``<root>/reports/<stream-day id>/report.json``."""
+    return Path(root) / "reports" / stream_day / "report.json"
+
+
+def _planned(step_context) -> frozenset[dg.AssetKey]:
+    """The assets the run materializes (its execution plan, as stored in the instance)."""
+    run = step_context.dagster_run
+    if run.run_id not in _PLANNED:
+        snap = step_context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+        todo = set(snap.step_keys_to_execute)
+        _PLANNED[run.run_id] = frozenset(
+            o.properties.asset_key for s in snap.steps if s.key in todo for o in s.outputs
+            if o.properties is not None and o.properties.is_asset and o.properties.asset_key is not None
+            and o.properties.asset_check_key is None)
+    return _PLANNED[run.run_id]
+
+
+class WarehouseIOManager(dg.ConfigurableIOManager):
+    """Stores each partition's assets as one committed set under ``<root>/warehouse`` (local or
+    mounted file system: the commit is a rename of a symbolic link)."""
+
+    root: str
+
+    def _polars(self) -> PolarsParquetIOManager:
+        """dagster-polars' Parquet reader and writer (its options: the asset's ``definition_metadata``)."""
+        return PolarsParquetIOManager(base_dir=self.root)
+
+    def _store(self, context) -> PartitionStore:
+        return partition_store(self.root, context.asset_partition_key)
+
+    def handle_output(self, context: dg.OutputContext, obj) -> None:
+        if obj is None:
+            return
+        store, file = self._store(context), table_file(context.asset_key)
+        dest = store.run_dir(context.run_id) / file
+        if isinstance(obj, Path):
+            store.put(context.run_id, file, obj)
+        elif isinstance(obj, dict):
+            write_json(obj, dest)
+        elif isinstance(obj, (pl.LazyFrame, pl.DataFrame)):
+            polars_io = self._polars()
+            with atomic_path(dest) as tmp:  # dagster-polars writes, the commit protocol places it
+                if isinstance(obj, pl.LazyFrame):
+                    polars_io.sink_df_to_path(context, obj, UPath(tmp))
+                else:
+                    polars_io.write_df_to_path(context, obj, UPath(tmp))
+        else:
+            raise TypeError(f"{context.asset_key.to_user_string()}: cannot store a {type(obj).__name__}")
+        if file.endswith(".parquet"):
+            context.add_output_metadata({"path": dg.MetadataValue.path(str(store.stable(file))),
+                                         "dagster/row_count": dg.MetadataValue.int(pq.read_metadata(dest).num_rows)})
+        self._commit_if_complete(context, store)
+
+    def _commit_if_complete(self, context: dg.OutputContext, store: PartitionStore) -> None:
+        planned = _planned(context.step_context)
+        run = store.run_dir(context.run_id)
+        if not all((run / table_file(k)).exists() for k in planned):
+            return
+        graph = context.step_context.job_def.asset_layer.asset_graph
+        tables = {table_file(k): [table_file(p) for p in graph.get(k).parent_keys] for k in planned}
+        links = {}
+        if (run / table_file(dg.AssetKey(REPORT))).exists():
+            stream_day = json.loads((run / table_file(dg.AssetKey(REPORT))).read_text())["stream"]
+            links[table_file(dg.AssetKey(REPORT))] = report_link(self.root, stream_day)
+        store.commit(context.run_id, tables, links)
+        context.log.info(f"{store.stream}/{store.day}: committed run {context.run_id[:8]} "
+                         f"({len(tables)} tables of this run) as the partition's set")
+
+    def load_input(self, context: dg.InputContext):
+        store, file = self._store(context), table_file(context.asset_key)
+        path = store.locate(context.step_context.run_id, file)
+        if path is None:
+            raise dg.Failure(description=f"{context.asset_key.to_user_string()} of {store.stream}/{store.day} "
+                                         "is not in the warehouse: materialize it first")
+        if file.endswith(".json"):
+            return json.loads(path.read_text())
+        frame = self._polars().scan_df_from_path(UPath(path), context)  # never collected here
+        return frame.collect() if context.dagster_type.typing_type is pl.DataFrame else frame
