@@ -27,7 +27,7 @@ from typing import Callable, Iterator
 import numpy as np
 import polars as pl
 
-from obrecon_pipeline.errors import ObreconError
+from obrecon_pipeline.errors import ObreconError, ReplayError
 from obrecon_pipeline.events import scales
 from obrecon_pipeline.feeds import Feed, get_feed
 from obrecon_pipeline.integrity.reference import Match
@@ -159,11 +159,16 @@ def run_stream(fmt: str, stream: Stream, paths: OutputPaths, options: RunOptions
     ckpt = checkpoint_path(paths.book)
     identity = _identity(fmt, stream, options, paths)
     saved = checkpoint.load(ckpt) if options.checkpoint_every else None
+    replayer = None
+    if saved is not None and saved[0].get("identity") == identity and "replayer" in saved[1]:
+        try:
+            replayer = Replayer.from_state(saved[1]["replayer"])
+        except ReplayError:  # a state another version of the replayer wrote: of no use, start over
+            saved = None
     t0 = time.perf_counter()
     if saved is not None and saved[0].get("identity") == identity:
         header, blobs = saved
         source.resume(header["source"])
-        replayer = Replayer.from_state(blobs["replayer"]) if "replayer" in blobs else None
         outputs = StreamOutputs(paths, options.levels, source.reference_depth, compression=options.compression,
                                 resume=header["outputs"])
         done, scale, resumed_at = header["events"], tuple(header["scale"]), header["events"]

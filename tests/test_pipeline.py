@@ -93,3 +93,42 @@ def test_sigkill_mid_day_resumes_to_an_identical_book(tmp_path):
     assert not ckpt.exists() and sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".parquet") == [
         "clean.parquet", "killed.parquet"]
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_a_checkpoint_another_replayer_version_wrote_is_dropped_and_the_day_replayed(lobster_day, tmp_path, monkeypatch):
+    """A run interrupted right after its second checkpoint, whose replayer state is then marked as
+    written by another state version: the next run cannot restore it, so it starts over (no resume)
+    and writes the book of a run never stopped."""
+    import io
+
+    import numpy as np
+
+    from obrecon_pipeline.storage import checkpoint
+
+    stream = lobster_stream(lobster_day, "GOOG-L10")
+    paths = OutputPaths(tmp_path / "book.parquet")
+    options = RunOptions(chunk_events=20_000, checkpoint_every=20_000)
+    save, saves = checkpoint.save, []
+
+    def save_then_stop(*args):
+        save(*args)
+        saves.append(args[0])
+        if len(saves) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        run_stream("lobster", stream, paths, options)
+    monkeypatch.setattr(checkpoint, "save", save)
+    ckpt = checkpoint_path(paths.book)
+    header, blobs = checkpoint.load(ckpt)
+    assert header["events"] == 40_000
+    state = dict(np.load(io.BytesIO(blobs["replayer"])))
+    state["version"] = state["version"] - 1
+    buf = io.BytesIO()
+    np.savez(buf, **state)
+    checkpoint.save(ckpt, header, {**blobs, "replayer": buf.getvalue()})
+    report = run_stream("lobster", stream, paths, options)
+    assert report.get("resumed_from_event") is None and report["events"] == 147_916
+    fresh = run_stream("lobster", stream, OutputPaths(tmp_path / "fresh.parquet"), options)
+    assert pl.read_parquet(paths.book).equals(pl.read_parquet(tmp_path / "fresh.parquet"))
