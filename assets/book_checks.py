@@ -17,6 +17,7 @@ from assets.partitions import STREAM_DAYS
 from obrecon_pipeline.book_schema import FIELDS
 from obrecon_pipeline.integrity.crossed import CONTINUOUS, EPISODE_SCHEMA
 from resources import IntegrityThresholds
+from resources.warehouse import WarehouseIOManager
 
 
 def _episode_start(episode: dict, events: pl.LazyFrame) -> dict:
@@ -32,7 +33,7 @@ def _episode_start(episode: dict, events: pl.LazyFrame) -> dict:
     blocking=True,
 )
 def no_crossed_book(context: dg.AssetCheckExecutionContext, book: pl.LazyFrame, report: dict,
-                    events: pl.LazyFrame) -> dg.AssetCheckResult:
+                    events: pl.LazyFrame, io_manager: dg.ResourceParam[WarehouseIOManager]) -> dg.AssetCheckResult:
     """Judged from the replay's own classification in ``report.json`` (:mod:`obrecon_pipeline.integrity.crossed`);
     only the rows it names are read from ``events``."""
     metadata: dict = {
@@ -60,7 +61,7 @@ def no_crossed_book(context: dg.AssetCheckExecutionContext, book: pl.LazyFrame, 
         metadata["first_continuous_cross_message"] = first["message"]
         first_bad = f"seq {first['seq']} after raw {first['message']}"
     n = report["crossed_rows_continuous"]
-    return breaker_result(context, "no_crossed_book", n == 0, metadata, n, 0, first_bad)
+    return breaker_result(context, io_manager, "no_crossed_book", n == 0, metadata, n, 0, first_bad)
 
 
 @dg.asset_check(
@@ -78,6 +79,7 @@ def reference_match(
     reference_book: pl.LazyFrame,
     events: pl.LazyFrame,
     integrity_thresholds: IntegrityThresholds,
+    io_manager: dg.ResourceParam[WarehouseIOManager],
 ) -> dg.AssetCheckResult:
     """Judged from the replay's chunk-by-chunk match in ``report.json``; the first mismatching row is
     read from the book and the reference for the side-by-side table."""
@@ -118,5 +120,5 @@ def reference_match(
         ).select(["book", *columns])
         metadata["first_mismatch_level"] = dg.MetadataValue.md(markdown_table(side_by_side))
         first_bad = f"book row {row} ({match['first_mismatch_column']}) after raw {metadata['first_mismatch_message']}"
-    return breaker_result(context, "reference_match", match["match_rate"] >= threshold, metadata,
+    return breaker_result(context, io_manager, "reference_match", match["match_rate"] >= threshold, metadata,
                           dg.MetadataValue.float(match["match_rate"]), dg.MetadataValue.float(threshold), first_bad)

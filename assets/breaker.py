@@ -29,6 +29,7 @@ from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from assets import cross_venue
+from resources.warehouse import WarehouseIOManager
 
 BOOK = dg.AssetKey("book")
 #: the blocking integrity checks, all on ``book`` (:mod:`assets.book_checks`, :mod:`assets.feed_integrity`)
@@ -55,6 +56,7 @@ def held_back(context: dg.AssetCheckExecutionContext) -> list[str]:
 
 def breaker_result(
     context: dg.AssetCheckExecutionContext,
+    io_manager: WarehouseIOManager,
     name: str,
     passed: bool,
     metadata: dict,
@@ -63,7 +65,8 @@ def breaker_result(
     first_bad_row: str | None,
 ) -> dg.AssetCheckResult:
     """A blocking check's result: severity ERROR, the uniform ``value``, ``threshold`` and
-    ``first_bad_row`` beside the check's own metadata, and on failure the assets it holds back."""
+    ``first_bad_row`` beside the check's own metadata, and on failure the assets it holds back
+    (what the run made so far is committed as the partition's set: the rest will not come)."""
     metadata = {**metadata, VALUE: value, THRESHOLD: threshold}
     if first_bad_row is not None:
         metadata[FIRST_BAD_ROW] = first_bad_row
@@ -74,6 +77,7 @@ def breaker_result(
             f"{name} failed on {context.partition_key} (value {value}, threshold {threshold}): "
             f"blocks {', '.join(blocked) or 'nothing downstream in this run'}"
         )
+        io_manager.commit_stored(context)
     return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
 
 

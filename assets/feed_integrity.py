@@ -28,6 +28,7 @@ from assets.breaker import breaker_result
 from assets.metadata import describe_event, iso
 from assets.partitions import STREAM_DAYS
 from resources import IntegrityThresholds
+from resources.warehouse import WarehouseIOManager
 
 COUNTERS = ("gaps", "duplicates", "reordered", "checksum_ok", "checksum_failed", "resyncs", "quarantined",
             "invalid_rows", "rows")
@@ -52,7 +53,7 @@ def unresynced(gap_rows: list[int], book_valid: np.ndarray) -> list[bool]:
     blocking=True,
 )
 def feed_integrity(context: dg.AssetCheckExecutionContext, book: pl.LazyFrame, report: dict,
-                   events: pl.LazyFrame) -> dg.AssetCheckResult:
+                   events: pl.LazyFrame, io_manager: dg.ResourceParam[WarehouseIOManager]) -> dg.AssetCheckResult:
     metadata: dict = {k: int(report.get(k, 0)) for k in COUNTERS}
     gaps = report.get("gap_list") or []
     open_gaps = [g for g, bad in zip(gaps, unresynced([int(g["row"]) for g in gaps],
@@ -97,7 +98,7 @@ def feed_integrity(context: dg.AssetCheckExecutionContext, book: pl.LazyFrame, r
     if report.get("quarantined") and report.get("quarantine_first"):
         metadata["first_quarantined"] = report["quarantine_first"]
     faults = metadata["unresynced_gaps"] + metadata["checksum_failed"] + metadata.get("tickers_disagreeing", 0)
-    return breaker_result(context, "feed_integrity", faults == 0, metadata, faults, 0, first_bad)
+    return breaker_result(context, io_manager, "feed_integrity", faults == 0, metadata, faults, 0, first_bad)
 
 
 @dg.asset_check(
@@ -108,12 +109,13 @@ def feed_integrity(context: dg.AssetCheckExecutionContext, book: pl.LazyFrame, r
     blocking=True,
 )
 def quarantine_rate(
-    context: dg.AssetCheckExecutionContext, report: dict, integrity_thresholds: IntegrityThresholds
+    context: dg.AssetCheckExecutionContext, report: dict, integrity_thresholds: IntegrityThresholds,
+    io_manager: dg.ResourceParam[WarehouseIOManager],
 ) -> dg.AssetCheckResult:
     quarantined, events = int(report.get("quarantined", 0)), int(report.get("events", 0))
     rate = quarantined / (quarantined + events) if quarantined + events else 0.0
     threshold = integrity_thresholds.max_quarantine_rate
     metadata = {"quarantined": quarantined, "events": events}
     first = report.get("quarantine_first") if quarantined else None
-    return breaker_result(context, "quarantine_rate", rate <= threshold, metadata, dg.MetadataValue.float(rate),
+    return breaker_result(context, io_manager, "quarantine_rate", rate <= threshold, metadata, dg.MetadataValue.float(rate),
                           dg.MetadataValue.float(threshold), first)

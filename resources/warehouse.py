@@ -75,7 +75,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     def _polars(self) -> PolarsParquetIOManager:
         """dagster-polars' Parquet reader and writer (its options: the asset's ``definition_metadata``)."""
-        return PolarsParquetIOManager(base_dir=self.root)
+        polars_io = PolarsParquetIOManager(base_dir=self.root)
+        polars_io.setup_for_execution(None)  # with base_dir given, it needs no init context
+        return polars_io
 
     def _store(self, context) -> PartitionStore:
         return partition_store(self.root, context.asset_partition_key)
@@ -109,14 +111,31 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         if not all((run / table_file(k)).exists() for k in planned):
             return
         graph = context.step_context.job_def.asset_layer.asset_graph
-        tables = {table_file(k): [table_file(p) for p in graph.get(k).parent_keys] for k in planned}
+        self._commit(context.log, store, context.run_id,
+                     {table_file(k): [table_file(p) for p in graph.get(k).parent_keys] for k in planned})
+
+    def commit_stored(self, context: dg.AssetCheckExecutionContext) -> None:
+        """Commit what the run stored for the check's partition so far: a blocking check that failed
+        holds the rest of the run back (:mod:`assets.breaker`), so its book, events and report are
+        the partition's new set and the tables built from the old book are dropped with it."""
+        op = context.op_execution_context
+        store = partition_store(self.root, context.partition_key)
+        run = store.run_dir(op.run_id)
+        graph = op.job_def.asset_layer.asset_graph
+        tables = {table_file(k): [table_file(p) for p in graph.get(k).parent_keys]
+                  for k in graph.get_all_asset_keys() if (run / table_file(k)).exists()}
+        if tables:
+            self._commit(context.log, store, op.run_id, tables)
+
+    def _commit(self, log, store: PartitionStore, run_id: str, tables: dict[str, list[str]]) -> None:
+        run = store.run_dir(run_id)
         links = {}
         if (run / table_file(dg.AssetKey(REPORT))).exists():
             stream_day = json.loads((run / table_file(dg.AssetKey(REPORT))).read_text())["stream"]
             links[table_file(dg.AssetKey(REPORT))] = report_link(self.root, stream_day)
-        store.commit(context.run_id, tables, links)
-        context.log.info(f"{store.stream}/{store.day}: committed run {context.run_id[:8]} "
-                         f"({len(tables)} tables of this run) as the partition's set")
+        store.commit(run_id, tables, links)
+        log.info(f"{store.stream}/{store.day}: committed run {run_id[:8]} ({len(tables)} tables of this run) "
+                 "as the partition's set")
 
     def load_input(self, context: dg.InputContext):
         store, file = self._store(context), table_file(context.asset_key)
