@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import multiprocessing
 import os
 import signal
 import socket
@@ -249,7 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     workers = max(1, min(args.workers, len(keys)))
     bar = RunProgress(raw_weights(streams), file=sys.stderr)
     job = "force_downstream" if args.force else "reconstruct"
-    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(job, os.getpid())) as pool:
+    # spawned, not forked: this process has run Polars (the catalog), whose thread pool a forked
+    # child inherits locked (the worker then waits forever on a futex)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                             initargs=(job, os.getpid())) as pool:
         futures = [pool.submit(_run, key) for key in keys]
         for future in as_completed(futures):
             s = future.result()

@@ -49,6 +49,16 @@ def partition_store(root: str | Path, partition_key: str) -> PartitionStore:
     return PartitionStore(Path(root) / "warehouse", stream, day)
 
 
+def _per_day(partition_key: str) -> bool:
+    """A key of the day-only partitions (``2024-08-08``), not of a stream × day (``GOOG-L10|2012-06-21``)."""
+    return "|" not in partition_key
+
+
+def day_table(root: str | Path, key: dg.AssetKey, day: str) -> Path:
+    """Where a table partitioned by day alone lives: ``<root>/warehouse/<asset>/<day>.parquet``."""
+    return Path(root) / "warehouse" / key.path[-1] / f"{day}.parquet"
+
+
 def report_link(root: str | Path, stream_day: str) -> Path:
     """The stable path of a partition's report: ``<root>/reports/<stream-day id>/report.json``."""
     return Path(root) / "reports" / stream_day / "report.json"
@@ -84,6 +94,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         if obj is None:
+            return
+        if _per_day(context.asset_partition_key):
+            self._write_day_table(context, obj)
             return
         store, file = self._store(context), table_file(context.asset_key)
         dest = store.run_dir(context.run_id) / file
@@ -138,12 +151,39 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                  "as the partition's set")
 
     def load_input(self, context: dg.InputContext):
-        store, file = self._store(context), table_file(context.asset_key)
-        path = store.locate(context.step_context.run_id, file)
-        if path is None:
-            raise dg.Failure(description=f"{context.asset_key.to_user_string()} of {store.stream}/{store.day} "
+        keys = context.asset_partition_keys
+        if len(keys) != 1 or not isinstance(context.dagster_type.typing_type, type):
+            return {key: self._load(context, key) for key in keys}  # ``dict[str, pl.LazyFrame]``: every partition
+        return self._load(context, keys[0])
+
+    def _load(self, context: dg.InputContext, partition_key: str):
+        file = table_file(context.asset_key)
+        if _per_day(partition_key):
+            path = day_table(self.root, context.asset_key, partition_key)
+            where = partition_key
+        else:
+            store = partition_store(self.root, partition_key)
+            path, where = store.locate(context.step_context.run_id, file), f"{store.stream}/{store.day}"
+        if path is None or not path.exists():
+            raise dg.Failure(description=f"{context.asset_key.to_user_string()} of {where} "
                                          "is not in the warehouse: materialize it first")
         if file.endswith(".json"):
             return json.loads(path.read_text())
         frame = self._polars().scan_df_from_path(UPath(path), context)  # never collected here
         return frame.collect() if context.dagster_type.typing_type is pl.DataFrame else frame
+
+    def _write_day_table(self, context: dg.OutputContext, obj) -> None:
+        """A table partitioned by day alone (the cross-venue comparison of every pair): derived from
+        committed stream-day sets, written atomically on its own at ``warehouse/<asset>/<day>.parquet``."""
+        if not isinstance(obj, (pl.LazyFrame, pl.DataFrame)):
+            raise TypeError(f"{context.asset_key.to_user_string()}: cannot store a {type(obj).__name__}")
+        dest = day_table(self.root, context.asset_key, context.asset_partition_key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        polars_io = self._polars()
+        with atomic_path(dest) as tmp:
+            if isinstance(obj, pl.LazyFrame):
+                polars_io.sink_df_to_path(context, obj, UPath(tmp))
+            else:
+                polars_io.write_df_to_path(context, obj, UPath(tmp))
+        context.add_output_metadata({"path": dg.MetadataValue.path(str(dest)),
+                                     "dagster/row_count": dg.MetadataValue.int(pq.read_metadata(dest).num_rows)})

@@ -68,7 +68,7 @@ def test_a_frozen_book_fails_the_check_and_names_when_it_started(landed, tmp_pat
     """The stored spot book stops changing for 20 s from 23:55:30.143 (rows kept, values frozen)."""
     root, instance = landed
     frozen_root = tmp_path / "root"
-    shutil.copytree(root, frozen_root)
+    shutil.copytree(root, frozen_root, symlinks=True)  # the stable paths are links into the committed set
     path = frozen_root / "warehouse" / "book" / "spot-BTCUSDT" / f"{DAY}.parquet"
     spot = pl.read_parquet(path)
     t0 = 1723161330143000000
