@@ -30,7 +30,7 @@ def test_definitions_load():
         "warehouse_sensor": dg.DefaultSensorStatus.RUNNING}
     # the breaker's way past a failed blocking check: everything downstream of book, not book
     forced = {k.to_user_string() for k in defs.resolve_job_def("force_downstream").asset_layer.selected_asset_keys}
-    assert forced == keys - {"raw_files", "events", "reference_book", "book", "cross_venue"}
+    assert forced == keys - {"raw_files", "events", "reference_book", "book", "report", "cross_venue"}
     assert {k.name for k in repo.asset_graph.asset_check_keys if repo.asset_graph.get(k).blocking} == {
         "no_crossed_book", "reference_match", "feed_integrity", "quarantine_rate"}
     assert [s.name for s in repo.schedule_defs] == ["daily_schedule"]

@@ -278,7 +278,7 @@ def _scanned(path: Path) -> Capture:
     the errors a whole read gives at once (empty, corrupt gzip) and whether received times are
     in order."""
     in_order, last, lines = True, -1, 0
-    for _, raw in _lines(path):
+    for _, raw in read_lines(path):
         if raw.strip() == b"":
             continue
         lines += 1

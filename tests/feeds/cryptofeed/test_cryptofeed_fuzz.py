@@ -33,9 +33,11 @@ COUNTED = ("messages_applied", "messages_snapshot", "messages_reordered", "messa
 
 
 def read_all(folder: Path, day: str) -> tuple[int, set]:
-    """Every stream of the folder loaded: the book messages read, the quarantined lines."""
+    """Every stream of the folder loaded: the book messages read (with those of symbols that are no
+    stream because no snapshot syncs them, counted in ``symbols_without_snapshot``), the
+    quarantined lines."""
     feed = get_feed("cryptofeed")
-    messages, quarantined = 0, set()
+    messages, quarantined, unsynced = 0, set(), {}
     for stream in feed.discover(folder, day):
         loaded = feed.load(stream)
         s = loaded.stats
@@ -44,8 +46,9 @@ def read_all(folder: Path, day: str) -> tuple[int, set]:
         # rows end a message applied (in order or reordered), a snapshot, or a gap marker
         assert ends <= s["messages_applied"] + s["messages_snapshot"] + s["messages_reordered"] + len(s["gap_list"])
         messages += s["messages"]
+        unsynced.update(s.get("symbols_without_snapshot", {}))
         quarantined |= {(f, row) for f, row, _ in loaded.quarantine.iter_rows()}
-    return messages, quarantined
+    return messages + sum(unsynced.values()), quarantined
 
 
 def write(folder: Path, day: str, names: list[str], texts: dict[str, bytes]) -> None:
