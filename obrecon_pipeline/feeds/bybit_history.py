@@ -14,7 +14,7 @@ This module only reads the file (vectorised in Polars) into the one L2 path's
 Update-id continuity (Bybit, "Orderbook" websocket docs) is :data:`SEQUENCING` in the shared
 sequencer: a delta must carry ``u = u_prev + 1``. A delta at or below the last applied ``u`` is a
 duplicate: dropped and counted. Any other break (or a delta before the first snapshot) is a gap:
-counted, located (book row, file line, time, expected and received ``u``) in :attr:`Ob500.gaps`
+counted, located (book row, file line, time, expected and received ``u``) in :attr:`BybitHistory.gaps`
 and the stream's ``stats["gap_list"]``, and the first event after it is flagged ``BAD_BOOK``; the
 replayer keeps the book invalid until the next snapshot.
 """
@@ -66,7 +66,7 @@ SEQUENCING = Sequencing(link="first", sync_offset=1, pending=1, resync="continue
 
 
 @dataclass
-class Ob500:
+class BybitHistory:
     """A parsed history file: normalized events plus the update-id integrity findings."""
 
     symbol: str
@@ -191,12 +191,12 @@ def read_book_messages(path: str | Path) -> tuple[BookMessages, int]:
     return book, depth
 
 
-def parse_ob500(path: str | Path) -> Ob500:
+def parse_history(path: str | Path) -> BybitHistory:
     """Parse one Bybit history file into normalized events and its update-id integrity record."""
     book, depth = read_book_messages(path)
     events, sq = book.events()
     applied = np.isin(sq.status, (MessageStatus.APPLIED, MessageStatus.REORDERED))
-    return Ob500(
+    return BybitHistory(
         symbol=book.symbol,
         depth=depth,
         messages=book.n_messages,

@@ -16,7 +16,7 @@ import pytest
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side
 from obrecon_pipeline.feeds import get_feed
-from obrecon_pipeline.feeds.bybit_history import discover, parse_ob500
+from obrecon_pipeline.feeds.bybit_history import discover, parse_history
 from tests.conftest import RAW
 
 DAY = RAW / "bybit" / "2024-12-01"
@@ -35,7 +35,7 @@ def write_plain(tmp_path: Path, lines: list[str]) -> Path:
 
 
 def test_real_file_counts_and_flags():
-    book = parse_ob500(SAMPLE)
+    book = parse_history(SAMPLE)
     assert (book.symbol, book.depth) == ("XRPUSDT", 500)
     assert (book.messages, book.snapshots, book.deltas, book.duplicates) == (50, 1, 49, 0)
     assert book.gaps.height == 0
@@ -53,7 +53,7 @@ def test_real_file_counts_and_flags():
 
 
 def test_snapshot_events_exact():
-    ev = parse_ob500(SAMPLE).events
+    ev = parse_history(SAMPLE).events
     first = ev.row(0, named=True)
     assert (first["action"], first["side"], first["flags"]) == (Action.CLEAR, Side.NONE, Flag.SNAPSHOT)
     assert first["ts_event"] == 1733011200691_000_000
@@ -87,7 +87,7 @@ def test_dropped_delta_is_a_located_gap(tmp_path):
     lines = sample_lines()
     del lines[9]  # drop u=20254878 (file line 10)
     path = write_plain(tmp_path, lines)
-    book = parse_ob500(path)
+    book = parse_history(path)
     ts = 1733011201591_000_000
     assert book.gaps.to_dicts() == [
         {"row": 9, "file": str(path), "src_row": 10, "ts_event": ts, "ts_recv": ts, "expected": 20254878,
@@ -106,7 +106,7 @@ def test_dropped_delta_is_a_located_gap(tmp_path):
 def test_duplicate_delta_dropped_and_counted(tmp_path):
     lines = sample_lines()
     lines.insert(5, lines[4])  # line 5 (u=20254873) delivered twice
-    book = parse_ob500(write_plain(tmp_path, lines))
+    book = parse_history(write_plain(tmp_path, lines))
     assert (book.messages, book.deltas, book.duplicates, book.gaps.height) == (51, 49, 1, 0)
     assert book.events.height == 3967
 
@@ -120,7 +120,7 @@ def test_resync_at_next_snapshot(tmp_path):
     lines = sample_lines()
     resend = lines[0].replace('"u":20254869', '"u":20254888')
     lines = lines[:9] + lines[10:20] + [resend] + lines[20:]
-    book = parse_ob500(write_plain(tmp_path, lines))
+    book = parse_history(write_plain(tmp_path, lines))
     assert (book.snapshots, book.deltas, book.gaps.height) == (2, 48, 1)
     assert book.gaps["src_row"].to_list() == [10]
     snap = book.events.filter(pl.col("src_row") == 20)
@@ -140,7 +140,7 @@ def test_resync_at_next_snapshot(tmp_path):
 
 def test_delta_before_any_snapshot_is_a_gap(tmp_path):
     path = write_plain(tmp_path, sample_lines()[1:])
-    book = parse_ob500(path)
+    book = parse_history(path)
     ts = 1733011200693_000_000
     assert book.gaps.to_dicts() == [
         {"row": 0, "file": str(path), "src_row": 1, "ts_event": ts, "ts_recv": ts, "expected": None,
@@ -164,7 +164,7 @@ def test_bad_lines_name_file_row_and_reason(tmp_path, mutate, row, reason):
     mutate(lines)
     path = write_plain(tmp_path, lines)
     with pytest.raises(InputError) as err:
-        parse_ob500(path)
+        parse_history(path)
     assert (err.value.path, err.value.row) == (str(path), row)
     assert reason in err.value.reason
 
@@ -174,7 +174,7 @@ def test_truncated_zip(tmp_path):
     path = tmp_path / "xrpusdt-ob500.data.zip"
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError) as err:
-        parse_ob500(path)
+        parse_history(path)
     assert (err.value.path, err.value.row) == (str(path), None)
     assert "not a readable zip archive" in err.value.reason
 
@@ -213,7 +213,7 @@ def test_replay_matches_decimal_oracle_after_every_message():
     from obrecon_pipeline.streams import ReplayOptions
     from obrecon_pipeline.replay import replay
 
-    book = parse_ob500(SAMPLE)
+    book = parse_history(SAMPLE)
     res = replay(book.events, 10, ReplayOptions(window=500, emit="message"))
     assert res.counters["rows"] == 50
     assert res.counters["crossed_rows"] == 0 and res.counters["integrity_errors"] == 0
