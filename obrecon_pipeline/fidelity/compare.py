@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 import polars as pl
@@ -45,13 +45,11 @@ from obrecon_pipeline.book_schema import levels_of
 from obrecon_pipeline.fidelity.garch import Garch11
 from obrecon_pipeline.fidelity.hill import HillEstimate
 from obrecon_pipeline.fidelity.ljung_box import LjungBox
+from obrecon_pipeline.fidelity.statistics import ReturnStatistics
 from obrecon_pipeline.fidelity.thresholds import Thresholds
 from obrecon_pipeline.fidelity.verdict import StatResult, Verdict, judge
 from obrecon_pipeline.metrics.prices import lazy, mid_price, usable
 from obrecon_pipeline.metrics.spreads import cumulative_depth
-
-if TYPE_CHECKING:
-    from obrecon_pipeline.fidelity.evaluate import ReturnStatistics
 
 Details = dict
 Rows = list[dict]

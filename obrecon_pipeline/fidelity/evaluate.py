@@ -17,38 +17,14 @@ import numpy as np
 import polars as pl
 
 from obrecon_pipeline.fidelity import compare
-from obrecon_pipeline.fidelity.garch import Garch11, fit_garch11
-from obrecon_pipeline.fidelity.hill import HillEstimate, hill_k, hill_tail_index
-from obrecon_pipeline.fidelity.ljung_box import LjungBox, ljung_box_squared
+from obrecon_pipeline.fidelity.garch import fit_garch11
+from obrecon_pipeline.fidelity.hill import hill_k, hill_tail_index
+from obrecon_pipeline.fidelity.ljung_box import ljung_box_squared
+from obrecon_pipeline.fidelity.statistics import ReturnStatistics
 from obrecon_pipeline.fidelity.thresholds import Thresholds
 from obrecon_pipeline.fidelity.verdict import StatResult
 from obrecon_pipeline.metrics.impact import marketable_orders
 from obrecon_pipeline.metrics.returns import interval_returns
-
-
-@dataclass(frozen=True)
-class ReturnStatistics:
-    n: int  #: returns
-    n_nonzero: int
-    ljung_box: list[LjungBox] | None
-    hill: HillEstimate | None
-    garch: Garch11 | None
-
-    def estimates(self, lags: tuple[int, ...], prefix: str = "") -> dict[str, float | None]:
-        """The estimates under fixed column names (null where n was too small)."""
-        lb = {r.lag: r for r in self.ljung_box or []}
-        h, g = self.hill, self.garch
-        out: dict[str, float | None] = {"n_returns": self.n, "n_nonzero_returns": self.n_nonzero}
-        for lag in lags:
-            out[f"lb_q_{lag}"] = lb[lag].statistic if lag in lb else None
-            out[f"lb_p_{lag}"] = lb[lag].p_value if lag in lb else None
-        out.update({
-            "hill_alpha": h.alpha if h else None, "hill_se": h.se if h else None, "hill_k": h.k if h else None,
-            "garch_omega": g.omega if g else None, "garch_alpha": g.alpha if g else None,
-            "garch_beta": g.beta if g else None, "garch_persistence": g.persistence if g else None,
-            "garch_converged": float(g.converged) if g else None, "garch_scale": g.scale if g else None,
-        })
-        return {prefix + k: (None if v is None else float(v)) for k, v in out.items()}
 
 
 @dataclass(frozen=True)
