@@ -89,6 +89,15 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         polars_io.setup_for_execution(None)  # with base_dir given, it needs no init context
         return polars_io
 
+    def _write_frame(self, context: dg.OutputContext, obj: pl.LazyFrame | pl.DataFrame, dest: Path) -> None:
+        """``obj`` as Parquet at ``dest``, atomically, written by dagster-polars (a LazyFrame streamed)."""
+        polars_io = self._polars()
+        with atomic_path(dest) as tmp:
+            if isinstance(obj, pl.LazyFrame):
+                polars_io.sink_df_to_path(context, obj, UPath(tmp))
+            else:
+                polars_io.write_df_to_path(context, obj, UPath(tmp))
+
     def _store(self, context) -> PartitionStore:
         return partition_store(self.root, context.asset_partition_key)
 
@@ -105,12 +114,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         elif isinstance(obj, dict):
             write_json(obj, dest)
         elif isinstance(obj, (pl.LazyFrame, pl.DataFrame)):
-            polars_io = self._polars()
-            with atomic_path(dest) as tmp:  # dagster-polars writes, the commit protocol places it
-                if isinstance(obj, pl.LazyFrame):
-                    polars_io.sink_df_to_path(context, obj, UPath(tmp))
-                else:
-                    polars_io.write_df_to_path(context, obj, UPath(tmp))
+            self._write_frame(context, obj, dest)  # the commit protocol places it
         else:
             raise TypeError(f"{context.asset_key.to_user_string()}: cannot store a {type(obj).__name__}")
         if file.endswith(".parquet"):
@@ -179,11 +183,6 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             raise TypeError(f"{context.asset_key.to_user_string()}: cannot store a {type(obj).__name__}")
         dest = day_table(self.root, context.asset_key, context.asset_partition_key)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        polars_io = self._polars()
-        with atomic_path(dest) as tmp:
-            if isinstance(obj, pl.LazyFrame):
-                polars_io.sink_df_to_path(context, obj, UPath(tmp))
-            else:
-                polars_io.write_df_to_path(context, obj, UPath(tmp))
+        self._write_frame(context, obj, dest)
         context.add_output_metadata({"path": dg.MetadataValue.path(str(dest)),
                                      "dagster/row_count": dg.MetadataValue.int(pq.read_metadata(dest).num_rows)})
