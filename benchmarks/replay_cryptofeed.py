@@ -59,10 +59,6 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
     return phase_result(name, "messages", n, wall)
 
 
-def main() -> None:
+if __name__ == "__main__":
     phase_main(__file__, __doc__, PHASES, DEFAULT_FILE, _phase, "messages",
                lambda path, rows: f"cryptofeed {path.name}: {rows[0]['messages']:,} book messages, top-{LEVELS} + checksum per message")
-
-
-if __name__ == "__main__":
-    main()

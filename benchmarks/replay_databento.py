@@ -69,10 +69,6 @@ def run(path: Path = DEFAULT_FILE, repeat: int = 5) -> list[dict]:
     return phases(__file__, PHASES, "--file", path, "--repeat", repeat)
 
 
-def main() -> None:
+if __name__ == "__main__":
     phase_main(__file__, __doc__, PHASES, DEFAULT_FILE, _phase, "events",
                lambda path, rows: f"Databento MBO {path.name}: {rows[0]['events']:,} records, top-{LEVELS} at every F_LAST")
-
-
-if __name__ == "__main__":
-    main()

@@ -67,10 +67,6 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
     return phase_result(name, "lines", n, wall)
 
 
-def main() -> None:
+if __name__ == "__main__":
     phase_main(__file__, __doc__, PHASES, DEFAULT_FILE, _phase, "lines",
                lambda path, rows: f"hftbacktest {path.name}: {rows[0]['lines']:,} capture lines, top-{LEVELS} book per depth diff")
-
-
-if __name__ == "__main__":
-    main()
