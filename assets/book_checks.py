@@ -11,9 +11,8 @@ failure keeps the partition's fidelity and feature assets from being computed fr
 import dagster as dg
 import polars as pl
 
-from assets.breaker import breaker_result
+from assets.breaker import blocking_check, breaker_result
 from assets.metadata import describe_event, iso, markdown_table
-from assets.partitions import STREAM_DAYS
 from obrecon_pipeline.book_schema import FIELDS
 from obrecon_pipeline.integrity.crossed import CONTINUOUS, EPISODE_SCHEMA
 from resources import IntegrityThresholds
@@ -25,13 +24,9 @@ def _episode_start(episode: dict, events: pl.LazyFrame) -> dict:
             "message": describe_event(events.slice(int(episode["first_seq"]), 1).collect(), 0)}
 
 
-@dg.asset_check(
-    asset="book",
-    partitions_def=STREAM_DAYS,
-    additional_ins={"report": dg.AssetIn("report"), "events": dg.AssetIn("events")},
-    description="No crossed book during continuous trading (a legitimate pre-open cross is reported, not failed)",
-    blocking=True,
-)
+@blocking_check(
+    "No crossed book during continuous trading (a legitimate pre-open cross is reported, not failed)",
+    "events")
 def no_crossed_book(context: dg.AssetCheckExecutionContext, book: pl.LazyFrame, report: dict,
                     events: pl.LazyFrame, io_manager: dg.ResourceParam[WarehouseIOManager]) -> dg.AssetCheckResult:
     """Judged from the replay's own classification in ``report.json`` (:mod:`obrecon_pipeline.integrity.crossed`);
@@ -64,14 +59,9 @@ def no_crossed_book(context: dg.AssetCheckExecutionContext, book: pl.LazyFrame, 
     return breaker_result(context, io_manager, "no_crossed_book", n == 0, metadata, n, 0, first_bad)
 
 
-@dg.asset_check(
-    asset="book",
-    partitions_def=STREAM_DAYS,
-    additional_ins={"report": dg.AssetIn("report"), "reference_book": dg.AssetIn("reference_book"),
-                    "events": dg.AssetIn("events")},
-    description="Cells that match the venue's own book / cells compared, at or above the threshold",
-    blocking=True,
-)
+@blocking_check(
+    "Cells that match the venue's own book / cells compared, at or above the threshold",
+    "reference_book", "events")
 def reference_match(
     context: dg.AssetCheckExecutionContext,
     book: pl.LazyFrame,

@@ -29,6 +29,7 @@ from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from assets import cross_venue
+from assets.partitions import STREAM_DAYS
 from resources.warehouse import WarehouseIOManager
 
 BOOK = dg.AssetKey("book")
@@ -45,6 +46,13 @@ force_downstream_job = dg.define_asset_job(
     description="Materialize the assets downstream of book from the stored book, past failed blocking "
     "checks (the results carry forced_despite_failed_checks)",
 )
+
+
+def blocking_check(description: str, *inputs: str):
+    """The decorator of a check in :data:`BLOCKING_CHECKS`: on ``book``, per stream-day, blocking,
+    reading the partition's ``report`` asset and the assets named in ``inputs``."""
+    return dg.asset_check(asset="book", partitions_def=STREAM_DAYS, blocking=True, description=description,
+                          additional_ins={name: dg.AssetIn(name) for name in ("report", *inputs)})
 
 
 def held_back(context: dg.AssetCheckExecutionContext) -> list[str]:

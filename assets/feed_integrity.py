@@ -24,9 +24,8 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from assets.breaker import breaker_result
+from assets.breaker import blocking_check, breaker_result
 from assets.metadata import describe_event, iso
-from assets.partitions import STREAM_DAYS
 from resources import IntegrityThresholds
 from resources.warehouse import WarehouseIOManager
 
@@ -45,13 +44,9 @@ def unresynced(gap_rows: list[int], book_valid: np.ndarray) -> list[bool]:
     return [int(next_valid[min(r + 1, n)]) >= end for r, end in zip(gap_rows, ends)]
 
 
-@dg.asset_check(
-    asset="book",
-    partitions_def=STREAM_DAYS,
-    additional_ins={"report": dg.AssetIn("report"), "events": dg.AssetIn("events")},
-    description="No sequence gap without a resync, no failed venue checksum, no top-of-book ticker that disagrees",
-    blocking=True,
-)
+@blocking_check(
+    "No sequence gap without a resync, no failed venue checksum, no top-of-book ticker that disagrees",
+    "events")
 def feed_integrity(context: dg.AssetCheckExecutionContext, book: pl.LazyFrame, report: dict,
                    events: pl.LazyFrame, io_manager: dg.ResourceParam[WarehouseIOManager]) -> dg.AssetCheckResult:
     metadata: dict = {k: int(report.get(k, 0)) for k in COUNTERS}
@@ -101,13 +96,7 @@ def feed_integrity(context: dg.AssetCheckExecutionContext, book: pl.LazyFrame, r
     return breaker_result(context, io_manager, "feed_integrity", faults == 0, metadata, faults, 0, first_bad)
 
 
-@dg.asset_check(
-    asset="book",
-    partitions_def=STREAM_DAYS,
-    additional_ins={"report": dg.AssetIn("report")},
-    description="Quarantined input records / (quarantined + events) at or below the threshold",
-    blocking=True,
-)
+@blocking_check("Quarantined input records / (quarantined + events) at or below the threshold")
 def quarantine_rate(
     context: dg.AssetCheckExecutionContext, report: dict, integrity_thresholds: IntegrityThresholds,
     io_manager: dg.ResourceParam[WarehouseIOManager],

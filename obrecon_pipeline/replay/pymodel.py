@@ -47,16 +47,17 @@ class PyBook:
     def _knows(self, side: int, price: int) -> bool:
         return not self.bounded[side] or _better_or_equal(side, price, self.frontier[side])
 
-    def _change(self, side: int, price: int, delta: int) -> None:
-        if not self._knows(side, price):
-            return
-        new = self.levels[side].get(price, 0) + delta
-        if new > 0:
-            self.levels[side][price] = new
+    def _set(self, side: int, price: int, size: int) -> None:
+        """The level at ``price`` holds ``size``: removed at 0, an integrity error below."""
+        if size > 0:
+            self.levels[side][price] = size
         else:
             self.levels[side].pop(price, None)
-            if new < 0:
-                self.integrity_errors += 1
+            self.integrity_errors += size < 0
+
+    def _change(self, side: int, price: int, delta: int) -> None:
+        if self._knows(side, price):
+            self._set(side, price, self.levels[side].get(price, 0) + delta)
 
     def _apply_window(self) -> None:
         for side in (1, -1):
@@ -100,12 +101,7 @@ class PyBook:
                 else:
                     del self.orders[order_id]
         elif action == Action.SET_LEVEL:
-            if size > 0:
-                self.levels[side][price] = size
-            else:
-                self.levels[side].pop(price, None)
-                if size < 0:
-                    self.integrity_errors += 1
+            self._set(side, price, size)
         elif action == Action.CLEAR:
             for s in (1, -1):
                 if side == 0 or side == s:

@@ -20,13 +20,13 @@ CUT = "AAPL_2012-06-21_34200000_57600000_{kind}_10.csv.gz"
 GOOD_DAY, DAMAGED_DAY = "lobster/AAPL-L10/2012-06-25", "lobster/AAPL-L10/2012-06-26"
 
 
-def land_good_and_damaged(root: Path) -> int:
-    """Land the cut in ``root/raw`` as :data:`GOOD_DAY` and, with its first add message from row 10
-    on (and that orderbook row) deleted, as :data:`DAMAGED_DAY`; the deleted message's 0-based index."""
+def land_good_and_damaged(root: Path, good: str = GOOD_DAY, damaged: str = DAMAGED_DAY) -> int:
+    """Land the cut in ``root/raw`` as stream-day ``good`` and, with its first add message from row 10
+    on (and that orderbook row) deleted, as ``damaged``; the deleted message's 0-based index."""
     files = {k: gzip.decompress((LOBSTER_DAY / CUT.format(kind=k)).read_bytes()).split(b"\n")
              for k in ("message", "orderbook")}
     victim = next(i for i in range(10, len(files["message"])) if files["message"][i].split(b",")[1] == b"1")
-    for key, lines in ((GOOD_DAY, files), (DAMAGED_DAY, {k: v[:victim] + v[victim + 1:] for k, v in files.items()})):
+    for key, lines in ((good, files), (damaged, {k: v[:victim] + v[victim + 1:] for k, v in files.items()})):
         day = key.rsplit("/", 1)[1]
         dest = root / "raw" / "lobster" / day
         dest.mkdir(parents=True)

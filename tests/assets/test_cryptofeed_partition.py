@@ -3,10 +3,10 @@ checksum counters with the first offending row."""
 
 from __future__ import annotations
 
-import gzip
 import shutil
 from pathlib import Path
 from tests.conftest import RAW
+from tests.feeds.cryptofeed.cfhelpers import lines, write_capture
 
 CRYPTOFEED = RAW / "cryptofeed"
 
@@ -23,11 +23,9 @@ def test_binance_partition_with_a_lost_diff_fails_and_locates_it(tmp_path, mater
     day = tmp_path / "raw" / "cryptofeed" / "2021-10-12"
     day.mkdir(parents=True)
     shutil.copy(CRYPTOFEED / "2021-10-12" / "BINANCE.http.0.0.gz", day)
-    with gzip.open(CRYPTOFEED / "2021-10-12" / "BINANCE.ws.1.0.gz", "rt") as fh:
-        ws = fh.read().splitlines(keepends=True)
+    ws = lines(CRYPTOFEED / "2021-10-12" / "BINANCE.ws.1.0.gz")
     depth = [i for i, t in enumerate(ws) if '"nknusdt@depth@100ms"' in t]
-    del ws[depth[60]]
-    (day / "BINANCE.ws.1.0").write_text("".join(ws))
+    write_capture(day, CRYPTOFEED / "2021-10-12" / "BINANCE.ws.1.0.gz", ws[:depth[60]] + ws[depth[60] + 1:])
     check, meta = materialize_integrity(tmp_path, "cryptofeed/BINANCE-NKNUSDT/2021-10-12")
     assert not check.passed
     assert (meta["gaps"], meta["first_gap_row"]) == (1, 60)

@@ -7,7 +7,6 @@ give the figures below; a second tick with the cursor does nothing."""
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import warnings
 
@@ -21,9 +20,8 @@ from assets.definitions import defs
 from assets.partitions import partition_key, register
 from obrecon_pipeline import warehouse
 from resources import LandingZone, resources_for
-from tests.conftest import LOBSTER_DAY
+from tests.assets.conftest import CUT, land_good_and_damaged
 
-AAPL = "AAPL_{}_34200000_57600000_{}_10.csv.gz"
 GOOD, DAMAGED = "lobster/AAPL-L10/2012-06-21", "lobster/AAPL-L10/2012-06-22"
 CHECKS = [book_checks.reference_match, feed_integrity.feed_integrity]
 
@@ -48,22 +46,6 @@ ORDER BY ALL
 """
 
 
-def _land(root) -> int:
-    """The two days in ``root/raw``; the 0-based index of the dropped message."""
-    victim = None
-    for day in ("2012-06-21", "2012-06-22"):
-        dest = root / "raw" / "lobster" / day
-        dest.mkdir(parents=True)
-        lines = {k: gzip.decompress((LOBSTER_DAY / AAPL.format("2012-06-21", k)).read_bytes()).split(b"\n")
-                 for k in ("message", "orderbook")}
-        if day == "2012-06-22":
-            victim = next(i for i in range(10, len(lines["message"])) if lines["message"][i].split(b",")[1] == b"1")
-            lines = {k: v[:victim] + v[victim + 1:] for k, v in lines.items()}
-        for kind, body in lines.items():
-            (dest / AAPL.format(day, kind)).write_bytes(gzip.compress(b"\n".join(body)))
-    return victim
-
-
 def _tick(instance, root, cursor=None):
     sensor = defs.get_repository_def().get_sensor_def("warehouse_sensor")
     with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"landing_zone": LandingZone(root=str(root))},
@@ -74,7 +56,7 @@ def _tick(instance, root, cursor=None):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("warehouse")
-    victim = _land(root)
+    victim = land_good_and_damaged(root, GOOD, DAMAGED)
     with dg.instance_for_test() as instance:
         register(instance, [GOOD, DAMAGED])
         for key in (GOOD, DAMAGED):
@@ -135,7 +117,7 @@ def test_days_whose_reference_match_failed(built):
 def test_a_failed_run_records_its_checks_as_skipped(small_landing_zone):
     """A truncated raw file fails the replay: the run's planned check never ran, and says so."""
     root = small_landing_zone
-    raw = root / "raw" / "lobster" / "2012-06-21" / AAPL.format("2012-06-21", "message")
+    raw = root / "raw" / "lobster" / "2012-06-21" / CUT.format(kind="message")
     raw.write_bytes(raw.read_bytes()[:2000])
     with dg.instance_for_test() as instance:
         register(instance, [GOOD])

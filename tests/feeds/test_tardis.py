@@ -136,18 +136,11 @@ def test_replay_mismatch_is_located(tmp_path):
     assert (cmp.first_mismatch_src_row, cmp.match.first_mismatch_column) == (2, "ask_size_4")
 
 
-def test_snapshot_blocks_clear_their_sides_and_batch_by_timestamp(tmp_path):
-    """Constructed rows appended to the real file (not market data): a live update at t1 (two rows),
-    then a new snapshot block at t2 listing a bid and an ask (a reconnect): both sides are cleared
-    before the block, so none of the 14 asks left from the first snapshot survives it."""
-    extra = [
-        "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,ask,6421.5,0",
-        "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,bid,6420,500",
-        "deribit,BTC-PERPETUAL,1585699200900000,1585699201000000,true,bid,6419.5,10",
-        "deribit,BTC-PERPETUAL,1585699200900000,1585699201000000,true,ask,6425,20",
-    ]
-    path = tmp_path / INCREMENTAL.name
-    path.write_text(INCREMENTAL.read_text() + "\n".join(extra) + "\n")
+def test_snapshot_blocks_clear_their_sides_and_batch_by_timestamp(tardis_reconnect):
+    """The sample with a live update at t1 (two rows), then a new snapshot block at t2 listing a bid
+    and an ask (a reconnect; constructed rows, ``tests/conftest.py``): both sides are cleared before
+    the block, so none of the 14 asks left from the first snapshot survives it."""
+    path = tardis_reconnect
     ev = read_incremental(path)
     tail = ev.slice(17).select("src_row", "action", "side", "price", "size", "flags")
     S, E = int(Flag.SNAPSHOT), int(Flag.END_OF_MESSAGE)

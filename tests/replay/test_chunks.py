@@ -17,7 +17,7 @@ from obrecon_pipeline.events import Flag
 from obrecon_pipeline.feeds import get_feed
 from obrecon_pipeline.pipeline import OutputPaths, RunOptions, replay_stream, run_stream
 from obrecon_pipeline.replay import Replayer, message_chunks, replay
-from tests.conftest import RAW
+from tests.conftest import RAW, write_tardis_reconnect
 
 CHUNKS = (1, 7, 4096)
 
@@ -114,7 +114,6 @@ def test_message_chunks_cut_only_at_message_ends():
 
 # ------------------------------------------------------------ L2 sources through run_stream
 TIMING = ("replay_wall_s", "events_per_s", "end_to_end_s")
-TARDIS = cases.ROOT / "tests" / "fixtures" / "tardis" / "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"
 
 
 def bybit_with_gap_and_resync(tmp_path):
@@ -130,15 +129,8 @@ def bybit_with_gap_and_resync(tmp_path):
 
 
 def tardis_with_reconnect(tmp_path):
-    """The Tardis sample, a live update, then a reconnect snapshot (as in tests/feeds/test_tardis.py)."""
-    path = tmp_path / TARDIS.name
-    path.write_text(TARDIS.read_text() + "\n".join([
-        "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,ask,6421.5,0",
-        "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,bid,6420,500",
-        "deribit,BTC-PERPETUAL,1585699200900000,1585699201000000,true,bid,6419.5,10",
-        "deribit,BTC-PERPETUAL,1585699200900000,1585699201000000,true,ask,6425,20",
-    ]) + "\n")
-    return get_feed("tardis").from_files([path])[0]
+    """The Tardis sample, a live update, then a reconnect snapshot (``tests/conftest.py``)."""
+    return get_feed("tardis").from_files([write_tardis_reconnect(tmp_path)])[0]
 
 
 #: name -> (format, stream maker, levels, counters that prove the case crosses chunks)

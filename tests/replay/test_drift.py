@@ -137,17 +137,10 @@ def test_other_feeds_without_mid_stream_snapshots():
     assert res.counters["snapshots"] == 0 and all(res.counters["snapshot_drift"][k] == 0 for k in KEYS)
 
 
-def test_tardis_reconnect_snapshot_disagrees_with_the_live_book(tmp_path):
+def test_tardis_reconnect_snapshot_disagrees_with_the_live_book(tardis_reconnect):
     """The constructed reconnect of tests/feeds/test_tardis.py: after a live update the book is
     bid 6420 x 500 / ask 6422 x 1190; the new snapshot block says bid 6419.5 x 10 / ask 6425 x 20."""
-    src = cases.ROOT / "tests" / "fixtures" / "tardis" / "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"
-    path = tmp_path / src.name
-    path.write_text(src.read_text() + "\n".join([
-        "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,ask,6421.5,0",
-        "deribit,BTC-PERPETUAL,1585699200300000,1585699200400000,false,bid,6420,500",
-        "deribit,BTC-PERPETUAL,1585699200900000,1585699201000000,true,bid,6419.5,10",
-        "deribit,BTC-PERPETUAL,1585699200900000,1585699201000000,true,ask,6425,20",
-    ]) + "\n")
+    path = tardis_reconnect
     feed = get_feed("tardis")
     loaded = feed.load(feed.from_files([path])[0])
     d = replay(loaded.events, 2, loaded.options).counters["snapshot_drift"]

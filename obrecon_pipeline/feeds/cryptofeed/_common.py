@@ -2,9 +2,11 @@
 :mod:`obrecon_pipeline.feeds.cryptofeed`).
 
 * :func:`first_seen`: a venue's ``symbols()`` as the distinct symbols in order of appearance;
+  :func:`symbols_where` makes the ``symbols()`` of venues that name the symbol in one member;
 * :func:`type_problem`: the ``problem`` of venues whose messages say what they are in ``type``;
 * :func:`triaged`: the records worth reading, each other one quarantined with the reason a venue's
   ``problem(body)`` gives (:func:`object_problem` is the common one: not a JSON object, an error);
+* :func:`message_of_kind`: a snapshot or a diff by the message's own name for it;
 * :func:`split_sides`: ``(side, price, size)`` changes into ``(bids, asks)``;
 * :func:`rest_symbol`: the symbol a REST book request asked for;
 * :data:`MALFORMED` / :func:`malformed`: the errors a message missing a field or holding one of the
@@ -14,9 +16,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 
-from obrecon_pipeline.feeds.cryptofeed.capture import Record
+from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
 from obrecon_pipeline.feeds.l2.messages import BookMessages
 
 BUY_SELL = {"buy": 0, "sell": 1}
@@ -26,6 +28,17 @@ MALFORMED = (KeyError, TypeError, ValueError)
 def first_seen(symbols: Iterable) -> list:
     """The distinct values of ``symbols`` in the order they first appear."""
     return list(dict.fromkeys(symbols))
+
+
+def symbols_where(field: str, **where: Collection[str]) -> Callable[[Capture], list]:
+    """A venue's ``symbols(ws)``: the distinct ``body[field]`` of the JSON objects whose members
+    named in ``where`` hold one of the values given there, in order of appearance."""
+
+    def symbols(ws: Capture) -> list:
+        return first_seen(rec.body.get(field) for rec in ws.received()
+                          if isinstance(rec.body, dict) and all(rec.body.get(k) in v for k, v in where.items()))
+
+    return symbols
 
 
 def triaged(book: BookMessages, records: Iterable[Record],
@@ -63,6 +76,16 @@ def object_problem(body, what: str, error: str | None = "error {}") -> str | Non
     if error is not None and "error" in body:
         return error.format(body["error"])
     return None
+
+
+def message_of_kind(book: BookMessages, rec: Record, kind, snapshot: str, diff: str, what: str,
+                    bids, asks, **ids) -> None:
+    """:meth:`BookMessages.message` of a message whose ``kind`` names it a ``snapshot`` or a ``diff``
+    (``ids`` as that method takes them); any other kind is quarantined as ``"<what> 'kind'"``."""
+    if kind == snapshot or kind == diff:
+        book.message(rec, kind == snapshot, bids, asks, **ids)
+    else:
+        book.quarantine(rec, f"{what} {kind!r}")
 
 
 def split_sides(changes, sides: dict = BUY_SELL) -> tuple[list, list]:

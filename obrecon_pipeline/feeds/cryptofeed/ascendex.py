@@ -16,7 +16,7 @@ carry no book data; an ``error`` is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, malformed, symbols_where, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -31,9 +31,7 @@ def _problem(body) -> str | None:
     return f"message {kind!r}: {body.get('reason', '') if isinstance(body, dict) else ''}"
 
 
-def symbols(ws: Capture) -> list[str]:
-    return first_seen(rec.body.get("symbol") for rec in ws.received()
-                      if isinstance(rec.body, dict) and rec.body.get("m") in BOOK)
+symbols = symbols_where("symbol", m=BOOK)
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:

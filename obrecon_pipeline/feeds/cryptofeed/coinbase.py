@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged, type_problem
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, malformed, split_sides, symbols_where, triaged, type_problem
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -32,9 +32,7 @@ def iso_ns(text: str) -> int:
 _problem = type_problem(BOOK_TYPES + OTHER_TYPES)
 
 
-def symbols(ws: Capture) -> list[str]:
-    return first_seen(rec.body.get("product_id") for rec in ws.received()
-                      if isinstance(rec.body, dict) and rec.body.get("type") == "snapshot")
+symbols = symbols_where("product_id", type=("snapshot",))
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:

@@ -12,7 +12,7 @@ candlestick messages carry no book data; anything else is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged, type_problem
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, malformed, symbols_where, triaged, type_problem
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -26,9 +26,7 @@ def _levels(raw) -> list[tuple[str, str]]:
 _problem = type_problem(("l2_orderbook", *OTHER_TYPES), prefixes=("candlestick_",))
 
 
-def symbols(ws: Capture) -> list[str]:
-    return first_seen(rec.body.get("symbol") for rec in ws.received()
-                      if isinstance(rec.body, dict) and rec.body.get("type") == "l2_orderbook")
+symbols = symbols_where("symbol", type=("l2_orderbook",))
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:

@@ -18,7 +18,7 @@ data; an RPC ``error`` is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, message_of_kind, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -66,11 +66,9 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
             first_id = int(data["prev_change_id"]) + 1 if kind == "change" else None
         except MALFORMED as exc:
             book.quarantine(rec, malformed("book notification", exc))
-            continue
-        if kind in ("snapshot", "change"):
-            book.message(rec, kind == "snapshot", bids, asks, first_id=first_id, last_id=change_id, ts_event=ts)
         else:
-            book.quarantine(rec, f"book notification type {kind!r}")
+            message_of_kind(book, rec, kind, "snapshot", "change", "book notification type", bids, asks,
+                            first_id=first_id, last_id=change_id, ts_event=ts)
     return book
 
 

@@ -13,7 +13,7 @@ receive time (``l2_updates`` carry no timestamp).
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged, type_problem
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, malformed, split_sides, symbols_where, triaged, type_problem
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -23,9 +23,7 @@ OTHER_TYPES = ("trade", "heartbeat", "candles_1m_updates", "auction_result", "au
 _problem = type_problem(("l2_updates", *OTHER_TYPES))
 
 
-def symbols(ws: Capture) -> list[str]:
-    return first_seen(rec.body.get("symbol") for rec in ws.received()
-                      if isinstance(rec.body, dict) and rec.body.get("type") == "l2_updates")
+symbols = symbols_where("symbol", type=("l2_updates",))
 
 
 def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:

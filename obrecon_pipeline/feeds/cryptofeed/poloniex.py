@@ -14,7 +14,7 @@ event is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, message_of_kind, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -51,10 +51,8 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
             except MALFORMED as exc:
                 book.quarantine(rec, malformed("book_lv2 message", exc))
                 continue
-            if action in ("snapshot", "update"):
-                book.message(rec, action == "snapshot", bids, asks, first_id=first_id, last_id=last_id, ts_event=ts)
-            else:
-                book.quarantine(rec, f"book_lv2 action {action!r}")
+            message_of_kind(book, rec, action, "snapshot", "update", "book_lv2 action", bids, asks,
+                            first_id=first_id, last_id=last_id, ts_event=ts)
     return book
 
 

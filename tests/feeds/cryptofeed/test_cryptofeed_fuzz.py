@@ -79,8 +79,11 @@ def test_mutated_captures_load_or_give_a_located_error(tmp_path_factory, shipped
     try:
         messages, quarantined = read_all(folder, day)
     except InputError as err:
-        assert Path(err.path).name in names
-        assert err.row is None or 1 <= err.row <= text.count(b"\n") + 1
+        named = Path(err.path).name
+        assert named in names
+        # the row is one of the file the error names (a cut REST snapshot is blamed on the websocket
+        # capture's first book message that nothing can sync)
+        assert err.row is None or 1 <= err.row <= (text if named == name else TEXT[named]).count(b"\n") + 1
     else:
         assert messages + len(quarantined) >= shipped[venue] - lines_lost(TEXT[name], text)
 
