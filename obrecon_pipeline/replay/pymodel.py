@@ -53,7 +53,8 @@ class PyBook:
             self.levels[side][price] = size
         else:
             self.levels[side].pop(price, None)
-            self.integrity_errors += size < 0
+            if size < 0:
+                self.integrity_errors += 1
 
     def _change(self, side: int, price: int, delta: int) -> None:
         if self._knows(side, price):

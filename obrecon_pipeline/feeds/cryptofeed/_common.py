@@ -6,7 +6,7 @@
 * :func:`type_problem`: the ``problem`` of venues whose messages say what they are in ``type``;
 * :func:`triaged`: the records worth reading, each other one quarantined with the reason a venue's
   ``problem(body)`` gives (:func:`object_problem` is the common one: not a JSON object, an error);
-* :func:`message_of_kind`: a snapshot or a diff by the message's own name for it;
+* :func:`message_of_kind`: a snapshot or a diff by the name the message gives its kind;
 * :func:`split_sides`: ``(side, price, size)`` changes into ``(bids, asks)``;
 * :func:`rest_symbol`: the symbol a REST book request asked for;
 * :data:`MALFORMED` / :func:`malformed`: the errors a message missing a field or holding one of the

@@ -16,7 +16,7 @@ carry no book data; anything else is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, message_of_kind, split_sides, triaged
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, split_sides, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -44,15 +44,14 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
         if rec.body["channel"] != "depth" or _symbol(data) != symbol:
             continue
         try:
-            seq, ts, kind = int(data["sequence"]), int(rec.body["timestamp"]) * 1_000_000, data["type"]
-            if kind == "update":
-                (bids, asks), first_id = split_sides(data["changes"]), int(data["prev_sequence"]) + 1
-            elif kind == "snapshot":
-                bids, asks, first_id = data["bids"], data["asks"], None
+            seq, ts = int(data["sequence"]), int(rec.body["timestamp"]) * 1_000_000
+            if data["type"] == "snapshot":
+                book.snapshot(rec, data["bids"], data["asks"], update_id=seq, ts_event=ts)
+            elif data["type"] == "update":
+                book.diff(rec, *split_sides(data["changes"]), first_id=int(data["prev_sequence"]) + 1, last_id=seq,
+                          ts_event=ts)
             else:
-                bids = asks = first_id = None  # quarantined by kind
-            message_of_kind(book, rec, kind, "snapshot", "update", "depth type", bids, asks,
-                            first_id=first_id, last_id=seq, ts_event=ts)
+                book.quarantine(rec, f"depth type {data['type']!r}")
         except MALFORMED as exc:
             book.quarantine(rec, malformed("depth message", exc))
     return book
