@@ -19,8 +19,10 @@ Order map
 """
 
 from libc.stdint cimport int8_t, int64_t, uint64_t, INT64_MAX
-from libc.stdlib cimport malloc, realloc, free, calloc
+from libc.stdlib cimport free
 from libc.string cimport memmove, memset
+
+from obrecon_pipeline.memory cimport resized, zeroed
 
 cdef enum:
     LADDER_MIN_CAP = 64
@@ -50,11 +52,8 @@ cdef struct OrderMap:
 # ---------------------------------------------------------------------------------------- ladder
 
 cdef inline int ladder_init(Ladder* lad) except -1 nogil:
-    lad.key = <int64_t*> malloc(LADDER_MIN_CAP * sizeof(int64_t))
-    lad.size = <int64_t*> malloc(LADDER_MIN_CAP * sizeof(int64_t))
-    if lad.key == NULL or lad.size == NULL:
-        with gil:
-            raise MemoryError()
+    lad.key = <int64_t*> resized(NULL, LADDER_MIN_CAP * sizeof(int64_t))
+    lad.size = <int64_t*> resized(NULL, LADDER_MIN_CAP * sizeof(int64_t))
     lad.count = 0
     lad.cap = LADDER_MIN_CAP
     lad.bounded = False
@@ -70,16 +69,8 @@ cdef inline void ladder_free(Ladder* lad) noexcept nogil:
 
 cdef inline int ladder_grow(Ladder* lad) except -1 nogil:
     cdef Py_ssize_t cap = lad.cap * 2
-    cdef int64_t* k = <int64_t*> realloc(lad.key, cap * sizeof(int64_t))
-    if k == NULL:
-        with gil:
-            raise MemoryError()
-    lad.key = k
-    cdef int64_t* s = <int64_t*> realloc(lad.size, cap * sizeof(int64_t))
-    if s == NULL:
-        with gil:
-            raise MemoryError()
-    lad.size = s
+    lad.key = <int64_t*> resized(lad.key, cap * sizeof(int64_t))
+    lad.size = <int64_t*> resized(lad.size, cap * sizeof(int64_t))
     lad.cap = cap
     return 0
 
@@ -225,10 +216,7 @@ cdef inline int orders_init(OrderMap* m, Py_ssize_t cap) except -1 nogil:
     cdef Py_ssize_t c = ORDERS_MIN_CAP
     while c < cap:
         c <<= 1
-    m.slots = <OrderSlot*> calloc(c, sizeof(OrderSlot))
-    if m.slots == NULL:
-        with gil:
-            raise MemoryError()
+    m.slots = <OrderSlot*> zeroed(c, sizeof(OrderSlot))
     m.cap = c
     m.count = 0
     m.mask = <uint64_t>(c - 1)

@@ -4,7 +4,9 @@ located failures (:mod:`._failures`) and crossed episodes (:mod:`._crossed`). Me
 ``limit * fields`` whatever the length of the stream."""
 
 from libc.stdint cimport int64_t
-from libc.stdlib cimport realloc, free
+from libc.stdlib cimport free
+
+from obrecon_pipeline.memory cimport resized
 
 
 cdef struct Records:
@@ -14,14 +16,9 @@ cdef struct Records:
 
 cdef inline int records_reserve(Records* r, int64_t records, int64_t fields) except -1 nogil:
     """Room for at least ``records`` records."""
-    cdef int64_t* grown
     if records <= r.cap:
         return 0
-    grown = <int64_t*> realloc(r.rec, records * fields * sizeof(int64_t))
-    if grown == NULL:
-        with gil:
-            raise MemoryError()
-    r.rec = grown
+    r.rec = <int64_t*> resized(r.rec, records * fields * sizeof(int64_t))
     r.cap = records
     return 0
 

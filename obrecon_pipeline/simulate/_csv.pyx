@@ -13,7 +13,9 @@ before, the rest literals; :attr:`packed` holds the deflate bytes of the last :m
 """
 
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport free
+
+from obrecon_pipeline.memory cimport zeroed
 from libc.string cimport memcpy
 
 from obrecon_pipeline.simulate._deflate cimport (
@@ -258,9 +260,7 @@ cdef class BookText(_Text):
     def __cinit__(self, int levels, Py_ssize_t rows, bint gzip=False):
         cdef int j
         self.pairs = 2 * levels
-        self.cache = <Pair*> calloc(2 * self.pairs, sizeof(Pair))
-        if self.cache == NULL:
-            raise MemoryError()
+        self.cache = <Pair*> zeroed(2 * self.pairs, sizeof(Pair))
         for j in range(2 * self.pairs):
             self.cache[j].price = -9223372036854775807 - 1  # matches no pair
         self.setup(rows * self.pairs * PAIR_COPY + PAIR_COPY, gzip)

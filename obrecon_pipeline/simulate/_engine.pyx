@@ -11,7 +11,9 @@ The model and the exact sequence of draws are defined in :mod:`obrecon_pipeline.
 
 from libc.math cimport expm1, log
 from libc.stdint cimport int32_t, int64_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport free
+
+from obrecon_pipeline.memory cimport resized
 from libc.string cimport memcpy, memset
 
 from obrecon_pipeline.simulate._market cimport (
@@ -263,9 +265,7 @@ cdef class Simulator:
                 step(&self.s)
             while self.s.book.count[BID] == 0 or self.s.book.count[ASK] == 0:
                 step(&self.s)
-        self.s.last = <int64_t*> malloc(4 * levels * sizeof(int64_t))
-        if self.s.last == NULL:
-            raise MemoryError()
+        self.s.last = <int64_t*> resized(NULL, 4 * levels * sizeof(int64_t))
         book_side(&self.s.book, self.s.last, BID, self.s.tick)
         book_side(&self.s.book, self.s.last, ASK, self.s.tick)
         self.s.writing = True

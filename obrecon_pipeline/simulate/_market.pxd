@@ -15,7 +15,9 @@
 """
 
 from libc.stdint cimport int32_t, int64_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.stdlib cimport free
+
+from obrecon_pipeline.memory cimport resized, zeroed
 
 cdef extern from *:
     int __builtin_clzll(unsigned long long) noexcept nogil
@@ -119,9 +121,9 @@ cdef inline int book_init(Book* b, int32_t grid, int32_t window, int32_t bid, in
     b.grid = grid
     b.words = grid >> 6
     b.window = window
-    b.level = <Level*> calloc(grid, sizeof(Level))
-    b.bits[BID] = <uint64_t*> calloc(b.words, sizeof(uint64_t))
-    b.bits[ASK] = <uint64_t*> calloc(b.words, sizeof(uint64_t))
+    b.level = <Level*> zeroed(grid, sizeof(Level))
+    b.bits[BID] = <uint64_t*> zeroed(b.words, sizeof(uint64_t))
+    b.bits[ASK] = <uint64_t*> zeroed(b.words, sizeof(uint64_t))
     b.cap = 0
     b.order = NULL
     b.live = NULL
@@ -131,9 +133,6 @@ cdef inline int book_init(Book* b, int32_t grid, int32_t window, int32_t bid, in
     b.best[ASK] = ask
     b.count[BID] = b.count[ASK] = 0
     b.lth[BID] = b.lth[ASK] = 0
-    if b.level == NULL or b.bits[BID] == NULL or b.bits[ASK] == NULL:
-        with gil:
-            raise MemoryError()
     return 0
 
 
@@ -152,20 +151,10 @@ cdef inline void book_free(Book* b) noexcept nogil:
 cdef inline int32_t order_new(Book* b) except -1 nogil:
     """A free slot of the order pool (the pool doubles when full)."""
     cdef int32_t cap, i
-    cdef Order* orders
-    cdef int32_t* live
     if b.free_list < 0:
         cap = 2 * b.cap if b.cap else 1024
-        orders = <Order*> realloc(b.order, cap * sizeof(Order))
-        if orders == NULL:
-            with gil:
-                raise MemoryError()
-        b.order = orders
-        live = <int32_t*> realloc(b.live, cap * sizeof(int32_t))
-        if live == NULL:
-            with gil:
-                raise MemoryError()
-        b.live = live
+        b.order = <Order*> resized(b.order, cap * sizeof(Order))
+        b.live = <int32_t*> resized(b.live, cap * sizeof(int32_t))
         for i in range(b.cap, cap - 1):
             b.order[i].next = i + 1
         b.order[cap - 1].next = -1

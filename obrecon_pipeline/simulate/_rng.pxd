@@ -9,7 +9,9 @@ buckets per entry (Chen & Asau 1974), so a draw costs one or two comparisons.
 """
 
 from libc.stdint cimport int32_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport free
+
+from obrecon_pipeline.memory cimport resized
 
 cdef extern from *:
     """
@@ -77,9 +79,7 @@ cdef inline int table_init(Table* t, const uint64_t* cum, int32_t n) except -1:
     while (t.total >> t.shift) > <uint64_t>(4 * n):
         t.shift += 1
     buckets = ((t.total - 1) >> t.shift) + 1
-    t.guide = <int32_t*> malloc(buckets * sizeof(int32_t))
-    if t.guide == NULL:
-        raise MemoryError()
+    t.guide = <int32_t*> resized(NULL, buckets * sizeof(int32_t))
     for b in range(buckets):
         while cum[j] <= (<uint64_t>b << t.shift):
             j += 1
