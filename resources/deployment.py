@@ -7,7 +7,8 @@
   subprocesses of the run worker.
 
 ``python3 -m resources.deployment`` writes ``$DAGSTER_HOME/dagster.yaml`` (and, with a broker,
-``$DAGSTER_HOME/celery.yaml`` for the workers) and prints what it chose; ``assets.materialize``
+``$DAGSTER_HOME/celery.yaml`` for the workers), creates the instance's storage, and prints what it
+chose; ``assets.materialize``
 does the same on start. A ``dagster.yaml`` without this module's first line is the user's and is
 never overwritten.
 
@@ -99,6 +100,18 @@ def prepare_instance(home: Path, env=os.environ) -> dict[str, str]:
             "celery.yaml": _write(home / "celery.yaml", celery_yaml(env))}
 
 
+def create_storage(home: Path) -> None:
+    """Create the instance's run, event-log and schedule storage now, in one process.
+
+    Every process started on the instance (each Celery worker, the webserver, the daemon) creates
+    missing tables when it starts; started together against a new PostgreSQL database they race,
+    and dagster-postgres gives up after five retries, taking the process down with it. Run once
+    here, before the others start, they find the tables in place.
+    """
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)
+
+
 def executor_for(env=os.environ) -> dg.ExecutorDefinition | None:
     """The Celery executor when a broker is configured, else None (Dagster's default)."""
     broker = _broker(env)
@@ -114,6 +127,7 @@ def main() -> int:
 
     home = Path(os.environ.get("DAGSTER_HOME") or str(Path(data_root().path) / ".dagster"))
     done = prepare_instance(home)
+    create_storage(home)
     storage = "PostgreSQL ($" + PG_ENV + ")" if os.environ.get(PG_ENV) else "SQLite files"
     executor = "Celery workers ($" + BROKER_ENV + ")" if os.environ.get(BROKER_ENV) else "subprocesses"
     print(f"DAGSTER_HOME={home}: runs, event log and schedules in {storage}; steps run on {executor}")

@@ -102,7 +102,7 @@ def running_deployment(tmp: Path):
 
         wait_for("the code location", loaded, 180)
         for name in workers:
-            wait_for(f"Celery {name}", lambda name=name: "ready." in procs.log(name), 120)
+            procs.wait_for_line(name, "ready.", 120)
         yield Deployment(url, env, root, home, postgres, procs, workers, victim)
     finally:
         procs.stop()

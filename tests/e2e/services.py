@@ -75,6 +75,28 @@ class Processes:
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
 
+    def wait_for_line(self, name: str, marker: str, timeout_s: float) -> None:
+        """Wait until process ``name`` writes ``marker`` to its log; fail at once if it exits first,
+        and at the deadline, showing the end of its log either way."""
+        proc = dict(self.started)[name]
+
+        def written():
+            if marker in self.log(name):
+                return True
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited with status {proc.returncode} before {marker!r}:\n{self.tail(name)}")
+            return False
+
+        try:
+            wait_for(name, written, timeout_s)
+        except pytest.fail.Exception as exc:
+            if "timed out" not in str(exc):
+                raise
+            pytest.fail(f"{exc}\nend of {name}.log:\n{self.tail(name)}")
+
+    def tail(self, name: str, lines: int = 40) -> str:
+        return "\n".join(self.log(name).splitlines()[-lines:])
+
     def stop(self, timeout_s: float = 20.0) -> None:
         for _, proc in reversed(self.started):
             if proc.poll() is None:
