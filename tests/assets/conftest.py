@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 import warnings
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from assets import book
 from assets.feed_integrity import feed_integrity
 from assets.partitions import discover_streams, partition_key, register
 from resources import resources_for
-from tests.conftest import LOBSTER_DAY
+from tests.conftest import LOBSTER_DAY, RAW
 
 CUT = "AAPL_2012-06-21_34200000_57600000_{kind}_10.csv.gz"
 #: the AAPL level-10 cut (999 messages) as AAPL-L10 on a good day and, one add message deleted, on a damaged day
@@ -73,3 +74,28 @@ def materialize_check():
 def materialize_integrity():
     """``materialize_integrity(root, key) -> (evaluation, metadata values)`` of the feed_integrity check."""
     return lambda root, key: _materialize_check(root, key, feed_integrity)
+
+
+def landing_day(root: Path, key: str) -> Path:
+    """The landing-zone folder ``root/raw/<source>/<day>`` of stream-day ``key``, made empty."""
+    source, _, day = key.split("/")
+    folder = root / "raw" / source / day
+    folder.mkdir(parents=True)
+    return folder
+
+
+def land_shipped(root: Path, key: str) -> None:
+    """Land under ``root/raw`` a copy of the test data's day that holds stream-day ``key`` (tests
+    never read the live landing zone)."""
+    source, _, day = key.split("/")
+    shutil.copytree(RAW / source / day, root / "raw" / source / day)
+
+
+@pytest.fixture
+def shipped_integrity():
+    """``shipped_integrity(root, key) -> (evaluation, metadata values)``: the feed_integrity check of
+    stream-day ``key`` as shipped, landed under ``root`` by :func:`land_shipped`."""
+    def run(root: Path, key: str):
+        land_shipped(root, key)
+        return _materialize_check(root, key, feed_integrity)
+    return run

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import zipfile
 from pathlib import Path
+from tests.assets.conftest import landing_day
 from tests.conftest import RAW
 
 
 
-def test_bybit_partition_passes(tmp_path, materialize_integrity):
-    shutil.copytree(RAW / "bybit" / "2024-12-01", tmp_path / "raw" / "bybit" / "2024-12-01")
-    check, meta = materialize_integrity(tmp_path, "bybit/XRPUSDT-ob500/2024-12-01")
-    assert check.passed
-    assert (meta["rows"], meta["gaps"], meta["duplicates"], meta["invalid_rows"]) == (50, 0, 0, 0)
+def test_bybit_partition_passes(tmp_path, shipped_integrity):
+    check, meta = shipped_integrity(tmp_path, "bybit/XRPUSDT-ob500/2024-12-01")
+    assert check.passed and (meta["rows"], meta["gaps"], meta["duplicates"], meta["invalid_rows"]) == (50, 0, 0, 0)
 
 
 def test_bybit_partition_with_a_lost_delta_fails_and_locates_it(tmp_path, materialize_integrity):
-    day = tmp_path / "raw" / "bybit" / "2024-12-01"
-    day.mkdir(parents=True)
+    day = landing_day(tmp_path, "bybit/XRPUSDT-ob500/2024-12-01")
     with zipfile.ZipFile(RAW / "bybit" / "2024-12-01" / "xrpusdt-ob500.data.zip") as zf:
         lines = zf.read("2024-12-01_XRPUSDT_ob500.data").decode().splitlines()
     del lines[9]  # u = 20254878
@@ -31,7 +28,6 @@ def test_bybit_partition_with_a_lost_delta_fails_and_locates_it(tmp_path, materi
     assert meta["first_gap_time"].startswith("2024-12-01T00:00:01.591")
 
 
-def test_tardis_partition(tmp_path, materialize_integrity):
-    shutil.copytree(RAW / "tardis" / "2020-04-01", tmp_path / "raw" / "tardis" / "2020-04-01")
-    check, meta = materialize_integrity(tmp_path, "tardis/deribit-BTC-PERPETUAL/2020-04-01")
+def test_tardis_partition(tmp_path, shipped_integrity):
+    check, meta = shipped_integrity(tmp_path, "tardis/deribit-BTC-PERPETUAL/2020-04-01")
     assert check.passed and (meta["rows"], meta["gaps"]) == (1, 0)

@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from tests.assets.conftest import landing_day
 from tests.conftest import RAW
 from tests.feeds.cryptofeed.cfhelpers import lines, write_capture
 
 CRYPTOFEED = RAW / "cryptofeed"
 
 
-def test_kraken_partition_passes_with_every_checksum_verified(tmp_path, materialize_integrity):
-    day = tmp_path / "raw" / "cryptofeed" / "2021-04-17"
-    shutil.copytree(CRYPTOFEED / "2021-04-17", day)
-    check, meta = materialize_integrity(tmp_path, "cryptofeed/KRAKEN-XMR-USD/2021-04-17")
-    assert check.passed
-    assert (meta["checksum_ok"], meta["checksum_failed"], meta["gaps"], meta["rows"]) == (846, 0, 0, 847)
+def test_kraken_partition_passes_with_every_checksum_verified(tmp_path, shipped_integrity):
+    check, meta = shipped_integrity(tmp_path, "cryptofeed/KRAKEN-XMR-USD/2021-04-17")
+    assert check.passed and (meta["checksum_ok"], meta["checksum_failed"], meta["gaps"], meta["rows"]) == (846, 0, 0, 847)
 
 
 def test_binance_partition_with_a_lost_diff_fails_and_locates_it(tmp_path, materialize_integrity):
-    day = tmp_path / "raw" / "cryptofeed" / "2021-10-12"
-    day.mkdir(parents=True)
+    day = landing_day(tmp_path, "cryptofeed/BINANCE-NKNUSDT/2021-10-12")
     shutil.copy(CRYPTOFEED / "2021-10-12" / "BINANCE.http.0.0.gz", day)
     ws = lines(CRYPTOFEED / "2021-10-12" / "BINANCE.ws.1.0.gz")
     depth = [i for i, t in enumerate(ws) if '"nknusdt@depth@100ms"' in t]

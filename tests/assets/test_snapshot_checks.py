@@ -15,6 +15,7 @@ import dagster as dg
 from assets import book, snapshot_checks
 from assets.partitions import partition_key, register
 from resources import resources_for
+from tests.assets.conftest import landing_day
 from tests.conftest import LOBSTER_DAY, RAW
 
 CRYPTOFEED = RAW / "cryptofeed"
@@ -95,8 +96,7 @@ def test_a_changed_size_before_a_snapshot_fails_at_its_row_level_and_side(tmp_pa
 def test_feeds_without_a_judged_snapshot_are_not_judged(tmp_path):
     _land(tmp_path, "2021-04-17", "HUOBI.ws.44.0.gz")
     assert _evaluate(tmp_path, "cryptofeed/HUOBI-trioeth/2021-04-17") == (None, {})  # 25 not comparable
-    lobster = tmp_path / "raw" / "lobster" / "2012-06-21"
-    lobster.mkdir(parents=True)
+    lobster = landing_day(tmp_path, "lobster/AAPL-L10/2012-06-21")
     for kind in ("message", "orderbook"):
         name = f"AAPL_2012-06-21_34200000_57600000_{kind}_10.csv.gz"
         shutil.copy(LOBSTER_DAY / name, lobster / name)

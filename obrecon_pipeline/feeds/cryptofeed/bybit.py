@@ -16,7 +16,7 @@ Trade messages and RPC replies carry no book data; anything else is quarantined.
 from __future__ import annotations
 
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
-from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, triaged
+from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, first_seen, malformed, message_of_kind, triaged
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -30,6 +30,18 @@ def _sides(levels, delete: bool = False) -> tuple[list, list]:
         size = "0" if delete else str(level["size"])
         {"Buy": bids, "Sell": asks}[level["side"]].append((str(level["price"]), size))
     return bids, asks
+
+
+def _levels(kind, data) -> tuple[list, list]:
+    """``(bids, asks)`` of a ``snapshot`` (its level list, ``data.order_book`` on USDT contracts) or
+    of a ``delta`` (its deletes as size ``"0"``, updates and inserts, in that order); of any other
+    kind none, and :func:`message_of_kind` quarantines the message by its kind."""
+    if kind == "snapshot":
+        return _sides(data["order_book"] if isinstance(data, dict) else data)
+    if kind != "delta":
+        return [], []
+    parts = [_sides(data.get("delete", []), delete=True), _sides(data.get("update", [])), _sides(data.get("insert", []))]
+    return [lv for p in parts for lv in p[0]], [lv for p in parts for lv in p[1]]
 
 
 def symbols(ws: Capture) -> list[str]:
@@ -55,19 +67,12 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
         if str(body.get("topic", "")) != TOPIC + symbol:
             continue
         try:
-            ts = int(body["timestamp_e6"]) * 1000
-            data = body["data"]
-            if body["type"] == "snapshot":
-                levels = data["order_book"] if isinstance(data, dict) else data
-                book.snapshot(rec, *_sides(levels), ts_event=ts)
-            elif body["type"] == "delta":
-                parts = [_sides(data.get("delete", []), delete=True), _sides(data.get("update", [])),
-                         _sides(data.get("insert", []))]
-                book.diff(rec, [lv for p in parts for lv in p[0]], [lv for p in parts for lv in p[1]], ts_event=ts)
-            else:
-                book.quarantine(rec, f"orderBookL2_25 type {body['type']!r}")
+            ts, kind = int(body["timestamp_e6"]) * 1000, body["type"]
+            bids, asks = _levels(kind, body["data"])
         except MALFORMED as exc:
             book.quarantine(rec, malformed("orderBookL2_25 message", exc))
+        else:
+            message_of_kind(book, rec, kind, "snapshot", "delta", "orderBookL2_25 type", bids, asks, ts_event=ts)
     return book
 
 
