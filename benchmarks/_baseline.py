@@ -48,7 +48,9 @@ def arguments(doc: str, phases: tuple[str, ...], **options: int) -> argparse.Nam
     p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     for name, default in {**options, "chunk": 1 << 20}.items():
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
-    p.add_argument("--baseline", default="main", help="git ref whose whole-day reader is the reference")
+    p.add_argument("--baseline", default=None,
+                   help="git ref whose whole-day reader is the reference (pure-Python modules only, so a ref "
+                        "before the reader had compiled extensions); default: this tree's whole-day reader")
     p.add_argument("--phase", choices=("whole", *phases), help=argparse.SUPPRESS)
     p.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--baseline-dir", help=argparse.SUPPRESS)
@@ -57,16 +59,18 @@ def arguments(doc: str, phases: tuple[str, ...], **options: int) -> argparse.Nam
 
 def compare(script: str | Path, args: argparse.Namespace, baseline_file: Path, file: Path,
             phases: tuple[str, ...]) -> list[dict]:
-    """The ``whole`` phase on ``baseline_file`` with ``args.baseline``'s package, then each of
-    ``phases`` on ``file`` with this tree's, each in its own subprocess; their rows."""
-    tree = baseline_tree(args.baseline)
+    """The ``whole`` phase on ``baseline_file`` with ``args.baseline``'s package (no baseline: on
+    ``file`` with this tree's), then each of ``phases`` on ``file`` with this tree's, each in its
+    own subprocess; their rows."""
+    tree = baseline_tree(args.baseline) if args.baseline else None
     try:
-        rows = [in_subprocess_with(tree.name, script, "--phase", "whole", "--file", baseline_file,
-                                   "--baseline-dir", tree.name)]
+        whole = ("--file", baseline_file, "--baseline-dir", tree.name) if tree else ("--file", file)
+        rows = [in_subprocess_with(tree and tree.name, script, "--phase", "whole", *whole)]
         rows += [in_subprocess_with(None, script, "--phase", name, "--file", file, "--chunk", args.chunk)
                  for name in phases]
     finally:
-        tree.cleanup()
+        if tree:
+            tree.cleanup()
     return rows
 
 
