@@ -1,10 +1,10 @@
 """The LOBSTER reader on a level-10 day of ~5 M events: chunked (``Feed.open``) beside Polars'
-typed CSV reader and the whole-day reader of another commit (``main`` by default), each phase in
+typed CSV reader and the whole-day reader (this tree's, or a ref's with ``--baseline``), each phase in
 its own subprocess (its own peak RSS).
 
 Phases:
 
-* ``whole``: the ref's ``feeds.lobster.load_files`` (whole files, string lists cast), on a day of
+* ``whole``: ``feeds.lobster.load_files`` (whole files, string lists cast), on a day of
   ``--baseline-events`` (default 1 M: the old reader's memory grows with the day);
 * ``polars``: ``pl.read_csv`` of both files with a typed schema (Int64; the time as text), the
   reference the issue quotes; no validation, no cell layout;
