@@ -30,6 +30,7 @@ LAYERS = {
     "obrecon_pipeline.atomic": 0,
     "obrecon_pipeline.buffers": 0,
     "obrecon_pipeline.storage": 0,
+    "obrecon_pipeline.memory": 0,  # C allocation that raises MemoryError (memory.pxd)
     "obrecon_pipeline.feeds": 1,
     "obrecon_pipeline.replay": 1,
     "obrecon_pipeline.simulate": 1,
