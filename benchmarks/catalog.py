@@ -119,15 +119,22 @@ def _day_files(day: str, t: dict[str, bytes]) -> dict[str, bytes]:
 
 
 def simulate(raw: Path, days: int) -> int:
-    """Write the simulated landing zone under ``raw``; the number of files."""
+    """Write the simulated landing zone under ``raw``; the number of files. Every file and day
+    folder gets its day's date (23:00 UTC) as modification time, as if it had landed then: a
+    zone written a minute ago would be all recent, and every tick would list it whole."""
     t, n = _templates(), 0
     start = dt.date(2023, 1, 1)
     for k in range(days):
-        for rel, data in _day_files((start + dt.timedelta(days=k)).isoformat(), t).items():
+        day = start + dt.timedelta(days=k)
+        landed = int(dt.datetime(day.year, day.month, day.day, 23, tzinfo=dt.timezone.utc).timestamp()) * 10**9
+        for rel, data in _day_files(day.isoformat(), t).items():
             path = raw / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
+            os.utime(path, ns=(landed, landed))
             n += 1
+        for source in ("cryptofeed", "lobster", "tardis", "bybit"):
+            os.utime(raw / source / day.isoformat(), ns=(landed, landed))
     return n
 
 
@@ -266,9 +273,10 @@ def main() -> None:
     base = args.dir or Path(tempfile.mkdtemp(prefix="obrecon-catalog-"))
     raw, marker = base / "sim" / "raw", base / "sim" / "simulated.json"
     try:
-        reused = args.reuse and marker.exists() and json.loads(marker.read_text())["days"] == args.days
+        made = json.loads(marker.read_text()) if marker.exists() else {}
+        reused = args.reuse and made.get("days") == args.days and made.get("aged", False)
         if reused:
-            n = json.loads(marker.read_text())["files"]
+            n = made["files"]
             print(f"reusing the simulated landing zone: {n:,} files over {args.days} days ({raw})")
         else:
             shutil.rmtree(base / "sim", ignore_errors=True)
@@ -280,7 +288,7 @@ def main() -> None:
         rows = [in_subprocess(__file__, "--phase", ph, "--raw", raw, "--repeat", args.repeat, "--baseline", baseline)
                 for ph in phases]
         if not built:
-            marker.write_text(json.dumps({"days": args.days, "files": n}))
+            marker.write_text(json.dumps({"days": args.days, "files": n, "aged": True}))
         _print(rows, f"simulated landing zone ({n:,} files, {args.days} days); reference: {OLD} of {baseline}")
     finally:
         if args.dir is None:

@@ -111,7 +111,7 @@ class Catalog:
         self.walk_files, self.hot_ns = WALK_FILES, HOT_NS
         self._parts: dict[tuple[str, Part], pl.DataFrame] = {}  # (kind, part) -> whole partition
         self._valid = self.tables.valid()
-        if not self._valid and self.tables.old_rows() is not None:
+        if not self._valid and self.tables.old_tables() is not None:
             with self.tables.lock():
                 self._open()
 
@@ -123,24 +123,29 @@ class Catalog:
         if self.tables.valid():
             self._valid = True
             return
-        old = self.tables.old_rows()
+        old = self.tables.old_tables()
         if old is None:
             self.tables.reset()
         else:
-            self._migrate(old)
+            self._migrate(*old)
         self._valid = True
 
-    def _migrate(self, files: pl.DataFrame) -> None:
-        """Layout 1 -> 2: the file rows split by source and month, their streams assembled again
-        (nothing read), every day folder to be listed whole once (``dir_mtime_ns`` -1)."""
-        streams = [pl.DataFrame(schema=STREAMS_SCHEMA)]
-        for (src, month), rows in files.group_by("source", pl.col("day").str.slice(0, 7).alias("month")):
+    def _migrate(self, files: pl.DataFrame, streams: pl.DataFrame | None) -> None:
+        """Layout 1 -> 2: the rows split by source and month (the stream rows assembled again from
+        the file rows when the old tables were out of step), every day folder to be listed whole
+        once (``dir_mtime_ns`` -1)."""
+        month = pl.col("day").str.slice(0, 7).alias("month")
+        assembled = [pl.DataFrame(schema=STREAMS_SCHEMA)]
+        for (src, m), rows in files.group_by("source", month):
             rows = rows.sort("path")
-            streams.append(reassembled(self.raw, rows, set(zip(rows["source"].to_list(), rows["day"].to_list())),
-                                       streams[0], self.read))
-            self.tables.write("streams", (src, month), streams[-1])
-            self.tables.write("files", (src, month), rows)
-        days = self._counts(files.select("source", "day").unique(), files, pl.concat(streams))
+            if streams is None:
+                assembled.append(reassembled(self.raw, rows, set(zip(rows["source"].to_list(), rows["day"].to_list())),
+                                             assembled[0], self.read))
+            else:
+                assembled.append(streams.filter((pl.col("source") == src) & (month == m)))
+            self.tables.write("streams", (src, m), assembled[-1])
+            self.tables.write("files", (src, m), rows)
+        days = self._counts(files.select("source", "day").unique(), files, pl.concat(assembled))
         self.tables.write_days(days.with_columns(pl.lit(-1, pl.Int64).alias("dir_mtime_ns")).select(list(DAYS_SCHEMA)))
         self.tables.claim()
         self.tables.drop_old()
@@ -167,8 +172,9 @@ class Catalog:
         schema = FILES_SCHEMA if kind == "files" else STREAMS_SCHEMA
         if not self._valid:
             return pl.DataFrame(schema={c: schema[c] for c in (columns or schema)})
+        scoped = source is not None or day is not None
         frame = self.tables.read(kind, self.tables.parts(kind, *_scope(source, day)),
-                                 None if columns is None else list(dict.fromkeys([*columns, "source", "day"])))
+                                 None if columns is None else list(dict.fromkeys([*columns, *(["source", "day"] if scoped else [])])))
         return self.in_scope(frame, source, day).select(columns or list(schema))
 
     @property
@@ -194,12 +200,28 @@ class Catalog:
         """Bring the rows of the landing zone (or of one ``source`` and/or ``day``) up to date and
         save the partitions that changed; what changed. ``full=False`` (the sensor's tick, whole
         zone only): a rolling walk (:mod:`~obrecon_pipeline.catalog.walk`) instead of a ``stat``
-        of every file."""
+        of every file.
+
+        A refresh that finds another writer at work looks without the lock and waits for it only
+        when it has something to write: a tick with nothing new never waits behind a long build."""
+        full = full or source is not None or day is not None
+        with self.tables.lock(wait=False) as held:
+            if held:
+                self._open()
+                return self._refresh(source, day, full)
+        if self.tables.valid():
+            self._valid = True
+            self._parts.clear()
+            _, found, moved = self._look(source, day, full)
+            if not moved and not found.missing:
+                return Refresh()  # day folders and cursor are left to the next writer
         with self.tables.lock():
             self._open()
-            return self._refresh(source, day, full or source is not None or day is not None)
+            return self._refresh(source, day, full)
 
-    def _refresh(self, source: str | None, day: str | None, full: bool) -> Refresh:
+    def _look(self, source: str | None, day: str | None, full: bool) -> tuple[pl.DataFrame, walk.Walk, list[tuple]]:
+        """(``days.parquet``, the pass, the ``(path, source, day, size, mtime_ns)`` of the files
+        stat-ed that are new or whose stamp moved)."""
         known = self._all("files", source, day, _STAMPS)
         loaded = [f.select(_STAMPS) for (kind, _), f in self._parts.items() if kind == "files"]
         if loaded:  # rows changed in memory (verify's forgotten stamps) count over those on disk
@@ -210,8 +232,13 @@ class Catalog:
             found = walk.full(self.raw, FEEDS, known, source, day)
         else:
             found = walk.rolling(self.raw, FEEDS, known, days, self.tables.cursor(), time.time_ns(), self.walk_files, self.hot_ns)
-        stamps = dict(zip(known["path"].to_list(), zip(known["size"].to_list(), known["mtime_ns"].to_list())))
-        moved = sorted((rel, *st) for rel, st in found.stamps.items() if stamps.get(rel) != st[2:])
+        seen = known.filter(pl.col("path").is_in(list(found.stamps)))
+        stamps = dict(zip(seen["path"].to_list(), zip(seen["size"].to_list(), seen["mtime_ns"].to_list())))
+        return days, found, sorted((rel, *st) for rel, st in found.stamps.items() if stamps.get(rel) != st[2:])
+
+    def _refresh(self, source: str | None, day: str | None, full: bool) -> Refresh:
+        """Under the lock: look, then hash, read and write what moved."""
+        days, found, moved = self._look(source, day, full)
         report = Refresh(removed=sorted(found.missing))
         changed_parts = self._apply(moved, report) if moved or report.removed else {}
         self._save(changed_parts, days, found, source, day)

@@ -24,8 +24,9 @@ each reads the tables after taking it, so neither overwrites the rows of the oth
 lock (a rename is atomic).
 
 The single-table layout ``"1"`` (``files.parquet`` and ``streams.parquet``) is migrated on first
-open: its file rows are split into partitions and the stream rows assembled again from them (names
-only, no landed file read; :mod:`obrecon_pipeline.catalog.assemble`), every day marked unlisted.
+open: its rows are split into partitions (the stream rows assembled again from the file rows,
+:mod:`obrecon_pipeline.catalog.assemble`, only when the two old tables were out of step), every
+day marked unlisted, so the first tick lists every day folder once.
 """
 
 from __future__ import annotations
@@ -89,15 +90,22 @@ class Tables:
         except (OSError, ValueError):
             return False
 
-    def old_rows(self) -> pl.DataFrame | None:
-        """The file rows of this landing zone's single-table catalog (layout ``"1"``), if there is one."""
+    def old_tables(self) -> tuple[pl.DataFrame, pl.DataFrame | None] | None:
+        """The file rows of this landing zone's single-table catalog (layout ``"1"``), if there is
+        one, and its stream rows if they are of the same generation (else None: assembled again)."""
         try:
             meta = pl.read_parquet_metadata(self.home / "files.parquet")
             if (meta.get("raw_root"), meta.get("layout")) != (str(self.raw.resolve()), OLD_LAYOUT):
                 return None
-            return pl.read_parquet(self.home / "files.parquet").select(list(FILES_SCHEMA)).cast(FILES_SCHEMA)
+            files = pl.read_parquet(self.home / "files.parquet").select(list(FILES_SCHEMA)).cast(FILES_SCHEMA)
         except (OSError, pl.exceptions.PolarsError):
             return None
+        try:
+            if pl.read_parquet_metadata(self.home / "streams.parquet").get("generation") != meta.get("generation"):
+                return files, None
+            return files, pl.read_parquet(self.home / "streams.parquet").select(list(STREAMS_SCHEMA)).cast(STREAMS_SCHEMA)
+        except (OSError, pl.exceptions.PolarsError):
+            return files, None
 
     def reset(self) -> None:
         """Remove every table (another landing zone's or an unknown layout) and claim ``home``."""
@@ -117,14 +125,19 @@ class Tables:
             (self.home / name).unlink(missing_ok=True)
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self, wait: bool = True) -> Iterator[bool]:
         """Held by a writer from reading the tables to its last write (``fcntl.flock``, exclusive;
-        released when the process ends, however it ends)."""
+        released when the process ends, however it ends). ``wait=False``: yields False at once
+        when another holds it."""
         self.home.mkdir(parents=True, exist_ok=True)
         with open(self.home / ".lock", "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                yield
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 

@@ -113,7 +113,7 @@ def full(raw: str | os.PathLike, sources: Container[str], known: pl.DataFrame, s
 def rolling(raw: str | os.PathLike, sources: Container[str], known: pl.DataFrame, days: pl.DataFrame,
             cursor: str | None, now_ns: int, walk_files: int = WALK_FILES, hot_ns: int = HOT_NS) -> Walk:
     """A sensor tick's pass (see the module docstring). ``known``: every catalogued file
-    (``path``, ``source``, ``day``, ``mtime_ns``, sorted by path); ``days``: ``days.parquet``."""
+    (``path``, ``source``, ``day``, ``mtime_ns``); ``days``: ``days.parquet``."""
     walk = Walk()
     folders = day_folders(raw, sources)
     walk.present = set(folders)
@@ -122,13 +122,13 @@ def rolling(raw: str | os.PathLike, sources: Container[str], known: pl.DataFrame
     for src, d in whole:
         walk.listed[(src, d)] = folders[(src, d)]
         _list(raw, src, d, walk)
-    folder = pl.concat_str("source", pl.lit("/"), "day")
-    looked = [f"{s}/{d}" for s, d in whole]
-    gone = [f"{s}/{d}" for s, d in {*zip(known["source"].to_list(), known["day"].to_list())} - walk.present]
-    walk.missing = set(known.filter(folder.is_in(gone))["path"].to_list())
-    walk.missing |= set(known.filter(folder.is_in(looked))["path"].to_list()) - walk.stamps.keys()
-    rest = known.filter(~folder.is_in(gone + looked))
-    paths = rest["path"].to_list()
+    keys = {"source": pl.String, "day": pl.String}
+    present = pl.DataFrame(sorted(walk.present), schema=keys, orient="row")
+    gone = known.join(present, on=["source", "day"], how="anti")["path"].to_list()
+    looked = known.join(pl.DataFrame(whole, schema=keys, orient="row"), on=["source", "day"], how="semi")
+    walk.missing = set(gone) | (set(looked["path"].to_list()) - walk.stamps.keys())
+    rest = known.join(present, on=["source", "day"], how="semi").join(looked, on="path", how="anti")
+    paths = rest["path"].sort().to_list()
     start = bisect_right(paths, cursor) if cursor is not None else 0
     window = paths[start:start + walk_files]
     window += paths[:min(start, walk_files - len(window))]
