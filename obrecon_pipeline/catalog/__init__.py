@@ -232,7 +232,7 @@ class Catalog:
             found = walk.full(self.raw, FEEDS, known, source, day)
         else:
             found = walk.rolling(self.raw, FEEDS, known, days, self.tables.cursor(), time.time_ns(), self.walk_files, self.hot_ns)
-        seen = known.filter(pl.col("path").is_in(list(found.stamps)))
+        seen = known if full else known.filter(pl.col("path").is_in(list(found.stamps)))  # a slice: its rows only
         stamps = dict(zip(seen["path"].to_list(), zip(seen["size"].to_list(), seen["mtime_ns"].to_list())))
         return days, found, sorted((rel, *st) for rel, st in found.stamps.items() if stamps.get(rel) != st[2:])
 
