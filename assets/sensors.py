@@ -1,11 +1,11 @@
 """Automation: the landing-zone sensor and the daily schedule (both start stopped).
 
 ``landing_zone_sensor`` (every 60 s, needs the daemon) refreshes the catalog of the landing zone
-(:mod:`obrecon_pipeline.catalog`: one ``stat`` per landed file, a read only of what is new or
-changed) and takes from it the stream-days in ``<root>/raw/<source>/<day>/`` and their raw data
-versions (:mod:`assets.landing`). A stream-day
-that is new, or whose files changed, is observed (``raw_files`` gets the new version), registered
-as a partition (stream and day, kept in order) and gets a run of the reconstruction job. The cursor
+(:mod:`obrecon_pipeline.catalog`, ``full=False``: a rolling walk that ``stat``-s the day folders, the
+recent files and 10,000 more per tick; a read only of what is new or changed) and takes from it the
+stream-days in ``<root>/raw/<source>/<day>/`` and their raw data versions (:mod:`assets.landing`).
+A stream-day that is new, or whose files changed, is observed (``raw_files`` gets the new version),
+registered as a partition (stream and day, kept in order) and gets a run of the reconstruction job. The cursor
 holds the versions it has seen; a new cursor starts from the versions the instance has recorded
 (``assets.materialize`` records them too), so switching the sensor on after a shell run does not
 redo the shell's work.
@@ -34,7 +34,7 @@ def landing_zone_sensor_for(job) -> dg.SensorDefinition:
     @dg.sensor(job=job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
     def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZone):
         catalog = landing_zone.catalog()
-        refreshed = catalog.refresh()
+        refreshed = catalog.refresh(full=False)
         if refreshed:
             context.log.info(f"catalog: {len(refreshed.new)} new, {len(refreshed.changed)} changed, "
                              f"{len(refreshed.removed)} removed files; {len(catalog.read)} read")

@@ -1,13 +1,19 @@
 """The catalog of the landing zone on copies of the shipped landing zone: it lists exactly the
 streams the feeds discover day folder by day folder, with the same data versions; it reads a file
-only when it is new or its hash changed (its counters name the files); a removed file's streams go;
-``verify`` finds what a refresh cannot see (same size and modification time, other bytes)."""
+only when it is new or its hash changed (its counters name the files) and rewrites only that
+file's month; a removed file's streams go; the sensor's rolling walk reaches a file changed in
+place within ceil(files / walk_files) ticks; writers take turns; the single-table layout is
+migrated without reading a landed file; ``verify`` finds what a refresh cannot see (same size and
+modification time, other bytes)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 import shutil
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -36,6 +42,11 @@ def _discovered(raw: Path) -> list:
 def _version(files: list[Path]) -> str:
     lines = sorted(f"{p.name} {hashlib.sha256(p.read_bytes()).hexdigest()}\n" for p in files)
     return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def _written(home: Path) -> dict[str, int]:
+    """Every file of a catalog's home (lock aside) -> its mtime_ns."""
+    return {p.relative_to(home).as_posix(): p.stat().st_mtime_ns for p in sorted(home.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
 def _copy(tmp_path: Path, *folders: str) -> Path:
@@ -86,13 +97,40 @@ def test_a_stream_days_version_hashes_its_files_and_unnamed_siblings(shipped):
     assert catalog.stream("lobster/AAPL-L10/2012-06-22") is None
 
 
+def test_the_tables_are_split_by_source_and_month(shipped):
+    raw, catalog, _ = shipped
+    months = ["bybit/2024-12", "cryptofeed/2021-04", "cryptofeed/2021-06", "cryptofeed/2021-07",
+              "cryptofeed/2021-10", "cryptofeed/2021-11", "cryptofeed/2021-12", "cryptofeed/2022-01",
+              "cryptofeed/2022-02", "cryptofeed/2022-04", "cryptofeed/2022-05", "cryptofeed/2022-08",
+              "cryptofeed/2023-04", "cryptofeed/2023-05", "cryptofeed/2024-01", "databento/2023-12",
+              "hftbacktest/2024-08", "lobster/2012-06", "tardis/2020-04", "tardis/2020-09"]
+    assert len(months) == 20  # 6 sources, 30 day folders in 20 months
+    # tardis/2020-09-01 holds book snapshots only: files, no stream (an empty partition is not written)
+    assert sorted(_written(catalog.home)) == sorted(["catalog.json", "days.parquet", *(f"files/{m}.parquet" for m in months),
+                                                     *(f"streams/{m}.parquet" for m in months if m != "tardis/2020-09")])
+    assert json.loads((catalog.home / "catalog.json").read_text()) == {"raw_root": str(raw.resolve()), "layout": "2"}
+    days = pl.read_parquet(catalog.home / "days.parquet")
+    folders = sorted({tuple(p.relative_to(raw).parts[:2]) for p in raw.glob("*/*/*") if p.is_file()})
+    assert list(zip(days["source"], days["day"])) == folders
+    assert (days["files"].sum(), days["streams"].sum()) == (138, 323)
+    lobster = days.filter(pl.col("source") == "lobster").row(0, named=True)
+    assert (lobster["files"], lobster["streams"], lobster["dir_mtime_ns"]) == (
+        len(list((raw / "lobster" / "2012-06-21").iterdir())), 5, (raw / "lobster" / "2012-06-21").stat().st_mtime_ns)
+
+
 def test_nothing_new_reads_nothing_and_writes_nothing(shipped):
     raw, catalog, _ = shipped
-    written = os.stat(catalog.home / "files.parquet").st_mtime_ns
+    written = _written(catalog.home)
     again = Catalog(raw)  # loaded from <root>/.obrecon/catalog
     assert not again.refresh() and again.read == again.hashed == []
     assert again.streams() == catalog.streams() and again.versions() == catalog.versions()
-    assert os.stat(catalog.home / "files.parquet").st_mtime_ns == written
+    assert _written(catalog.home) == written
+    # the sensor's tick: nothing read or written but the walk's cursor
+    tick = Catalog(raw)
+    assert not tick.refresh(full=False) and tick.read == tick.hashed == []
+    assert {k: v for k, v in _written(catalog.home).items() if k != "cursor"} == written
+    assert (catalog.home / "cursor").read_text() == catalog.files["path"][-1]  # 138 files < WALK_FILES: all walked
+    (catalog.home / "cursor").unlink()
 
 
 def test_one_changed_byte_is_found_by_its_hash_and_only_that_file_is_read(tmp_path):
@@ -104,9 +142,13 @@ def test_one_changed_byte_is_found_by_its_hash_and_only_that_file_is_read(tmp_pa
     data = bytearray(csv.read_bytes())
     at = data.index(b"\n", 200) - 1  # the last digit of a data row
     data[at] = ord("7") if data[at] != ord("7") else ord("3")
+    written = _written(catalog.home)
     csv.write_bytes(bytes(data))  # same size, one byte changed
     catalog.read.clear(), catalog.hashed.clear()
     done = catalog.refresh()
+    now = _written(catalog.home)
+    # only the file's month is rewritten (the day folder's mtime and counts are the same)
+    assert sorted(k for k in now if now[k] != written.get(k)) == ["files/tardis/2020-04.parquet", "streams/tardis/2020-04.parquet"]
     assert (done.new, done.changed, done.touched, done.removed) == ([], [TARDIS_CSV], [], [])
     assert catalog.hashed == catalog.read == [csv]
     stream_day = "tardis/deribit-BTC-PERPETUAL/2020-04-01"
@@ -191,14 +233,100 @@ def test_a_catalog_of_another_landing_zone_is_rebuilt_not_trusted(tmp_path):
     assert other.streams() == _discovered(two)
 
 
-def test_tables_out_of_step_are_reassembled_without_reading(tmp_path):
-    raw = _copy(tmp_path, BINANCE_DAY)
+def test_a_writer_stopped_between_tables_is_repaired_by_the_next_refresh(tmp_path):
+    raw = _copy(tmp_path, TARDIS_DAY, BINANCE_DAY)
     catalog = Catalog(raw)
     catalog.refresh()
-    streams = pl.read_parquet(catalog.home / "streams.parquet")
-    streams.head(1).write_parquet(catalog.home / "streams.parquet", metadata={"generation": "stopped midway"})
+    files = catalog.home / "files" / "tardis" / "2020-04.parquet"
+    kept = files.read_bytes()
+    csv = raw / TARDIS_CSV
+    csv.write_bytes(csv.read_bytes().replace(b"BTC-PERPETUAL", b"BTC-PERPETUEL", 1))
+    catalog.refresh()
+    files.write_bytes(kept)  # as if stopped after the stream rows, before the file rows
     again = Catalog(raw)
-    assert again.streams() == catalog.streams() and again.read == again.hashed == []
+    done = again.refresh(full=False)
+    assert (done.changed, again.read) == ([TARDIS_CSV], [csv])
+    assert again.versions()["tardis/deribit-BTC-PERPETUAL/2020-04-01"] == _version([csv])
+    assert again.files.equals(catalog.files) and again.streams() == _discovered(raw)
+
+
+def test_the_rolling_walk_reaches_a_file_changed_in_place_within_its_bound(tmp_path):
+    raw = _copy(tmp_path, TARDIS_DAY, BINANCE_DAY, "lobster/2012-06-21")
+    catalog = Catalog(raw)
+    catalog.refresh()
+    paths = catalog.files["path"].to_list()
+    catalog.walk_files, catalog.hot_ns = 3, 0  # nothing counts as recent: only the slice finds it
+    assert math.ceil(len(paths) / 3) == 6 and len(paths) == 17
+    csv = raw / TARDIS_CSV
+    st = csv.stat()
+    csv.write_bytes(csv.read_bytes().replace(b"BTC-PERPETUAL", b"BTC-PERPETUEL", 1))
+    os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns - 10**9))  # in place, an older stamp: the folder's mtime kept
+    catalog.read.clear(), catalog.hashed.clear()
+    cursors, found_at = [], None
+    for tick in range(1, 7):
+        done = catalog.refresh(full=False)
+        cursors.append(catalog.tables.cursor())
+        if done.changed:
+            found_at = tick
+    assert paths.index(TARDIS_CSV) == 16 and found_at == 6  # the last slice holds the last path
+    assert cursors == [paths[2], paths[5], paths[8], paths[11], paths[14], paths[0]]  # the last slice wraps around
+    assert catalog.read == catalog.hashed == [csv]
+    # a new file (its folder's mtime moves) and a removed one are seen on the next tick
+    rest = raw / BINANCE_DAY / "BINANCE.http.0.0.gz"
+    shutil.move(rest, tmp_path / rest.name)
+    shutil.copytree(RAW / "cryptofeed" / "2023-04-10", raw / "cryptofeed" / "2023-04-10")
+    catalog.read.clear()
+    done = catalog.refresh(full=False)
+    assert done.removed == [f"{BINANCE_DAY}/{rest.name}"]
+    assert sorted(catalog.read) == sorted((raw / "cryptofeed" / "2023-04-10").iterdir())
+    assert catalog.streams() == _discovered(raw)
+
+
+def test_two_writers_take_turns_and_lose_no_rows(tmp_path):
+    raw = _copy(tmp_path, TARDIS_DAY)
+    one, two = Catalog(raw), Catalog(raw)
+    one.refresh()
+    shutil.copytree(RAW / BINANCE_DAY, raw / BINANCE_DAY)
+    done = []
+    with one.tables.lock():
+        # nothing new for the part already catalogued: looked at without the lock, not waited for
+        looker = threading.Thread(target=lambda: done.append(two.refresh(source="tardis")))
+        looker.start()
+        looker.join(30)
+        assert not looker.is_alive() and not done.pop()
+        writer = threading.Thread(target=lambda: done.append(two.refresh()))
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and done == []  # waits for the lock
+    writer.join()
+    assert sorted(done[0].new) == sorted(p.relative_to(raw).as_posix() for p in (raw / BINANCE_DAY).iterdir())
+    assert not one.refresh() and one.streams() == _discovered(raw)
+
+
+@pytest.mark.parametrize("generation", ["g", "stopped midway"])
+def test_the_single_table_layout_is_migrated_and_nothing_hashed_or_read_by_holds(tmp_path, generation):
+    raw = _copy(tmp_path, TARDIS_DAY, BINANCE_DAY, "lobster/2012-06-21")
+    built = Catalog(raw)
+    built.refresh()
+    files, streams = built.files, built.table
+    shutil.rmtree(built.home)
+    built.home.mkdir(parents=True)
+    meta = {"raw_root": str(raw.resolve()), "layout": "1", "generation": "g"}
+    files.write_parquet(built.home / "files.parquet", metadata=meta)
+    # in step: the stream rows are taken over, nothing read; out of step (a writer stopped between the two, only
+    # one stream row written): they are assembled again from the file rows (no holds, no hash;
+    # cryptofeed's assemble reads its captures for the snapshot check, as on any new day)
+    (streams if generation == "g" else streams.head(1)).write_parquet(built.home / "streams.parquet",
+                                                                      metadata={**meta, "generation": generation})
+    migrated = Catalog(raw)
+    assert migrated.read == migrated.hashed == []
+    assert migrated.files.equals(files) and migrated.table.equals(streams)
+    assert not (built.home / "files.parquet").exists() and not (built.home / "streams.parquet").exists()
+    assert pl.read_parquet(built.home / "days.parquet")["dir_mtime_ns"].to_list() == [-1, -1, -1]
+    done = migrated.refresh(full=False)  # every folder listed once, nothing read
+    assert not done and migrated.read == migrated.hashed == []
+    assert pl.read_parquet(built.home / "days.parquet")["dir_mtime_ns"].to_list() == [
+        (raw / d).stat().st_mtime_ns for d in (BINANCE_DAY, "lobster/2012-06-21", TARDIS_DAY)]
 
 
 def test_a_dbn_stream_carries_its_record_count_and_event_times(shipped):
