@@ -14,7 +14,8 @@ When the last asset the run planned for the partition has been stored, the set i
 stable paths ``warehouse/<asset>/<stream>/<day>.parquet`` and ``reports/<stream-day id>/report.json``
 then point at it. Inputs are read from the run's own set when the run built them, else from the
 committed set: a ``pl.LazyFrame`` parameter gets ``pl.scan_parquet`` (bounded), ``pl.DataFrame``
-the table read whole, ``dict`` the JSON.
+the table read whole, ``dict`` the JSON. Each input is read through a pin (a hard link held until
+the step ends), so a later run's commit that removes the set cannot pull it from under a lazy scan.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from pydantic import PrivateAttr
 import pyarrow.parquet as pq
 from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
 from obrecon_pipeline.atomic import atomic_path, write_json
-from obrecon_pipeline.storage.warehouse import PartitionStore
+from obrecon_pipeline.storage.warehouse import PartitionStore, release
 
 #: the asset whose value is a JSON document, not a table
 REPORT = "report"
@@ -82,6 +84,13 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     mounted file system: the commit is a rename of a symbolic link)."""
 
     root: str
+    #: this process's pin directories (``PartitionStore.pin``), released when the step ends
+    _pinned: set = PrivateAttr(default_factory=set)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        for pins in self._pinned:
+            release(pins)
+        self._pinned.clear()
 
     def _polars(self) -> PolarsParquetIOManager:
         """dagster-polars' Parquet reader and writer (its options: the asset's ``definition_metadata``)."""
@@ -167,7 +176,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             where = partition_key
         else:
             store = partition_store(self.root, partition_key)
-            path, where = store.locate(context.step_context.run_id, file), f"{store.stream}/{store.day}"
+            path, where = store.pin(context.step_context.run_id, file), f"{store.stream}/{store.day}"
+            if path is not None:
+                self._pinned.add(path.parent)
         if path is None or not path.exists():
             raise dg.Failure(description=f"{context.asset_key.to_user_string()} of {where} "
                                          "is not in the warehouse: materialize it first")

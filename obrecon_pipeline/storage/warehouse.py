@@ -8,6 +8,9 @@ Layout under ``<warehouse>/`` for the partition ``<stream>/<day>``:
   says which set is the partition's;
 * ``staging/<stream>/<day>/``: where the replay writes its tables row group by row group, with its
   checkpoint (held by the ``.lock`` beside them while a replay runs; a killed replay resumes here);
+* ``.pins/<stream>/<day>/<run_id>.<pid>/``: hard links to the tables a reader was handed
+  (:meth:`PartitionStore.pin`), so a commit that removes the set it read from (a later run
+  superseding it) cannot pull a file from under a lazy scan; released when the reading step ends;
 * ``<table>/<stream>/<day>.parquet``: the stable path of each Parquet table (a symbolic link
   through ``current``), which is what users read; other files (``report.json``) get the stable
   paths the committer names (``links``).
@@ -23,7 +26,7 @@ write into one directory; whichever commits later wins, whole.
 Recovery (:meth:`PartitionStore.recover`, on the next start): a run directory with a manifest newer
 than the committed one is rolled forward (the kill came between manifest and switch); a run
 directory of a run no longer alive, or superseded, is removed (rolled back); temporary files of
-killed writers are removed; the stable links are rebuilt from the committed manifest. Staged replay
+killed writers are removed, and so are the pins of runs no longer alive; the stable links are rebuilt from the committed manifest. Staged replay
 files are kept only when a checkpoint can resume them.
 """
 
@@ -81,6 +84,19 @@ def _locked(path: Path, blocking: bool = True) -> Iterator[bool]:
         os.close(fd)
 
 
+def release(pins: Path) -> None:
+    """Drop a reader's pins (:meth:`PartitionStore.pin`: the directory ``<run_id>.<pid>``) and the
+    folders of ``.pins`` left empty."""
+    shutil.rmtree(pins, ignore_errors=True)
+    for folder in pins.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+        if folder.name == ".pins":
+            break
+
+
 def read_manifest(run_dir: Path) -> dict | None:
     try:
         return json.loads((run_dir / MANIFEST).read_text())
@@ -108,6 +124,10 @@ class PartitionStore:
     @property
     def staging(self) -> Path:
         return self.warehouse / "staging" / self.stream / self.day
+
+    @property
+    def pins(self) -> Path:
+        return self.warehouse / ".pins" / self.stream / self.day
 
     def run_dir(self, run_id: str) -> Path:
         return self.runs / run_id
@@ -137,6 +157,24 @@ class PartitionStore:
         committed = self.committed()
         if committed is not None and (committed / table_file).exists():
             return committed / table_file
+        return None
+
+    def pin(self, run_id: str, table_file: str) -> Path | None:
+        """:meth:`locate`'s file, held by a hard link under :attr:`pins` that the caller reads instead
+        (and releases with :func:`release`): the set it came from may be superseded and removed
+        while a lazy scan of it is still to be collected. None if there is no such table."""
+        for _ in range(3):  # a commit may remove the located set between locating and linking
+            found = self.locate(run_id, table_file)
+            if found is None:
+                return None
+            held = self.pins / f"{run_id}.{os.getpid()}" / table_file
+            held.parent.mkdir(parents=True, exist_ok=True)
+            held.unlink(missing_ok=True)
+            try:
+                os.link(found, held)
+                return held
+            except FileNotFoundError:
+                continue
         return None
 
     # ------------------------------------------------------------------------------ writing
@@ -241,7 +279,17 @@ class PartitionStore:
                     tmp.unlink(missing_ok=True)
                     done["removed"].append(str(tmp))
         self._clean_staging(done)
+        self._clean_pins(alive, done)
         return done
+
+    def _clean_pins(self, alive: Callable[[str], bool], done: dict[str, list[str]]) -> None:
+        """Pins of runs no longer alive (a reader killed before it released them)."""
+        if not self.pins.is_dir():
+            return
+        for held in self.pins.iterdir():
+            if not alive(held.name.rpartition(".")[0]):
+                shutil.rmtree(held, ignore_errors=True)
+                done["removed"].append(str(held))
 
     def _clean_staging(self, done: dict[str, list[str]]) -> None:
         """Staged replay files without a checkpoint to resume them are of no use: removed (unless a

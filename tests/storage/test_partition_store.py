@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 
-from obrecon_pipeline.storage.warehouse import LOCK, MANIFEST, PartitionStore
+from obrecon_pipeline.storage.warehouse import LOCK, MANIFEST, PartitionStore, release
 
 #: table file -> the table files it is built from (the shape of the Dagster graph)
 GRAPH = {"book.parquet": [], "report.json": [], "spreads.parquet": ["book.parquet"],
@@ -78,3 +78,31 @@ def test_recovery_rolls_a_written_manifest_forward_and_a_dead_run_back(tmp_path)
     assert {f: _read(store, f) for f in GRAPH} == {f: f"{f} of b" for f in GRAPH}
     assert sorted(p.name for p in store.runs.iterdir()) == [LOCK, "b", "d"]
     assert sorted(os.listdir(store.staging)) == [LOCK]
+
+
+def test_a_pinned_table_outlives_the_commit_that_removes_its_set_and_goes_with_its_reader(tmp_path):
+    """The CI failure this guards against: run a committed, run b superseded it and removed a's
+    directory while a's check still had a lazy scan of a's book to collect."""
+    store = PartitionStore(tmp_path, "GOOG-L10", "2012-06-21")
+    _write(store, "a", list(GRAPH))
+    store.commit("a", GRAPH)
+    held = store.pin("a", "book.parquet")
+    assert held == store.pins / f"a.{os.getpid()}" / "book.parquet"
+    _write(store, "b", list(GRAPH))
+    store.commit("b", GRAPH)
+    assert not store.run_dir("a").exists() and held.read_text() == "book.parquet of a"
+    assert store.pin("a", "book.parquet").read_text() == "book.parquet of b"  # a's set gone: the committed one
+    assert store.pin("a", "missing.parquet") is None
+    release(held.parent)
+    assert not (tmp_path / ".pins").exists()
+
+
+def test_recovery_removes_the_pins_of_dead_runs_only(tmp_path):
+    store = PartitionStore(tmp_path, "GOOG-L10", "2012-06-21")
+    _write(store, "a", list(GRAPH))
+    store.commit("a", GRAPH)
+    store.pin("a", "book.parquet")
+    store.pin("b", "report.json")
+    done = store.recover(lambda run_id: run_id == "b")
+    assert done["removed"] == [str(store.pins / f"a.{os.getpid()}")]
+    assert [p.name for p in store.pins.iterdir()] == [f"b.{os.getpid()}"]
