@@ -15,7 +15,7 @@ from assets import (book, book_checks, cross_venue, feed_integrity, features, fi
                     snapshot_checks)
 from assets.alerts import alert_sensor
 from assets.breaker import force_downstream_job
-from assets.sensors import daily_schedule_for, landing_zone_sensor_for
+from assets.sensors import cross_venue_sensor_for, daily_schedule_for, landing_zone_sensor_for
 from assets.warehouse import warehouse_sensor
 from resources import resources_for
 from resources.deployment import executor_for
@@ -47,7 +47,8 @@ defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
     jobs=[reconstruct_job, force_downstream_job, cross_venue_job],
-    sensors=[landing_zone_sensor_for(reconstruct_job), warehouse_sensor, alert_sensor],
+    sensors=[landing_zone_sensor_for(reconstruct_job), cross_venue_sensor_for(cross_venue_job), warehouse_sensor,
+             alert_sensor],
     schedules=[daily_schedule_for(reconstruct_job)],
     resources=resources_for(),
     executor=executor_for(),

@@ -1,4 +1,4 @@
-"""Automation: the landing-zone sensor and the daily schedule (both start stopped).
+"""Automation: the landing-zone sensor, the cross-venue sensor and the daily schedule (all start stopped).
 
 ``landing_zone_sensor`` (every 60 s, needs the daemon) refreshes the catalog of the landing zone
 (:mod:`obrecon_pipeline.catalog`, ``full=False``: a rolling walk that ``stat``-s the day folders, the
@@ -10,6 +10,12 @@ holds the versions it has seen; a new cursor starts from the versions the instan
 (``assets.materialize`` records them too), so switching the sensor on after a shell run does not
 redo the shell's work.
 
+``cross_venue_sensor`` (every 60 s) runs ``compare_venues`` for a trading day once a book of a
+stream named in a configured venue pair (:class:`resources.cross_venue.CrossVenuePairs`) has been
+materialized for that day: one run per day and tick however many of its books were rebuilt, keyed
+by the newest book materialization it saw, so a day whose book is rebuilt later is compared again.
+The cursor is the storage id of the last ``book`` materialization read.
+
 ``daily_schedule`` (06:00 UTC) materializes what landed for the previous UTC day: every stream in
 any ``<source>/<previous day>/`` folder.
 """
@@ -20,8 +26,9 @@ import json
 import dagster as dg
 
 from assets.landing import observations, observed_versions
-from assets.partitions import partition_key, register
+from assets.partitions import DAY_DIM, STREAM_DAYS, STREAM_DIM, partition_key, register
 from resources import LandingZone
+from resources.cross_venue import CrossVenuePairs
 from resources.deployment import AUTOMATION_TAG
 
 
@@ -72,3 +79,35 @@ def daily_schedule_for(job) -> dg.ScheduleDefinition:
         return [_run_request(sd, v, "daily_schedule") for sd, v in versions.items()]
 
     return daily_schedule
+
+
+#: book materializations read per page (a tick reads pages until none is left)
+_PAGE = 1000
+
+
+def cross_venue_sensor_for(job) -> dg.SensorDefinition:
+    @dg.sensor(job=job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+    def cross_venue_sensor(context: dg.SensorEvaluationContext, cross_venue_pairs: CrossVenuePairs):
+        """A ``compare_venues`` run for each trading day that got a new book of a paired stream."""
+        paired = {name for pair in cross_venue_pairs.stream_pairs() for name in pair}
+        after = int(context.cursor or 0)
+        newest: dict[str, int] = {}  # day -> storage id of its newest paired book
+        while True:
+            page = context.instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("book"), after_storage_id=after), limit=_PAGE, ascending=True)
+            for record in page.records:
+                after = max(after, record.storage_id)
+                if record.partition_key is None:
+                    continue
+                key = STREAM_DAYS.get_partition_key_from_str(record.partition_key).keys_by_dimension
+                if key[STREAM_DIM] in paired:
+                    newest[key[DAY_DIM]] = record.storage_id
+            if not page.has_more:
+                break
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(partition_key=day, run_key=f"{day}@{storage_id}",
+                                        tags={AUTOMATION_TAG: "cross_venue_sensor"})
+                          for day, storage_id in sorted(newest.items())],
+            cursor=str(after))
+
+    return cross_venue_sensor

@@ -103,3 +103,24 @@ def test_cross_venue_runs_per_day_in_its_own_job():
     compare = defs.resolve_job_def("compare_venues")
     assert {k.to_user_string() for k in compare.asset_layer.selected_asset_keys} == {"cross_venue"}
     assert dg.AssetKey("cross_venue") not in defs.resolve_job_def("reconstruct").asset_layer.selected_asset_keys
+
+
+def test_the_sensor_compares_a_day_once_its_paired_books_are_materialized(landed):
+    """``build_sensor_context`` on the instance holding both books: one run for the day, keyed by the
+    newer book; nothing on the next tick; nothing for a pair of streams that did not land."""
+    _, instance = landed
+    sensor = defs.get_repository_def().get_sensor_def("cross_venue_sensor")
+    books = instance.fetch_materializations(dg.AssetKey("book"), limit=10, ascending=True).records
+    with dg.build_sensor_context(instance=instance, resources={"cross_venue_pairs": CrossVenuePairs()}) as context:
+        result = sensor(context)
+    assert [(r.partition_key, r.run_key, r.job_name) for r in result.run_requests] == [
+        (DAY, f"{DAY}@{books[-1].storage_id}", None)]
+    assert result.cursor == str(books[-1].storage_id)
+    with dg.build_sensor_context(instance=instance, cursor=result.cursor,
+                                 resources={"cross_venue_pairs": CrossVenuePairs()}) as context:
+        assert sensor(context).run_requests == []
+    others = CrossVenuePairs(pairs=[{"a": "spot-ETHUSDT", "b": "usdm-ETHUSDT"}])
+    with dg.build_sensor_context(instance=instance, resources={"cross_venue_pairs": others}) as context:
+        result = sensor(context)
+    assert result.run_requests == [] and result.cursor == str(books[-1].storage_id)
+    assert sensor.job_name == "compare_venues"

@@ -23,10 +23,11 @@ def test_definitions_load():
     assert {"events", "reference_book", "book"} <= keys
     assert defs.resolve_job_def("reconstruct") is not None
     sensors = {s.name: s for s in repo.sensor_defs}
-    assert set(sensors) == {"landing_zone_sensor", "alert_sensor", "warehouse_sensor"}
+    assert set(sensors) == {"landing_zone_sensor", "cross_venue_sensor", "alert_sensor", "warehouse_sensor"}
     # what launches runs or sends mail starts stopped; the warehouse sensor only records finished runs
     assert {n: s.default_status for n, s in sensors.items()} == {
-        "landing_zone_sensor": dg.DefaultSensorStatus.STOPPED, "alert_sensor": dg.DefaultSensorStatus.STOPPED,
+        "landing_zone_sensor": dg.DefaultSensorStatus.STOPPED, "cross_venue_sensor": dg.DefaultSensorStatus.STOPPED,
+        "alert_sensor": dg.DefaultSensorStatus.STOPPED,
         "warehouse_sensor": dg.DefaultSensorStatus.RUNNING}
     # the breaker's way past a failed blocking check: everything downstream of book, not book
     forced = {k.to_user_string() for k in defs.resolve_job_def("force_downstream").asset_layer.selected_asset_keys}
