@@ -92,6 +92,12 @@ class Capture:
     def records(self) -> Iterable[Record]:
         return self._records if self._records is not None else _Pass(self)
 
+    def read_whole(self, quarantine: list[tuple[str, int, str]]) -> None:
+        """Another reader (:mod:`.binance_lines`) made a whole pass over the file: its
+        ``quarantine`` is this capture's (so that asking for it reads nothing again)."""
+        if self._quarantine is None:
+            self._quarantine = quarantine
+
     @property
     def quarantine(self) -> list[tuple[str, int, str]]:
         """``(file, line, reason)`` of lines that could not be read."""
@@ -259,15 +265,24 @@ def _parsed(path: Path, quarantine: list) -> Iterator[Record]:
     for line, raw in read_lines(path):
         if raw.strip() == b"":
             continue  # the recorder ends files with blank lines
-        try:
-            text = raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            quarantine.append((name, line, f"not UTF-8: {exc}"))
-            continue
-        try:
-            yield parse_line(text, name, line)
-        except ValueError as exc:
-            quarantine.append((name, line, str(exc)))
+        rec = record_of(raw, name, line, quarantine)
+        if rec is not None:
+            yield rec
+
+
+def record_of(raw: bytes, name: str, line: int, quarantine: list) -> Record | None:
+    """One non-blank raw line as a :class:`Record`, or None with ``(file, line, reason)`` appended
+    to ``quarantine`` when it cannot be read."""
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        quarantine.append((name, line, f"not UTF-8: {exc}"))
+        return None
+    try:
+        return parse_line(text, name, line)
+    except ValueError as exc:
+        quarantine.append((name, line, str(exc)))
+        return None
 
 
 _RECV_TS = re.compile(rb"^(\d+)(?:\.(\d+))?: ")

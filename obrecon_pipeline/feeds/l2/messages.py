@@ -75,6 +75,12 @@ MESSAGE_SCHEMA = {
 #: line where a message spans several (a CSV row per level; null: the message's line)
 LEVEL_SCHEMA = {"msg": pl.Int64, "side": pl.Int8, "price_text": pl.String, "size_text": pl.String,
                 "src_row": pl.Int64}
+#: one row per level as a reader that parses decimals itself hands them over
+#: (:meth:`BookMessages.add_scaled`): ``value = mantissa * 10**-decimals`` exactly (``_m`` / ``_f``,
+#: ``decimals`` the digits written after the point), ``msg`` as in :data:`LEVEL_SCHEMA`; the level's
+#: line is its message's
+SCALED_LEVEL_SCHEMA = {"msg": pl.Int64, "side": pl.Int8, "price_m": pl.Int64, "price_f": pl.Int8,
+                       "size_m": pl.Int64, "size_f": pl.Int8}
 
 
 #: levels added one by one that are moved into columnar tables at once (see ``BookMessages._flush``)
@@ -147,6 +153,30 @@ def _id(v, rec: Record, what: str) -> int:
     return value
 
 
+#: 10**k, k = 0..18 (int64)
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+
+
+def _at_scale(mantissa: np.ndarray, decimals: np.ndarray, d: int) -> np.ndarray | None:
+    """``mantissa * 10**(d - decimals)`` (int64; ``d >= decimals``), None when one would reach
+    ``10**18`` (beyond what :func:`scaled_integers` takes)."""
+    power = d - decimals.astype(np.int64)
+    if len(power) and power.max() > 18:
+        return None
+    factor = _POW10[power]
+    if np.any(mantissa > (_POW10[18] - 1) // factor):
+        return None
+    return mantissa * factor
+
+
+def _decimal_text(col: str) -> pl.Expr:
+    """A scaled level's value as the decimal text it was written as (``digits[.digits]``)."""
+    m, f = pl.col(f"{col}_m").cast(pl.String), pl.col(f"{col}_f").cast(pl.Int64)
+    padded = m.str.zfill(f + 1)
+    whole = padded.str.slice(0, padded.str.len_chars() - f)
+    return pl.when(f == 0).then(m).otherwise(whole + "." + padded.str.slice(padded.str.len_chars() - f))
+
+
 class BookMessages:
     """One symbol's book messages (what a venue reader produces; the one L2 path's input).
 
@@ -173,7 +203,8 @@ class BookMessages:
         self._lv_side: list[int] = []
         self._lv_price: list[str] = []
         self._lv_size: list[str] = []
-        self._tables: list[tuple[pl.DataFrame, pl.DataFrame]] = []  # (messages, levels) added whole
+        #: (messages, text levels, scaled levels) added whole
+        self._tables: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
         self.tickers: list[tuple] = []
         self.quarantined: list[tuple[str, int, str]] = []
 
@@ -218,7 +249,18 @@ class BookMessages:
         if "src_row" not in levels.columns:
             levels = levels.with_columns(src_row=pl.lit(None, pl.Int64))
         lv = levels.select(list(LEVEL_SCHEMA)).cast(LEVEL_SCHEMA).with_columns(pl.col("msg") + base)
-        self._tables.append((msgs, lv))
+        self._tables.append((msgs, lv, pl.DataFrame(schema=SCALED_LEVEL_SCHEMA)))
+
+    def add_scaled(self, files: list[str], messages: pl.DataFrame, levels: dict[str, np.ndarray]) -> None:
+        """Many messages at once whose levels the reader already parsed into exact integers:
+        ``messages`` as for :meth:`add_tables`, ``levels`` the columns of
+        :data:`SCALED_LEVEL_SCHEMA` (arrays, ``msg`` indexing ``messages``). The symbol's scale is
+        chosen over these and every other level alike (:meth:`levels`)."""
+        self.add_tables(files, messages, pl.DataFrame(schema=LEVEL_SCHEMA))
+        msgs, text, _ = self._tables[-1]
+        base = self.n_messages - msgs.height
+        scaled = pl.DataFrame({k: pl.Series(levels[k]) for k in SCALED_LEVEL_SCHEMA}).cast(SCALED_LEVEL_SCHEMA)
+        self._tables[-1] = (msgs, text, scaled.with_columns(pl.col("msg") + base))
 
     def _add(self, rec, snapshot, bids, asks, first, last, prev, checksum, ts_event):
         m = self._msg
@@ -260,7 +302,7 @@ class BookMessages:
             "price_text": pl.Series(self._lv_price, dtype=pl.String),
             "size_text": pl.Series(self._lv_size, dtype=pl.String),
         }).with_columns(src_row=pl.lit(None, pl.Int64))
-        self._tables.append((msgs, lv))
+        self._tables.append((msgs, lv, pl.DataFrame(schema=SCALED_LEVEL_SCHEMA)))
         for column in m.values():
             column.clear()
         for column in (self._lv_msg, self._lv_side, self._lv_price, self._lv_size):
@@ -283,19 +325,20 @@ class BookMessages:
         rows = self._raw()[0]["src_row"]
         return int(rows[0]) if len(rows) else None
 
-    def _raw(self) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """(messages, levels) as added: :data:`MESSAGE_SCHEMA` (ids NULL_ID when absent) and
-        :data:`LEVEL_SCHEMA`."""
+    def _raw(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """(messages, text levels, scaled levels) as added: :data:`MESSAGE_SCHEMA` (ids NULL_ID when
+        absent), :data:`LEVEL_SCHEMA` and :data:`SCALED_LEVEL_SCHEMA`."""
         self._flush()
         if len(self._tables) != 1:
-            empty = (pl.DataFrame(schema=MESSAGE_SCHEMA), pl.DataFrame(schema=LEVEL_SCHEMA))
-            self._tables = [(pl.concat([t[0] for t in self._tables]), pl.concat([t[1] for t in self._tables]))
+            empty = (pl.DataFrame(schema=MESSAGE_SCHEMA), pl.DataFrame(schema=LEVEL_SCHEMA),
+                     pl.DataFrame(schema=SCALED_LEVEL_SCHEMA))
+            self._tables = [tuple(pl.concat([t[k] for t in self._tables]) for k in range(3))
                             if self._tables else empty]
-        msgs, lv = self._tables[0]
-        return msgs.with_columns(pl.col(c).fill_null(NULL_ID) for c in ("first", "last", "prev")), lv
+        msgs, lv, scaled = self._tables[0]
+        return msgs.with_columns(pl.col(c).fill_null(NULL_ID) for c in ("first", "last", "prev")), lv, scaled
 
     def messages(self) -> pl.DataFrame:
-        msgs, _ = self._raw()
+        msgs = self._raw()[0]
         return msgs.with_columns(msg=pl.int_range(pl.len(), dtype=pl.Int64)).select(
             "msg", *MESSAGE_SCHEMA
         ).with_columns(
@@ -304,8 +347,43 @@ class BookMessages:
         )
 
     def levels(self) -> tuple[pl.DataFrame, int, int]:
-        """``(table, price_decimals, size_decimals)``; the table has pos, msg, side, src_row, price, size."""
-        msgs, lv = self._raw()
+        """``(table, price_decimals, size_decimals)``; the table has pos, msg, side, src_row, price, size
+        (levels in message order, ``pos`` numbering them).
+
+        Text levels are scaled per file (:func:`scaled_integers`, errors naming that file and
+        line), scaled levels (:meth:`add_scaled`) by ``mantissa * 10**(d - decimals)``; the symbol's
+        scale ``10**d`` per column is the most decimals written in any of them. A scaled level
+        that would not fit int64 at that scale sends all of them through the text path, so that
+        the error is the one :func:`scaled_integers` gives."""
+        msgs, lv, scaled = self._raw()
+        if not scaled.height:
+            text, decimals = self._text_levels(msgs, lv, {"price": 0, "size": 0})
+            return text, decimals["price"], decimals["size"]
+        written = {col: int(scaled[f"{col}_f"].max()) for col in ("price", "size")}
+        try:
+            text, decimals = self._text_levels(msgs, lv, written)
+            values = {col: _at_scale(scaled[f"{col}_m"].to_numpy(), scaled[f"{col}_f"].to_numpy(), decimals[col])
+                      for col in ("price", "size")}
+        except InputError:
+            values = {}
+        if len(values) < 2 or any(v is None for v in values.values()):
+            # bad input: all levels as text, so that the error is the one the text path gives
+            # (the first bad value of its file, the finest value named as the cause)
+            as_text = scaled.select("msg", "side", price_text=_decimal_text("price"), size_text=_decimal_text("size"),
+                                    src_row=pl.lit(None, pl.Int64))
+            self._tables = [(msgs, pl.concat([lv, as_text]).sort("msg", maintain_order=True),
+                             pl.DataFrame(schema=SCALED_LEVEL_SCHEMA))]
+            return self.levels()
+        msg = scaled["msg"].to_numpy()
+        table = scaled.select("msg", "side").with_columns(
+            src_row=pl.Series(msgs["src_row"].to_numpy()[msg]), price=pl.Series(values["price"]),
+            size=pl.Series(values["size"]))
+        if text.height:
+            table = pl.concat([text.drop("pos"), table]).sort("msg", maintain_order=True)
+        return table.with_row_index("pos"), decimals["price"], decimals["size"]
+
+    def _text_levels(self, msgs: pl.DataFrame, lv: pl.DataFrame, written: dict[str, int]):
+        """The text levels scaled (:meth:`levels`), at no fewer decimals than ``written``."""
         lv = lv.with_row_index("pos").join(
             msgs.with_row_index("msg").select(pl.col("msg").cast(pl.Int64), "file", msg_row="src_row"),
             on="msg", how="left").with_columns(src_row=pl.coalesce("src_row", "msg_row"))
@@ -319,7 +397,7 @@ class BookMessages:
                   for f, part in parts.items()}
             for col in ("price", "size")
         }
-        decimals = {col: max((d for _, d in by_file.values()), default=0) for col, by_file in parsed.items()}
+        decimals = {col: max([written[col], *(d for _, d in by_file.values())]) for col, by_file in parsed.items()}
         pieces = []
         for f, part in parts.items():
             values = {}
@@ -342,11 +420,11 @@ class BookMessages:
             else pl.DataFrame(schema={"pos": pl.UInt32, "msg": pl.Int64, "side": pl.Int8, "src_row": pl.Int64,
                                       "price": pl.Int64, "size": pl.Int64})
         )
-        return table, decimals["price"], decimals["size"]
+        return table, decimals
 
     # ------------------------------------------------------------------------ sequencing
     def sequenced(self) -> Sequenced:
-        msgs, _ = self._raw()
+        msgs = self._raw()[0]
         raw = {c: np.ascontiguousarray(msgs[c].to_numpy(), dtype=np.int64) for c in ("first", "last", "prev")}
         seq = self.sequencing
         resync = Resync[seq.resync.upper()]
