@@ -83,13 +83,20 @@ def _lines(ws: Capture) -> DepthLines:
     return dl
 
 
+def _depth_symbols(records) -> list[tuple[int, str]]:
+    """``(line, symbol)`` of the depth messages among ``records`` that name a symbol."""
+    return [(rec.line, rec.body["data"]["s"]) for rec in records
+            if _stream_kind(rec.body) == "depth" and isinstance(rec.body["data"].get("s"), str)]
+
+
 def symbols(ws: Capture) -> list[str]:
     """The symbols of the depth messages, parsed or not, in order of first appearance."""
-    dl = _lines(ws)
-    seen = [*((line, sym) for sym, line in dl.first_lines().items()),
-            *((rec.line, rec.body["data"]["s"]) for rec in dl.others
-              if _stream_kind(rec.body) == "depth" and isinstance(rec.body["data"].get("s"), str))]
-    return first_seen(sym for _, sym in sorted(seen, key=lambda item: item[0]))
+    if not ws.from_file:
+        seen = _depth_symbols(ws.received())
+    else:
+        dl = _lines(ws)
+        seen = sorted([*((line, sym) for sym, line in dl.first_lines().items()), *_depth_symbols(dl.others)])
+    return first_seen(sym for _, sym in seen)
 
 
 def _ids(rec, data: dict) -> tuple[int, int, int | None]:
@@ -150,10 +157,15 @@ def _loader(sequencing: Sequencing):
     one, the other records (REST snapshots, the websocket messages the parser left), in the order
     :meth:`Capture.merged_with` gives — receive time, the websocket first on ties, then file order:
     each record's place among the parsed diffs is found by ``searchsorted`` and the diffs before it
-    are added whole (:meth:`BookMessages.add_scaled`)."""
+    are added whole (:meth:`BookMessages.add_scaled`). A capture of records another reader built
+    (``feeds.hftbacktest``) is translated record by record."""
 
     def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
         book = BookMessages(symbol, sequencing, checksum=None)
+        if not ws.from_file:  # records another reader built: one by one
+            for rec in ws.merged_with(rest):
+                _translate(book, rec, symbol)
+            return book
         dl = _lines(ws)
         ids = [i for i, name in enumerate(dl.symbols) if name == symbol]
         mine = np.flatnonzero(dl.sym == ids[0]) if ids else np.zeros(0, dtype=np.int64)

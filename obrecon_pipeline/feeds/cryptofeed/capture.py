@@ -80,8 +80,12 @@ class Capture:
     again on every pass (larger files: memory is one line, not the file)."""
 
     def __init__(self, path: Path, records: list[Record] | None = None,
-                 quarantine: list[tuple[str, int, str]] | None = None, recv_in_order: bool = False):
+                 quarantine: list[tuple[str, int, str]] | None = None, recv_in_order: bool = False,
+                 from_file: bool = False):
         self.path = path
+        #: the records are the lines of the cryptofeed capture file ``path`` (:func:`read_capture`),
+        #: not records another reader built (``feeds.hftbacktest``)
+        self.from_file = from_file
         self._records = records
         self._quarantine = quarantine
         #: the received messages' times never decrease in the file (a read-by-lines capture
@@ -253,7 +257,7 @@ def _read_capture(path: Path, size: int, mtime_ns: int) -> Capture:
     if size > STREAM_ABOVE:
         return _scanned(path)
     quarantine: list[tuple[str, int, str]] = []
-    cap = Capture(path, list(_parsed(path, quarantine)), quarantine)
+    cap = Capture(path, list(_parsed(path, quarantine)), quarantine, from_file=True)
     if not cap.records and not cap.quarantine:
         raise InputError(path, None, "empty capture file")
     return cap
@@ -304,4 +308,4 @@ def _scanned(path: Path) -> Capture:
             last = ts
     if not lines:
         raise InputError(path, None, "empty capture file")
-    return Capture(path, None, None, recv_in_order=in_order)
+    return Capture(path, None, None, recv_in_order=in_order, from_file=True)

@@ -33,7 +33,7 @@ import polars as pl
 
 from obrecon_pipeline.codes import NULL_ID, Link, MessageStatus, Resync
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.events import Action, Flag, Side, conform, l2_event_columns
+from obrecon_pipeline.events import Action, Flag, Side, conform
 from obrecon_pipeline.feeds.decimals import scaled_integers
 from obrecon_pipeline.feeds.l2._sequencer import sequence
 from obrecon_pipeline.streams import QUARANTINE_SCHEMA, LoadedStream, ReplayOptions, Stream
@@ -175,6 +175,55 @@ def _decimal_text(col: str) -> pl.Expr:
     padded = m.str.zfill(f + 1)
     whole = padded.str.slice(0, padded.str.len_chars() - f)
     return pl.when(f == 0).then(m).otherwise(whole + "." + padded.str.slice(padded.str.len_chars() - f))
+
+
+def _padded(values: np.ndarray) -> np.ndarray:
+    """``values`` and one 0 after them: a level index gathered for an event without a level (0)
+    stays in bounds when a symbol has no level at all."""
+    return np.append(values, np.zeros(1, dtype=values.dtype))
+
+
+@dataclass
+class _Assembly:
+    """A symbol's messages and levels as flat arrays (:meth:`BookMessages.events`): per message
+    (arrival order) its columns, nulls as ``has_*`` masks; per level (message order) side, scaled
+    price and size, line (:func:`_padded`); message ``i``'s levels are
+    ``[level_start[i], level_start[i + 1])``."""
+
+    snapshot: np.ndarray
+    ts_event: np.ndarray
+    ts_recv: np.ndarray
+    has_ts_recv: np.ndarray
+    src_row: np.ndarray
+    last: np.ndarray
+    has_last: np.ndarray
+    checksum: np.ndarray
+    has_checksum: np.ndarray
+    level_start: np.ndarray
+    lv_side: np.ndarray
+    lv_price: np.ndarray
+    lv_size: np.ndarray
+    lv_src_row: np.ndarray
+    price_decimals: int
+    size_decimals: int
+
+    @classmethod
+    def of(cls, msgs: pl.DataFrame, levels: pl.DataFrame, price_decimals: int, size_decimals: int) -> "_Assembly":
+        """From the raw messages (ids NULL_ID when absent) and the scaled level table."""
+        def values(col: str, null: int = NULL_ID) -> np.ndarray:
+            return msgs[col].fill_null(null).to_numpy()
+
+        last = values("last")
+        n_levels = np.bincount(levels["msg"].to_numpy(), minlength=msgs.height) if levels.height else np.zeros(
+            msgs.height, dtype=np.int64)
+        return cls(
+            snapshot=values("snapshot", False).astype(bool), ts_event=values("ts_event", 0),
+            ts_recv=values("ts_recv", 0), has_ts_recv=msgs["ts_recv"].is_not_null().to_numpy(),
+            src_row=values("src_row", 0), last=last, has_last=last != NULL_ID,
+            checksum=values("checksum", 0), has_checksum=msgs["checksum"].is_not_null().to_numpy(),
+            level_start=np.concatenate([[0], np.cumsum(n_levels)]).astype(np.int64),
+            **{f"lv_{col}": _padded(levels[col].to_numpy()) for col in ("side", "price", "size", "src_row")},
+            price_decimals=price_decimals, size_decimals=size_decimals)
 
 
 class BookMessages:
@@ -457,86 +506,71 @@ class BookMessages:
 
     # -------------------------------------------------------------------------- assembly
     @cached_property
-    def _assembly(self) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
-        """(messages, scaled levels, price decimals, size decimals), parsed once."""
+    def _assembly(self) -> "_Assembly":
+        """The messages and scaled levels as flat arrays, parsed once."""
         levels, price_dec, size_dec = self.levels()
-        return self.messages(), levels, price_dec, size_dec
+        return _Assembly.of(self._raw()[0], levels, price_dec, size_dec)
 
     def event_counts(self, sq: Sequenced) -> np.ndarray:
         """Events of each book row of ``sq`` (its levels, plus the CLEARs of a snapshot; 1 for a
         message without a level and for a gap marker)."""
-        msgs, levels, _, _ = self._assembly
-        n_levels = np.bincount(levels["msg"].to_numpy(), minlength=msgs.height) if levels.height else np.zeros(
-            msgs.height, dtype=np.int64)
-        snap = msgs["snapshot"].to_numpy()[sq.slot_msg] & ~sq.slot_marker
-        counts = np.where(sq.slot_marker, 0, n_levels[sq.slot_msg]) + snap * (2 if self.clear == "sides" else 1)
-        return np.maximum(counts, 1)
+        return self._counts(sq.slot_msg, sq.slot_marker)[0]
+
+    def _counts(self, msg: np.ndarray, marker: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(events, CLEARs, levels)`` of each book row (message ``msg``, a gap marker or not)."""
+        a = self._assembly
+        clears = (a.snapshot[msg] & ~marker) * (2 if self.clear == "sides" else 1)
+        n_levels = np.where(marker, 0, a.level_start[msg + 1] - a.level_start[msg])
+        return np.maximum(clears + n_levels, 1), clears, n_levels
 
     def events(self, sequenced: Sequenced | None = None, rows: tuple[int, int] | None = None,
                first_arrival: int = 0) -> tuple[pl.DataFrame, Sequenced]:
         """The normalized events in application order (see the module docstring); ``rows``: only
-        the events of book rows ``[start, stop)``, numbered from ``first_arrival``."""
+        the events of book rows ``[start, stop)``, numbered from ``first_arrival``.
+
+        Built over whole arrays: book row ``r`` has ``count[r]`` events (``np.repeat``); event
+        ``k`` of a row is its ``k``-th CLEAR, else its level ``k - clears`` (the level at
+        ``level_start[msg] + k - clears``), else the row's one no-op ``TRADE``."""
         sq = sequenced if sequenced is not None else self.sequenced()
-        msgs, levels, price_dec, size_dec = self._assembly
+        a = self._assembly
         start, stop = rows if rows is not None else (0, len(sq.slot_msg))
-        if rows is not None and stop > start:  # only the messages (and their levels) these rows apply
-            lo, hi = int(sq.slot_msg[start:stop].min()), int(sq.slot_msg[start:stop].max()) + 1
-            msgs = msgs.slice(lo, hi - lo)
-            at = np.searchsorted(levels["msg"].to_numpy(), (lo, hi))
-            levels = levels.slice(int(at[0]), int(at[1] - at[0]))
-        order = pl.DataFrame({
-            "slot": np.arange(start, stop, dtype=np.int64),
-            "msg": sq.slot_msg[start:stop],
-            "marker": sq.slot_marker[start:stop],
-            "bad": sq.slot_bad[start:stop],
-        })
-        applied = order.filter(~pl.col("marker")).select("slot", "msg")
-        lv_rows = applied.join(levels, on="msg", how="inner").select(
-            "slot", "msg", sub=pl.col("pos").cast(pl.Int64), action=pl.lit(int(Action.SET_LEVEL), pl.Int8),
-            side="side", price="price", size="size", level_row="src_row",
+        msg, marker, bad = sq.slot_msg[start:stop], sq.slot_marker[start:stop], sq.slot_bad[start:stop]
+        count, clears, n_levels = self._counts(msg, marker)
+        row = np.repeat(np.arange(len(msg), dtype=np.int64), count)
+        k = np.arange(len(row), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+        c = clears[row]
+        is_clear = k < c
+        is_level = ~is_clear & (k - c < n_levels[row])
+        m = msg[row]
+        lv = np.where(is_level, a.level_start[m] + k - c, 0)
+        clear_side = np.array([Side.NONE] if self.clear == "book" else [Side.BID, Side.ASK], dtype=np.int8)
+        end = k == count[row] - 1
+        live = ~marker[row]
+        flags = (end * int(Flag.END_OF_MESSAGE) + (a.snapshot[m] & live) * int(Flag.SNAPSHOT)
+                 + (bad[row] & (k == 0)) * int(Flag.BAD_BOOK)).astype(np.uint8)
+        zero = np.zeros(len(row), dtype=np.int64)
+        events = pl.DataFrame({
+            "ts_event": a.ts_event[m],
+            "ts_recv": a.ts_recv[m],
+            "arrival": np.arange(first_arrival, first_arrival + len(row), dtype=np.int64),
+            "src_row": np.where(is_level, a.lv_src_row[lv], a.src_row[m]),
+            "action": np.where(is_clear, int(Action.CLEAR), np.where(is_level, int(Action.SET_LEVEL),
+                                                                     int(Action.TRADE))).astype(np.int8),
+            "side": np.where(is_clear, clear_side[np.minimum(k, len(clear_side) - 1)],
+                             np.where(is_level, a.lv_side[lv], int(Side.NONE))).astype(np.int8),
+            "price": np.where(is_level, a.lv_price[lv], zero),
+            "size": np.where(is_level, a.lv_size[lv], zero),
+            "order_id": np.zeros(len(row), dtype=np.uint64),
+            "update_id": a.last[m],
+            "flags": flags,
+            "checksum": a.checksum[m],
+            "price_scale": np.full(len(row), 10**a.price_decimals, dtype=np.int64),
+            "size_scale": np.full(len(row), 10**a.size_decimals, dtype=np.int64),
+        }).with_columns(
+            ts_recv=pl.when(pl.Series(a.has_ts_recv[m])).then("ts_recv"),
+            update_id=pl.when(pl.Series(live & a.has_last[m])).then("update_id"),
+            checksum=pl.when(pl.Series(end & live & a.has_checksum[m])).then("checksum"),
         )
-        snaps = applied.join(msgs.filter("snapshot").select("msg"), on="msg", how="inner")
-        sides = (Side.NONE,) if self.clear == "book" else (Side.BID, Side.ASK)
-        clear_rows = [
-            snaps.select(
-                "slot", "msg", sub=pl.lit(k - len(sides), pl.Int64), action=pl.lit(int(Action.CLEAR), pl.Int8),
-                side=pl.lit(int(side), pl.Int8), price=pl.lit(0, pl.Int64), size=pl.lit(0, pl.Int64),
-                level_row=pl.lit(None, pl.Int64),
-            )
-            for k, side in enumerate(sides)
-        ]
-        with_rows = pl.concat([lv_rows.select("slot"), snaps.select("slot")]).unique()
-        noop_rows = order.join(with_rows, on="slot", how="anti").select(
-            "slot", "msg", sub=pl.lit(0, pl.Int64), action=pl.lit(int(Action.TRADE), pl.Int8),
-            side=pl.lit(int(Side.NONE), pl.Int8), price=pl.lit(0, pl.Int64), size=pl.lit(0, pl.Int64),
-            level_row=pl.lit(None, pl.Int64),
-        )
-        ev = (
-            pl.concat([*clear_rows, lv_rows, noop_rows])
-            .sort("slot", "sub")
-            .join(order.select("slot", "marker", "bad"), on="slot", how="left")
-            .join(msgs, on="msg", how="left")
-            .with_columns(
-                end=pl.col("slot") != pl.col("slot").shift(-1, fill_value=-1),
-                opens=pl.col("slot") != pl.col("slot").shift(1, fill_value=-1),
-                src_row=pl.coalesce("level_row", "src_row"),
-            )
-        )
-        flags = (
-            pl.when(pl.col("end")).then(int(Flag.END_OF_MESSAGE)).otherwise(0)
-            + pl.when(pl.col("snapshot") & ~pl.col("marker")).then(int(Flag.SNAPSHOT)).otherwise(0)
-            + pl.when(pl.col("bad") & pl.col("opens")).then(int(Flag.BAD_BOOK)).otherwise(0)
-        )
-        events = ev.select(
-            *l2_event_columns(price_dec, size_dec),
-            ts_event="ts_event",
-            ts_recv="ts_recv",
-            update_id=pl.when(pl.col("marker")).then(None).otherwise(pl.col("last")),
-            flags=flags.cast(pl.UInt8),
-            checksum=pl.when(pl.col("end") & ~pl.col("marker")).then(pl.col("checksum")).otherwise(None),
-        )
-        if first_arrival:
-            events = events.with_columns(pl.col("arrival") + first_arrival)
         return conform(events), sq
 
     # ---------------------------------------------------------------------------- outputs
