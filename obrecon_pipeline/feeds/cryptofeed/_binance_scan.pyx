@@ -53,9 +53,37 @@ cdef inline Py_ssize_t _string(const unsigned char* p, Py_ssize_t i, Py_ssize_t 
     return -1
 
 
+cdef inline Py_ssize_t _colon(const unsigned char* p, Py_ssize_t i, Py_ssize_t e) nogil:
+    """Start of a member's value after its key ends at ``i`` (``ws : ws``), -1 without the colon."""
+    i = _ws(p, i, e)
+    if i >= e or p[i] != 58:
+        return -1
+    return _ws(p, i + 1, e)
+
+
+cdef inline int _next(const unsigned char* p, Py_ssize_t* at, Py_ssize_t e, unsigned char close) nogil:
+    """After a member or item ending at ``at[0]``: 1 for a comma (``at`` on the next one), 0 for
+    ``close`` (``at`` past it), -1 for anything else."""
+    cdef Py_ssize_t i = _ws(p, at[0], e)
+    if i < e and p[i] == 44:
+        at[0] = _ws(p, i + 1, e)
+        return 1
+    if i < e and p[i] == close:
+        at[0] = i + 1
+        return 0
+    return -1
+
+
+cdef inline Py_ssize_t _digits(const unsigned char* p, Py_ssize_t i, Py_ssize_t e) nogil:
+    """End of the run of one or more digits at ``i``, -1 if there is none."""
+    cdef Py_ssize_t q = i
+    while i < e and 48 <= p[i] <= 57:
+        i += 1
+    return i if i > q else -1
+
+
 cdef inline Py_ssize_t _number(const unsigned char* p, Py_ssize_t i, Py_ssize_t e) nogil:
     """End of the JSON number at ``i`` (``-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?``), -1 if none."""
-    cdef Py_ssize_t q
     if i < e and p[i] == 45:
         i += 1
     if i >= e or not (48 <= p[i] <= 57):
@@ -66,21 +94,14 @@ cdef inline Py_ssize_t _number(const unsigned char* p, Py_ssize_t i, Py_ssize_t 
         while i < e and 48 <= p[i] <= 57:
             i += 1
     if i < e and p[i] == 46:
-        i += 1
-        q = i
-        while i < e and 48 <= p[i] <= 57:
-            i += 1
-        if i == q:
+        i = _digits(p, i + 1, e)
+        if i < 0:
             return -1
     if i < e and (p[i] == 101 or p[i] == 69):
         i += 1
         if i < e and (p[i] == 43 or p[i] == 45):
             i += 1
-        q = i
-        while i < e and 48 <= p[i] <= 57:
-            i += 1
-        if i == q:
-            return -1
+        i = _digits(p, i, e)
     return i
 
 
@@ -97,6 +118,7 @@ cdef inline bint _word(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, const
 cdef Py_ssize_t _value(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int depth) nogil:
     """End of the JSON value at ``i`` (checked, not kept); -1 when it is not one we accept."""
     cdef unsigned char c
+    cdef int more
     if depth > MAX_DEPTH or i >= e:
         return -1
     c = p[i]
@@ -111,20 +133,17 @@ cdef Py_ssize_t _value(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int d
                 i = _string(p, i, e)
                 if i < 0:
                     return -1
-                i = _ws(p, i, e)
-                if i >= e or p[i] != 58:
+                i = _colon(p, i, e)
+                if i < 0:
                     return -1
-                i = _ws(p, i + 1, e)
             i = _value(p, i, e, depth + 1)
             if i < 0:
                 return -1
-            i = _ws(p, i, e)
-            if i < e and p[i] == 44:
-                i = _ws(p, i + 1, e)
-                continue
-            if i < e and p[i] == c + 2:
-                return i + 1
-            return -1
+            more = _next(p, &i, e, c + 2)
+            if more < 0:
+                return -1
+            if more == 0:
+                return i
     if c == 116:
         return i + 4 if _word(p, i, e, b"true", 4) else -1
     if c == 102:
@@ -215,6 +234,7 @@ cdef Py_ssize_t _levels(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, sign
     cdef int64_t m
     cdef signed char f
     cdef Py_ssize_t k
+    cdef int more
     if i >= e or p[i] != 91:
         return -1
     i = _ws(p, i + 1, e)
@@ -247,13 +267,12 @@ cdef Py_ssize_t _levels(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, sign
         if i >= e or p[i] != 93:
             return -1
         out.n = k + 1
-        i = _ws(p, i + 1, e)
-        if i < e and p[i] == 44:
-            i = _ws(p, i + 1, e)
-            continue
-        if i < e and p[i] == 93:
-            return i + 1
-        return -1
+        i += 1
+        more = _next(p, &i, e, 93)
+        if more < 0:
+            return -1
+        if more == 0:
+            return i
 
 
 cdef inline int _key(const unsigned char* p, Py_ssize_t s, Py_ssize_t e) nogil:
@@ -275,7 +294,7 @@ cdef Py_ssize_t _data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_
     """The ``data`` object at ``i``: ``ids`` = E, U, u, pu (``NO_ID`` when absent); ``spans`` = the
     symbol's text and the ``b`` / ``a`` values' starts (-1 when absent). Its end, or -1."""
     cdef Py_ssize_t ks, ke, end
-    cdef int key
+    cdef int key, more
     cdef int seen = 0
     if i >= e or p[i] != 123:
         return -1
@@ -288,10 +307,9 @@ cdef Py_ssize_t _data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_
         if i < 0:
             return -1
         key = _key(p, ks + 1, i - 1)
-        i = _ws(p, i, e)
-        if i >= e or p[i] != 58:
+        i = _colon(p, i, e)
+        if i < 0:
             return -1
-        i = _ws(p, i + 1, e)
         if key >= 0:
             if seen & (1 << key):
                 return -1  # a member given twice
@@ -309,16 +327,15 @@ cdef Py_ssize_t _data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_
             end = _value(p, i, e, 1)
         if end < 0:
             return -1
-        i = _ws(p, end, e)
-        if i < e and p[i] == 44:
-            i = _ws(p, i + 1, e)
-            continue
-        if i < e and p[i] == 125:
+        more = _next(p, &end, e, 125)
+        if more < 0:
+            return -1
+        i = end
+        if more == 0:
             break
-        return -1
     if not (seen & 2) or not (seen & 4) or not (seen & 8):
         return -1  # no symbol, U or u: the per-line path says what is wrong
-    return i + 1
+    return i
 
 
 def parse_depth(const unsigned char[::1] buf, const int64_t[::1] body, const int64_t[::1] end,
@@ -389,6 +406,7 @@ cdef inline bint _depth_stream(const unsigned char* p, Py_ssize_t s, Py_ssize_t 
 cdef bint _payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* ids, Py_ssize_t* spans) nogil:
     """The whole payload ``{"stream": "...", "data": {...}, ...}`` checked, ``data`` read."""
     cdef Py_ssize_t ks, ke
+    cdef int more
     cdef bint has_stream = False, has_data = False
     i = _ws(p, i, e)
     if i >= e or p[i] != 123:
@@ -400,10 +418,9 @@ cdef bint _payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* 
         if i < 0:
             return False
         ke = i - 1
-        i = _ws(p, i, e)
-        if i >= e or p[i] != 58:
+        i = _colon(p, i, e)
+        if i < 0:
             return False
-        i = _ws(p, i + 1, e)
         if ke - ks - 1 == 6 and _word(p, ks + 1, e, b"stream", 6):
             if has_stream:
                 return False
@@ -421,11 +438,9 @@ cdef bint _payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* 
             i = _value(p, i, e, 1)
         if i < 0:
             return False
-        i = _ws(p, i, e)
-        if i < e and p[i] == 44:
-            i = _ws(p, i + 1, e)
-            continue
-        if i < e and p[i] == 125:
+        more = _next(p, &i, e, 125)
+        if more < 0:
+            return False
+        if more == 0:
             break
-        return False
-    return has_stream and has_data and _ws(p, i + 1, e) == e
+    return has_stream and has_data and _ws(p, i, e) == e

@@ -140,10 +140,11 @@ def depth_lines(path: str | Path, keep: Callable[[Record], bool]) -> DepthLines:
     return _cached(path.resolve(), st.st_size, st.st_mtime_ns, keep)
 
 
-def scaled_messages(dl: DepthLines, index: np.ndarray) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
+def scaled_messages(dl: DepthLines, index: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, dict[str, np.ndarray]]:
     """The messages ``index`` (in that order) as :meth:`BookMessages.add_scaled` takes them: a
     :data:`~obrecon_pipeline.feeds.l2.messages.MESSAGE_SCHEMA` frame (``file`` 0: the capture;
-    ``ts_event`` = ``E`` in ns, the receive time when absent) and their levels with ``msg``."""
+    ``ts_event`` = ``E`` in ns, the receive time when absent), the levels of each and their
+    level columns (views of the parsed arrays when the messages are consecutive)."""
     ts_recv = dl.ts_recv[index]
     e_ms = dl.event_ms[index]
     messages = pl.DataFrame({
@@ -163,6 +164,4 @@ def scaled_messages(dl: DepthLines, index: np.ndarray) -> tuple[pl.DataFrame, di
         at = slice(int(starts[0]), int(stops[-1]))
     else:
         at = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    levels = {k: dl.levels[k][at] for k in LEVEL_COLUMNS}
-    levels["msg"] = np.repeat(np.arange(len(index), dtype=np.int64), counts)
-    return messages, levels
+    return messages, counts, {k: dl.levels[k][at] for k in LEVEL_COLUMNS}

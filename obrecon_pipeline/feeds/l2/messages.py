@@ -75,12 +75,11 @@ MESSAGE_SCHEMA = {
 #: line where a message spans several (a CSV row per level; null: the message's line)
 LEVEL_SCHEMA = {"msg": pl.Int64, "side": pl.Int8, "price_text": pl.String, "size_text": pl.String,
                 "src_row": pl.Int64}
-#: one row per level as a reader that parses decimals itself hands them over
-#: (:meth:`BookMessages.add_scaled`): ``value = mantissa * 10**-decimals`` exactly (``_m`` / ``_f``,
-#: ``decimals`` the digits written after the point), ``msg`` as in :data:`LEVEL_SCHEMA`; the level's
-#: line is its message's
-SCALED_LEVEL_SCHEMA = {"msg": pl.Int64, "side": pl.Int8, "price_m": pl.Int64, "price_f": pl.Int8,
-                       "size_m": pl.Int64, "size_f": pl.Int8}
+#: the level columns a reader that parses decimals itself hands over (:meth:`BookMessages.add_scaled`):
+#: ``value = mantissa * 10**-decimals`` exactly (``_m`` / ``_f``, ``decimals`` the digits written
+#: after the point); a level's line is its message's
+SCALED_LEVEL_COLUMNS = {"side": np.int8, "price_m": np.int64, "price_f": np.int8, "size_m": np.int64,
+                        "size_f": np.int8}
 
 
 #: levels added one by one that are moved into columnar tables at once (see ``BookMessages._flush``)
@@ -158,10 +157,13 @@ _POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
 def _at_scale(mantissa: np.ndarray, decimals: np.ndarray, d: int) -> np.ndarray | None:
-    """``mantissa * 10**(d - decimals)`` (int64; ``d >= decimals``), None when one would reach
-    ``10**18`` (beyond what :func:`scaled_integers` takes)."""
+    """``mantissa * 10**(d - decimals)`` (int64; ``d >= decimals``; ``mantissa`` itself when all
+    decimals are ``d``), None when one would reach ``10**18`` (beyond what :func:`scaled_integers`
+    takes)."""
+    if not len(decimals) or decimals.min() == d:
+        return mantissa
     power = d - decimals.astype(np.int64)
-    if len(power) and power.max() > 18:
+    if power.max() > 18:
         return None
     factor = _POW10[power]
     if np.any(mantissa > (_POW10[18] - 1) // factor):
@@ -177,17 +179,18 @@ def _decimal_text(col: str) -> pl.Expr:
     return pl.when(f == 0).then(m).otherwise(whole + "." + padded.str.slice(padded.str.len_chars() - f))
 
 
-def _padded(values: np.ndarray) -> np.ndarray:
-    """``values`` and one 0 after them: a level index gathered for an event without a level (0)
-    stays in bounds when a symbol has no level at all."""
-    return np.append(values, np.zeros(1, dtype=values.dtype))
+def _gathered(values: np.ndarray, at: np.ndarray | None, where: np.ndarray) -> np.ndarray:
+    """``values[at]`` where ``where`` holds, 0 elsewhere (int64; ``at`` None: no value at all)."""
+    if at is None:
+        return np.zeros(len(where), dtype=np.int64)
+    return np.where(where, values[at], 0).astype(np.int64)
 
 
 @dataclass
 class _Assembly:
     """A symbol's messages and levels as flat arrays (:meth:`BookMessages.events`): per message
     (arrival order) its columns, nulls as ``has_*`` masks; per level (message order) side, scaled
-    price and size, line (:func:`_padded`); message ``i``'s levels are
+    price and size, line (None: its message's); message ``i``'s levels are
     ``[level_start[i], level_start[i + 1])``."""
 
     snapshot: np.ndarray
@@ -203,27 +206,25 @@ class _Assembly:
     lv_side: np.ndarray
     lv_price: np.ndarray
     lv_size: np.ndarray
-    lv_src_row: np.ndarray
+    lv_src_row: np.ndarray | None
     price_decimals: int
     size_decimals: int
 
     @classmethod
-    def of(cls, msgs: pl.DataFrame, levels: pl.DataFrame, price_decimals: int, size_decimals: int) -> "_Assembly":
-        """From the raw messages (ids NULL_ID when absent) and the scaled level table."""
+    def of(cls, msgs: pl.DataFrame, levels: dict, price_decimals: int, size_decimals: int) -> "_Assembly":
+        """From the raw messages (ids NULL_ID when absent) and the scaled levels
+        (:meth:`BookMessages._level_arrays`)."""
         def values(col: str, null: int = NULL_ID) -> np.ndarray:
             return msgs[col].fill_null(null).to_numpy()
 
         last = values("last")
-        n_levels = np.bincount(levels["msg"].to_numpy(), minlength=msgs.height) if levels.height else np.zeros(
-            msgs.height, dtype=np.int64)
         return cls(
             snapshot=values("snapshot", False).astype(bool), ts_event=values("ts_event", 0),
             ts_recv=values("ts_recv", 0), has_ts_recv=msgs["ts_recv"].is_not_null().to_numpy(),
             src_row=values("src_row", 0), last=last, has_last=last != NULL_ID,
             checksum=values("checksum", 0), has_checksum=msgs["checksum"].is_not_null().to_numpy(),
-            level_start=np.concatenate([[0], np.cumsum(n_levels)]).astype(np.int64),
-            **{f"lv_{col}": _padded(levels[col].to_numpy()) for col in ("side", "price", "size", "src_row")},
-            price_decimals=price_decimals, size_decimals=size_decimals)
+            level_start=levels["start"], lv_side=levels["side"], lv_price=levels["price"], lv_size=levels["size"],
+            lv_src_row=levels["src_row"], price_decimals=price_decimals, size_decimals=size_decimals)
 
 
 class BookMessages:
@@ -252,8 +253,9 @@ class BookMessages:
         self._lv_side: list[int] = []
         self._lv_price: list[str] = []
         self._lv_size: list[str] = []
-        #: (messages, text levels, scaled levels) added whole
-        self._tables: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
+        #: (messages, text levels, scaled levels or None) added whole; scaled levels are
+        #: ``(levels of each message, SCALED_LEVEL_COLUMNS arrays)``
+        self._tables: list[tuple[pl.DataFrame, pl.DataFrame, tuple | None]] = []
         self.tickers: list[tuple] = []
         self.quarantined: list[tuple[str, int, str]] = []
 
@@ -298,18 +300,19 @@ class BookMessages:
         if "src_row" not in levels.columns:
             levels = levels.with_columns(src_row=pl.lit(None, pl.Int64))
         lv = levels.select(list(LEVEL_SCHEMA)).cast(LEVEL_SCHEMA).with_columns(pl.col("msg") + base)
-        self._tables.append((msgs, lv, pl.DataFrame(schema=SCALED_LEVEL_SCHEMA)))
+        self._tables.append((msgs, lv, None))
 
-    def add_scaled(self, files: list[str], messages: pl.DataFrame, levels: dict[str, np.ndarray]) -> None:
+    def add_scaled(self, files: list[str], messages: pl.DataFrame, counts: np.ndarray,
+                   levels: dict[str, np.ndarray]) -> None:
         """Many messages at once whose levels the reader already parsed into exact integers:
-        ``messages`` as for :meth:`add_tables`, ``levels`` the columns of
-        :data:`SCALED_LEVEL_SCHEMA` (arrays, ``msg`` indexing ``messages``). The symbol's scale is
-        chosen over these and every other level alike (:meth:`levels`)."""
+        ``messages`` as for :meth:`add_tables`; ``counts`` the number of levels of each message;
+        ``levels`` the :data:`SCALED_LEVEL_COLUMNS` arrays of all of them in message order (kept
+        as given, not copied). The symbol's scale is chosen over these and every other level alike
+        (:meth:`levels`)."""
         self.add_tables(files, messages, pl.DataFrame(schema=LEVEL_SCHEMA))
         msgs, text, _ = self._tables[-1]
-        base = self.n_messages - msgs.height
-        scaled = pl.DataFrame({k: pl.Series(levels[k]) for k in SCALED_LEVEL_SCHEMA}).cast(SCALED_LEVEL_SCHEMA)
-        self._tables[-1] = (msgs, text, scaled.with_columns(pl.col("msg") + base))
+        arrays = {k: np.asarray(levels[k], dtype=dt) for k, dt in SCALED_LEVEL_COLUMNS.items()}
+        self._tables[-1] = (msgs, text, (np.asarray(counts, dtype=np.int64), arrays))
 
     def _add(self, rec, snapshot, bids, asks, first, last, prev, checksum, ts_event):
         m = self._msg
@@ -351,7 +354,7 @@ class BookMessages:
             "price_text": pl.Series(self._lv_price, dtype=pl.String),
             "size_text": pl.Series(self._lv_size, dtype=pl.String),
         }).with_columns(src_row=pl.lit(None, pl.Int64))
-        self._tables.append((msgs, lv, pl.DataFrame(schema=SCALED_LEVEL_SCHEMA)))
+        self._tables.append((msgs, lv, None))
         for column in m.values():
             column.clear()
         for column in (self._lv_msg, self._lv_side, self._lv_price, self._lv_size):
@@ -374,15 +377,19 @@ class BookMessages:
         rows = self._raw()[0]["src_row"]
         return int(rows[0]) if len(rows) else None
 
-    def _raw(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    def _raw(self) -> tuple[pl.DataFrame, pl.DataFrame, tuple[np.ndarray, dict[str, np.ndarray]]]:
         """(messages, text levels, scaled levels) as added: :data:`MESSAGE_SCHEMA` (ids NULL_ID when
-        absent), :data:`LEVEL_SCHEMA` and :data:`SCALED_LEVEL_SCHEMA`."""
+        absent), :data:`LEVEL_SCHEMA` and ``(levels of each message, SCALED_LEVEL_COLUMNS arrays)``."""
         self._flush()
-        if len(self._tables) != 1:
-            empty = (pl.DataFrame(schema=MESSAGE_SCHEMA), pl.DataFrame(schema=LEVEL_SCHEMA),
-                     pl.DataFrame(schema=SCALED_LEVEL_SCHEMA))
-            self._tables = [tuple(pl.concat([t[k] for t in self._tables]) for k in range(3))
-                            if self._tables else empty]
+        if len(self._tables) != 1 or self._tables[0][2] is None:
+            tables = self._tables or [(pl.DataFrame(schema=MESSAGE_SCHEMA), pl.DataFrame(schema=LEVEL_SCHEMA), None)]
+            parts = [t[2] for t in tables if t[2] is not None]
+            counts = np.concatenate([t[2][0] if t[2] is not None else np.zeros(t[0].height, dtype=np.int64)
+                                     for t in tables])
+            arrays = {k: parts[0][1][k] if len(parts) == 1 else np.concatenate([p[1][k] for p in parts] or
+                                                                               [np.zeros(0, dtype=dt)])
+                      for k, dt in SCALED_LEVEL_COLUMNS.items()}
+            self._tables = [(pl.concat([t[0] for t in tables]), pl.concat([t[1] for t in tables]), (counts, arrays))]
         msgs, lv, scaled = self._tables[0]
         return msgs.with_columns(pl.col(c).fill_null(NULL_ID) for c in ("first", "last", "prev")), lv, scaled
 
@@ -397,39 +404,62 @@ class BookMessages:
 
     def levels(self) -> tuple[pl.DataFrame, int, int]:
         """``(table, price_decimals, size_decimals)``; the table has pos, msg, side, src_row, price, size
-        (levels in message order, ``pos`` numbering them).
+        (levels in message order, ``pos`` numbering them; see :meth:`_level_arrays`)."""
+        lv, price_dec, size_dec = self._level_arrays()
+        msgs = self._raw()[0]
+        msg = np.repeat(np.arange(msgs.height, dtype=np.int64), np.diff(lv["start"]))
+        table = pl.DataFrame({
+            "msg": msg, "side": lv["side"],
+            "src_row": lv["src_row"] if lv["src_row"] is not None else msgs["src_row"].to_numpy()[msg],
+            "price": lv["price"], "size": lv["size"],
+        }, schema={"msg": pl.Int64, "side": pl.Int8, "src_row": pl.Int64, "price": pl.Int64, "size": pl.Int64})
+        return table.with_row_index("pos"), price_dec, size_dec
+
+    def _level_arrays(self) -> tuple[dict, int, int]:
+        """The levels scaled, in message order: ``start`` (message ``i``'s levels are
+        ``[start[i], start[i + 1])``), ``side``, ``price``, ``size``, ``src_row`` (None: each
+        level's line is its message's), and the price and size decimals.
 
         Text levels are scaled per file (:func:`scaled_integers`, errors naming that file and
         line), scaled levels (:meth:`add_scaled`) by ``mantissa * 10**(d - decimals)``; the symbol's
-        scale ``10**d`` per column is the most decimals written in any of them. A scaled level
-        that would not fit int64 at that scale sends all of them through the text path, so that
-        the error is the one :func:`scaled_integers` gives."""
-        msgs, lv, scaled = self._raw()
-        if not scaled.height:
-            text, decimals = self._text_levels(msgs, lv, {"price": 0, "size": 0})
-            return text, decimals["price"], decimals["size"]
-        written = {col: int(scaled[f"{col}_f"].max()) for col in ("price", "size")}
+        scale ``10**d`` per column is the most decimals written in any of them. On bad input (a
+        text level the text path rejects, a scaled level beyond int64 at the scale) every level
+        goes through the text path, so that the error is the one it gives (the first bad value of
+        its file, the finest value named as the cause)."""
+        msgs, lv, (counts, scaled) = self._raw()
+        n_scaled = len(scaled["side"])
+        written = {col: int(scaled[f"{col}_f"].max()) if n_scaled else 0 for col in ("price", "size")}
         try:
             text, decimals = self._text_levels(msgs, lv, written)
-            values = {col: _at_scale(scaled[f"{col}_m"].to_numpy(), scaled[f"{col}_f"].to_numpy(), decimals[col])
+            values = {col: _at_scale(scaled[f"{col}_m"], scaled[f"{col}_f"], decimals[col])
                       for col in ("price", "size")}
         except InputError:
+            if not n_scaled:
+                raise
             values = {}
         if len(values) < 2 or any(v is None for v in values.values()):
-            # bad input: all levels as text, so that the error is the one the text path gives
-            # (the first bad value of its file, the finest value named as the cause)
-            as_text = scaled.select("msg", "side", price_text=_decimal_text("price"), size_text=_decimal_text("size"),
-                                    src_row=pl.lit(None, pl.Int64))
-            self._tables = [(msgs, pl.concat([lv, as_text]).sort("msg", maintain_order=True),
-                             pl.DataFrame(schema=SCALED_LEVEL_SCHEMA))]
-            return self.levels()
-        msg = scaled["msg"].to_numpy()
-        table = scaled.select("msg", "side").with_columns(
-            src_row=pl.Series(msgs["src_row"].to_numpy()[msg]), price=pl.Series(values["price"]),
-            size=pl.Series(values["size"]))
-        if text.height:
-            table = pl.concat([text.drop("pos"), table]).sort("msg", maintain_order=True)
-        return table.with_row_index("pos"), decimals["price"], decimals["size"]
+            msg = np.repeat(np.arange(msgs.height, dtype=np.int64), counts)
+            as_text = pl.DataFrame({"msg": msg, **{k: scaled[k] for k in SCALED_LEVEL_COLUMNS}}).select(
+                "msg", pl.col("side").cast(pl.Int8), price_text=_decimal_text("price"), size_text=_decimal_text("size"),
+                src_row=pl.lit(None, pl.Int64))
+            self._tables = [(msgs, pl.concat([lv, as_text]).sort("msg", maintain_order=True), None)]
+            return self._level_arrays()
+        text_msg = text["msg"].to_numpy()
+        n_levels = counts + np.bincount(text_msg, minlength=msgs.height)
+        out = {"start": np.concatenate([[0], np.cumsum(n_levels)]).astype(np.int64)}
+        if not text.height:
+            out.update(side=scaled["side"], price=values["price"], size=values["size"], src_row=None)
+        elif not n_scaled:
+            out.update({col: text[col].to_numpy() for col in ("side", "price", "size", "src_row")})
+        else:
+            scaled_msg = np.repeat(np.arange(msgs.height, dtype=np.int64), counts)
+            order = np.argsort(np.concatenate([text_msg, scaled_msg]), kind="stable")
+            out.update(
+                side=np.concatenate([text["side"].to_numpy(), scaled["side"]])[order],
+                price=np.concatenate([text["price"].to_numpy(), values["price"]])[order],
+                size=np.concatenate([text["size"].to_numpy(), values["size"]])[order],
+                src_row=np.concatenate([text["src_row"].to_numpy(), msgs["src_row"].to_numpy()[scaled_msg]])[order])
+        return out, decimals["price"], decimals["size"]
 
     def _text_levels(self, msgs: pl.DataFrame, lv: pl.DataFrame, written: dict[str, int]):
         """The text levels scaled (:meth:`levels`), at no fewer decimals than ``written``."""
@@ -508,7 +538,7 @@ class BookMessages:
     @cached_property
     def _assembly(self) -> "_Assembly":
         """The messages and scaled levels as flat arrays, parsed once."""
-        levels, price_dec, size_dec = self.levels()
+        levels, price_dec, size_dec = self._level_arrays()
         return _Assembly.of(self._raw()[0], levels, price_dec, size_dec)
 
     def event_counts(self, sq: Sequenced) -> np.ndarray:
@@ -543,23 +573,25 @@ class BookMessages:
         is_level = ~is_clear & (k - c < n_levels[row])
         m = msg[row]
         lv = np.where(is_level, a.level_start[m] + k - c, 0)
+        if not len(a.lv_side):  # no level at all: nothing to gather
+            lv = None
         clear_side = np.array([Side.NONE] if self.clear == "book" else [Side.BID, Side.ASK], dtype=np.int8)
         end = k == count[row] - 1
         live = ~marker[row]
         flags = (end * int(Flag.END_OF_MESSAGE) + (a.snapshot[m] & live) * int(Flag.SNAPSHOT)
                  + (bad[row] & (k == 0)) * int(Flag.BAD_BOOK)).astype(np.uint8)
-        zero = np.zeros(len(row), dtype=np.int64)
         events = pl.DataFrame({
             "ts_event": a.ts_event[m],
             "ts_recv": a.ts_recv[m],
             "arrival": np.arange(first_arrival, first_arrival + len(row), dtype=np.int64),
-            "src_row": np.where(is_level, a.lv_src_row[lv], a.src_row[m]),
+            "src_row": a.src_row[m] if a.lv_src_row is None or lv is None else np.where(
+                is_level, a.lv_src_row[lv], a.src_row[m]),
             "action": np.where(is_clear, int(Action.CLEAR), np.where(is_level, int(Action.SET_LEVEL),
                                                                      int(Action.TRADE))).astype(np.int8),
             "side": np.where(is_clear, clear_side[np.minimum(k, len(clear_side) - 1)],
-                             np.where(is_level, a.lv_side[lv], int(Side.NONE))).astype(np.int8),
-            "price": np.where(is_level, a.lv_price[lv], zero),
-            "size": np.where(is_level, a.lv_size[lv], zero),
+                             _gathered(a.lv_side, lv, is_level)).astype(np.int8),
+            "price": _gathered(a.lv_price, lv, is_level),
+            "size": _gathered(a.lv_size, lv, is_level),
             "order_id": np.zeros(len(row), dtype=np.uint64),
             "update_id": a.last[m],
             "flags": flags,
