@@ -175,40 +175,37 @@ cdef inline Py_ssize_t _integer(const unsigned char* p, Py_ssize_t i, Py_ssize_t
     return end
 
 
+cdef inline Py_ssize_t _accumulate(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* v, int* digits) nogil:
+    """Append the run of digits at ``i`` to ``v`` (``digits`` counting all so far): the run's end;
+    -1 for no digit or beyond 18 digits in all (``v`` then would not be exact in int64)."""
+    cdef Py_ssize_t q = i
+    while i < e and 48 <= p[i] <= 57:
+        v[0] = v[0] * 10 + (p[i] - 48)
+        digits[0] += 1
+        i += 1
+        if digits[0] > 18:
+            return -1
+    return i if i > q else -1
+
+
 cdef inline Py_ssize_t _decimal(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* m, signed char* f) nogil:
     """End of a string ``"(0|[1-9]\\d*)(\\.\\d+)?"`` of at most 18 digits at ``i``: its mantissa and
     decimals in ``m`` / ``f``; -1 for any other string or value."""
     cdef int64_t v = 0
-    cdef int digits = 0, after = -1
+    cdef int digits = 0, whole
     if i >= e or p[i] != 34:
         return -1
     i += 1
     if i < e and p[i] == 48 and i + 1 < e and 48 <= p[i + 1] <= 57:
         return -1  # a leading zero: not canonical
-    while i < e and 48 <= p[i] <= 57:
-        v = v * 10 + (p[i] - 48)
-        digits += 1
-        i += 1
-        if digits > 18:
-            return -1
-    if digits == 0:
-        return -1
-    if i < e and p[i] == 46:
-        i += 1
-        after = 0
-        while i < e and 48 <= p[i] <= 57:
-            v = v * 10 + (p[i] - 48)
-            digits += 1
-            after += 1
-            i += 1
-            if digits > 18:
-                return -1
-        if after == 0:
-            return -1
-    if i >= e or p[i] != 34:
+    i = _accumulate(p, i, e, &v, &digits)
+    whole = digits
+    if i >= 0 and i < e and p[i] == 46:
+        i = _accumulate(p, i + 1, e, &v, &digits)
+    if i < 0 or i >= e or p[i] != 34:
         return -1
     m[0] = v
-    f[0] = after if after > 0 else 0
+    f[0] = digits - whole
     return i + 1
 
 
