@@ -144,23 +144,27 @@ def scaled_messages(dl: DepthLines, index: np.ndarray) -> tuple[pl.DataFrame, np
     """The messages ``index`` (in that order) as :meth:`BookMessages.add_scaled` takes them: a
     :data:`~obrecon_pipeline.feeds.l2.messages.MESSAGE_SCHEMA` frame (``file`` 0: the capture;
     ``ts_event`` = ``E`` in ns, the receive time when absent), the levels of each and their
-    level columns (views of the parsed arrays when the messages are consecutive)."""
+    columns (views of the parsed arrays, not copies, when the messages are a run of them)."""
+    if len(index) and index[-1] - index[0] + 1 == len(index) and np.all(np.diff(index) == 1):
+        index = slice(int(index[0]), int(index[-1]) + 1)  # a run of messages: views, not copies
     ts_recv = dl.ts_recv[index]
     e_ms = dl.event_ms[index]
+    n = len(ts_recv)
     messages = pl.DataFrame({
-        "snapshot": np.zeros(len(index), dtype=bool),
+        "snapshot": np.zeros(n, dtype=bool),
         "ts_event": np.where(e_ms == NULL_ID, ts_recv, e_ms * 1_000_000),
         "ts_recv": ts_recv,
-        "file": np.zeros(len(index), dtype=np.int64),
+        "file": np.zeros(n, dtype=np.int64),
         "src_row": dl.line[index],
         "first": dl.first[index],
         "last": dl.last[index],
         "prev": dl.prev[index],
-        "checksum": pl.Series([None] * len(index), dtype=pl.Int64),
+        "checksum": pl.Series([None] * n, dtype=pl.Int64),
     }).with_columns(prev=pl.when(pl.col("prev") == NULL_ID).then(None).otherwise(pl.col("prev")))
-    starts, stops = dl.level_start[index], dl.level_start[index + 1]
+    starts = dl.level_start[index]
+    stops = dl.level_start[index.start + 1:index.stop + 1] if isinstance(index, slice) else dl.level_start[index + 1]
     counts = stops - starts
-    if len(index) and np.all(starts[1:] == stops[:-1]):  # consecutive messages: one slice
+    if n and np.all(starts[1:] == stops[:-1]):  # consecutive messages: one slice
         at = slice(int(starts[0]), int(stops[-1]))
     else:
         at = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))

@@ -616,6 +616,9 @@ class BookMessages:
         """Every ticker (:data:`TICKER_SCHEMA`) with ``row``: the book row (``emit="message"``) of
         the applied diff whose last update id is the ticker's, where the ticker gives the exact top
         of book; null when no applied diff ends at its id (the last such diff when ids repeat)."""
+        tickers = self.tickers_frame()
+        if not tickers.height:  # nothing to place: no need to sequence
+            return tickers.with_columns(row=pl.lit(None, pl.Int64))
         items = (sequenced if sequenced is not None else self.sequenced()).order
         slots = np.flatnonzero(items >= 0)
         applied = pl.DataFrame({"row": slots.astype(np.int64), "msg": items[slots]})
@@ -624,7 +627,7 @@ class BookMessages:
             .filter(~pl.col("snapshot") & pl.col("update_id").is_not_null())
             .group_by("update_id").agg(pl.col("row").max())
         )
-        return self.tickers_frame().join(ends, on="update_id", how="left", maintain_order="left")
+        return tickers.join(ends, on="update_id", how="left", maintain_order="left")
 
     def options(self) -> ReplayOptions:
         return ReplayOptions(window=self.window, emit="message", strict_orders=False, checksum=self.checksum)
