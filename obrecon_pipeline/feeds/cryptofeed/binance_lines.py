@@ -32,10 +32,11 @@ from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed._binance_scan import parse_depth
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
 from obrecon_pipeline.feeds.cryptofeed.capture import Record, read_lines, record_of
+from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS
 
 #: bytes of decompressed capture scanned at a time
 BLOCK = 16 << 20
-LEVEL_COLUMNS = ("side", "price_m", "price_f", "size_m", "size_f")
+LEVEL_COLUMNS = tuple(SCALED_LEVEL_COLUMNS)
 
 
 @dataclass
@@ -87,11 +88,42 @@ def _blocks(path: Path):
         yield carry
 
 
+class _Columns:
+    """Growing int arrays filled block by block: reserved at a size read from the file's (the
+    pages never written cost no memory), doubled when full, so that the blocks' temporaries are
+    not interleaved on the heap with a list of parts to join (which kept freed memory resident)."""
+
+    def __init__(self, dtypes: dict[str, type], capacity: int):
+        self.n = 0
+        self.arrays = {k: np.empty(max(capacity, 1), dtype=dt) for k, dt in dtypes.items()}
+
+    def append(self, values: dict[str, np.ndarray]) -> None:
+        size = len(next(iter(values.values())))
+        cap = len(next(iter(self.arrays.values())))
+        if self.n + size > cap:
+            for k, arr in self.arrays.items():
+                grown = np.empty(max(2 * cap, self.n + size), dtype=arr.dtype)
+                grown[:self.n] = arr[:self.n]
+                self.arrays[k] = grown
+        for k, v in values.items():
+            self.arrays[k][self.n:self.n + size] = v
+        self.n += size
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {k: arr[:self.n] for k, arr in self.arrays.items()}
+
+
+#: at least this many bytes of capture per level (``["1","1"],``) and per diff line
+LEVEL_BYTES, LINE_BYTES = 10, 64
+
+
 def _read(path: Path, keep: Callable[[Record], bool]) -> DepthLines:
     name = str(path)
+    text_bytes = path.stat().st_size * (8 if path.name.endswith(".gz") else 1)  # gzip: a guess, grown if short
     symbols: dict[bytes, int] = {}
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("sym", "line", "ts", "E", "U", "u", "pu", "count",
-                                                          *LEVEL_COLUMNS)}
+    messages = _Columns({k: np.int64 for k in ("sym", "line", "ts", "E", "U", "u", "pu", "count")},
+                        text_bytes // LINE_BYTES)
+    level_columns = _Columns(SCALED_LEVEL_COLUMNS, text_bytes // LEVEL_BYTES)
     others: list[Record] = []
     quarantine: list[tuple[str, int, str]] = []
     first_line = 1
@@ -102,13 +134,11 @@ def _read(path: Path, keep: Callable[[Record], bool]) -> DepthLines:
         depth = np.flatnonzero((kind == RECV) & (chan >= 0))  # the parser takes the depth streams
         ok, sym, e_ms, first, last, prev, count, levels = parse_depth(
             buf, lines["body"][depth], lines["end"][depth], symbols, block.count(b"["))
-        parsed = depth[ok == 1]
-        for key, values in (("sym", sym), ("E", e_ms), ("U", first), ("u", last), ("pu", prev), ("count", count)):
-            parts[key].append(values[ok == 1])
-        parts["line"].append(parsed + first_line)
-        parts["ts"].append(lines["ts"][parsed])
-        for key in LEVEL_COLUMNS:
-            parts[key].append(levels[key])
+        good = ok == 1
+        parsed = depth[good]
+        messages.append({"sym": sym[good], "line": parsed + first_line, "ts": lines["ts"][parsed], "E": e_ms[good],
+                         "U": first[good], "u": last[good], "pu": prev[good], "count": count[good]})
+        level_columns.append(levels)
         rest = np.ones(len(kind), dtype=bool)
         rest[parsed] = False
         rest &= kind != BLANK
@@ -117,12 +147,11 @@ def _read(path: Path, keep: Callable[[Record], bool]) -> DepthLines:
             if rec is not None and keep(rec):
                 others.append(rec)
         first_line += len(kind)
-    cols = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int8 if k in ("side", "price_f", "size_f") else np.int64)
-            for k, v in parts.items()}
+    cols = messages.columns()
     return DepthLines(
         name, [s.decode("ascii") for s in symbols], cols["sym"], cols["line"], cols["ts"], cols["E"], cols["U"],
         cols["u"], cols["pu"], np.concatenate([[0], np.cumsum(cols["count"])]).astype(np.int64),
-        {k: cols[k] for k in LEVEL_COLUMNS}, others, quarantine)
+        level_columns.columns(), others, quarantine)
 
 
 @functools.lru_cache(maxsize=4)
