@@ -26,10 +26,10 @@ rest of the file is read. A file that cannot be read as a whole (missing, trunca
 gzip) raises :class:`~obrecon_pipeline.errors.InputError` with the line where reading stopped.
 
 Memory: a capture up to :data:`STREAM_ABOVE` bytes on disk is parsed once and held (one file holds
-many symbols' streams, each read from it); a larger one is scanned once at open (errors, whether
-received times are in order) and then read by lines on every pass, so a day of any length costs
-one line of the capture, and :meth:`Capture.merged_with` merges it with the REST responses as it
-goes when its received times are in order (else it sorts, as for a small file).
+many symbols' streams, each read from it); a larger one is read by lines on every pass, so a day
+of any length costs one line of the capture, and :meth:`Capture.merged_with` merges it with the
+REST responses as it goes when its received times are in order (found by a pass over the times
+when first needed; else it sorts, as for a small file).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class Capture:
     again on every pass (larger files: memory is one line, not the file)."""
 
     def __init__(self, path: Path, records: list[Record] | None = None,
-                 quarantine: list[tuple[str, int, str]] | None = None, recv_in_order: bool = False,
+                 quarantine: list[tuple[str, int, str]] | None = None, recv_in_order: bool | None = False,
                  from_file: bool = False):
         self.path = path
         #: the records are the lines of the cryptofeed capture file ``path`` (:func:`read_capture`),
@@ -88,9 +88,16 @@ class Capture:
         self.from_file = from_file
         self._records = records
         self._quarantine = quarantine
-        #: the received messages' times never decrease in the file (a read-by-lines capture
-        #: then merges with the REST responses as it goes, without sorting)
-        self.recv_in_order = recv_in_order
+        self._recv_in_order = recv_in_order
+
+    @property
+    def recv_in_order(self) -> bool:
+        """The received messages' times never decrease in the file (a read-by-lines capture then
+        merges with the REST responses as it goes, without sorting); found by a pass over the
+        lines' times the first time it is asked (None until then)."""
+        if self._recv_in_order is None:
+            self._recv_in_order = _times_in_order(self.path)
+        return self._recv_in_order
 
     @property
     def records(self) -> Iterable[Record]:
@@ -293,19 +300,23 @@ _RECV_TS = re.compile(rb"^(\d+)(?:\.(\d+))?: ")
 
 
 def _scanned(path: Path) -> Capture:
-    """A large capture to read by lines: one pass over its lines without decoding the JSON, for
-    the errors a whole read gives at once (empty, corrupt gzip) and whether received times are
-    in order."""
-    in_order, last, lines = True, -1, 0
-    for _, raw in read_lines(path):
-        if raw.strip() == b"":
-            continue
-        lines += 1
-        m = _RECV_TS.match(raw)
-        if m is not None and in_order:
-            ts = seconds_to_ns(m.group(0)[:-2].decode())
-            in_order = ts >= last
-            last = ts
-    if not lines:
+    """A large capture to read by lines. Opening it reads up to its first line (an empty file is
+    an error at once); whether its received times are in order is found when first asked
+    (:attr:`Capture.recv_in_order`), so that a reader that passes over the file itself
+    (:mod:`.binance_lines`) reads it once. A corrupt gzip stream is the error of the first pass."""
+    if not any(raw.strip() for _, raw in read_lines(path)):
         raise InputError(path, None, "empty capture file")
-    return Capture(path, None, None, recv_in_order=in_order, from_file=True)
+    return Capture(path, None, None, recv_in_order=None, from_file=True)
+
+
+def _times_in_order(path: Path) -> bool:
+    """Whether the received lines' times never decrease (one pass over the lines, no JSON)."""
+    last = -1
+    for _, raw in read_lines(path):
+        m = _RECV_TS.match(raw)
+        if m is not None:
+            ts = seconds_to_ns(m.group(0)[:-2].decode())
+            if ts < last:
+                return False
+            last = ts
+    return True
