@@ -451,14 +451,23 @@ class BookMessages:
             out.update(side=scaled["side"], price=values["price"], size=values["size"], src_row=None)
         elif not n_scaled:
             out.update({col: text[col].to_numpy() for col in ("side", "price", "size", "src_row")})
-        else:
-            scaled_msg = np.repeat(np.arange(msgs.height, dtype=np.int64), counts)
-            order = np.argsort(np.concatenate([text_msg, scaled_msg]), kind="stable")
-            out.update(
-                side=np.concatenate([text["side"].to_numpy(), scaled["side"]])[order],
-                price=np.concatenate([text["price"].to_numpy(), values["price"]])[order],
-                size=np.concatenate([text["size"].to_numpy(), values["size"]])[order],
-                src_row=np.concatenate([text["src_row"].to_numpy(), msgs["src_row"].to_numpy()[scaled_msg]])[order])
+        else:  # a message's levels are all text or all scaled: each kind to its places, in order
+            n_text = n_levels - counts
+            text_at = np.arange(text.height, dtype=np.int64) + (np.cumsum(counts) - counts)[text_msg]
+            scaled_at = np.repeat(np.cumsum(n_text) - n_text, counts)
+            scaled_at += np.arange(n_scaled, dtype=np.int64)
+            for col, dtype, parsed in (("side", np.int8, scaled["side"]), ("price", np.int64, values["price"]),
+                                       ("size", np.int64, values["size"])):
+                out[col] = np.empty(len(text_at) + n_scaled, dtype=dtype)
+                out[col][text_at] = text[col].to_numpy()
+                out[col][scaled_at] = parsed
+            del scaled_at
+            msg_rows = msgs["src_row"].to_numpy()
+            text_rows = text["src_row"].to_numpy()
+            out["src_row"] = None  # every level on its message's line (a capture's JSON levels)
+            if np.any(text_rows != msg_rows[text_msg]):
+                out["src_row"] = np.repeat(msg_rows, n_levels)
+                out["src_row"][text_at] = text_rows
         return out, decimals["price"], decimals["size"]
 
     def _text_levels(self, msgs: pl.DataFrame, lv: pl.DataFrame, written: dict[str, int]):
