@@ -36,7 +36,7 @@ from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
 from obrecon_pipeline.feeds.cryptofeed.binance_lines import DepthLines, depth_lines, scaled_messages
-from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record, _tracked
+from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record, tracked
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 SPOT = Sequencing(link="first", sync_offset=1)
@@ -176,7 +176,7 @@ def _loader(sequencing: Sequencing):
         responses = sorted((r for cap in rest for r in cap.records if r.kind == "rest"), key=lambda r: r.ts_ns)
         others = sorted([*dl.others, *responses], key=lambda r: r.ts_ns)  # stable: websocket first on ties
         done = 0
-        for rec in _tracked(others):
+        for rec in tracked(others):
             lo, hi = np.searchsorted(ts, rec.ts_ns, "left"), np.searchsorted(ts, rec.ts_ns, "right")
             at = int(hi if rec.kind == "rest" else lo + np.searchsorted(line[lo:hi], rec.line))
             if at > done:

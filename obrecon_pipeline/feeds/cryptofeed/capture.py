@@ -118,7 +118,7 @@ class Capture:
         return self._quarantine
 
     def received(self) -> Iterator[Record]:
-        return _tracked(r for r in self.records if r.kind == "recv")
+        return tracked(r for r in self.records if r.kind == "recv")
 
     def merged_with(self, rest: list["Capture"]) -> Iterator[Record]:
         """Received websocket messages and REST responses in receive-time order.
@@ -130,8 +130,8 @@ class Capture:
         responses = sorted((r for cap in rest for r in cap.records if r.kind == "rest"), key=by_time)
         received = (r for r in self.records if r.kind == "recv")
         if self._records is None and self.recv_in_order:  # the same order as the sort, in one pass
-            return _tracked(heapq.merge(received, responses, key=by_time))
-        return _tracked(sorted([*received, *responses], key=by_time))  # stable: file order on ties
+            return tracked(heapq.merge(received, responses, key=by_time))
+        return tracked(sorted([*received, *responses], key=by_time))  # stable: file order on ties
 
 
 class _Pass:
@@ -151,7 +151,8 @@ class _Pass:
 CURRENT: ContextVar[Record | None] = ContextVar("current_record", default=None)
 
 
-def _tracked(records: Iterable[Record]) -> Iterator[Record]:
+def tracked(records: Iterable[Record]) -> Iterator[Record]:
+    """``records``, each set as :data:`CURRENT` while a venue module translates it."""
     for rec in records:
         CURRENT.set(rec)
         yield rec
