@@ -16,6 +16,8 @@ MODULES = {
     "obrecon_pipeline.simulate._csv": "obrecon_pipeline/simulate/_csv.pyx",
     "obrecon_pipeline.feeds._lobster_csv": "obrecon_pipeline/feeds/_lobster_csv.pyx",
     "obrecon_pipeline.feeds._dbn": "obrecon_pipeline/feeds/_dbn.pyx",
+    "obrecon_pipeline.feeds.cryptofeed._capture_scan": "obrecon_pipeline/feeds/cryptofeed/_capture_scan.pyx",
+    "obrecon_pipeline.feeds.cryptofeed._binance_scan": "obrecon_pipeline/feeds/cryptofeed/_binance_scan.pyx",
 }
 #: extra flags per module: the simulator's clock must round exactly as its pure-Python reference
 #: does, so no floating-point contraction (fused multiply-add) there

@@ -48,10 +48,11 @@ run.result.book.write_parquet(sys.argv[2], compression="lz4")
 """
 
 
-def timed(cmd: list[str]) -> dict:
-    """Run ``cmd``; its wall time, CPU seconds and peak RSS (MiB)."""
+def timed(cmd: list[str], cwd: str | Path = ROOT) -> dict:
+    """Run ``cmd`` in ``cwd`` (``python -m`` imports the package found there); its wall time, CPU
+    seconds and peak RSS (MiB)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     err = proc.stderr.read().decode()

@@ -11,9 +11,12 @@ gzip) in a temporary folder, deleted afterwards.
 
 ``obrecon replay`` runs as its own process (``os.wait4`` gives its wall time, CPU seconds and peak
 RSS, as in ``benchmarks/end_to_end.py``); its ``report.json`` gives the events and the core's
-events/s (``events_per_s``: the Replayer's own time). Usage::
+events/s (``events_per_s``: the Replayer's own time). ``--baseline TREE`` runs the same command on
+the same files a second time in ``TREE`` (a checkout whose extensions are built, e.g. the main
+checkout: ``python -m`` imports the package of the folder it runs in), the old path beside this
+tree's in the same run, and says whether the two books are the same. Usage::
 
-    python benchmarks/read_l2.py [--events 10000000] [--chunk-events N] [--dir DIR]
+    python benchmarks/read_l2.py [--events 10000000] [--chunk-events N] [--dir DIR] [--baseline TREE]
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import polars as pl
 from _harness import ROOT
 from end_to_end import timed
 
@@ -73,24 +77,36 @@ def main() -> int:
     p.add_argument("--events", type=int, default=10_000_000)
     p.add_argument("--chunk-events", type=int, default=1 << 18)
     p.add_argument("--dir", default=None, help="scratch directory (default: the system's temporary directory)")
+    p.add_argument("--baseline", default=None, help="a built checkout to run the same command with (the old path)")
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="obrecon-l2-", dir=args.dir))
+    runs = []
     try:
         ws_file, rest_file, copies = tiled_capture(tmp, args.events)
-        out, report = tmp / "book.parquet", tmp / "report.json"
-        r = timed([sys.executable, "-m", "obrecon_pipeline.cli", "replay", "--format", "cryptofeed", str(ws_file),
-                   str(rest_file), "--symbol", SYMBOL, "--out", str(out), "--report", str(report),
-                   "--chunk-events", str(args.chunk_events)])
-        rep = json.loads(report.read_text())
         size = ws_file.stat().st_size
+        for label, tree in (("this tree", None), (f"baseline {args.baseline}", args.baseline)):
+            if label != "this tree" and tree is None:
+                continue
+            out, report = tmp / "book.parquet", tmp / "report.json"
+            r = timed([sys.executable, "-m", "obrecon_pipeline.cli", "replay", "--format", "cryptofeed", str(ws_file),
+                       str(rest_file), "--symbol", SYMBOL, "--out", str(out), "--report", str(report),
+                       "--chunk-events", str(args.chunk_events)], cwd=tree or ROOT)
+            runs.append((label, r, json.loads(report.read_text()), pl.read_parquet(out).hash_rows().sum()))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    rep = runs[0][2]
     n = rep["events"]
     print(f"BINANCE {SYMBOL} diff depth, {copies:,} copies of the real capture: {n:,} events, {rep['rows']:,} book rows, "
-          f"{size / 1e6:,.0f} MB capture; gaps {rep['gaps']}, invalid rows {rep['invalid_rows']}")
-    print(f"{'path':<34} {'end-to-end ev/s':>16} {'core ev/s':>12} {'ev/CPU-s':>10} {'wall s':>8} {'peak RSS MiB':>13}")
-    print(f"{'obrecon replay --format cryptofeed':<34} {n / r['wall_s']:>16,.0f} {rep['events_per_s']:>12,.0f} "
-          f"{n / r['cpu_s']:>10,.0f} {r['wall_s']:>8.1f} {r['peak_rss_mib']:>13,.0f}")
+          f"{size / 1e6:,.0f} MB capture; gaps {rep['gaps']}, invalid rows {rep['invalid_rows']}; "
+          f"--chunk-events {args.chunk_events:,}")
+    print(f"{'obrecon replay --format cryptofeed':<34} {'end-to-end ev/s':>16} {'core ev/s':>12} {'ev/CPU-s':>10} "
+          f"{'wall s':>8} {'CPU s':>8} {'peak RSS MiB':>13}")
+    for label, r, rep, _ in runs:
+        print(f"{label:<34} {n / r['wall_s']:>16,.0f} {rep['events_per_s']:>12,.0f} "
+              f"{n / r['cpu_s']:>10,.0f} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} {r['peak_rss_mib']:>13,.0f}")
+    if len(runs) > 1:
+        same = runs[0][3] == runs[1][3] and runs[0][2]["events"] == runs[1][2]["events"]
+        print(f"books identical (row hashes) and same events: {same}")
     return 0
 
 

@@ -35,7 +35,7 @@ import polars as pl
 
 from obrecon_pipeline.codes import Action, Flag, Side
 
-__all__ = ["Action", "Flag", "Side", "EVENT_SCHEMA", "conform", "l2_event_columns", "scales"]
+__all__ = ["Action", "Flag", "Side", "EVENT_SCHEMA", "conform", "scales"]
 
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
@@ -73,20 +73,6 @@ def conform(df: pl.DataFrame) -> pl.DataFrame:
         else:
             raise KeyError(f"normalized events lack column {name!r}")
     return df.select(exprs)
-
-
-def l2_event_columns(price_decimals: int, size_decimals: int) -> list[pl.Expr]:
-    """The event columns an aggregated-level (L2) feed selects from its table of events, already in
-    arrival order: ``arrival`` (the row number), ``src_row``, ``action``, ``side``, ``price``,
-    ``size`` as they stand, ``order_id`` 0, and the constant scales ``10**price_decimals`` /
-    ``10**size_decimals``. The feed adds ``ts_event``, ``flags`` and what else it has."""
-    return [
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("arrival"),
-        *(pl.col(c) for c in ("src_row", "action", "side", "price", "size")),
-        pl.lit(0, dtype=pl.UInt64).alias("order_id"),
-        pl.lit(10**price_decimals, dtype=pl.Int64).alias("price_scale"),
-        pl.lit(10**size_decimals, dtype=pl.Int64).alias("size_scale"),
-    ]
 
 
 def scales(events: pl.DataFrame) -> tuple[int, int]:

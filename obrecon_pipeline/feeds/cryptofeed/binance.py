@@ -9,6 +9,10 @@ Websocket (combined streams ``{"stream": "<sym>@depth@100ms", "data": {...}}``):
   kept in :attr:`BookMessages.tickers`);
 * ``aggTrade``, ``trade``, ``kline_*``, ``ticker``, ``miniTicker``, ``markPrice``: no book data.
 
+The websocket capture is read once by :mod:`.binance_lines` (Cython: diffs straight into integer
+buffers); the records it leaves — REST snapshots, ``bookTicker``, a message of another shape — are
+translated here one by one, in receive-time order with the diffs.
+
 REST (``VENUE.http.N.0``): ``/depth?symbol=SYM&limit=1000`` responses ``{"lastUpdateId", "bids",
 "asks"}`` are snapshots, merged with the websocket by receive time.
 
@@ -26,10 +30,13 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
+
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
-from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
+from obrecon_pipeline.feeds.cryptofeed.binance_lines import DepthLines, depth_lines, scaled_messages
+from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record, tracked
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 SPOT = Sequencing(link="first", sync_offset=1)
@@ -58,9 +65,38 @@ def _rest_symbol(rec: Record) -> str | None:
     return parse_qs(url.query).get("symbol", [None])[0]
 
 
+def _kept(rec: Record) -> bool:
+    """The records other than parsed diffs that :func:`symbols` or the loader can use: websocket
+    messages that are book data or may be quarantined (known other streams and subscription
+    replies give nothing)."""
+    if rec.kind != "recv":
+        return False
+    kind = _stream_kind(rec.body)
+    if kind is None:
+        return not (isinstance(rec.body, dict) and "result" in rec.body and "id" in rec.body)
+    return kind in ("depth", "bookTicker")
+
+
+def _lines(ws: Capture) -> DepthLines:
+    dl = depth_lines(ws.path, _kept)
+    ws.read_whole(dl.quarantine)
+    return dl
+
+
+def _depth_symbols(records) -> list[tuple[int, str]]:
+    """``(line, symbol)`` of the depth messages among ``records`` that name a symbol."""
+    return [(rec.line, rec.body["data"]["s"]) for rec in records
+            if _stream_kind(rec.body) == "depth" and isinstance(rec.body["data"].get("s"), str)]
+
+
 def symbols(ws: Capture) -> list[str]:
-    return first_seen(rec.body["data"]["s"] for rec in ws.received()
-                      if _stream_kind(rec.body) == "depth" and isinstance(rec.body["data"].get("s"), str))
+    """The symbols of the depth messages, parsed or not, in order of first appearance."""
+    if not ws.from_file:
+        seen = _depth_symbols(ws.received())
+    else:
+        dl = _lines(ws)
+        seen = sorted([*((line, sym) for sym, line in dl.first_lines().items()), *_depth_symbols(dl.others)])
+    return first_seen(sym for _, sym in seen)
 
 
 def _ids(rec, data: dict) -> tuple[int, int, int | None]:
@@ -78,44 +114,77 @@ def _ids(rec, data: dict) -> tuple[int, int, int | None]:
     return ids[0], ids[1], ids[2]
 
 
+def _translate(book: BookMessages, rec: Record, symbol: str) -> None:
+    """One record (a REST response or a websocket message the parser left) into ``book``."""
+    body = rec.body
+    if rec.kind == "rest":
+        if _rest_symbol(rec) != symbol:
+            return
+        if not isinstance(body, dict) or "lastUpdateId" not in body:
+            book.quarantine(rec, f"depth snapshot response without lastUpdateId: {str(body)[:80]}")
+            return
+        ts = int(body["E"]) * 1_000_000 if "E" in body else None
+        book.snapshot(rec, body.get("bids", []), body.get("asks", []),
+                      update_id=int(body["lastUpdateId"]), ts_event=ts)
+        return
+    kind = _stream_kind(body)
+    if kind is None:
+        if isinstance(body, dict) and "result" in body and "id" in body:
+            return  # reply to a SUBSCRIBE request
+        stream = body.get("stream") if isinstance(body, dict) else None
+        book.quarantine(rec, f"unknown channel {stream!r}" if stream else "not a Binance stream message")
+        return
+    data = body["data"]
+    if kind in ("depth", "bookTicker") and not isinstance(data.get("s"), str):
+        book.quarantine(rec, f"{kind} message without a symbol 's'")
+        return
+    if data.get("s") != symbol:
+        return
+    if kind == "depth":
+        ids = _ids(rec, data)
+        ts = int(data["E"]) * 1_000_000 if isinstance(data.get("E"), int) else None
+        book.diff(rec, data.get("b", []), data.get("a", []), first_id=ids[0], last_id=ids[1],
+                  prev_id=ids[2], ts_event=ts)
+    elif kind == "bookTicker":
+        if not all(isinstance(data.get(k), str) for k in ("b", "B", "a", "A")) or "u" not in data:
+            book.quarantine(rec, "bookTicker without u/b/B/a/A")
+            return
+        book.ticker(rec, int(data["u"]), data["b"], data["B"], data["a"], data["A"])
+
+
 def _loader(sequencing: Sequencing):
+    """The venue's ``load``: the websocket capture's parsed diffs (:mod:`.binance_lines`) and, one by
+    one, the other records (REST snapshots, the websocket messages the parser left), in the order
+    :meth:`Capture.merged_with` gives — receive time, the websocket first on ties, then file order:
+    each record's place among the parsed diffs is found by ``searchsorted`` and the diffs before it
+    are added whole (:meth:`BookMessages.add_scaled`). A capture of records another reader built
+    (``feeds.hftbacktest``) is translated record by record."""
+
     def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
         book = BookMessages(symbol, sequencing, checksum=None)
-        for rec in ws.merged_with(rest):
-            body = rec.body
-            if rec.kind == "rest":
-                if _rest_symbol(rec) != symbol:
-                    continue
-                if not isinstance(body, dict) or "lastUpdateId" not in body:
-                    book.quarantine(rec, f"depth snapshot response without lastUpdateId: {str(body)[:80]}")
-                    continue
-                ts = int(body["E"]) * 1_000_000 if "E" in body else None
-                book.snapshot(rec, body.get("bids", []), body.get("asks", []),
-                              update_id=int(body["lastUpdateId"]), ts_event=ts)
-                continue
-            kind = _stream_kind(body)
-            if kind is None:
-                if isinstance(body, dict) and "result" in body and "id" in body:
-                    continue  # reply to a SUBSCRIBE request
-                stream = body.get("stream") if isinstance(body, dict) else None
-                book.quarantine(rec, f"unknown channel {stream!r}" if stream else "not a Binance stream message")
-                continue
-            data = body["data"]
-            if kind in ("depth", "bookTicker") and not isinstance(data.get("s"), str):
-                book.quarantine(rec, f"{kind} message without a symbol 's'")
-                continue
-            if data.get("s") != symbol:
-                continue
-            if kind == "depth":
-                ids = _ids(rec, data)
-                ts = int(data["E"]) * 1_000_000 if isinstance(data.get("E"), int) else None
-                book.diff(rec, data.get("b", []), data.get("a", []), first_id=ids[0], last_id=ids[1],
-                          prev_id=ids[2], ts_event=ts)
-            elif kind == "bookTicker":
-                if not all(isinstance(data.get(k), str) for k in ("b", "B", "a", "A")) or "u" not in data:
-                    book.quarantine(rec, "bookTicker without u/b/B/a/A")
-                    continue
-                book.ticker(rec, int(data["u"]), data["b"], data["B"], data["a"], data["A"])
+        if not ws.from_file:  # records another reader built: one by one
+            for rec in ws.merged_with(rest):
+                _translate(book, rec, symbol)
+            return book
+        dl = _lines(ws)
+        ids = [i for i, name in enumerate(dl.symbols) if name == symbol]
+        mine = np.flatnonzero(dl.sym == ids[0]) if ids else np.zeros(0, dtype=np.int64)
+        ts, line = dl.ts_recv[mine], dl.line[mine]
+        if len(mine) > 1 and np.any(np.diff(ts) < 0):  # received out of order: by (time, line)
+            order = np.lexsort((line, ts))
+            mine, ts, line = mine[order], ts[order], line[order]
+        responses = sorted((r for cap in rest for r in cap.records if r.kind == "rest"), key=lambda r: r.ts_ns)
+        others = sorted([*dl.others, *responses], key=lambda r: r.ts_ns)  # stable: websocket first on ties
+        done = 0
+        for rec in tracked(others):
+            lo, hi = np.searchsorted(ts, rec.ts_ns, "left"), np.searchsorted(ts, rec.ts_ns, "right")
+            at = int(hi if rec.kind == "rest" else lo + np.searchsorted(line[lo:hi], rec.line))
+            if at > done:
+                book.add_scaled([dl.path], *scaled_messages(dl, mine[done:at]))
+                done = at
+            _translate(book, rec, symbol)
+        if len(mine) > done:
+            book.add_scaled([dl.path], *scaled_messages(dl, mine[done:]))
         return book
 
     return load

@@ -26,10 +26,10 @@ rest of the file is read. A file that cannot be read as a whole (missing, trunca
 gzip) raises :class:`~obrecon_pipeline.errors.InputError` with the line where reading stopped.
 
 Memory: a capture up to :data:`STREAM_ABOVE` bytes on disk is parsed once and held (one file holds
-many symbols' streams, each read from it); a larger one is scanned once at open (errors, whether
-received times are in order) and then read by lines on every pass, so a day of any length costs
-one line of the capture, and :meth:`Capture.merged_with` merges it with the REST responses as it
-goes when its received times are in order (else it sorts, as for a small file).
+many symbols' streams, each read from it); a larger one is read by lines on every pass, so a day
+of any length costs one line of the capture, and :meth:`Capture.merged_with` merges it with the
+REST responses as it goes when its received times are in order (found by a pass over the times
+when first needed; else it sorts, as for a small file).
 """
 
 from __future__ import annotations
@@ -80,17 +80,34 @@ class Capture:
     again on every pass (larger files: memory is one line, not the file)."""
 
     def __init__(self, path: Path, records: list[Record] | None = None,
-                 quarantine: list[tuple[str, int, str]] | None = None, recv_in_order: bool = False):
+                 quarantine: list[tuple[str, int, str]] | None = None, recv_in_order: bool | None = False,
+                 from_file: bool = False):
         self.path = path
+        #: the records are the lines of the cryptofeed capture file ``path`` (:func:`read_capture`),
+        #: not records another reader built (``feeds.hftbacktest``)
+        self.from_file = from_file
         self._records = records
         self._quarantine = quarantine
-        #: the received messages' times never decrease in the file (a read-by-lines capture
-        #: then merges with the REST responses as it goes, without sorting)
-        self.recv_in_order = recv_in_order
+        self._recv_in_order = recv_in_order
+
+    @property
+    def recv_in_order(self) -> bool:
+        """The received messages' times never decrease in the file (a read-by-lines capture then
+        merges with the REST responses as it goes, without sorting); found by a pass over the
+        lines' times the first time it is asked (None until then)."""
+        if self._recv_in_order is None:
+            self._recv_in_order = _times_in_order(self.path)
+        return self._recv_in_order
 
     @property
     def records(self) -> Iterable[Record]:
         return self._records if self._records is not None else _Pass(self)
+
+    def read_whole(self, quarantine: list[tuple[str, int, str]]) -> None:
+        """Another reader (:mod:`.binance_lines`) made a whole pass over the file: its
+        ``quarantine`` is this capture's (so that asking for it reads nothing again)."""
+        if self._quarantine is None:
+            self._quarantine = quarantine
 
     @property
     def quarantine(self) -> list[tuple[str, int, str]]:
@@ -101,7 +118,7 @@ class Capture:
         return self._quarantine
 
     def received(self) -> Iterator[Record]:
-        return _tracked(r for r in self.records if r.kind == "recv")
+        return tracked(r for r in self.records if r.kind == "recv")
 
     def merged_with(self, rest: list["Capture"]) -> Iterator[Record]:
         """Received websocket messages and REST responses in receive-time order.
@@ -113,8 +130,8 @@ class Capture:
         responses = sorted((r for cap in rest for r in cap.records if r.kind == "rest"), key=by_time)
         received = (r for r in self.records if r.kind == "recv")
         if self._records is None and self.recv_in_order:  # the same order as the sort, in one pass
-            return _tracked(heapq.merge(received, responses, key=by_time))
-        return _tracked(sorted([*received, *responses], key=by_time))  # stable: file order on ties
+            return tracked(heapq.merge(received, responses, key=by_time))
+        return tracked(sorted([*received, *responses], key=by_time))  # stable: file order on ties
 
 
 class _Pass:
@@ -134,7 +151,8 @@ class _Pass:
 CURRENT: ContextVar[Record | None] = ContextVar("current_record", default=None)
 
 
-def _tracked(records: Iterable[Record]) -> Iterator[Record]:
+def tracked(records: Iterable[Record]) -> Iterator[Record]:
+    """``records``, each set as :data:`CURRENT` while a venue module translates it."""
     for rec in records:
         CURRENT.set(rec)
         yield rec
@@ -247,7 +265,7 @@ def _read_capture(path: Path, size: int, mtime_ns: int) -> Capture:
     if size > STREAM_ABOVE:
         return _scanned(path)
     quarantine: list[tuple[str, int, str]] = []
-    cap = Capture(path, list(_parsed(path, quarantine)), quarantine)
+    cap = Capture(path, list(_parsed(path, quarantine)), quarantine, from_file=True)
     if not cap.records and not cap.quarantine:
         raise InputError(path, None, "empty capture file")
     return cap
@@ -259,34 +277,47 @@ def _parsed(path: Path, quarantine: list) -> Iterator[Record]:
     for line, raw in read_lines(path):
         if raw.strip() == b"":
             continue  # the recorder ends files with blank lines
-        try:
-            text = raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            quarantine.append((name, line, f"not UTF-8: {exc}"))
-            continue
-        try:
-            yield parse_line(text, name, line)
-        except ValueError as exc:
-            quarantine.append((name, line, str(exc)))
+        rec = record_of(raw, name, line, quarantine)
+        if rec is not None:
+            yield rec
+
+
+def record_of(raw: bytes, name: str, line: int, quarantine: list) -> Record | None:
+    """One non-blank raw line as a :class:`Record`, or None with ``(file, line, reason)`` appended
+    to ``quarantine`` when it cannot be read."""
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        quarantine.append((name, line, f"not UTF-8: {exc}"))
+        return None
+    try:
+        return parse_line(text, name, line)
+    except ValueError as exc:
+        quarantine.append((name, line, str(exc)))
+        return None
 
 
 _RECV_TS = re.compile(rb"^(\d+)(?:\.(\d+))?: ")
 
 
 def _scanned(path: Path) -> Capture:
-    """A large capture to read by lines: one pass over its lines without decoding the JSON, for
-    the errors a whole read gives at once (empty, corrupt gzip) and whether received times are
-    in order."""
-    in_order, last, lines = True, -1, 0
-    for _, raw in read_lines(path):
-        if raw.strip() == b"":
-            continue
-        lines += 1
-        m = _RECV_TS.match(raw)
-        if m is not None and in_order:
-            ts = seconds_to_ns(m.group(0)[:-2].decode())
-            in_order = ts >= last
-            last = ts
-    if not lines:
+    """A large capture to read by lines. Opening it reads up to its first line (an empty file is
+    an error at once); whether its received times are in order is found when first asked
+    (:attr:`Capture.recv_in_order`), so that a reader that passes over the file itself
+    (:mod:`.binance_lines`) reads it once. A corrupt gzip stream is the error of the first pass."""
+    if not any(raw.strip() for _, raw in read_lines(path)):
         raise InputError(path, None, "empty capture file")
-    return Capture(path, None, None, recv_in_order=in_order)
+    return Capture(path, None, None, recv_in_order=None, from_file=True)
+
+
+def _times_in_order(path: Path) -> bool:
+    """Whether the received lines' times never decrease (one pass over the lines, no JSON)."""
+    last = -1
+    for _, raw in read_lines(path):
+        m = _RECV_TS.match(raw)
+        if m is not None:
+            ts = seconds_to_ns(m.group(0)[:-2].decode())
+            if ts < last:
+                return False
+            last = ts
+    return True

@@ -33,7 +33,7 @@ import polars as pl
 
 from obrecon_pipeline.codes import NULL_ID, Link, MessageStatus, Resync
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.events import Action, Flag, Side, conform, l2_event_columns
+from obrecon_pipeline.events import Action, Flag, Side, conform
 from obrecon_pipeline.feeds.decimals import scaled_integers
 from obrecon_pipeline.feeds.l2._sequencer import sequence
 from obrecon_pipeline.streams import QUARANTINE_SCHEMA, LoadedStream, ReplayOptions, Stream
@@ -75,6 +75,11 @@ MESSAGE_SCHEMA = {
 #: line where a message spans several (a CSV row per level; null: the message's line)
 LEVEL_SCHEMA = {"msg": pl.Int64, "side": pl.Int8, "price_text": pl.String, "size_text": pl.String,
                 "src_row": pl.Int64}
+#: the level columns a reader that parses decimals itself hands over (:meth:`BookMessages.add_scaled`):
+#: ``value = mantissa * 10**-decimals`` exactly (``_m`` / ``_f``, ``decimals`` the digits written
+#: after the point); a level's line is its message's
+SCALED_LEVEL_COLUMNS = {"side": np.int8, "price_m": np.int64, "price_f": np.int8, "size_m": np.int64,
+                        "size_f": np.int8}
 
 
 #: levels added one by one that are moved into columnar tables at once (see ``BookMessages._flush``)
@@ -147,6 +152,81 @@ def _id(v, rec: Record, what: str) -> int:
     return value
 
 
+#: 10**k, k = 0..18 (int64)
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+
+
+def _at_scale(mantissa: np.ndarray, decimals: np.ndarray, d: int) -> np.ndarray | None:
+    """``mantissa * 10**(d - decimals)`` (int64; ``d >= decimals``; ``mantissa`` itself when all
+    decimals are ``d``), None when one would reach ``10**18`` (beyond what :func:`scaled_integers`
+    takes)."""
+    if not len(decimals) or decimals.min() == d:
+        return mantissa
+    power = d - decimals.astype(np.int64)
+    if power.max() > 18:
+        return None
+    factor = _POW10[power]
+    if np.any(mantissa > (_POW10[18] - 1) // factor):
+        return None
+    return mantissa * factor
+
+
+def _decimal_text(col: str) -> pl.Expr:
+    """A scaled level's value as the decimal text it was written as (``digits[.digits]``)."""
+    m, f = pl.col(f"{col}_m").cast(pl.String), pl.col(f"{col}_f").cast(pl.Int64)
+    padded = m.str.zfill(f + 1)
+    whole = padded.str.slice(0, padded.str.len_chars() - f)
+    return pl.when(f == 0).then(m).otherwise(whole + "." + padded.str.slice(padded.str.len_chars() - f))
+
+
+def _gathered(values: np.ndarray, at: np.ndarray | None, where: np.ndarray) -> np.ndarray:
+    """``values[at]`` where ``where`` holds, 0 elsewhere (int64; ``at`` None: no value at all)."""
+    if at is None:
+        return np.zeros(len(where), dtype=np.int64)
+    return np.where(where, values[at], 0).astype(np.int64)
+
+
+@dataclass
+class _Assembly:
+    """A symbol's messages and levels as flat arrays (:meth:`BookMessages.events`): per message
+    (arrival order) its columns, nulls as ``has_*`` masks; per level (message order) side, scaled
+    price and size, line (None: its message's); message ``i``'s levels are
+    ``[level_start[i], level_start[i + 1])``."""
+
+    snapshot: np.ndarray
+    ts_event: np.ndarray
+    ts_recv: np.ndarray
+    has_ts_recv: np.ndarray
+    src_row: np.ndarray
+    last: np.ndarray
+    has_last: np.ndarray
+    checksum: np.ndarray
+    has_checksum: np.ndarray
+    level_start: np.ndarray
+    lv_side: np.ndarray
+    lv_price: np.ndarray
+    lv_size: np.ndarray
+    lv_src_row: np.ndarray | None
+    price_decimals: int
+    size_decimals: int
+
+    @classmethod
+    def of(cls, msgs: pl.DataFrame, levels: dict, price_decimals: int, size_decimals: int) -> "_Assembly":
+        """From the raw messages (ids NULL_ID when absent) and the scaled levels
+        (:meth:`BookMessages._level_arrays`)."""
+        def values(col: str, null: int = NULL_ID) -> np.ndarray:
+            return msgs[col].fill_null(null).to_numpy()
+
+        last = values("last")
+        return cls(
+            snapshot=values("snapshot", False).astype(bool), ts_event=values("ts_event", 0),
+            ts_recv=values("ts_recv", 0), has_ts_recv=msgs["ts_recv"].is_not_null().to_numpy(),
+            src_row=values("src_row", 0), last=last, has_last=last != NULL_ID,
+            checksum=values("checksum", 0), has_checksum=msgs["checksum"].is_not_null().to_numpy(),
+            level_start=levels["start"], lv_side=levels["side"], lv_price=levels["price"], lv_size=levels["size"],
+            lv_src_row=levels["src_row"], price_decimals=price_decimals, size_decimals=size_decimals)
+
+
 class BookMessages:
     """One symbol's book messages (what a venue reader produces; the one L2 path's input).
 
@@ -173,7 +253,9 @@ class BookMessages:
         self._lv_side: list[int] = []
         self._lv_price: list[str] = []
         self._lv_size: list[str] = []
-        self._tables: list[tuple[pl.DataFrame, pl.DataFrame]] = []  # (messages, levels) added whole
+        #: (messages, text levels, scaled levels or None) added whole; scaled levels are
+        #: ``(levels of each message, SCALED_LEVEL_COLUMNS arrays)``
+        self._tables: list[tuple[pl.DataFrame, pl.DataFrame, tuple | None]] = []
         self.tickers: list[tuple] = []
         self.quarantined: list[tuple[str, int, str]] = []
 
@@ -218,7 +300,19 @@ class BookMessages:
         if "src_row" not in levels.columns:
             levels = levels.with_columns(src_row=pl.lit(None, pl.Int64))
         lv = levels.select(list(LEVEL_SCHEMA)).cast(LEVEL_SCHEMA).with_columns(pl.col("msg") + base)
-        self._tables.append((msgs, lv))
+        self._tables.append((msgs, lv, None))
+
+    def add_scaled(self, files: list[str], messages: pl.DataFrame, counts: np.ndarray,
+                   levels: dict[str, np.ndarray]) -> None:
+        """Many messages at once whose levels the reader already parsed into exact integers:
+        ``messages`` as for :meth:`add_tables`; ``counts`` the number of levels of each message;
+        ``levels`` the :data:`SCALED_LEVEL_COLUMNS` arrays of all of them in message order (kept
+        as given, not copied). The symbol's scale is chosen over these and every other level alike
+        (:meth:`levels`)."""
+        self.add_tables(files, messages, pl.DataFrame(schema=LEVEL_SCHEMA))
+        msgs, text, _ = self._tables[-1]
+        arrays = {k: np.asarray(levels[k], dtype=dt) for k, dt in SCALED_LEVEL_COLUMNS.items()}
+        self._tables[-1] = (msgs, text, (np.asarray(counts, dtype=np.int64), arrays))
 
     def _add(self, rec, snapshot, bids, asks, first, last, prev, checksum, ts_event):
         m = self._msg
@@ -260,7 +354,7 @@ class BookMessages:
             "price_text": pl.Series(self._lv_price, dtype=pl.String),
             "size_text": pl.Series(self._lv_size, dtype=pl.String),
         }).with_columns(src_row=pl.lit(None, pl.Int64))
-        self._tables.append((msgs, lv))
+        self._tables.append((msgs, lv, None))
         for column in m.values():
             column.clear()
         for column in (self._lv_msg, self._lv_side, self._lv_price, self._lv_size):
@@ -283,19 +377,24 @@ class BookMessages:
         rows = self._raw()[0]["src_row"]
         return int(rows[0]) if len(rows) else None
 
-    def _raw(self) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """(messages, levels) as added: :data:`MESSAGE_SCHEMA` (ids NULL_ID when absent) and
-        :data:`LEVEL_SCHEMA`."""
+    def _raw(self) -> tuple[pl.DataFrame, pl.DataFrame, tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """(messages, text levels, scaled levels) as added: :data:`MESSAGE_SCHEMA` (ids NULL_ID when
+        absent), :data:`LEVEL_SCHEMA` and ``(levels of each message, SCALED_LEVEL_COLUMNS arrays)``."""
         self._flush()
-        if len(self._tables) != 1:
-            empty = (pl.DataFrame(schema=MESSAGE_SCHEMA), pl.DataFrame(schema=LEVEL_SCHEMA))
-            self._tables = [(pl.concat([t[0] for t in self._tables]), pl.concat([t[1] for t in self._tables]))
-                            if self._tables else empty]
-        msgs, lv = self._tables[0]
-        return msgs.with_columns(pl.col(c).fill_null(NULL_ID) for c in ("first", "last", "prev")), lv
+        if len(self._tables) != 1 or self._tables[0][2] is None:
+            tables = self._tables or [(pl.DataFrame(schema=MESSAGE_SCHEMA), pl.DataFrame(schema=LEVEL_SCHEMA), None)]
+            parts = [t[2] for t in tables if t[2] is not None]
+            counts = np.concatenate([t[2][0] if t[2] is not None else np.zeros(t[0].height, dtype=np.int64)
+                                     for t in tables])
+            arrays = {k: parts[0][1][k] if len(parts) == 1 else np.concatenate([p[1][k] for p in parts] or
+                                                                               [np.zeros(0, dtype=dt)])
+                      for k, dt in SCALED_LEVEL_COLUMNS.items()}
+            self._tables = [(pl.concat([t[0] for t in tables]), pl.concat([t[1] for t in tables]), (counts, arrays))]
+        msgs, lv, scaled = self._tables[0]
+        return msgs.with_columns(pl.col(c).fill_null(NULL_ID) for c in ("first", "last", "prev")), lv, scaled
 
     def messages(self) -> pl.DataFrame:
-        msgs, _ = self._raw()
+        msgs = self._raw()[0]
         return msgs.with_columns(msg=pl.int_range(pl.len(), dtype=pl.Int64)).select(
             "msg", *MESSAGE_SCHEMA
         ).with_columns(
@@ -304,8 +403,75 @@ class BookMessages:
         )
 
     def levels(self) -> tuple[pl.DataFrame, int, int]:
-        """``(table, price_decimals, size_decimals)``; the table has pos, msg, side, src_row, price, size."""
-        msgs, lv = self._raw()
+        """``(table, price_decimals, size_decimals)``; the table has pos, msg, side, src_row, price, size
+        (levels in message order, ``pos`` numbering them; see :meth:`_level_arrays`)."""
+        lv, price_dec, size_dec = self._level_arrays()
+        msgs = self._raw()[0]
+        msg = np.repeat(np.arange(msgs.height, dtype=np.int64), np.diff(lv["start"]))
+        table = pl.DataFrame({
+            "msg": msg, "side": lv["side"],
+            "src_row": lv["src_row"] if lv["src_row"] is not None else msgs["src_row"].to_numpy()[msg],
+            "price": lv["price"], "size": lv["size"],
+        }, schema={"msg": pl.Int64, "side": pl.Int8, "src_row": pl.Int64, "price": pl.Int64, "size": pl.Int64})
+        return table.with_row_index("pos"), price_dec, size_dec
+
+    def _level_arrays(self) -> tuple[dict, int, int]:
+        """The levels scaled, in message order: ``start`` (message ``i``'s levels are
+        ``[start[i], start[i + 1])``), ``side``, ``price``, ``size``, ``src_row`` (None: each
+        level's line is its message's), and the price and size decimals.
+
+        Text levels are scaled per file (:func:`scaled_integers`, errors naming that file and
+        line), scaled levels (:meth:`add_scaled`) by ``mantissa * 10**(d - decimals)``; the symbol's
+        scale ``10**d`` per column is the most decimals written in any of them. On bad input (a
+        text level the text path rejects, a scaled level beyond int64 at the scale) every level
+        goes through the text path, so that the error is the one it gives (the first bad value of
+        its file, the finest value named as the cause)."""
+        msgs, lv, (counts, scaled) = self._raw()
+        n_scaled = len(scaled["side"])
+        written = {col: int(scaled[f"{col}_f"].max()) if n_scaled else 0 for col in ("price", "size")}
+        try:
+            text, decimals = self._text_levels(msgs, lv, written)
+            values = {col: _at_scale(scaled[f"{col}_m"], scaled[f"{col}_f"], decimals[col])
+                      for col in ("price", "size")}
+        except InputError:
+            if not n_scaled:
+                raise
+            values = {}
+        if len(values) < 2 or any(v is None for v in values.values()):
+            msg = np.repeat(np.arange(msgs.height, dtype=np.int64), counts)
+            as_text = pl.DataFrame({"msg": msg, **{k: scaled[k] for k in SCALED_LEVEL_COLUMNS}}).select(
+                "msg", pl.col("side").cast(pl.Int8), price_text=_decimal_text("price"), size_text=_decimal_text("size"),
+                src_row=pl.lit(None, pl.Int64))
+            self._tables = [(msgs, pl.concat([lv, as_text]).sort("msg", maintain_order=True), None)]
+            return self._level_arrays()
+        text_msg = text["msg"].to_numpy()
+        n_levels = counts + np.bincount(text_msg, minlength=msgs.height)
+        out = {"start": np.concatenate([[0], np.cumsum(n_levels)]).astype(np.int64)}
+        if not text.height:
+            out.update(side=scaled["side"], price=values["price"], size=values["size"], src_row=None)
+        elif not n_scaled:
+            out.update({col: text[col].to_numpy() for col in ("side", "price", "size", "src_row")})
+        else:  # a message's levels are all text or all scaled: each kind to its places, in order
+            n_text = n_levels - counts
+            text_at = np.arange(text.height, dtype=np.int64) + (np.cumsum(counts) - counts)[text_msg]
+            scaled_at = np.repeat(np.cumsum(n_text) - n_text, counts)
+            scaled_at += np.arange(n_scaled, dtype=np.int64)
+            for col, dtype, parsed in (("side", np.int8, scaled["side"]), ("price", np.int64, values["price"]),
+                                       ("size", np.int64, values["size"])):
+                out[col] = np.empty(len(text_at) + n_scaled, dtype=dtype)
+                out[col][text_at] = text[col].to_numpy()
+                out[col][scaled_at] = parsed
+            del scaled_at
+            msg_rows = msgs["src_row"].to_numpy()
+            text_rows = text["src_row"].to_numpy()
+            out["src_row"] = None  # every level on its message's line (a capture's JSON levels)
+            if np.any(text_rows != msg_rows[text_msg]):
+                out["src_row"] = np.repeat(msg_rows, n_levels)
+                out["src_row"][text_at] = text_rows
+        return out, decimals["price"], decimals["size"]
+
+    def _text_levels(self, msgs: pl.DataFrame, lv: pl.DataFrame, written: dict[str, int]):
+        """The text levels scaled (:meth:`levels`), at no fewer decimals than ``written``."""
         lv = lv.with_row_index("pos").join(
             msgs.with_row_index("msg").select(pl.col("msg").cast(pl.Int64), "file", msg_row="src_row"),
             on="msg", how="left").with_columns(src_row=pl.coalesce("src_row", "msg_row"))
@@ -319,7 +485,7 @@ class BookMessages:
                   for f, part in parts.items()}
             for col in ("price", "size")
         }
-        decimals = {col: max((d for _, d in by_file.values()), default=0) for col, by_file in parsed.items()}
+        decimals = {col: max([written[col], *(d for _, d in by_file.values())]) for col, by_file in parsed.items()}
         pieces = []
         for f, part in parts.items():
             values = {}
@@ -342,11 +508,11 @@ class BookMessages:
             else pl.DataFrame(schema={"pos": pl.UInt32, "msg": pl.Int64, "side": pl.Int8, "src_row": pl.Int64,
                                       "price": pl.Int64, "size": pl.Int64})
         )
-        return table, decimals["price"], decimals["size"]
+        return table, decimals
 
     # ------------------------------------------------------------------------ sequencing
     def sequenced(self) -> Sequenced:
-        msgs, _ = self._raw()
+        msgs = self._raw()[0]
         raw = {c: np.ascontiguousarray(msgs[c].to_numpy(), dtype=np.int64) for c in ("first", "last", "prev")}
         seq = self.sequencing
         resync = Resync[seq.resync.upper()]
@@ -379,86 +545,73 @@ class BookMessages:
 
     # -------------------------------------------------------------------------- assembly
     @cached_property
-    def _assembly(self) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
-        """(messages, scaled levels, price decimals, size decimals), parsed once."""
-        levels, price_dec, size_dec = self.levels()
-        return self.messages(), levels, price_dec, size_dec
+    def _assembly(self) -> "_Assembly":
+        """The messages and scaled levels as flat arrays, parsed once."""
+        levels, price_dec, size_dec = self._level_arrays()
+        return _Assembly.of(self._raw()[0], levels, price_dec, size_dec)
 
     def event_counts(self, sq: Sequenced) -> np.ndarray:
         """Events of each book row of ``sq`` (its levels, plus the CLEARs of a snapshot; 1 for a
         message without a level and for a gap marker)."""
-        msgs, levels, _, _ = self._assembly
-        n_levels = np.bincount(levels["msg"].to_numpy(), minlength=msgs.height) if levels.height else np.zeros(
-            msgs.height, dtype=np.int64)
-        snap = msgs["snapshot"].to_numpy()[sq.slot_msg] & ~sq.slot_marker
-        counts = np.where(sq.slot_marker, 0, n_levels[sq.slot_msg]) + snap * (2 if self.clear == "sides" else 1)
-        return np.maximum(counts, 1)
+        return self._counts(sq.slot_msg, sq.slot_marker)[0]
+
+    def _counts(self, msg: np.ndarray, marker: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(events, CLEARs, levels)`` of each book row (message ``msg``, a gap marker or not)."""
+        a = self._assembly
+        clears = (a.snapshot[msg] & ~marker) * (2 if self.clear == "sides" else 1)
+        n_levels = np.where(marker, 0, a.level_start[msg + 1] - a.level_start[msg])
+        return np.maximum(clears + n_levels, 1), clears, n_levels
 
     def events(self, sequenced: Sequenced | None = None, rows: tuple[int, int] | None = None,
                first_arrival: int = 0) -> tuple[pl.DataFrame, Sequenced]:
         """The normalized events in application order (see the module docstring); ``rows``: only
-        the events of book rows ``[start, stop)``, numbered from ``first_arrival``."""
+        the events of book rows ``[start, stop)``, numbered from ``first_arrival``.
+
+        Built over whole arrays: book row ``r`` has ``count[r]`` events (``np.repeat``); event
+        ``k`` of a row is its ``k``-th CLEAR, else its level ``k - clears`` (the level at
+        ``level_start[msg] + k - clears``), else the row's one no-op ``TRADE``."""
         sq = sequenced if sequenced is not None else self.sequenced()
-        msgs, levels, price_dec, size_dec = self._assembly
+        a = self._assembly
         start, stop = rows if rows is not None else (0, len(sq.slot_msg))
-        if rows is not None and stop > start:  # only the messages (and their levels) these rows apply
-            lo, hi = int(sq.slot_msg[start:stop].min()), int(sq.slot_msg[start:stop].max()) + 1
-            msgs = msgs.slice(lo, hi - lo)
-            at = np.searchsorted(levels["msg"].to_numpy(), (lo, hi))
-            levels = levels.slice(int(at[0]), int(at[1] - at[0]))
-        order = pl.DataFrame({
-            "slot": np.arange(start, stop, dtype=np.int64),
-            "msg": sq.slot_msg[start:stop],
-            "marker": sq.slot_marker[start:stop],
-            "bad": sq.slot_bad[start:stop],
-        })
-        applied = order.filter(~pl.col("marker")).select("slot", "msg")
-        lv_rows = applied.join(levels, on="msg", how="inner").select(
-            "slot", "msg", sub=pl.col("pos").cast(pl.Int64), action=pl.lit(int(Action.SET_LEVEL), pl.Int8),
-            side="side", price="price", size="size", level_row="src_row",
+        msg, marker, bad = sq.slot_msg[start:stop], sq.slot_marker[start:stop], sq.slot_bad[start:stop]
+        count, clears, n_levels = self._counts(msg, marker)
+        row = np.repeat(np.arange(len(msg), dtype=np.int64), count)
+        k = np.arange(len(row), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+        c = clears[row]
+        is_clear = k < c
+        is_level = ~is_clear & (k - c < n_levels[row])
+        m = msg[row]
+        lv = np.where(is_level, a.level_start[m] + k - c, 0)
+        if not len(a.lv_side):  # no level at all: nothing to gather
+            lv = None
+        clear_side = np.array([Side.NONE] if self.clear == "book" else [Side.BID, Side.ASK], dtype=np.int8)
+        end = k == count[row] - 1
+        live = ~marker[row]
+        flags = (end * int(Flag.END_OF_MESSAGE) + (a.snapshot[m] & live) * int(Flag.SNAPSHOT)
+                 + (bad[row] & (k == 0)) * int(Flag.BAD_BOOK)).astype(np.uint8)
+        events = pl.DataFrame({
+            "ts_event": a.ts_event[m],
+            "ts_recv": a.ts_recv[m],
+            "arrival": np.arange(first_arrival, first_arrival + len(row), dtype=np.int64),
+            "src_row": a.src_row[m] if a.lv_src_row is None or lv is None else np.where(
+                is_level, a.lv_src_row[lv], a.src_row[m]),
+            "action": np.where(is_clear, int(Action.CLEAR), np.where(is_level, int(Action.SET_LEVEL),
+                                                                     int(Action.TRADE))).astype(np.int8),
+            "side": np.where(is_clear, clear_side[np.minimum(k, len(clear_side) - 1)],
+                             _gathered(a.lv_side, lv, is_level)).astype(np.int8),
+            "price": _gathered(a.lv_price, lv, is_level),
+            "size": _gathered(a.lv_size, lv, is_level),
+            "order_id": np.zeros(len(row), dtype=np.uint64),
+            "update_id": a.last[m],
+            "flags": flags,
+            "checksum": a.checksum[m],
+            "price_scale": np.full(len(row), 10**a.price_decimals, dtype=np.int64),
+            "size_scale": np.full(len(row), 10**a.size_decimals, dtype=np.int64),
+        }).with_columns(
+            ts_recv=pl.when(pl.Series(a.has_ts_recv[m])).then("ts_recv"),
+            update_id=pl.when(pl.Series(live & a.has_last[m])).then("update_id"),
+            checksum=pl.when(pl.Series(end & live & a.has_checksum[m])).then("checksum"),
         )
-        snaps = applied.join(msgs.filter("snapshot").select("msg"), on="msg", how="inner")
-        sides = (Side.NONE,) if self.clear == "book" else (Side.BID, Side.ASK)
-        clear_rows = [
-            snaps.select(
-                "slot", "msg", sub=pl.lit(k - len(sides), pl.Int64), action=pl.lit(int(Action.CLEAR), pl.Int8),
-                side=pl.lit(int(side), pl.Int8), price=pl.lit(0, pl.Int64), size=pl.lit(0, pl.Int64),
-                level_row=pl.lit(None, pl.Int64),
-            )
-            for k, side in enumerate(sides)
-        ]
-        with_rows = pl.concat([lv_rows.select("slot"), snaps.select("slot")]).unique()
-        noop_rows = order.join(with_rows, on="slot", how="anti").select(
-            "slot", "msg", sub=pl.lit(0, pl.Int64), action=pl.lit(int(Action.TRADE), pl.Int8),
-            side=pl.lit(int(Side.NONE), pl.Int8), price=pl.lit(0, pl.Int64), size=pl.lit(0, pl.Int64),
-            level_row=pl.lit(None, pl.Int64),
-        )
-        ev = (
-            pl.concat([*clear_rows, lv_rows, noop_rows])
-            .sort("slot", "sub")
-            .join(order.select("slot", "marker", "bad"), on="slot", how="left")
-            .join(msgs, on="msg", how="left")
-            .with_columns(
-                end=pl.col("slot") != pl.col("slot").shift(-1, fill_value=-1),
-                opens=pl.col("slot") != pl.col("slot").shift(1, fill_value=-1),
-                src_row=pl.coalesce("level_row", "src_row"),
-            )
-        )
-        flags = (
-            pl.when(pl.col("end")).then(int(Flag.END_OF_MESSAGE)).otherwise(0)
-            + pl.when(pl.col("snapshot") & ~pl.col("marker")).then(int(Flag.SNAPSHOT)).otherwise(0)
-            + pl.when(pl.col("bad") & pl.col("opens")).then(int(Flag.BAD_BOOK)).otherwise(0)
-        )
-        events = ev.select(
-            *l2_event_columns(price_dec, size_dec),
-            ts_event="ts_event",
-            ts_recv="ts_recv",
-            update_id=pl.when(pl.col("marker")).then(None).otherwise(pl.col("last")),
-            flags=flags.cast(pl.UInt8),
-            checksum=pl.when(pl.col("end") & ~pl.col("marker")).then(pl.col("checksum")).otherwise(None),
-        )
-        if first_arrival:
-            events = events.with_columns(pl.col("arrival") + first_arrival)
         return conform(events), sq
 
     # ---------------------------------------------------------------------------- outputs
@@ -472,6 +625,9 @@ class BookMessages:
         """Every ticker (:data:`TICKER_SCHEMA`) with ``row``: the book row (``emit="message"``) of
         the applied diff whose last update id is the ticker's, where the ticker gives the exact top
         of book; null when no applied diff ends at its id (the last such diff when ids repeat)."""
+        tickers = self.tickers_frame()
+        if not tickers.height:  # nothing to place: no need to sequence
+            return tickers.with_columns(row=pl.lit(None, pl.Int64))
         items = (sequenced if sequenced is not None else self.sequenced()).order
         slots = np.flatnonzero(items >= 0)
         applied = pl.DataFrame({"row": slots.astype(np.int64), "msg": items[slots]})
@@ -480,7 +636,7 @@ class BookMessages:
             .filter(~pl.col("snapshot") & pl.col("update_id").is_not_null())
             .group_by("update_id").agg(pl.col("row").max())
         )
-        return self.tickers_frame().join(ends, on="update_id", how="left", maintain_order="left")
+        return tickers.join(ends, on="update_id", how="left", maintain_order="left")
 
     def options(self) -> ReplayOptions:
         return ReplayOptions(window=self.window, emit="message", strict_orders=False, checksum=self.checksum)

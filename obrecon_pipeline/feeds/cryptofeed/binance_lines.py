@@ -1,0 +1,200 @@
+"""A Binance websocket capture read once, in blocks of whole lines, by the Cython scanner and parser.
+
+:func:`depth_lines` passes over the (decompressed) bytes of ``VENUE.ws.N.0`` once, block by block
+(:data:`BLOCK` bytes, so a day of any length costs a block of text): the capture scanner
+(:mod:`._capture_scan`) finds each line's kind, receive time, payload and ``stream`` channel; the
+diff-depth parser (:mod:`._binance_scan`) reads every ``<sym>@depth...`` payload straight into
+int64 buffers — symbol, ``E``, ``U``, ``u``, ``pu`` and the levels as exact ``(mantissa,
+decimals)`` pairs. Every other line, and a depth payload the parser leaves to it, is read by
+:func:`.capture.record_of` as before (a :class:`.capture.Record`, or the capture's quarantine), and
+kept when ``keep(record)`` says the venue module needs it. The result is cached per file version
+(path, size, modification time): one pass serves the venue's ``symbols`` and each symbol's
+``load``.
+
+:func:`scaled_messages` turns one symbol's parsed messages into the columns of
+:meth:`~obrecon_pipeline.feeds.l2.messages.BookMessages.add_scaled`.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from obrecon_pipeline.codes import NULL_ID
+from obrecon_pipeline.errors import InputError
+from obrecon_pipeline.feeds.cryptofeed._binance_scan import parse_depth
+from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
+from obrecon_pipeline.feeds.cryptofeed.capture import Record, read_lines, record_of
+from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS
+
+#: bytes of decompressed capture scanned at a time
+BLOCK = 16 << 20
+LEVEL_COLUMNS = tuple(SCALED_LEVEL_COLUMNS)
+
+
+@dataclass
+class DepthLines:
+    """The diff-depth messages of a capture, parsed (file order), and its other records."""
+
+    path: str
+    symbols: list[str]  #: symbol index -> symbol, in order of first appearance
+    sym: np.ndarray  #: per message: symbol index
+    line: np.ndarray  #: 1-based line
+    ts_recv: np.ndarray  #: receive time, ns
+    event_ms: np.ndarray  #: ``E`` (NULL_ID: absent)
+    first: np.ndarray  #: ``U``
+    last: np.ndarray  #: ``u``
+    prev: np.ndarray  #: ``pu`` (NULL_ID: absent)
+    level_start: np.ndarray  #: message k's levels are ``[level_start[k], level_start[k + 1])``
+    levels: dict[str, np.ndarray]  #: :data:`LEVEL_COLUMNS`, bids then asks of each message
+    others: list[Record]  #: the other records ``keep`` kept, in file order
+    quarantine: list[tuple[str, int, str]]  #: the capture's unreadable lines
+
+    def first_lines(self) -> dict[str, int]:
+        """``{symbol: line of its first parsed message}``."""
+        _, at = np.unique(self.sym, return_index=True)
+        return {self.symbols[s]: int(self.line[i]) for s, i in zip(self.sym[at], at)}
+
+
+def _blocks(path: Path):
+    """Blocks of whole lines of a plain or gzip file (``InputError`` as :func:`.capture.read_lines`)."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    carry = b""
+    try:
+        with opener(path, "rb") as fh:
+            while True:
+                data = fh.read(BLOCK)
+                if not data:
+                    break
+                data = carry + data
+                cut = data.rfind(b"\n") + 1
+                carry = data[cut:]
+                if cut:
+                    yield data[:cut]
+    except FileNotFoundError:
+        raise InputError(path, None, "file not found") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
+        for _ in read_lines(path):  # the line where reading stops, as a reader by lines finds it
+            pass
+        raise
+    if carry:
+        yield carry
+
+
+class _Columns:
+    """Growing int arrays filled block by block: reserved at a size read from the file's (the
+    pages never written cost no memory), doubled when full, so that the blocks' temporaries are
+    not interleaved on the heap with a list of parts to join (which kept freed memory resident)."""
+
+    def __init__(self, dtypes: dict[str, type], capacity: int):
+        self.n = 0
+        self.arrays = {k: np.empty(max(capacity, 1), dtype=dt) for k, dt in dtypes.items()}
+
+    def append(self, values: dict[str, np.ndarray]) -> None:
+        size = len(next(iter(values.values())))
+        cap = len(next(iter(self.arrays.values())))
+        if self.n + size > cap:
+            for k, arr in self.arrays.items():
+                grown = np.empty(max(2 * cap, self.n + size), dtype=arr.dtype)
+                grown[:self.n] = arr[:self.n]
+                self.arrays[k] = grown
+        for k, v in values.items():
+            self.arrays[k][self.n:self.n + size] = v
+        self.n += size
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {k: arr[:self.n] for k, arr in self.arrays.items()}
+
+
+#: at least this many bytes of capture per level (``["1","1"],``) and per diff line
+LEVEL_BYTES, LINE_BYTES = 10, 64
+
+
+def _read(path: Path, keep: Callable[[Record], bool]) -> DepthLines:
+    name = str(path)
+    text_bytes = path.stat().st_size * (8 if path.name.endswith(".gz") else 1)  # gzip: a guess, grown if short
+    symbols: dict[bytes, int] = {}
+    messages = _Columns({k: np.int64 for k in ("sym", "line", "ts", "E", "U", "u", "pu", "count")},
+                        text_bytes // LINE_BYTES)
+    level_columns = _Columns(SCALED_LEVEL_COLUMNS, text_bytes // LEVEL_BYTES)
+    others: list[Record] = []
+    quarantine: list[tuple[str, int, str]] = []
+    first_line = 1
+    for block in _blocks(path):
+        buf = np.frombuffer(block, dtype=np.uint8)
+        lines = scan_lines(buf)
+        kind, chan = lines["kind"], lines["chan"]
+        depth = np.flatnonzero((kind == RECV) & (chan >= 0))  # the parser takes the depth streams
+        ok, sym, e_ms, first, last, prev, count, levels = parse_depth(
+            buf, lines["body"][depth], lines["end"][depth], symbols, block.count(b"["))
+        good = ok == 1
+        parsed = depth[good]
+        messages.append({"sym": sym[good], "line": parsed + first_line, "ts": lines["ts"][parsed], "E": e_ms[good],
+                         "U": first[good], "u": last[good], "pu": prev[good], "count": count[good]})
+        level_columns.append(levels)
+        rest = np.ones(len(kind), dtype=bool)
+        rest[parsed] = False
+        rest &= kind != BLANK
+        for k in np.flatnonzero(rest):
+            rec = record_of(block[lines["start"][k]:lines["end"][k]], name, int(k) + first_line, quarantine)
+            if rec is not None and keep(rec):
+                others.append(rec)
+        first_line += len(kind)
+    cols = messages.columns()
+    return DepthLines(
+        name, [s.decode("ascii") for s in symbols], cols["sym"], cols["line"], cols["ts"], cols["E"], cols["U"],
+        cols["u"], cols["pu"], np.concatenate([[0], np.cumsum(cols["count"])]).astype(np.int64),
+        level_columns.columns(), others, quarantine)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(path: Path, size: int, mtime_ns: int, keep: Callable[[Record], bool]) -> DepthLines:
+    return _read(path, keep)
+
+
+def depth_lines(path: str | Path, keep: Callable[[Record], bool]) -> DepthLines:
+    """The capture's diff-depth messages and kept records (read once per file version)."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError(path, None, "file not found") from None
+    return _cached(path.resolve(), st.st_size, st.st_mtime_ns, keep)
+
+
+def scaled_messages(dl: DepthLines, index: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, dict[str, np.ndarray]]:
+    """The messages ``index`` (in that order) as :meth:`BookMessages.add_scaled` takes them: a
+    :data:`~obrecon_pipeline.feeds.l2.messages.MESSAGE_SCHEMA` frame (``file`` 0: the capture;
+    ``ts_event`` = ``E`` in ns, the receive time when absent), the levels of each and their
+    columns (views of the parsed arrays, not copies, when the messages are a run of them)."""
+    if len(index) and index[-1] - index[0] + 1 == len(index) and np.all(np.diff(index) == 1):
+        index = slice(int(index[0]), int(index[-1]) + 1)  # a run of messages: views, not copies
+    ts_recv = dl.ts_recv[index]
+    e_ms = dl.event_ms[index]
+    n = len(ts_recv)
+    messages = pl.DataFrame({
+        "snapshot": np.zeros(n, dtype=bool),
+        "ts_event": np.where(e_ms == NULL_ID, ts_recv, e_ms * 1_000_000),
+        "ts_recv": ts_recv,
+        "file": np.zeros(n, dtype=np.int64),
+        "src_row": dl.line[index],
+        "first": dl.first[index],
+        "last": dl.last[index],
+        "prev": dl.prev[index],
+        "checksum": pl.Series([None] * n, dtype=pl.Int64),
+    }).with_columns(prev=pl.when(pl.col("prev") == NULL_ID).then(None).otherwise(pl.col("prev")))
+    starts = dl.level_start[index]
+    stops = dl.level_start[index.start + 1:index.stop + 1] if isinstance(index, slice) else dl.level_start[index + 1]
+    counts = stops - starts
+    if n and np.all(starts[1:] == stops[:-1]):  # consecutive messages: one slice
+        at = slice(int(starts[0]), int(stops[-1]))
+    else:
+        at = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return messages, counts, {k: dl.levels[k][at] for k in LEVEL_COLUMNS}
