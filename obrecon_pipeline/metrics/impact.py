@@ -30,6 +30,7 @@ import polars as pl
 
 from obrecon_pipeline.book_schema import levels_of
 from obrecon_pipeline.events import Action, Side
+from obrecon_pipeline.metrics.batches import SLICE_ROWS, book_slices
 from obrecon_pipeline.metrics.ofi import interval_ofi
 from obrecon_pipeline.metrics.prices import lazy, mid_price, usable
 from obrecon_pipeline.metrics.returns import DEFAULT_INTERVALS_S, interval_mids, sampling_name
@@ -135,8 +136,39 @@ def walk_vwap(frame: pl.LazyFrame, levels: int) -> pl.LazyFrame:
     ).drop("_filled", "_notional", "_broken")
 
 
+def _between(orders: pl.DataFrame, col: str, lo: int | None, hi: int | None) -> pl.DataFrame:
+    """The orders with lo < ``col`` <= hi (an open end where None)."""
+    keep = pl.lit(True)
+    if lo is not None:
+        keep &= pl.col(col) > lo
+    if hi is not None:
+        keep &= pl.col(col) <= hi
+    return orders.filter(keep)
+
+
+def _book_before(orders: pl.DataFrame, rows: pl.DataFrame, book_cols: list[str]) -> pl.DataFrame:
+    """Each order with the last of ``rows`` whose ``seq`` <= its ``seq_before`` (null without one)."""
+    before = rows.select(
+        pl.col("seq").alias("seq_before"),
+        pl.col("usable").alias("usable_before"),
+        pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_before"),
+        *book_cols,
+    )
+    return orders.join_asof(before, on="seq_before", strategy="backward")
+
+
+def _mid_after(orders: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """``_order, mid_after``: the mid of the first of ``rows`` whose ``seq`` >= the order's
+    ``last_arrival`` (null without one)."""
+    after = rows.select(pl.col("seq").alias("seq_after"), pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_after"))
+    return (orders.sort("last_arrival")
+            .join_asof(after, left_on="last_arrival", right_on="seq_after", strategy="forward")
+            .select("_order", "mid_after"))
+
+
 def marketable_orders(
-    events: pl.DataFrame | pl.LazyFrame, book: pl.DataFrame | pl.LazyFrame, valid_only: bool = True
+    events: pl.DataFrame | pl.LazyFrame, book: pl.DataFrame | pl.LazyFrame, valid_only: bool = True,
+    slice_rows: int = SLICE_ROWS,
 ) -> pl.DataFrame:
     """One row per marketable order (visible executions sharing ``ts_event`` and ``side``):
 
@@ -144,6 +176,13 @@ def marketable_orders(
     predicted_vwap, beyond_book, vwap_error_bp, impact`` (see module docstring). ``side`` is the
     resting side (BID = the incoming order sold). Orders whose book before is not usable (without
     both quotes, or flagged invalid when ``valid_only``) have null predictions.
+
+    The book is read ``slice_rows`` rows at a time (:func:`~obrecon_pipeline.metrics.batches.book_slices`;
+    the orders, one per execution at most, are held whole): the slice whose last ``seq`` is the
+    first at or after an order's ``seq_before`` holds its book before, given the last row of the
+    slice before it (prepended), and the slice whose last ``seq`` is the first at or after its
+    ``last_arrival`` holds its book after. Orders after the last book row get that row before
+    them and no book after, as the whole-day as-of joins give.
     """
     ev = lazy(events)
     frame = lazy(book)
@@ -165,23 +204,27 @@ def marketable_orders(
         )
         .with_columns((pl.col("first_arrival") - 1).alias("seq_before"))
         .sort("seq_before")
+        .with_row_index("_order")
+        .collect()
     )
     book_cols = [c for c in frame.collect_schema().names() if c.startswith(("bid_", "ask_"))]
-    # book rows are in replay order (seq ascending): marked sorted, not sorted again
-    rows = frame.select("seq", usable(valid_only).alias("usable"), mid_price(), *book_cols).set_sorted("seq")
-    before = rows.select(
-        pl.col("seq").alias("seq_before"),
-        pl.col("usable").alias("usable_before"),
-        pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_before"),
-        *book_cols,
-    )
-    after = rows.select(
-        pl.col("seq").alias("seq_after"), pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_after")
-    )
-    joined = (
-        orders.join_asof(before, on="seq_before", strategy="backward")
-        .sort("last_arrival")
-        .join_asof(after, left_on="last_arrival", right_on="seq_after", strategy="forward")
+    rows = frame.select("seq", usable(valid_only).alias("usable"), mid_price(), *book_cols)
+    before, after = [], []
+    last, carry = None, None  # the previous slice's last seq and last row
+    for part in book_slices(rows, slice_rows):
+        carry = part.head(0) if carry is None else carry
+        if part.height == 0:
+            continue
+        seq = part["seq"][-1]
+        before.append(_book_before(_between(orders, "seq_before", last, seq), pl.concat([carry, part]), book_cols))
+        after.append(_mid_after(_between(orders, "last_arrival", last, seq), part))
+        last, carry = seq, part.tail(1)
+    before.append(_book_before(_between(orders, "seq_before", last, None), carry, book_cols))
+    after.append(_mid_after(_between(orders, "last_arrival", last, None), carry.head(0)))
+    return (
+        pl.concat(before)
+        .join(pl.concat(after), on="_order", how="left")
+        .lazy()
         .pipe(walk_vwap, n)
         .with_columns(
             pl.when(pl.col("usable_before")).then(pl.col("predicted_vwap")).alias("predicted_vwap"),
@@ -209,8 +252,8 @@ def marketable_orders(
             "impact",
         )
         .sort("first_arrival")
+        .collect()
     )
-    return joined.collect()
 
 
 @dataclass(frozen=True)

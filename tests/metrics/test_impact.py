@@ -173,3 +173,24 @@ def test_goog_impact_fits_table_holds_both_models(goog):
     assert fits["constant"][:2].to_list() == ofi["intercept"].to_list()
     law = square_root_law(orders)
     assert fits.row(2) == ("square_root_law", "order", law.exponent, law.prefactor, law.r2, law.n)
+
+
+@pytest.mark.parametrize("slice_rows", [1, 2, 7])
+def test_marketable_orders_in_slices_equal_the_whole_book(slice_rows):
+    """The book read a few rows at a time gives the whole-book table cell for cell (the last row of
+    a slice is the book before an order that arrives after it)."""
+    whole = marketable_orders(EVENTS, BOOK, slice_rows=BOOK.height)
+    assert marketable_orders(EVENTS, BOOK, slice_rows=slice_rows).equals(whole)
+    assert marketable_orders(EVENTS, BOOK.head(0), slice_rows=slice_rows).equals(
+        marketable_orders(EVENTS, BOOK.head(0)))
+
+
+@pytest.mark.parametrize(("book_rows", "slice_rows"), [(3_000, 1), (3_000, 7), (None, 4096)])
+def test_goog_marketable_orders_in_slices_equal_the_whole_book(goog, book_rows, slice_rows):
+    """GOOG's day (or its first 3,000 book rows, so most orders come after the last row) in slices
+    of 1, 7 and 4,096 rows: the same orders, cell for cell, as one slice of the whole book."""
+    events, reference = goog
+    book = reference if book_rows is None else reference.head(book_rows)
+    whole = marketable_orders(events, book, slice_rows=book.height)
+    assert whole.height == 5931
+    assert marketable_orders(events, book, slice_rows=slice_rows).equals(whole)
