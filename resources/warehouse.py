@@ -6,6 +6,9 @@ What an asset returns decides how it is written, always atomically into
 
 * a :class:`pathlib.Path`: a table the step already wrote (the replay's Parquet files, written row
   group by row group by :func:`obrecon_pipeline.pipeline.run_stream`), moved into the set;
+* a :class:`~obrecon_pipeline.metrics.batches.Batched` table: its frames (slices of the book) written
+  one Parquet row group each as they are computed (pyarrow's ``ParquetWriter``, zstd as
+  dagster-polars writes), so the day's table is never held whole;
 * a ``pl.LazyFrame``: streamed to Parquet (dagster-polars' ``sink_df_to_path``: never collected whole);
 * a ``pl.DataFrame``: written to Parquet (dagster-polars' ``write_df_to_path``);
 * a ``dict``: JSON (the run's ``report.json``).
@@ -29,12 +32,31 @@ from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
 from obrecon_pipeline.atomic import atomic_path, write_json
+from obrecon_pipeline.metrics.batches import Batched
 from obrecon_pipeline.storage.warehouse import PartitionStore
 
 #: the asset whose value is a JSON document, not a table
 REPORT = "report"
 #: asset keys planned per run (read once from the run's execution plan)
 _PLANNED: dict[str, frozenset[dg.AssetKey]] = {}
+
+
+def write_row_groups(table: Batched, path: Path) -> None:
+    """The frames of ``table`` as one Parquet file at ``path``, one row group per non-empty frame
+    (the first frame, empty or not, gives the schema), each written as soon as it is computed."""
+    writer = None
+    try:
+        for frame in table:
+            arrow = frame.to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(path, arrow.schema, compression="zstd")
+            if frame.height:
+                writer.write_table(arrow, row_group_size=frame.height)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise ValueError(f"{path.name}: a batched table without a single frame has no schema")
 
 
 def table_file(key: dg.AssetKey) -> str:
@@ -89,11 +111,14 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         polars_io.setup_for_execution(None)  # with base_dir given, it needs no init context
         return polars_io
 
-    def _write_frame(self, context: dg.OutputContext, obj: pl.LazyFrame | pl.DataFrame, dest: Path) -> None:
-        """``obj`` as Parquet at ``dest``, atomically, written by dagster-polars (a LazyFrame streamed)."""
+    def _write_frame(self, context: dg.OutputContext, obj: pl.LazyFrame | pl.DataFrame | Batched, dest: Path) -> None:
+        """``obj`` as Parquet at ``dest``, atomically, written by dagster-polars (a LazyFrame streamed),
+        or a :class:`Batched` table one row group per frame."""
         polars_io = self._polars()
         with atomic_path(dest) as tmp:
-            if isinstance(obj, pl.LazyFrame):
+            if isinstance(obj, Batched):
+                write_row_groups(obj, tmp)
+            elif isinstance(obj, pl.LazyFrame):
                 polars_io.sink_df_to_path(context, obj, UPath(tmp))
             else:
                 polars_io.write_df_to_path(context, obj, UPath(tmp))
@@ -113,7 +138,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             store.put(context.run_id, file, obj)
         elif isinstance(obj, dict):
             write_json(obj, dest)
-        elif isinstance(obj, (pl.LazyFrame, pl.DataFrame)):
+        elif isinstance(obj, (pl.LazyFrame, pl.DataFrame, Batched)):
             self._write_frame(context, obj, dest)  # the commit protocol places it
         else:
             raise TypeError(f"{context.asset_key.to_user_string()}: cannot store a {type(obj).__name__}")

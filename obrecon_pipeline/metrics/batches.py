@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from obrecon_pipeline.book_schema import level_names, levels_of
 from obrecon_pipeline.metrics.prices import lazy
 
 #: book rows per slice: a slice of a level-10 book is ~0.2 GB at most (40 price/size columns)
@@ -53,7 +54,16 @@ class Batched:
         return pl.concat(list(self))
 
 
+def row_columns(book: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """The columns a metric of one book row reads: ``ts_event, seq, book_valid`` and every level."""
+    frame = lazy(book)
+    return ["ts_event", "seq", "book_valid", *level_names(levels_of(frame))]
+
+
 def per_batch(metric: Callable[[pl.LazyFrame], pl.LazyFrame], book: pl.DataFrame | pl.LazyFrame,
-              columns: list[str], slice_rows: int = SLICE_ROWS) -> Batched:
-    """``metric`` (a function of each row alone) over the book's ``columns``, slice by slice."""
-    return Batched(metric(rows.lazy()).collect() for rows in book_slices(lazy(book).select(columns), slice_rows))
+              slice_rows: int = SLICE_ROWS) -> Batched:
+    """``metric``, a function of each row alone (:func:`row_columns`), over the book slice by slice:
+    the same rows, in the same order, as ``metric(book)``."""
+    frame = lazy(book)
+    slices = book_slices(frame.select(row_columns(frame)), slice_rows)
+    return Batched(metric(rows.lazy()).collect() for rows in slices)
