@@ -7,8 +7,8 @@ What an asset returns decides how it is written, always atomically into
 * a :class:`pathlib.Path`: a table the step already wrote (the replay's Parquet files, written row
   group by row group by :func:`obrecon_pipeline.pipeline.run_stream`), moved into the set;
 * a :class:`~obrecon_pipeline.metrics.batches.Batched` table: its frames (slices of the book) written
-  one Parquet row group each as they are computed (pyarrow's ``ParquetWriter``, zstd as
-  dagster-polars writes), so the day's table is never held whole;
+  one Parquet row group each as they are computed (:meth:`~obrecon_pipeline.metrics.batches.Batched.write_parquet`),
+  so the day's table is never held whole;
 * a ``pl.LazyFrame``: streamed to Parquet (dagster-polars' ``sink_df_to_path``: never collected whole);
 * a ``pl.DataFrame``: written to Parquet (dagster-polars' ``write_df_to_path``);
 * a ``dict``: JSON (the run's ``report.json``).
@@ -39,24 +39,6 @@ from obrecon_pipeline.storage.warehouse import PartitionStore
 REPORT = "report"
 #: asset keys planned per run (read once from the run's execution plan)
 _PLANNED: dict[str, frozenset[dg.AssetKey]] = {}
-
-
-def write_row_groups(table: Batched, path: Path) -> None:
-    """The frames of ``table`` as one Parquet file at ``path``, one row group per non-empty frame
-    (the first frame, empty or not, gives the schema), each written as soon as it is computed."""
-    writer = None
-    try:
-        for frame in table:
-            arrow = frame.to_arrow()
-            if writer is None:
-                writer = pq.ParquetWriter(path, arrow.schema, compression="zstd")
-            if frame.height:
-                writer.write_table(arrow, row_group_size=frame.height)
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:
-        raise ValueError(f"{path.name}: a batched table without a single frame has no schema")
 
 
 def table_file(key: dg.AssetKey) -> str:
@@ -117,7 +99,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         polars_io = self._polars()
         with atomic_path(dest) as tmp:
             if isinstance(obj, Batched):
-                write_row_groups(obj, tmp)
+                obj.write_parquet(tmp)
             elif isinstance(obj, pl.LazyFrame):
                 polars_io.sink_df_to_path(context, obj, UPath(tmp))
             else:

@@ -146,15 +146,18 @@ def _between(orders: pl.DataFrame, col: str, lo: int | None, hi: int | None) -> 
     return orders.filter(keep)
 
 
-def _book_before(orders: pl.DataFrame, rows: pl.DataFrame, book_cols: list[str]) -> pl.DataFrame:
-    """Each order with the last of ``rows`` whose ``seq`` <= its ``seq_before`` (null without one)."""
+def _walk_book_before(orders: pl.DataFrame, rows: pl.DataFrame, book_cols: list[str], levels: int) -> pl.DataFrame:
+    """Each order walked through the last of ``rows`` whose ``seq`` <= its ``seq_before`` (null
+    without one): ``usable_before, mid_before, predicted_vwap, beyond_book`` added, the book's
+    columns not kept."""
     before = rows.select(
         pl.col("seq").alias("seq_before"),
         pl.col("usable").alias("usable_before"),
         pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_before"),
         *book_cols,
     )
-    return orders.join_asof(before, on="seq_before", strategy="backward")
+    return orders.lazy().join_asof(before.lazy(), on="seq_before", strategy="backward").pipe(
+        walk_vwap, levels).drop(book_cols).collect()
 
 
 def _mid_after(orders: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
@@ -177,11 +180,12 @@ def marketable_orders(
     resting side (BID = the incoming order sold). Orders whose book before is not usable (without
     both quotes, or flagged invalid when ``valid_only``) have null predictions.
 
-    The book is read ``slice_rows`` rows at a time (:func:`~obrecon_pipeline.metrics.batches.book_slices`;
-    the orders, one per execution at most, are held whole): the slice whose last ``seq`` is the
-    first at or after an order's ``seq_before`` holds its book before, given the last row of the
-    slice before it (prepended), and the slice whose last ``seq`` is the first at or after its
-    ``last_arrival`` holds its book after. Orders after the last book row get that row before
+    The book is read ``slice_rows`` rows at a time
+    (:func:`~obrecon_pipeline.metrics.batches.book_slices`; the orders, one per execution at most,
+    are held whole, without the book's columns): the slice whose last ``seq`` is the first at or
+    after an order's ``seq_before`` holds its book before, given the last row of the slice before
+    it (prepended), and the order is walked there; the slice whose last ``seq`` is the first at or
+    after its ``last_arrival`` holds its book after. Orders after the last book row get that row before
     them and no book after, as the whole-day as-of joins give.
     """
     ev = lazy(events)
@@ -216,16 +220,16 @@ def marketable_orders(
         if part.height == 0:
             continue
         seq = part["seq"][-1]
-        before.append(_book_before(_between(orders, "seq_before", last, seq), pl.concat([carry, part]), book_cols))
+        before.append(_walk_book_before(_between(orders, "seq_before", last, seq), pl.concat([carry, part]),
+                                        book_cols, n))
         after.append(_mid_after(_between(orders, "last_arrival", last, seq), part))
         last, carry = seq, part.tail(1)
-    before.append(_book_before(_between(orders, "seq_before", last, None), carry, book_cols))
+    before.append(_walk_book_before(_between(orders, "seq_before", last, None), carry, book_cols, n))
     after.append(_mid_after(_between(orders, "last_arrival", last, None), carry.head(0)))
     return (
         pl.concat(before)
         .join(pl.concat(after), on="_order", how="left")
         .lazy()
-        .pipe(walk_vwap, n)
         .with_columns(
             pl.when(pl.col("usable_before")).then(pl.col("predicted_vwap")).alias("predicted_vwap"),
             (pl.col("usable_before").fill_null(False) & pl.col("beyond_book")).alias("beyond_book"),

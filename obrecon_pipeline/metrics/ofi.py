@@ -90,7 +90,8 @@ def interval_ofi(book: pl.DataFrame | pl.LazyFrame, every_s: float, batch_rows: 
     columns = ["ts_event", "seq", *[f"{side}_{field}_{m}" for m in levels for side in ("bid", "ask")
                                     for field in ("price", "size")]]
     partials, carry = [], None
-    for rows in book_slices(frame.filter(usable()).select(columns), batch_rows):
+    for part in book_slices(frame.select(*columns, "book_valid"), batch_rows):
+        rows = part.filter(usable()).select(columns)
         flow = (
             (rows if carry is None else pl.concat([carry, rows]))
             .select("ts_event", *[level_ofi(m) for m in levels])

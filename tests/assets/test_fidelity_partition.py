@@ -173,7 +173,7 @@ def test_damaged_copy_fails_the_reference_and_fidelity_checks_and_points_at_the_
 
 def test_per_row_tables_are_written_slice_by_slice_and_equal_the_whole_book(real_day, tmp_path):
     """spreads and microstructure reach the warehouse one Parquet row group per book slice
-    (:func:`resources.warehouse.write_row_groups`), cell for cell the tables of the whole book."""
+    (:meth:`~obrecon_pipeline.metrics.batches.Batched.write_parquet`), cell for cell the tables of the whole book."""
     import math
 
     import pyarrow.parquet as pq
@@ -181,7 +181,6 @@ def test_per_row_tables_are_written_slice_by_slice_and_equal_the_whole_book(real
     from obrecon_pipeline.metrics.batches import per_batch
     from obrecon_pipeline.metrics.microstructure import microstructure
     from obrecon_pipeline.metrics.spreads import spreads
-    from resources.warehouse import write_row_groups
 
     root, _ = real_day
     wh, part = root / "warehouse", Path("GOOG-L10", "2012-06-21.parquet")
@@ -189,6 +188,6 @@ def test_per_row_tables_are_written_slice_by_slice_and_equal_the_whole_book(real
     for name, metric in (("spreads", spreads), ("microstructure", microstructure)):
         assert pl.read_parquet(wh / name / part).equals(metric(book).collect()), name
     path = tmp_path / "spreads.parquet"
-    write_row_groups(per_batch(spreads, book, slice_rows=4096), path)
+    per_batch(spreads, book, slice_rows=4096).write_parquet(path)
     assert pq.read_metadata(path).num_row_groups == math.ceil(147_916 / 4096)
     assert pl.read_parquet(path).equals(spreads(book).collect())
