@@ -207,7 +207,8 @@ def _in_seq_order(slices: Iterator[pl.DataFrame], what: str) -> Iterator[pl.Data
     last = None
     for part in slices:
         seq = part["seq"]
-        if part.height and (not seq.is_sorted() or seq.n_unique() < part.height or (last is not None and seq[0] <= last)):
+        ascending = seq.is_sorted() and seq.n_unique() == part.height and (last is None or seq[0] > last)
+        if part.height and not ascending:
             raise ValueError(f"{what} rows are not in ascending seq order")
         last = seq[-1] if part.height else last
         yield part
@@ -303,8 +304,9 @@ def l1_spread_error(aligned: pl.DataFrame | pl.LazyFrame, th: Thresholds) -> Sta
     err = lazy(aligned).select(
         "seq", "ts_event", (1e4 * (pl.col("spread") - pl.col("spread_ref")).abs() / pl.col("mid_ref")).alias("err_bp")
     ).drop_nulls()
-    n, mean, largest = err.select(pl.len(), pl.col("err_bp").mean().alias("mean"), pl.col("err_bp").max().alias("max")).collect(
-        engine="streaming").row(0)
+    n, mean, largest = err.select(
+        pl.len(), pl.col("err_bp").mean().alias("mean"), pl.col("err_bp").max().alias("max")
+    ).collect(engine="streaming").row(0)
     value = float(mean) if n else None
     details, rows = _divergence(aligned, "spread")
     if n:

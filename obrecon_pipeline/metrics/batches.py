@@ -9,8 +9,9 @@ VWAP walk (:func:`~obrecon_pipeline.metrics.impact.marketable_orders`). A metric
 alone (spreads, micro-price, imbalance) is computed slice by slice with :func:`per_batch`, and its
 result is a :class:`Batched` table: the frames of the slices, in order, written one Parquet row
 group per slice (:meth:`Batched.write_parquet`: by the warehouse, and by the fidelity alignment
-with the reference, :func:`~obrecon_pipeline.fidelity.compare.aligned_batches`). Slice sizes never change a result: the tests compare slices of
-1, 7 and 4,096 rows with the whole day, cell for cell.
+with the reference, :func:`~obrecon_pipeline.fidelity.compare.aligned_batches`). Slice sizes
+never change a result: the tests compare slices of 1, 7 and 4,096 rows with the whole day, cell
+for cell.
 """
 
 from __future__ import annotations

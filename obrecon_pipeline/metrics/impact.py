@@ -163,7 +163,8 @@ def _walk_book_before(orders: pl.DataFrame, rows: pl.DataFrame, book_cols: list[
 def _mid_after(orders: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     """``_order, mid_after``: the mid of the first of ``rows`` whose ``seq`` >= the order's
     ``last_arrival`` (null without one)."""
-    after = rows.select(pl.col("seq").alias("seq_after"), pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_after"))
+    after = rows.select(pl.col("seq").alias("seq_after"),
+                        pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_after"))
     return (orders.sort("last_arrival")
             .join_asof(after, left_on="last_arrival", right_on="seq_after", strategy="forward")
             .select("_order", "mid_after"))
