@@ -49,7 +49,7 @@ from obrecon_pipeline.fidelity.ljung_box import LjungBox
 from obrecon_pipeline.fidelity.statistics import ReturnStatistics
 from obrecon_pipeline.fidelity.thresholds import Thresholds
 from obrecon_pipeline.fidelity.verdict import StatResult, Verdict, judge
-from obrecon_pipeline.metrics.batches import SLICE_ROWS, Batched, book_slices
+from obrecon_pipeline.metrics.batches import SLICE_ROWS, Batched, table_slices
 from obrecon_pipeline.metrics.prices import lazy, mid_price, usable
 from obrecon_pipeline.metrics.spreads import cumulative_depth
 
@@ -243,8 +243,8 @@ def aligned_batches(book: pl.DataFrame | pl.LazyFrame, reference: pl.DataFrame |
     frame, ref = lazy(book), lazy(reference)
     n = min(levels_of(frame), levels_of(ref))
     columns = ["seq", "ts_event", "book_valid", *level_names(n)]
-    rebuilt = (_view(p, n, "") for p in _in_seq_order(book_slices(frame.select(columns), slice_rows), "book"))
-    refs = (_view(p, n, "_ref") for p in _in_seq_order(book_slices(ref.select(columns), slice_rows), "reference book"))
+    rebuilt = (_view(p, n, "") for p in _in_seq_order(table_slices(frame.select(columns), slice_rows), "book"))
+    refs = (_view(p, n, "_ref") for p in _in_seq_order(table_slices(ref.select(columns), slice_rows), "reference book"))
     return Batched(_merge_on_seq(rebuilt, refs))
 
 

@@ -2,7 +2,7 @@
 
 Every per-row metric reads the book :data:`SLICE_ROWS` rows at a time, in replay order (``seq``
 ascending, as every book table is written), each slice read from the Parquet row groups it spans
-(:func:`book_slices`).
+(:func:`table_slices`).
 What a metric needs across a slice boundary it carries itself: the previous usable row for OFI
 (:func:`~obrecon_pipeline.metrics.ofi.interval_ofi`), the last book row before an order for the
 VWAP walk (:func:`~obrecon_pipeline.metrics.impact.marketable_orders`). A metric of one row
@@ -31,8 +31,8 @@ from obrecon_pipeline.metrics.prices import lazy
 SLICE_ROWS = 1 << 18
 
 
-def book_slices(book: pl.DataFrame | pl.LazyFrame, slice_rows: int = SLICE_ROWS) -> Iterator[pl.DataFrame]:
-    """The rows of ``book`` in consecutive slices of ``slice_rows`` rows (the last one shorter), in
+def table_slices(book: pl.DataFrame | pl.LazyFrame, slice_rows: int = SLICE_ROWS) -> Iterator[pl.DataFrame]:
+    """The rows of ``book`` (or of any table: the events) in consecutive slices of ``slice_rows`` rows (the last one shorter), in
     order; always at least one slice (empty, with the schema, for an empty book), so a caller
     always learns the columns.
 
@@ -93,5 +93,5 @@ def per_batch(metric: Callable[[pl.LazyFrame], pl.LazyFrame], book: pl.DataFrame
     """``metric``, a function of each row alone (:func:`row_columns`), over the book slice by slice:
     the same rows, in the same order, as ``metric(book)``."""
     frame = lazy(book)
-    slices = book_slices(frame.select(row_columns(frame)), slice_rows)  # a projection: sliced in the reader
+    slices = table_slices(frame.select(row_columns(frame)), slice_rows)  # a projection: sliced in the reader
     return Batched(metric(rows.lazy()).collect() for rows in slices)

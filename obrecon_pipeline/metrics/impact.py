@@ -30,7 +30,7 @@ import polars as pl
 
 from obrecon_pipeline.book_schema import levels_of
 from obrecon_pipeline.events import Action, Side
-from obrecon_pipeline.metrics.batches import SLICE_ROWS, book_slices
+from obrecon_pipeline.metrics.batches import SLICE_ROWS, table_slices
 from obrecon_pipeline.metrics.ofi import interval_ofi
 from obrecon_pipeline.metrics.prices import lazy, mid_price, usable
 from obrecon_pipeline.metrics.returns import DEFAULT_INTERVALS_S, interval_mids, sampling_name
@@ -181,9 +181,9 @@ def marketable_orders(
     resting side (BID = the incoming order sold). Orders whose book before is not usable (without
     both quotes, or flagged invalid when ``valid_only``) have null predictions.
 
-    The book is read ``slice_rows`` rows at a time
-    (:func:`~obrecon_pipeline.metrics.batches.book_slices`; the orders, one per execution at most,
-    are held whole, without the book's columns): the slice whose last ``seq`` is the first at or
+    The events and the book are read ``slice_rows`` rows at a time
+    (:func:`~obrecon_pipeline.metrics.batches.table_slices`; the executions and the orders, one per
+    execution at most, are held whole, without the book's columns): the slice whose last ``seq`` is the first at or
     after an order's ``seq_before`` holds its book before, given the last row of the slice before
     it (prepended), and the order is walked there; the slice whose last ``seq`` is the first at or
     after its ``last_arrival`` holds its book after. Orders after the last book row get that row before
@@ -192,9 +192,12 @@ def marketable_orders(
     ev = lazy(events)
     frame = lazy(book)
     n = levels_of(frame)
+    # side-less fills are an auction's (e.g. CME's opening cross), not an order walking the book
+    marketable = pl.col("action").is_in([int(Action.EXECUTE), int(Action.FILL)]) & (pl.col("side") != 0)
+    fills = ev.select("ts_event", "side", "action", "arrival", "price", "price_scale", "size", "size_scale")
     orders = (
-        # side-less fills are an auction's (e.g. CME's opening cross), not an order walking the book
-        ev.filter(pl.col("action").is_in([int(Action.EXECUTE), int(Action.FILL)]) & (pl.col("side") != 0))
+        pl.concat([part.filter(marketable) for part in table_slices(fills, slice_rows)])
+        .lazy()
         .with_columns(
             (pl.col("price") / pl.col("price_scale")).alias("px"),
             (pl.col("size") / pl.col("size_scale")).alias("qty"),
@@ -216,7 +219,7 @@ def marketable_orders(
     rows = frame.select("seq", usable(valid_only).alias("usable"), mid_price(), *book_cols)
     before, after = [], []
     last, carry = None, None  # the previous slice's last seq and last row
-    for part in book_slices(rows, slice_rows):
+    for part in table_slices(rows, slice_rows):
         carry = part.head(0) if carry is None else carry
         if part.height == 0:
             continue

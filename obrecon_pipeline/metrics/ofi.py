@@ -25,7 +25,7 @@ from __future__ import annotations
 import polars as pl
 
 from obrecon_pipeline.book_schema import levels_of
-from obrecon_pipeline.metrics.batches import SLICE_ROWS, book_slices
+from obrecon_pipeline.metrics.batches import SLICE_ROWS, table_slices
 from obrecon_pipeline.metrics.prices import bucket, lazy, step_ns, usable
 from obrecon_pipeline.metrics.returns import DEFAULT_INTERVALS_S, sampling_name
 
@@ -80,7 +80,7 @@ def interval_ofi(book: pl.DataFrame | pl.LazyFrame, every_s: float, batch_rows: 
     ``ofi_1..ofi_M`` (OFI^m_k), ``avg_depth`` (Q^M_k) and ``ofi_norm_1..ofi_norm_M``.
 
     The book's usable rows are read ``batch_rows`` at a time
-    (:func:`~obrecon_pipeline.metrics.batches.book_slices`): each batch's e^m_n are computed with the last
+    (:func:`~obrecon_pipeline.metrics.batches.table_slices`): each batch's e^m_n are computed with the last
     usable row of the batch before prepended (so e_n of its first row is the one the whole day
     gives), and summed per interval; an interval cut by a batch boundary adds its partial sums and
     its depth sum and count (Q^M_k = sum of depth / count)."""
@@ -90,7 +90,7 @@ def interval_ofi(book: pl.DataFrame | pl.LazyFrame, every_s: float, batch_rows: 
     columns = ["ts_event", "seq", *[f"{side}_{field}_{m}" for m in levels for side in ("bid", "ask")
                                     for field in ("price", "size")]]
     partials, carry = [], None
-    for part in book_slices(frame.select(*columns, "book_valid"), batch_rows):
+    for part in table_slices(frame.select(*columns, "book_valid"), batch_rows):
         rows = part.filter(usable()).select(columns)
         flow = (
             (rows if carry is None else pl.concat([carry, rows]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from obrecon_pipeline.metrics.batches import Batched, book_slices, per_batch, row_columns
+from obrecon_pipeline.metrics.batches import Batched, table_slices, per_batch, row_columns
 from obrecon_pipeline.metrics.microstructure import microstructure
 from obrecon_pipeline.metrics.spreads import spreads
 from tests.conftest import RAW
@@ -25,16 +25,16 @@ def goog_book() -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("slice_rows", [1, 7, 4096])
-def test_book_slices_hold_every_row_once_in_order(goog_book, slice_rows):
+def test_table_slices_hold_every_row_once_in_order(goog_book, slice_rows):
     book = goog_book.head(3_000) if slice_rows < 100 else goog_book
-    parts = list(book_slices(book.lazy(), slice_rows))
+    parts = list(table_slices(book.lazy(), slice_rows))
     assert max(p.height for p in parts) <= slice_rows
     assert len(parts) >= -(-book.height // slice_rows)
     assert pl.concat(parts).equals(book)
 
 
 def test_an_empty_book_is_one_empty_slice_with_the_schema(goog_book):
-    (part,) = list(book_slices(goog_book.head(0).lazy(), 7))
+    (part,) = list(table_slices(goog_book.head(0).lazy(), 7))
     assert part.height == 0 and part.schema == goog_book.schema
 
 

@@ -187,10 +187,13 @@ def test_marketable_orders_in_slices_equal_the_whole_book(slice_rows):
 
 @pytest.mark.parametrize(("book_rows", "slice_rows"), [(3_000, 1), (3_000, 7), (None, 4096)])
 def test_goog_marketable_orders_in_slices_equal_the_whole_book(goog, book_rows, slice_rows):
-    """GOOG's day (or its first 3,000 book rows, so most orders come after the last row) in slices
-    of 1, 7 and 4,096 rows: the same orders, cell for cell, as one slice of the whole book."""
+    """GOOG's events and book read in slices of 1, 7 and 4,096 rows give the orders of one slice
+    of each, cell for cell: the whole day, and its first 3,000 book rows with the events up to
+    arrival 6,000 (so 34 of its 176 orders come after the last book row)."""
     events, reference = goog
-    book = reference if book_rows is None else reference.head(book_rows)
-    whole = marketable_orders(events, book, slice_rows=book.height)
-    assert whole.height == 5931
-    assert marketable_orders(events, book, slice_rows=slice_rows).equals(whole)
+    if book_rows is not None:
+        events, reference = events.filter(pl.col("arrival") < 2 * book_rows), reference.head(book_rows)
+    whole = marketable_orders(events, reference, slice_rows=max(events.height, reference.height))
+    assert whole.height == (5931 if book_rows is None else 176)
+    assert whole.filter(pl.col("first_arrival") > reference["seq"].max()).height == (0 if book_rows is None else 34)
+    assert marketable_orders(events, reference, slice_rows=slice_rows).equals(whole)
