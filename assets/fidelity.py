@@ -2,10 +2,10 @@
 
 Thin wrappers over :mod:`obrecon_pipeline.metrics` and :mod:`obrecon_pipeline.fidelity`, partitioned
 like ``book`` and stored in the same run set (:mod:`resources.warehouse`). Every input arrives as a
-``pl.LazyFrame`` over the Parquet files; the per-row tables of one book row each (spreads, microstructure) are computed
-slice by slice (:class:`~obrecon_pipeline.metrics.batches.Batched`, written one Parquet row group per
-slice), returns are returned lazy and streamed to Parquet, the others are aggregates (one row per
-interval, order or partition), so memory does not grow with the day:
+``pl.LazyFrame`` over the Parquet files; the per-row tables (spreads, microstructure, returns) are computed slice by slice
+(:class:`~obrecon_pipeline.metrics.batches.Batched`, written one Parquet row group per slice), the
+others are aggregates (one row per interval, order or partition), so memory does not grow with
+the day:
 
 * ``spreads``: quoted spreads at levels 1, 5, 10, 15, 20 (price units, bp of mid), cumulative depth;
 * ``order_flow_imbalance``: OFI per interval, levels 1..10, depth-normalised;
@@ -65,7 +65,7 @@ def order_flow_imbalance(context: dg.AssetExecutionContext, book: pl.LazyFrame, 
 
 
 @dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
-def returns(context: dg.AssetExecutionContext, book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> pl.LazyFrame:
+def returns(context: dg.AssetExecutionContext, book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> Batched:
     """Log mid-price returns in event time and at each fixed interval (``sampling`` column)."""
     context.add_output_metadata(forced_metadata(context))
     return returns_table(book, _intervals(fidelity_thresholds))
