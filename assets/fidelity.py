@@ -2,10 +2,10 @@
 
 Thin wrappers over :mod:`obrecon_pipeline.metrics` and :mod:`obrecon_pipeline.fidelity`, partitioned
 like ``book`` and stored in the same run set (:mod:`resources.warehouse`). Every input arrives as a
-``pl.LazyFrame`` over the Parquet files; the per-row tables (spreads, microstructure, returns) are computed slice by slice
-(:class:`~obrecon_pipeline.metrics.batches.Batched`, written one Parquet row group per slice), the
-others are aggregates (one row per interval, order or partition), so memory does not grow with
-the day:
+``pl.LazyFrame`` over the Parquet files; the per-row tables (spreads, microstructure, returns) are
+computed slice by slice (:class:`~obrecon_pipeline.metrics.batches.Batched`, written one Parquet
+row group per slice), the others are aggregates (one row per interval, order or partition), so
+memory does not grow with the day:
 
 * ``spreads``: quoted spreads at levels 1, 5, 10, 15, 20 (price units, bp of mid), cumulative depth;
 * ``order_flow_imbalance``: OFI per interval, levels 1..10, depth-normalised;
