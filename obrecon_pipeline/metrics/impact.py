@@ -71,7 +71,9 @@ def ols(frame: pl.LazyFrame, x: str, y: str) -> OLSFit:
 def ofi_interval_frame(book: pl.DataFrame | pl.LazyFrame, every_s: float) -> pl.LazyFrame:
     """``bucket, delta_mid, ofi_1`` on the full interval grid (intervals without events: OFI 0)."""
     frame = lazy(book)
-    mids = interval_mids(frame, every_s).with_columns(pl.col("mid").diff().alias("delta_mid"))
+    # one row per interval, read by the streaming engine (the book's quotes are never held whole)
+    mids = interval_mids(frame, every_s).collect(engine="streaming").lazy().with_columns(
+        pl.col("mid").diff().alias("delta_mid"))
     ofi = interval_ofi(frame, every_s).select("bucket", "ofi_1")
     return (
         mids.join(ofi, on="bucket", how="left")
