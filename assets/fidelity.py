@@ -2,9 +2,10 @@
 
 Thin wrappers over :mod:`obrecon_pipeline.metrics` and :mod:`obrecon_pipeline.fidelity`, partitioned
 like ``book`` and stored in the same run set (:mod:`resources.warehouse`). Every input arrives as a
-``pl.LazyFrame`` over the Parquet files; the per-row tables (spreads, returns, microstructure) are
-returned lazy and streamed to Parquet, the others are aggregates (one row per interval, order or
-partition), so memory does not grow with the day:
+``pl.LazyFrame`` over the Parquet files; the per-row tables (spreads, microstructure, returns) are
+computed slice by slice (:class:`~obrecon_pipeline.metrics.batches.Batched`, written one Parquet
+row group per slice), the others are aggregates (one row per interval, order or partition), so
+memory does not grow with the day:
 
 * ``spreads``: quoted spreads at levels 1, 5, 10, 15, 20 (price units, bp of mid), cumulative depth;
 * ``order_flow_imbalance``: OFI per interval, levels 1..10, depth-normalised;
@@ -29,6 +30,7 @@ from assets.breaker import forced_metadata
 from assets.metadata import markdown_table
 from assets.partitions import STREAM_DAYS, stream_day_id
 from obrecon_pipeline.fidelity.evaluate import evaluate, report_row
+from obrecon_pipeline.metrics.batches import Batched, per_batch
 from obrecon_pipeline.metrics.impact import impact_fits, marketable_orders
 from obrecon_pipeline.metrics.microstructure import microstructure as micro_table
 from obrecon_pipeline.metrics.ofi import ofi_table
@@ -47,11 +49,11 @@ def _intervals(settings: FidelityThresholds) -> tuple[float, ...]:
 
 
 @dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
-def spreads(context: dg.AssetExecutionContext, book: pl.LazyFrame) -> pl.LazyFrame:
+def spreads(context: dg.AssetExecutionContext, book: pl.LazyFrame) -> Batched:
     """Quoted spread at levels 1, 5, 10, 15, 20 (where the book has them) in price units and bp of
     the mid; cumulative depth per side to every level."""
     context.add_output_metadata(forced_metadata(context))
-    return spread_table(book)
+    return per_batch(spread_table, book)
 
 
 @dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
@@ -63,17 +65,17 @@ def order_flow_imbalance(context: dg.AssetExecutionContext, book: pl.LazyFrame, 
 
 
 @dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
-def returns(context: dg.AssetExecutionContext, book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> pl.LazyFrame:
+def returns(context: dg.AssetExecutionContext, book: pl.LazyFrame, fidelity_thresholds: FidelityThresholds) -> Batched:
     """Log mid-price returns in event time and at each fixed interval (``sampling`` column)."""
     context.add_output_metadata(forced_metadata(context))
     return returns_table(book, _intervals(fidelity_thresholds))
 
 
 @dg.asset(partitions_def=STREAM_DAYS, group_name=GROUP, compute_kind="polars", code_version=CODE_VERSION)
-def microstructure(context: dg.AssetExecutionContext, book: pl.LazyFrame) -> pl.LazyFrame:
+def microstructure(context: dg.AssetExecutionContext, book: pl.LazyFrame) -> Batched:
     """Micro-price (size-weighted mid) and book imbalance at levels 1, 5, 10."""
     context.add_output_metadata(forced_metadata(context))
-    return micro_table(book)
+    return per_batch(micro_table, book)
 
 
 @dg.multi_asset(

@@ -6,6 +6,9 @@ What an asset returns decides how it is written, always atomically into
 
 * a :class:`pathlib.Path`: a table the step already wrote (the replay's Parquet files, written row
   group by row group by :func:`obrecon_pipeline.pipeline.run_stream`), moved into the set;
+* a :class:`~obrecon_pipeline.metrics.batches.Batched` table: its frames (slices of the book) written
+  one Parquet row group each as they are computed (:meth:`~obrecon_pipeline.metrics.batches.Batched.write_parquet`),
+  so the day's table is never held whole;
 * a ``pl.LazyFrame``: streamed to Parquet (dagster-polars' ``sink_df_to_path``: never collected whole);
 * a ``pl.DataFrame``: written to Parquet (dagster-polars' ``write_df_to_path``);
 * a ``dict``: JSON (the run's ``report.json``).
@@ -31,6 +34,7 @@ from dagster_polars import PolarsParquetIOManager
 from upath import UPath
 
 from obrecon_pipeline.atomic import atomic_path, write_json
+from obrecon_pipeline.metrics.batches import Batched
 from obrecon_pipeline.storage.warehouse import PartitionStore, release
 
 #: the asset whose value is a JSON document, not a table
@@ -98,11 +102,14 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         polars_io.setup_for_execution(None)  # with base_dir given, it needs no init context
         return polars_io
 
-    def _write_frame(self, context: dg.OutputContext, obj: pl.LazyFrame | pl.DataFrame, dest: Path) -> None:
-        """``obj`` as Parquet at ``dest``, atomically, written by dagster-polars (a LazyFrame streamed)."""
+    def _write_frame(self, context: dg.OutputContext, obj: pl.LazyFrame | pl.DataFrame | Batched, dest: Path) -> None:
+        """``obj`` as Parquet at ``dest``, atomically, written by dagster-polars (a LazyFrame streamed),
+        or a :class:`Batched` table one row group per frame."""
         polars_io = self._polars()
         with atomic_path(dest) as tmp:
-            if isinstance(obj, pl.LazyFrame):
+            if isinstance(obj, Batched):
+                obj.write_parquet(tmp)
+            elif isinstance(obj, pl.LazyFrame):
                 polars_io.sink_df_to_path(context, obj, UPath(tmp))
             else:
                 polars_io.write_df_to_path(context, obj, UPath(tmp))
@@ -122,7 +129,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             store.put(context.run_id, file, obj)
         elif isinstance(obj, dict):
             write_json(obj, dest)
-        elif isinstance(obj, (pl.LazyFrame, pl.DataFrame)):
+        elif isinstance(obj, (pl.LazyFrame, pl.DataFrame, Batched)):
             self._write_frame(context, obj, dest)  # the commit protocol places it
         else:
             raise TypeError(f"{context.asset_key.to_user_string()}: cannot store a {type(obj).__name__}")

@@ -35,19 +35,21 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Callable
 
 import numpy as np
 import polars as pl
 from scipy.stats import ks_2samp
 
-from obrecon_pipeline.book_schema import levels_of
+from obrecon_pipeline.book_schema import level_names, levels_of
 from obrecon_pipeline.fidelity.garch import Garch11
 from obrecon_pipeline.fidelity.hill import HillEstimate
 from obrecon_pipeline.fidelity.ljung_box import LjungBox
 from obrecon_pipeline.fidelity.statistics import ReturnStatistics
 from obrecon_pipeline.fidelity.thresholds import Thresholds
 from obrecon_pipeline.fidelity.verdict import StatResult, Verdict, judge
+from obrecon_pipeline.metrics.batches import SLICE_ROWS, Batched, table_slices
 from obrecon_pipeline.metrics.prices import lazy, mid_price, usable
 from obrecon_pipeline.metrics.spreads import cumulative_depth
 
@@ -64,7 +66,8 @@ class Sample:
     stats: ReturnStatistics  #: Ljung-Box, Hill, GARCH of the rebuilt book's interval returns
     returns: pl.DataFrame  #: the rebuilt book's interval returns (``ts_end``, ``log_return``)
     orders: pl.DataFrame  #: marketable orders walked through the book before them
-    aligned: pl.DataFrame | None = None  #: rows of both books with the same ``seq`` (:func:`align`)
+    #: rows of both books with the same ``seq`` (:func:`aligned_batches`; a scan of them on a day)
+    aligned: pl.DataFrame | pl.LazyFrame | None = None
     stats_ref: ReturnStatistics | None = None
     returns_ref: pl.DataFrame | None = None
 
@@ -186,58 +189,106 @@ def no_reference(name: str, th: Thresholds) -> StatResult:
 # against a reference book
 
 
-def align(book: pl.DataFrame | pl.LazyFrame, reference: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+def _view(frame: pl.DataFrame, n: int, suffix: str) -> pl.DataFrame:
+    """The compared columns of a slice of one book (rebuilt: quoted rows, with ``ts_event``;
+    reference, ``_ref`` suffix: usable rows), depth over the first ``n`` levels."""
+    return frame.filter(usable(valid_only=bool(suffix))).select(
+        "seq",
+        *(["ts_event"] if not suffix else []),
+        (pl.col("ask_price_1") - pl.col("bid_price_1")).alias(f"spread{suffix}"),
+        mid_price().alias(f"mid{suffix}"),
+        cumulative_depth("bid", n).alias(f"bid_depth{suffix}"),
+        cumulative_depth("ask", n).alias(f"ask_depth{suffix}"),
+    )
+
+
+def _in_seq_order(slices: Iterator[pl.DataFrame], what: str) -> Iterator[pl.DataFrame]:
+    """The slices, checked to be in strictly ascending ``seq`` (as every book table is written)."""
+    last = None
+    for part in slices:
+        seq = part["seq"]
+        ascending = seq.is_sorted() and seq.n_unique() == part.height and (last is None or seq[0] > last)
+        if part.height and not ascending:
+            raise ValueError(f"{what} rows are not in ascending seq order")
+        last = seq[-1] if part.height else last
+        yield part
+
+
+def _merge_on_seq(rebuilt: Iterator[pl.DataFrame], reference: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """Inner join on ``seq`` of two streams of slices in ascending ``seq``: each rebuilt slice
+    joined with the reference rows up to its last ``seq`` (read ahead as far as needed), the
+    reference rows before it dropped; at least one frame, with the joined schema."""
+    pending = next(reference)
+    ahead = True
+    for part in rebuilt:
+        if part.height:
+            last = part["seq"][-1]
+            while ahead and (pending.height == 0 or pending["seq"][-1] < last):
+                more = next(reference, None)
+                ahead = more is not None
+                pending = pl.concat([pending.filter(pl.col("seq") >= part["seq"][0]), more]) if ahead else pending
+        upto = pending.filter(pl.col("seq") <= last) if part.height else pending.head(0)
+        yield part.join(upto, on="seq", how="inner", maintain_order="left")
+        if part.height:
+            pending = pending.filter(pl.col("seq") > last)
+
+
+def aligned_batches(book: pl.DataFrame | pl.LazyFrame, reference: pl.DataFrame | pl.LazyFrame,
+                    slice_rows: int = SLICE_ROWS) -> Batched:
     """Rows of both books with the same ``seq`` (reference usable, rebuilt quoted): ``seq,
-    ts_event, spread, mid, bid_depth, ask_depth`` and the same with a ``_ref`` suffix
-    (depth over the levels both books carry)."""
-    n = min(levels_of(lazy(book)), levels_of(lazy(reference)))
-
-    def view(frame: pl.LazyFrame, suffix: str) -> pl.LazyFrame:
-        return frame.filter(usable(valid_only=bool(suffix))).select(
-            "seq",
-            *(["ts_event"] if not suffix else []),
-            (pl.col("ask_price_1") - pl.col("bid_price_1")).alias(f"spread{suffix}"),
-            mid_price().alias(f"mid{suffix}"),
-            cumulative_depth("bid", n).alias(f"bid_depth{suffix}"),
-            cumulative_depth("ask", n).alias(f"ask_depth{suffix}"),
-        )
-
-    return view(lazy(book), "").join(view(lazy(reference), "_ref"), on="seq", how="inner").sort("seq").collect()
+    ts_event, spread, mid, bid_depth, ask_depth`` and the same with a ``_ref`` suffix (depth over
+    the levels both books carry), in ``seq`` order, slice by slice: both books are read
+    ``slice_rows`` rows at a time and merged on ``seq`` (each in ascending ``seq``, as written), so
+    memory is a few slices whatever the day's length."""
+    frame, ref = lazy(book), lazy(reference)
+    n = min(levels_of(frame), levels_of(ref))
+    columns = ["seq", "ts_event", "book_valid", *level_names(n)]
+    rebuilt = (_view(p, n, "") for p in _in_seq_order(table_slices(frame.select(columns), slice_rows), "book"))
+    refs = (_view(p, n, "_ref") for p in _in_seq_order(table_slices(ref.select(columns), slice_rows), "reference book"))
+    return Batched(_merge_on_seq(rebuilt, refs))
 
 
-def _divergence(aligned: pl.DataFrame, col: str, tol: float = 1e-9) -> tuple[Details, Rows]:
+def align(book: pl.DataFrame | pl.LazyFrame, reference: pl.DataFrame | pl.LazyFrame,
+          slice_rows: int = SLICE_ROWS) -> pl.DataFrame:
+    """:func:`aligned_batches` as one frame (memory: the aligned rows of the day)."""
+    return aligned_batches(book, reference, slice_rows).collect()
+
+
+def _divergence(aligned: pl.DataFrame | pl.LazyFrame, col: str, tol: float = 1e-9) -> tuple[Details, Rows]:
     """First row where ``col`` and ``col_ref`` differ by more than ``tol``, the count of such rows,
-    and the first five of them."""
+    and the first five of them (``aligned`` is read by Polars' streaming engine: never whole)."""
     ref = f"{col}_ref"
-    bad = aligned.filter((pl.col(col) - pl.col(ref)).abs() > tol).select("seq", "ts_event", col, ref)
-    if bad.height == 0:
+    bad = lazy(aligned).filter((pl.col(col) - pl.col(ref)).abs() > tol).select("seq", "ts_event", col, ref)
+    count = bad.select(pl.len()).collect(engine="streaming").item()
+    if count == 0:
         return {f"{col}_divergent_rows": 0}, []
-    first = bad.row(0, named=True)
+    head = bad.head(5).collect(engine="streaming")
+    first = head.row(0, named=True)
     details = {
-        f"{col}_divergent_rows": bad.height,
+        f"{col}_divergent_rows": count,
         "first_divergent_seq": int(first["seq"]),
         "first_divergent_ts_event": int(first["ts_event"]),
         f"first_divergent_{col}": first[col],
         f"first_divergent_{ref}": first[ref],
     }
-    return details, bad.head(5).to_dicts()
+    return details, head.to_dicts()
 
 
-def _corr(aligned: pl.DataFrame, a: str, b: str) -> tuple[float | None, int]:
-    both = aligned.select(a, b).drop_nulls()
-    if both.height < 2:
-        return None, both.height
-    value = both.select(pl.corr(a, b)).item()
-    return (None if value is None or np.isnan(value) else float(value)), both.height
+def _corr(aligned: pl.DataFrame | pl.LazyFrame, a: str, b: str) -> tuple[float | None, int]:
+    n, value = (lazy(aligned).select(a, b).drop_nulls().select(pl.len(), pl.corr(a, b))
+                .collect(engine="streaming").row(0))
+    if n < 2:
+        return None, n
+    return (None if value is None or np.isnan(value) else float(value)), n
 
 
-def spread_correlation(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
+def spread_correlation(aligned: pl.DataFrame | pl.LazyFrame, th: Thresholds) -> StatResult:
     value, n = _corr(aligned, "spread", "spread_ref")
     details, rows = _divergence(aligned, "spread")
     return result("spread_correlation", value, n, th, details, rows)
 
 
-def depth_correlation(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
+def depth_correlation(aligned: pl.DataFrame | pl.LazyFrame, th: Thresholds) -> StatResult:
     bid, n_bid = _corr(aligned, "bid_depth", "bid_depth_ref")
     ask, n_ask = _corr(aligned, "ask_depth", "ask_depth_ref")
     value = None if bid is None or ask is None else min(bid, ask)
@@ -247,16 +298,21 @@ def depth_correlation(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
     return result("depth_correlation", value, min(n_bid, n_ask), th, details, rows)
 
 
-def l1_spread_error(aligned: pl.DataFrame, th: Thresholds) -> StatResult:
-    err = aligned.select(
+def l1_spread_error(aligned: pl.DataFrame | pl.LazyFrame, th: Thresholds) -> StatResult:
+    """Mean of 10^4 |s_1 - s_1^ref| / m^ref over aligned rows; details: the first row of the
+    largest error."""
+    err = lazy(aligned).select(
         "seq", "ts_event", (1e4 * (pl.col("spread") - pl.col("spread_ref")).abs() / pl.col("mid_ref")).alias("err_bp")
     ).drop_nulls()
-    value = float(err["err_bp"].mean()) if err.height else None
+    n, mean, largest = err.select(
+        pl.len(), pl.col("err_bp").mean().alias("mean"), pl.col("err_bp").max().alias("max")
+    ).collect(engine="streaming").row(0)
+    value = float(mean) if n else None
     details, rows = _divergence(aligned, "spread")
-    if err.height:
-        worst = err.sort("err_bp", descending=True).row(0, named=True)
+    if n:
+        worst = err.filter(pl.col("err_bp") == largest).head(1).collect(engine="streaming").row(0, named=True)
         details.update({"max_error_bp": worst["err_bp"], "max_error_seq": int(worst["seq"])})
-    return result("l1_spread_error_bp", value, err.height, th, details, rows)
+    return result("l1_spread_error_bp", value, n, th, details, rows)
 
 
 def _returns_divergence(returns: pl.DataFrame, returns_ref: pl.DataFrame) -> tuple[Details, Rows]:

@@ -11,7 +11,9 @@ flattens the results into the ``fidelity_report`` row.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -68,20 +70,30 @@ def evaluate(
 
     Every statistic judges the book as published: rows the replayer flagged invalid are included
     (a damaged book cannot hide behind its flags) and counted in each result's details.
+
+    Memory does not grow with the day's rows: the marketable orders and the alignment with the
+    reference read the books slice by slice (:mod:`obrecon_pipeline.metrics.batches`), the aligned
+    rows go to a scratch Parquet file (the system's temporary directory, removed on return) that
+    the comparisons scan; the whole-series statistics (Ljung-Box, Hill, GARCH, KS) take the
+    interval returns, one float per interval of ``stats_interval_s`` (86,400 at most for a 1 s day),
+    not per event, so they are exact and bounded without sampling.
     """
     flagged = flagged_rows(book)
-    returns = interval_returns(book, th.stats_interval_s, valid_only=False).collect()
+    returns = interval_returns(book, th.stats_interval_s, valid_only=False).collect(engine="streaming")
     stats = return_statistics(returns["log_return"].to_numpy(), th)
     sample = compare.Sample(stats, returns, marketable_orders(events, book, valid_only=False))
     estimates = stats.estimates(th.lb_lags)
-    if reference is None:
-        estimates |= {k: None for k in stats.estimates(th.lb_lags, "ref_")}
-    else:
-        returns_ref = interval_returns(reference, th.stats_interval_s).collect()
-        ref = return_statistics(returns_ref["log_return"].to_numpy(), th)
-        estimates |= ref.estimates(th.lb_lags, "ref_")
-        sample = replace(sample, aligned=compare.align(book, reference), stats_ref=ref, returns_ref=returns_ref)
-    results = compare.compute_all(sample, th)
+    with tempfile.TemporaryDirectory(prefix="obrecon-aligned-") as scratch:
+        if reference is None:
+            estimates |= {k: None for k in stats.estimates(th.lb_lags, "ref_")}
+        else:
+            returns_ref = interval_returns(reference, th.stats_interval_s).collect(engine="streaming")
+            ref = return_statistics(returns_ref["log_return"].to_numpy(), th)
+            estimates |= ref.estimates(th.lb_lags, "ref_")
+            aligned = Path(scratch) / "aligned.parquet"
+            compare.aligned_batches(book, reference).write_parquet(aligned)
+            sample = replace(sample, aligned=pl.scan_parquet(aligned), stats_ref=ref, returns_ref=returns_ref)
+        results = compare.compute_all(sample, th)
     for r in results:
         r.details.update(flagged)
     return Evaluation(results, estimates)

@@ -60,6 +60,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from obrecon_pipeline.book_schema import level_names, levels_of
+from obrecon_pipeline.metrics.batches import table_slices
 from obrecon_pipeline.metrics.microstructure import IMBALANCE_LEVELS, imbalance, micro_price
 from obrecon_pipeline.metrics.ofi import MAX_OFI_LEVELS, level_ofi, ofi_levels
 from obrecon_pipeline.metrics.prices import grid_point, lazy, mid_price, step_ns, usable
@@ -172,21 +173,19 @@ def _segments(frame: pl.LazyFrame, spec: FeatureSpec, batch_rows: int) -> pl.Dat
     step of ``spec`` (keys ``grid_0, grid_1, ...``); per segment its state (last row) with that
     row's features, ``n_rows``, ``n_invalid`` and the OFI sums ``ofi_m``, in time order.
 
-    The book streams in batches of ``batch_rows`` consecutive rows (Polars' streaming engine reads
-    ahead a bounded amount and waits while a batch is worked on), so memory is bounded by the batch
-    and the segments whatever the day's length. e^m_n pairs each usable row with the usable row
+    The book is read in batches of ``batch_rows`` consecutive rows
+    (:func:`~obrecon_pipeline.metrics.batches.table_slices`: each slice from the Parquet row
+    groups it spans; an empty book is one empty slice, giving empty segments of the right schema),
+    so memory is bounded by the batch and the segments whatever the day's length. e^m_n pairs each usable row with the usable row
     before it, as :func:`~obrecon_pipeline.metrics.ofi.event_ofi` does."""
     levels = levels_of(frame)
     keys = [f"grid_{i}" for i in range(len(spec.steps_s))]
     rows = frame.select("ts_event", "seq", "book_valid", *level_names(ofi_levels(frame)))
     carry, states, flows = _Carry(), [], []
-    for batch in rows.collect_batches(chunk_size=batch_rows, engine="streaming"):
+    for batch in table_slices(rows, batch_rows):
         part, flow, carry = _batch_segments(batch, carry, spec, levels)
         states.append(part)
         flows.append(flow)
-    if not states:  # an empty book: empty segments of the right schema
-        part, flow, _ = _batch_segments(rows.collect(), carry, spec, levels)
-        states, flows = [part], [flow]
     merged = pl.concat(states).group_by(keys, maintain_order=True).agg(
         *[pl.col(c).last() for c in ("state_seq", "state_valid", *_state_columns(levels))],
         pl.col("n_rows").sum(),

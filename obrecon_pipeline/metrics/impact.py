@@ -30,6 +30,7 @@ import polars as pl
 
 from obrecon_pipeline.book_schema import levels_of
 from obrecon_pipeline.events import Action, Side
+from obrecon_pipeline.metrics.batches import SLICE_ROWS, table_slices
 from obrecon_pipeline.metrics.ofi import interval_ofi
 from obrecon_pipeline.metrics.prices import lazy, mid_price, usable
 from obrecon_pipeline.metrics.returns import DEFAULT_INTERVALS_S, interval_mids, sampling_name
@@ -70,7 +71,9 @@ def ols(frame: pl.LazyFrame, x: str, y: str) -> OLSFit:
 def ofi_interval_frame(book: pl.DataFrame | pl.LazyFrame, every_s: float) -> pl.LazyFrame:
     """``bucket, delta_mid, ofi_1`` on the full interval grid (intervals without events: OFI 0)."""
     frame = lazy(book)
-    mids = interval_mids(frame, every_s).with_columns(pl.col("mid").diff().alias("delta_mid"))
+    # one row per interval, read by the streaming engine (the book's quotes are never held whole)
+    mids = interval_mids(frame, every_s).collect(engine="streaming").lazy().with_columns(
+        pl.col("mid").diff().alias("delta_mid"))
     ofi = interval_ofi(frame, every_s).select("bucket", "ofi_1")
     return (
         mids.join(ofi, on="bucket", how="left")
@@ -135,8 +138,43 @@ def walk_vwap(frame: pl.LazyFrame, levels: int) -> pl.LazyFrame:
     ).drop("_filled", "_notional", "_broken")
 
 
+def _between(orders: pl.DataFrame, col: str, lo: int | None, hi: int | None) -> pl.DataFrame:
+    """The orders with lo < ``col`` <= hi (an open end where None)."""
+    keep = pl.lit(True)
+    if lo is not None:
+        keep &= pl.col(col) > lo
+    if hi is not None:
+        keep &= pl.col(col) <= hi
+    return orders.filter(keep)
+
+
+def _walk_book_before(orders: pl.DataFrame, rows: pl.DataFrame, book_cols: list[str], levels: int) -> pl.DataFrame:
+    """Each order walked through the last of ``rows`` whose ``seq`` <= its ``seq_before`` (null
+    without one): ``usable_before, mid_before, predicted_vwap, beyond_book`` added, the book's
+    columns not kept."""
+    before = rows.select(
+        pl.col("seq").alias("seq_before"),
+        pl.col("usable").alias("usable_before"),
+        pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_before"),
+        *book_cols,
+    )
+    return orders.lazy().join_asof(before.lazy(), on="seq_before", strategy="backward").pipe(
+        walk_vwap, levels).drop(book_cols).collect()
+
+
+def _mid_after(orders: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """``_order, mid_after``: the mid of the first of ``rows`` whose ``seq`` >= the order's
+    ``last_arrival`` (null without one)."""
+    after = rows.select(pl.col("seq").alias("seq_after"),
+                        pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_after"))
+    return (orders.sort("last_arrival")
+            .join_asof(after, left_on="last_arrival", right_on="seq_after", strategy="forward")
+            .select("_order", "mid_after"))
+
+
 def marketable_orders(
-    events: pl.DataFrame | pl.LazyFrame, book: pl.DataFrame | pl.LazyFrame, valid_only: bool = True
+    events: pl.DataFrame | pl.LazyFrame, book: pl.DataFrame | pl.LazyFrame, valid_only: bool = True,
+    slice_rows: int = SLICE_ROWS,
 ) -> pl.DataFrame:
     """One row per marketable order (visible executions sharing ``ts_event`` and ``side``):
 
@@ -144,13 +182,24 @@ def marketable_orders(
     predicted_vwap, beyond_book, vwap_error_bp, impact`` (see module docstring). ``side`` is the
     resting side (BID = the incoming order sold). Orders whose book before is not usable (without
     both quotes, or flagged invalid when ``valid_only``) have null predictions.
+
+    The events and the book are read ``slice_rows`` rows at a time
+    (:func:`~obrecon_pipeline.metrics.batches.table_slices`; the executions and the orders, one per
+    execution at most, are held whole, without the book's columns): the slice whose last ``seq`` is the first at or
+    after an order's ``seq_before`` holds its book before, given the last row of the slice before
+    it (prepended), and the order is walked there; the slice whose last ``seq`` is the first at or
+    after its ``last_arrival`` holds its book after. Orders after the last book row get that row before
+    them and no book after, as the whole-day as-of joins give.
     """
     ev = lazy(events)
     frame = lazy(book)
     n = levels_of(frame)
+    # side-less fills are an auction's (e.g. CME's opening cross), not an order walking the book
+    marketable = pl.col("action").is_in([int(Action.EXECUTE), int(Action.FILL)]) & (pl.col("side") != 0)
+    fills = ev.select("ts_event", "side", "action", "arrival", "price", "price_scale", "size", "size_scale")
     orders = (
-        # side-less fills are an auction's (e.g. CME's opening cross), not an order walking the book
-        ev.filter(pl.col("action").is_in([int(Action.EXECUTE), int(Action.FILL)]) & (pl.col("side") != 0))
+        pl.concat([part.filter(marketable) for part in table_slices(fills, slice_rows)])
+        .lazy()
         .with_columns(
             (pl.col("price") / pl.col("price_scale")).alias("px"),
             (pl.col("size") / pl.col("size_scale")).alias("qty"),
@@ -165,24 +214,28 @@ def marketable_orders(
         )
         .with_columns((pl.col("first_arrival") - 1).alias("seq_before"))
         .sort("seq_before")
+        .with_row_index("_order")
+        .collect()
     )
     book_cols = [c for c in frame.collect_schema().names() if c.startswith(("bid_", "ask_"))]
-    # book rows are in replay order (seq ascending): marked sorted, not sorted again
-    rows = frame.select("seq", usable(valid_only).alias("usable"), mid_price(), *book_cols).set_sorted("seq")
-    before = rows.select(
-        pl.col("seq").alias("seq_before"),
-        pl.col("usable").alias("usable_before"),
-        pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_before"),
-        *book_cols,
-    )
-    after = rows.select(
-        pl.col("seq").alias("seq_after"), pl.when(pl.col("usable")).then(pl.col("mid")).alias("mid_after")
-    )
-    joined = (
-        orders.join_asof(before, on="seq_before", strategy="backward")
-        .sort("last_arrival")
-        .join_asof(after, left_on="last_arrival", right_on="seq_after", strategy="forward")
-        .pipe(walk_vwap, n)
+    rows = frame.select("seq", usable(valid_only).alias("usable"), mid_price(), *book_cols)
+    before, after = [], []
+    last, carry = None, None  # the previous slice's last seq and last row
+    for part in table_slices(rows, slice_rows):
+        carry = part.head(0) if carry is None else carry
+        if part.height == 0:
+            continue
+        seq = part["seq"][-1]
+        before.append(_walk_book_before(_between(orders, "seq_before", last, seq), pl.concat([carry, part]),
+                                        book_cols, n))
+        after.append(_mid_after(_between(orders, "last_arrival", last, seq), part))
+        last, carry = seq, part.tail(1)
+    before.append(_walk_book_before(_between(orders, "seq_before", last, None), carry, book_cols, n))
+    after.append(_mid_after(_between(orders, "last_arrival", last, None), carry.head(0)))
+    return (
+        pl.concat(before)
+        .join(pl.concat(after), on="_order", how="left")
+        .lazy()
         .with_columns(
             pl.when(pl.col("usable_before")).then(pl.col("predicted_vwap")).alias("predicted_vwap"),
             (pl.col("usable_before").fill_null(False) & pl.col("beyond_book")).alias("beyond_book"),
@@ -209,8 +262,8 @@ def marketable_orders(
             "impact",
         )
         .sort("first_arrival")
+        .collect()
     )
-    return joined.collect()
 
 
 @dataclass(frozen=True)

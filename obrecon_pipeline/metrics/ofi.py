@@ -25,6 +25,7 @@ from __future__ import annotations
 import polars as pl
 
 from obrecon_pipeline.book_schema import levels_of
+from obrecon_pipeline.metrics.batches import SLICE_ROWS, table_slices
 from obrecon_pipeline.metrics.prices import bucket, lazy, step_ns, usable
 from obrecon_pipeline.metrics.returns import DEFAULT_INTERVALS_S, sampling_name
 
@@ -74,23 +75,12 @@ def average_depth(m_max: int) -> pl.Expr:
     return (total / m_max).alias("depth")
 
 
-#: book rows read at a time by :func:`interval_ofi`: its memory is set by this, not by the day
-BATCH_ROWS = 1 << 19
-
-
-def _usable_batches(frame: pl.LazyFrame, columns: list[str], batch_rows: int):
-    """The usable rows of ``batch_rows`` book rows at a time (slices of the scan: a Parquet file is
-    read a few row groups at a time); at least one batch, empty for an empty book."""
-    total = frame.select(pl.len()).collect().item()
-    for start in range(0, max(total, 1), batch_rows):
-        yield frame.slice(start, batch_rows).filter(usable()).select(columns).collect()
-
-
-def interval_ofi(book: pl.DataFrame | pl.LazyFrame, every_s: float, batch_rows: int = BATCH_ROWS) -> pl.LazyFrame:
+def interval_ofi(book: pl.DataFrame | pl.LazyFrame, every_s: float, batch_rows: int = SLICE_ROWS) -> pl.LazyFrame:
     """Per interval of ``every_s`` s that has usable rows: ``bucket, ts_start, n_events``,
     ``ofi_1..ofi_M`` (OFI^m_k), ``avg_depth`` (Q^M_k) and ``ofi_norm_1..ofi_norm_M``.
 
-    The book is read ``batch_rows`` rows at a time: each batch's e^m_n are computed with the last
+    The book's usable rows are read ``batch_rows`` at a time
+    (:func:`~obrecon_pipeline.metrics.batches.table_slices`): each batch's e^m_n are computed with the last
     usable row of the batch before prepended (so e_n of its first row is the one the whole day
     gives), and summed per interval; an interval cut by a batch boundary adds its partial sums and
     its depth sum and count (Q^M_k = sum of depth / count)."""
@@ -100,7 +90,8 @@ def interval_ofi(book: pl.DataFrame | pl.LazyFrame, every_s: float, batch_rows: 
     columns = ["ts_event", "seq", *[f"{side}_{field}_{m}" for m in levels for side in ("bid", "ask")
                                     for field in ("price", "size")]]
     partials, carry = [], None
-    for rows in _usable_batches(frame, columns, batch_rows):
+    for part in table_slices(frame.select(*columns, "book_valid"), batch_rows):
+        rows = part.filter(usable()).select(columns)
         flow = (
             (rows if carry is None else pl.concat([carry, rows]))
             .select("ts_event", *[level_ofi(m) for m in levels])

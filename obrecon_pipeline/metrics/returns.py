@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from obrecon_pipeline.metrics.batches import SLICE_ROWS, Batched, table_slices
 from obrecon_pipeline.metrics.prices import bucket, lazy, mid_price, step_ns, usable
 
 DEFAULT_INTERVALS_S = (1.0, 10.0)
@@ -64,25 +65,30 @@ def interval_returns(book: pl.DataFrame | pl.LazyFrame, every_s: float, valid_on
 
 
 def returns_table(
-    book: pl.DataFrame | pl.LazyFrame, intervals_s: tuple[float, ...] = DEFAULT_INTERVALS_S
-) -> pl.LazyFrame:
+    book: pl.DataFrame | pl.LazyFrame, intervals_s: tuple[float, ...] = DEFAULT_INTERVALS_S,
+    slice_rows: int = SLICE_ROWS,
+) -> Batched:
     """Long table of all return series: ``sampling`` ("event" or e.g. "1s"), ``ts_event`` (row
-    time, or interval end), ``mid``, ``log_return`` (lazy: streamed to where it is written)."""
-    parts = [
-        event_returns(book).select(
-            pl.lit("event").alias("sampling"), "ts_event", "mid", "log_return"
-        )
-    ]
+    time, or interval end), ``mid``, ``log_return``, as a :class:`~.batches.Batched` table: the
+    event returns of each book slice of ``slice_rows`` rows (the last usable row of the slice
+    before prepended, so the first return of a slice is the whole day's), then each interval
+    series (one row per interval, collected by Polars' streaming engine)."""
+    return Batched(_returns_frames(lazy(book), intervals_s, slice_rows))
+
+
+def _returns_frames(frame: pl.LazyFrame, intervals_s: tuple[float, ...], slice_rows: int):
+    carry = None
+    quotes = frame.select("ts_event", "seq", "book_valid", "bid_price_1", "ask_price_1")
+    for part in table_slices(quotes, slice_rows):
+        rows = part if carry is None else pl.concat([carry, part])
+        yield event_returns(rows).select(pl.lit("event").alias("sampling"), "ts_event", "mid", "log_return").collect()
+        last = part.filter(usable()).tail(1)
+        carry = last if last.height else carry
     for every in intervals_s:
-        parts.append(
-            interval_returns(book, every).select(
-                pl.lit(sampling_name(every)).alias("sampling"),
-                pl.col("ts_end").alias("ts_event"),
-                "mid",
-                "log_return",
-            )
-        )
-    return pl.concat(parts)
+        yield (interval_returns(frame, every)
+               .select(pl.lit(sampling_name(every)).alias("sampling"), pl.col("ts_end").alias("ts_event"), "mid",
+                       "log_return")
+               .collect(engine="streaming"))
 
 
 def sampling_name(every_s: float) -> str:

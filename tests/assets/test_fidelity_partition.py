@@ -169,3 +169,25 @@ def test_damaged_copy_fails_the_reference_and_fidelity_checks_and_points_at_the_
     # the replayer noticed too, and every result says how many rows it flagged
     assert m["spread_correlation"]["rows_flagged_invalid"] > 0
     assert all(c.severity is dg.AssetCheckSeverity.WARN for c in checks.values())
+
+
+def test_per_row_tables_are_written_slice_by_slice_and_equal_the_whole_book(real_day, tmp_path):
+    """spreads and microstructure reach the warehouse one Parquet row group per book slice
+    (:meth:`~obrecon_pipeline.metrics.batches.Batched.write_parquet`), cell for cell the tables of the whole book."""
+    import math
+
+    import pyarrow.parquet as pq
+
+    from obrecon_pipeline.metrics.batches import per_batch
+    from obrecon_pipeline.metrics.microstructure import microstructure
+    from obrecon_pipeline.metrics.spreads import spreads
+
+    root, _ = real_day
+    wh, part = root / "warehouse", Path("GOOG-L10", "2012-06-21.parquet")
+    book = pl.scan_parquet(wh / "book" / part)
+    for name, metric in (("spreads", spreads), ("microstructure", microstructure)):
+        assert pl.read_parquet(wh / name / part).equals(metric(book).collect()), name
+    path = tmp_path / "spreads.parquet"
+    per_batch(spreads, book, slice_rows=4096).write_parquet(path)
+    assert pq.read_metadata(path).num_row_groups == math.ceil(147_916 / 4096)
+    assert pl.read_parquet(path).equals(spreads(book).collect())

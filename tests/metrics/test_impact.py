@@ -173,3 +173,27 @@ def test_goog_impact_fits_table_holds_both_models(goog):
     assert fits["constant"][:2].to_list() == ofi["intercept"].to_list()
     law = square_root_law(orders)
     assert fits.row(2) == ("square_root_law", "order", law.exponent, law.prefactor, law.r2, law.n)
+
+
+@pytest.mark.parametrize("slice_rows", [1, 2, 7])
+def test_marketable_orders_in_slices_equal_the_whole_book(slice_rows):
+    """The book read a few rows at a time gives the whole-book table cell for cell (the last row of
+    a slice is the book before an order that arrives after it)."""
+    whole = marketable_orders(EVENTS, BOOK, slice_rows=BOOK.height)
+    assert marketable_orders(EVENTS, BOOK, slice_rows=slice_rows).equals(whole)
+    assert marketable_orders(EVENTS, BOOK.head(0), slice_rows=slice_rows).equals(
+        marketable_orders(EVENTS, BOOK.head(0)))
+
+
+@pytest.mark.parametrize(("book_rows", "slice_rows"), [(3_000, 1), (3_000, 7), (None, 4096)])
+def test_goog_marketable_orders_in_slices_equal_the_whole_book(goog, book_rows, slice_rows):
+    """GOOG's events and book read in slices of 1, 7 and 4,096 rows give the orders of one slice
+    of each, cell for cell: the whole day, and its first 3,000 book rows with the events up to
+    arrival 6,000 (so 34 of its 176 orders come after the last book row)."""
+    events, reference = goog
+    if book_rows is not None:
+        events, reference = events.filter(pl.col("arrival") < 2 * book_rows), reference.head(book_rows)
+    whole = marketable_orders(events, reference, slice_rows=max(events.height, reference.height))
+    assert whole.height == (5931 if book_rows is None else 176)
+    assert whole.filter(pl.col("first_arrival") > reference["seq"].max()).height == (0 if book_rows is None else 34)
+    assert marketable_orders(events, reference, slice_rows=slice_rows).equals(whole)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import polars as pl
 import pytest
 
 from handmade_books import T0, book_frame
@@ -55,3 +56,26 @@ def test_a_book_without_both_quotes_has_no_returns():
     one_sided = book_frame([{"bid": [(100.0, 1.0)]}, {"bid": [(100.5, 2.0)]}], levels=1)
     assert interval_returns(one_sided, 1.0).collect().height == 0
     assert returns_table(one_sided).collect().height == 0
+
+
+@pytest.mark.parametrize("slice_rows", [1, 2, 3, 7])
+def test_returns_table_in_slices_equals_the_whole_book(slice_rows):
+    """The event returns slice by slice (the last usable row carried over slices without one)
+    and the interval series: the table of one slice, cell for cell."""
+    book = BOOK.with_columns(pl.when(pl.col("seq") == 2).then(False).otherwise(pl.col("book_valid")).alias("book_valid"))
+    whole = returns_table(book, (1.0, 2.0), slice_rows=book.height).collect()
+    assert whole.filter(pl.col("sampling") == "event").height >= 2
+    assert returns_table(book, (1.0, 2.0), slice_rows=slice_rows).collect().equals(whole)
+
+
+def test_goog_returns_table_in_slices_equals_the_whole_day():
+    from obrecon_pipeline.feeds import get_feed
+    from obrecon_pipeline.pipeline import reference_frame
+    from tests.conftest import RAW
+
+    feed = get_feed("lobster")
+    (stream,) = [s for s in feed.discover(RAW / "lobster" / "2012-06-21", "2012-06-21") if s.name == "GOOG-L10"]
+    book = reference_frame(feed.load(stream)).lazy()
+    whole = returns_table(book, slice_rows=200_000).collect()
+    assert whole.group_by("sampling").len().sort("sampling").rows() == [("10s", 2_339), ("1s", 23_399), ("event", 147_915)]
+    assert returns_table(book, slice_rows=4096).collect().equals(whole)
