@@ -217,7 +217,7 @@ def scaled_messages(dl: DepthLines, index: np.ndarray) -> tuple[pl.DataFrame, np
         "first": dl.first[index],
         "last": dl.last[index],
         "prev": dl.prev[index],
-        "checksum": pl.Series([None] * n, dtype=pl.Int64),
+        "checksum": pl.repeat(None, n, dtype=pl.Int64, eager=True),
     }).with_columns(prev=pl.when(pl.col("prev") == NULL_ID).then(None).otherwise(pl.col("prev")))
     starts = dl.level_start[index]
     stops = dl.level_start[index.start + 1:index.stop + 1] if isinstance(index, slice) else dl.level_start[index + 1]

@@ -215,7 +215,10 @@ class _Assembly:
         """From the raw messages (ids NULL_ID when absent) and the scaled levels
         (:meth:`BookMessages._level_arrays`)."""
         def values(col: str, null: int = NULL_ID) -> np.ndarray:
-            return msgs[col].fill_null(null).to_numpy()
+            column = msgs[col]
+            if len(column) and column.null_count() == len(column):  # no value: one, seen at every row
+                return np.broadcast_to(column.fill_null(null)[:1].to_numpy(), (len(column),))
+            return column.fill_null(null).to_numpy()
 
         last = values("last")
         return cls(
