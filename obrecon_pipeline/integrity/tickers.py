@@ -86,8 +86,10 @@ def compare_tickers_in(cells: np.ndarray, price_scale: int, size_scale: int, tic
 
 def compare_tickers_written(book: str | Path, price_scale: int, size_scale: int, tickers: pl.DataFrame) -> dict:
     """:func:`compare_tickers` on a book table written to Parquet, reading only the compared rows'
-    level 1 (the book is never loaded whole)."""
+    level 1 (the book is never loaded whole; not read at all when no ticker has a row)."""
     rows = tickers["row"].drop_nulls()
+    if rows.is_empty():
+        return compare_tickers(np.zeros((0, len(FIELDS)), dtype=np.int64), price_scale, size_scale, tickers)
     wanted = (
         pl.scan_parquet(book).select(*(f"{f}_1" for f in FIELDS)).with_row_index("row")
         .filter(pl.col("row").is_in(rows.unique().implode())).collect()

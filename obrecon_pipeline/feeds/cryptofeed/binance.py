@@ -35,7 +35,7 @@ import numpy as np
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
-from obrecon_pipeline.feeds.cryptofeed.binance_lines import DepthLines, depth_lines, scaled_messages
+from obrecon_pipeline.feeds.cryptofeed.binance_lines import DepthLines, depth_lines, loaded, scaled_messages
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record, tracked
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -77,8 +77,8 @@ def _kept(rec: Record) -> bool:
     return kind in ("depth", "bookTicker")
 
 
-def _lines(ws: Capture) -> DepthLines:
-    dl = depth_lines(ws.path, _kept)
+def _lines(ws: Capture, columns: bool = True) -> DepthLines:
+    dl = depth_lines(ws.path, _kept, columns)
     ws.read_whole(dl.quarantine)
     return dl
 
@@ -94,8 +94,8 @@ def symbols(ws: Capture) -> list[str]:
     if not ws.from_file:
         seen = _depth_symbols(ws.received())
     else:
-        dl = _lines(ws)
-        seen = sorted([*((line, sym) for sym, line in dl.first_lines().items()), *_depth_symbols(dl.others)])
+        dl = _lines(ws, columns=False)
+        seen = sorted([*((line, sym) for sym, line in dl.first_lines.items()), *_depth_symbols(dl.others)])
     return first_seen(sym for _, sym in seen)
 
 
@@ -185,6 +185,7 @@ def _loader(sequencing: Sequencing):
             _translate(book, rec, symbol)
         if len(mine) > done:
             book.add_scaled([dl.path], *scaled_messages(dl, mine[done:]))
+        loaded(dl, symbol)
         return book
 
     return load

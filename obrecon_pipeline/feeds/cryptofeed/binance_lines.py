@@ -9,7 +9,10 @@ decimals)`` pairs. Every other line, and a depth payload the parser leaves to it
 :func:`.capture.record_of` as before (a :class:`.capture.Record`, or the capture's quarantine), and
 kept when ``keep(record)`` says the venue module needs it. The result is cached per file version
 (path, size, modification time): one pass serves the venue's ``symbols`` and each symbol's
-``load``.
+``load``. Once every parsed symbol has been loaded (:func:`loaded`), the cached pass drops its
+columns and keeps the listing (symbols, their first lines, the other records, the quarantine):
+each symbol's messages are then held by its book alone, not twice. Asking for the columns again
+(a book loaded a second time) reads the file again.
 
 :func:`scaled_messages` turns one symbol's parsed messages into the columns of
 :meth:`~obrecon_pipeline.feeds.l2.messages.BookMessages.add_scaled`.
@@ -17,10 +20,9 @@ kept when ``keep(record)`` says the venue module needs it. The result is cached 
 
 from __future__ import annotations
 
-import functools
 import gzip
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -56,11 +58,20 @@ class DepthLines:
     levels: dict[str, np.ndarray]  #: :data:`LEVEL_COLUMNS`, bids then asks of each message
     others: list[Record]  #: the other records ``keep`` kept, in file order
     quarantine: list[tuple[str, int, str]]  #: the capture's unreadable lines
+    first_lines: dict[str, int] = field(init=False)  #: ``{symbol: line of its first parsed message}``
+    loaded: set[str] = field(default_factory=set)  #: the symbols whose books have been loaded
+    released: bool = False  #: the message and level columns are dropped (:meth:`release`)
 
-    def first_lines(self) -> dict[str, int]:
-        """``{symbol: line of its first parsed message}``."""
+    def __post_init__(self):
         _, at = np.unique(self.sym, return_index=True)
-        return {self.symbols[s]: int(self.line[i]) for s, i in zip(self.sym[at], at)}
+        self.first_lines = {self.symbols[s]: int(self.line[i]) for s, i in zip(self.sym[at], at)}
+
+    def release(self) -> None:
+        """Drop the message and level columns (empty arrays, not views, so that their memory goes)."""
+        for name in ("sym", "line", "ts_recv", "event_ms", "first", "last", "prev", "level_start"):
+            setattr(self, name, np.zeros(0, dtype=np.int64))
+        self.levels = {k: np.zeros(0, dtype=dt) for k, dt in SCALED_LEVEL_COLUMNS.items()}
+        self.released = True
 
 
 def _blocks(path: Path):
@@ -154,19 +165,37 @@ def _read(path: Path, keep: Callable[[Record], bool]) -> DepthLines:
         level_columns.columns(), others, quarantine)
 
 
-@functools.lru_cache(maxsize=4)
-def _cached(path: Path, size: int, mtime_ns: int, keep: Callable[[Record], bool]) -> DepthLines:
-    return _read(path, keep)
+#: file versions whose pass is kept (the oldest read goes first)
+CACHED = 4
+_cache: dict[tuple, DepthLines] = {}
 
 
-def depth_lines(path: str | Path, keep: Callable[[Record], bool]) -> DepthLines:
-    """The capture's diff-depth messages and kept records (read once per file version)."""
+def depth_lines(path: str | Path, keep: Callable[[Record], bool], columns: bool = True) -> DepthLines:
+    """The capture's diff-depth messages and kept records (read once per file version). With
+    ``columns=False`` only the listing is needed (symbols, first lines, other records, quarantine):
+    a pass whose columns were released serves it without reading again."""
     path = Path(path)
     try:
         st = path.stat()
     except FileNotFoundError:
         raise InputError(path, None, "file not found") from None
-    return _cached(path.resolve(), st.st_size, st.st_mtime_ns, keep)
+    key = (path.resolve(), st.st_size, st.st_mtime_ns, keep)
+    dl = _cache.get(key)
+    if dl is None or (columns and dl.released):
+        dl = _read(key[0], keep)
+        _cache.pop(key, None)
+        _cache[key] = dl
+        while len(_cache) > CACHED:
+            del _cache[next(iter(_cache))]
+    return dl
+
+
+def loaded(dl: DepthLines, symbol: str) -> None:
+    """``symbol``'s book is built from ``dl``: once every parsed symbol's is, ``dl`` drops its
+    columns (:meth:`DepthLines.release`; the books hold what they use of them)."""
+    dl.loaded.add(symbol)
+    if not dl.released and dl.loaded.issuperset(dl.symbols):
+        dl.release()
 
 
 def scaled_messages(dl: DepthLines, index: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, dict[str, np.ndarray]]:
@@ -188,7 +217,7 @@ def scaled_messages(dl: DepthLines, index: np.ndarray) -> tuple[pl.DataFrame, np
         "first": dl.first[index],
         "last": dl.last[index],
         "prev": dl.prev[index],
-        "checksum": pl.Series([None] * n, dtype=pl.Int64),
+        "checksum": pl.repeat(None, n, dtype=pl.Int64, eager=True),
     }).with_columns(prev=pl.when(pl.col("prev") == NULL_ID).then(None).otherwise(pl.col("prev")))
     starts = dl.level_start[index]
     stops = dl.level_start[index.start + 1:index.stop + 1] if isinstance(index, slice) else dl.level_start[index + 1]

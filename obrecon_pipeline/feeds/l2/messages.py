@@ -215,7 +215,10 @@ class _Assembly:
         """From the raw messages (ids NULL_ID when absent) and the scaled levels
         (:meth:`BookMessages._level_arrays`)."""
         def values(col: str, null: int = NULL_ID) -> np.ndarray:
-            return msgs[col].fill_null(null).to_numpy()
+            column = msgs[col]
+            if len(column) and column.null_count() == len(column):  # no value: one, seen at every row
+                return np.broadcast_to(column.fill_null(null)[:1].to_numpy(), (len(column),))
+            return column.fill_null(null).to_numpy()
 
         last = values("last")
         return cls(
@@ -370,16 +373,22 @@ class BookMessages:
 
     def snapshot_flags(self) -> np.ndarray:
         """Whether each message is a snapshot, in arrival order."""
-        return self._raw()[0]["snapshot"].to_numpy()
+        return self._merged()[0]["snapshot"].to_numpy()
 
     def first_line(self) -> int | None:
         """The line of the first message (None: no message)."""
-        rows = self._raw()[0]["src_row"]
+        rows = self._merged()[0]["src_row"]
         return int(rows[0]) if len(rows) else None
 
     def _raw(self) -> tuple[pl.DataFrame, pl.DataFrame, tuple[np.ndarray, dict[str, np.ndarray]]]:
         """(messages, text levels, scaled levels) as added: :data:`MESSAGE_SCHEMA` (ids NULL_ID when
         absent), :data:`LEVEL_SCHEMA` and ``(levels of each message, SCALED_LEVEL_COLUMNS arrays)``."""
+        msgs, lv, scaled = self._merged()
+        return msgs.with_columns(pl.col(c).fill_null(NULL_ID) for c in ("first", "last", "prev")), lv, scaled
+
+    def _merged(self) -> tuple[pl.DataFrame, pl.DataFrame, tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """:meth:`_raw` with the absent ids still null: the added tables merged into one, kept (a
+        column of it is read without copying the frame)."""
         self._flush()
         if len(self._tables) != 1 or self._tables[0][2] is None:
             tables = self._tables or [(pl.DataFrame(schema=MESSAGE_SCHEMA), pl.DataFrame(schema=LEVEL_SCHEMA), None)]
@@ -390,8 +399,7 @@ class BookMessages:
                                                                                [np.zeros(0, dtype=dt)])
                       for k, dt in SCALED_LEVEL_COLUMNS.items()}
             self._tables = [(pl.concat([t[0] for t in tables]), pl.concat([t[1] for t in tables]), (counts, arrays))]
-        msgs, lv, scaled = self._tables[0]
-        return msgs.with_columns(pl.col(c).fill_null(NULL_ID) for c in ("first", "last", "prev")), lv, scaled
+        return self._tables[0]
 
     def messages(self) -> pl.DataFrame:
         msgs = self._raw()[0]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from obrecon_pipeline.codes import NULL_ID
-from obrecon_pipeline.feeds.cryptofeed import _binance_scan, _capture_scan
+from obrecon_pipeline.feeds.cryptofeed import _binance_scan, _capture_scan, get_venue
 from obrecon_pipeline.feeds.cryptofeed.binance import _kept
 from obrecon_pipeline.feeds.cryptofeed.binance_lines import depth_lines
 from obrecon_pipeline.feeds.cryptofeed.capture import read_capture
@@ -25,6 +25,21 @@ WS, REST = binance_files("BINANCE")
 def _exact(text: str) -> tuple[int, int]:
     whole, _, frac = text.partition(".")
     return int(whole + frac), len(frac)
+
+
+def test_the_pass_drops_its_columns_once_every_symbol_is_loaded():
+    dl = depth_lines(WS, _kept)
+    venue, ws, rest = get_venue("BINANCE"), read_capture(WS), [read_capture(REST)]
+    before = {sym: venue.load(ws, rest, sym).n_messages for sym in dl.symbols[:-1]}
+    assert not dl.released and len(dl.sym) == 177
+    before[dl.symbols[-1]] = venue.load(ws, rest, dl.symbols[-1]).n_messages
+    assert dl.released and len(dl.sym) == len(dl.line) == len(dl.levels["side"]) == 0
+    assert venue.symbols(ws) == ["NKNUSDT", "BLZETH", "LRCBTC", "RUNEEUR"]  # the listing stays
+    assert depth_lines(WS, _kept, columns=False) is dl
+    again = depth_lines(WS, _kept)  # the columns asked for again: read again
+    assert again is not dl and len(again.sym) == 177 and not again.released
+    assert {sym: venue.load(ws, rest, sym).n_messages for sym in before} == before == {
+        "NKNUSDT": 151, "BLZETH": 11, "LRCBTC": 16, "RUNEEUR": 3}
 
 
 def test_scanner_finds_every_line_time_and_payload():
@@ -44,7 +59,7 @@ def test_parser_reads_every_diff_exactly():
     dl = depth_lines(WS, _kept)
     assert dl.symbols == ["NKNUSDT", "BLZETH", "LRCBTC", "RUNEEUR"]
     assert np.bincount(dl.sym).tolist() == [150, 10, 15, 2] and len(dl.levels["side"]) == 422
-    assert dl.first_lines() == {"NKNUSDT": 2, "BLZETH": 15, "LRCBTC": 28, "RUNEEUR": 75}
+    assert dl.first_lines == {"NKNUSDT": 2, "BLZETH": 15, "LRCBTC": 28, "RUNEEUR": 75}
     assert len(dl.others) == 84 and dl.quarantine == []  # the bookTicker messages
     # line 2: {"e":"depthUpdate","E":1633998512068,"s":"NKNUSDT","U":499869750,"u":499869752,
     #          "b":[["0.35130000","6195.00000000"],["0.34750000","5548.00000000"],["0.34640000","6222.00000000"]],"a":[]}
