@@ -1,4 +1,4 @@
-"""Atomic file writes: a failed write leaves the previous file intact.
+"""Atomic file writes: a failed write leaves the previous file intact; and the one writers' lock.
 
 Data goes to a temporary file in the destination's own directory, is flushed and fsynced, and then
 ``os.replace``-d over the destination (atomic on POSIX file systems). The temporary file is created
@@ -8,6 +8,7 @@ is readable by whoever the umask allows (``mkstemp`` would make it ``0600``).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -45,6 +46,24 @@ def atomic_path(dest: str | Path) -> Iterator[Path]:
         os.replace(tmp_path, dest)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def exclusive_lock(path: str | Path, blocking: bool = True) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing; released by the kernel if the
+    process dies); yields False at once when ``blocking`` is False and another process holds it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
 
 
 def write_parquet(frame: pl.DataFrame, dest: str | Path) -> None:

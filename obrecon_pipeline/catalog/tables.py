@@ -31,17 +31,14 @@ day marked unlisted, so the first tick lists every day folder once.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import polars as pl
 
-from obrecon_pipeline.atomic import atomic_path
+from obrecon_pipeline.atomic import atomic_path, exclusive_lock
 
 #: bumped when the layout changes (an older catalog is migrated, or rebuilt when it cannot be)
 LAYOUT = "2"
@@ -124,22 +121,11 @@ class Tables:
         for name in ("files.parquet", "streams.parquet"):
             (self.home / name).unlink(missing_ok=True)
 
-    @contextmanager
-    def lock(self, wait: bool = True) -> Iterator[bool]:
-        """Held by a writer from reading the tables to its last write (``fcntl.flock``, exclusive;
-        released when the process ends, however it ends). ``wait=False``: yields False at once
-        when another holds it."""
-        self.home.mkdir(parents=True, exist_ok=True)
-        with open(self.home / ".lock", "a") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def lock(self, wait: bool = True):
+        """Held by a writer from reading the tables to its last write (an exclusive ``flock`` on
+        ``.lock``, :func:`~obrecon_pipeline.atomic.exclusive_lock`). ``wait=False``: yields False at
+        once when another holds it."""
+        return exclusive_lock(self.home / ".lock", blocking=wait)
 
     # ------------------------------------------------------------------ partitions
     def path(self, kind: str, part: Part) -> Path:

@@ -32,7 +32,6 @@ files are kept only when a checkpoint can resume them.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -42,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from obrecon_pipeline.atomic import TMP_SUFFIX, temporary_path, write_json
+from obrecon_pipeline.atomic import TMP_SUFFIX, exclusive_lock, temporary_path, write_json
 
 MANIFEST = "MANIFEST.json"
 LOCK = ".lock"
@@ -65,23 +64,6 @@ def _link(target: Path, link: Path) -> None:
     tmp.unlink()
     os.symlink(os.path.relpath(target, link.parent), tmp)
     os.replace(tmp, link)
-
-
-@contextmanager
-def _locked(path: Path, blocking: bool = True) -> Iterator[bool]:
-    """Hold an exclusive ``flock`` on ``path`` (released by the kernel if the process dies); yields
-    False when ``blocking`` is False and another process holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
 
 
 def release(pins: Path) -> None:
@@ -182,7 +164,7 @@ class PartitionStore:
     def replay_staging(self) -> Iterator[Path]:
         """The staging directory, held exclusively (a second run of the partition waits here)."""
         self.staging.mkdir(parents=True, exist_ok=True)
-        with _locked(self.staging / LOCK):
+        with exclusive_lock(self.staging / LOCK):
             yield self.staging
 
     def put(self, run_id: str, table_file: str, written: Path) -> Path:
@@ -197,7 +179,7 @@ class PartitionStore:
         """Commit run ``run_id`` whose set holds ``tables`` (table file -> the table files it was built
         from); ``extra_links``: more stable paths (table file -> path). Idempotent; the manifest."""
         run = self.run_dir(run_id)
-        with _locked(self.runs / LOCK):
+        with exclusive_lock(self.runs / LOCK):
             done = read_manifest(run)
             if done is not None:
                 return done
@@ -251,7 +233,7 @@ class PartitionStore:
         if not self.runs.is_dir():
             self._clean_staging(done)
             return done
-        with _locked(self.runs / LOCK):
+        with exclusive_lock(self.runs / LOCK):
             committed = self.committed()
             current = read_manifest(committed) if committed is not None else None
             runs = sorted((p for p in self.runs.iterdir() if p.is_dir() and not p.name.startswith(".")),
@@ -296,7 +278,7 @@ class PartitionStore:
         replay holds the staging lock)."""
         if not self.staging.is_dir():
             return
-        with _locked(self.staging / LOCK, blocking=False) as free:
+        with exclusive_lock(self.staging / LOCK, blocking=False) as free:
             if not free:
                 return
             resumable = any(self.staging.glob(".*.checkpoint"))

@@ -33,7 +33,7 @@ from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed._binance_scan import parse_depth
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
-from obrecon_pipeline.feeds.cryptofeed.capture import Record, read_lines, record_of
+from obrecon_pipeline.feeds.cryptofeed.capture import Record, file_version, read_lines, record_of
 from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS
 
 #: bytes of decompressed capture scanned at a time
@@ -174,12 +174,7 @@ def depth_lines(path: str | Path, keep: Callable[[Record], bool], columns: bool 
     """The capture's diff-depth messages and kept records (read once per file version). With
     ``columns=False`` only the listing is needed (symbols, first lines, other records, quarantine):
     a pass whose columns were released serves it without reading again."""
-    path = Path(path)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise InputError(path, None, "file not found") from None
-    key = (path.resolve(), st.st_size, st.st_mtime_ns, keep)
+    key = (*file_version(path), keep)
     dl = _cache.get(key)
     if dl is None or (columns and dl.released):
         dl = _read(key[0], keep)

@@ -252,12 +252,17 @@ def read_capture(path: str | Path) -> Capture:
     One websocket capture holds many symbols' streams, so the parsed file is cached (keyed by
     path, size and modification time); callers must not mutate the returned capture.
     """
+    return _read_capture(*file_version(path))
+
+
+def file_version(path: str | Path) -> tuple[Path, int, int]:
+    """``(resolved path, size, mtime_ns)``: what a cache of a parsed capture is keyed by."""
     path = Path(path)
     try:
         st = path.stat()
     except FileNotFoundError:
         raise InputError(path, None, "file not found") from None
-    return _read_capture(path.resolve(), st.st_size, st.st_mtime_ns)
+    return path.resolve(), st.st_size, st.st_mtime_ns
 
 
 @functools.lru_cache(maxsize=16)
