@@ -61,10 +61,11 @@ def run_alive(instance: dg.DagsterInstance, run_id: str) -> bool:
     compute_kind="cython",
 )
 def replay_partition(context: dg.AssetExecutionContext, config: BookConfig, landing_zone: LandingZone):
-    stream_day = stream_day_id(context.partition_key, landing_zone.raw)
-    stream = stream_for_key(landing_zone.raw, stream_day) if stream_day else None
+    raw = landing_zone.landed(context.partition_key)
+    stream_day = stream_day_id(context.partition_key, raw)
+    stream = stream_for_key(raw, stream_day) if stream_day else None
     if stream is None:
-        context.log.info(f"{context.partition_key}: nothing landed in {landing_zone.raw} for this stream and day; skipped")
+        context.log.info(f"{context.partition_key}: nothing landed in {raw} for this stream and day; skipped")
         return
     store = landing_zone.store(context.partition_key)
     store.recover(lambda run_id: run_id == context.run_id or run_alive(context.instance, run_id))

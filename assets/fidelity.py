@@ -145,7 +145,7 @@ def fidelity_report(
     and first divergent rows as JSON)."""
     reference = reference_book if reference_book.select(pl.len()).collect().item() else None
     evaluation = evaluate(book, events, reference, fidelity_thresholds.thresholds())
-    row = report_row(evaluation, partition=stream_day_id(context.partition_key, landing_zone.raw))
+    row = report_row(evaluation, partition=stream_day_id(context.partition_key, landing_zone.landed(context.partition_key)))
     return dg.Output(
         row,
         metadata={r.name: dg.MetadataValue.text(r.verdict.value) for r in evaluation.results}

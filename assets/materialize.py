@@ -35,7 +35,7 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from resources import data_root
+from resources import data_root, work_dir
 
 _job = _instance = None
 #: tags of every run started here: which process ran it (a dead pid marks a killed run)
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     root = data_root()
-    os.environ.setdefault("DAGSTER_HOME", str(Path(root.path) / ".dagster"))
+    os.environ.setdefault("DAGSTER_HOME", str(work_dir(root) / ".dagster"))
     home = Path(os.environ["DAGSTER_HOME"])
 
     _quiet()
@@ -208,11 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     from assets.landing import observations, observed_versions
     from assets.partitions import register
     from assets.progress import RunProgress, raw_weights
-    from resources import LandingZone
+    from resources import resources_for
     from resources.deployment import prepare_instance
 
     prepare_instance(home)
-    landing_zone = LandingZone(root=str(root))
+    landing_zone = resources_for(root)["landing_zone"]
     catalog = landing_zone.catalog()
     catalog.refresh()
     streams = catalog.streams()
@@ -287,10 +287,13 @@ def main(argv: list[str] | None = None) -> int:
                 lines.append(f"   {'PASS' if c['passed'] else c['severity']} {c['name']}: {c['summary']}")
             bar.write("\n".join(lines))
     bar.close()
-    from assets.warehouse import rebuild  # the landing zone is local, so is the data root
+    from assets.warehouse import rebuild
 
-    views = rebuild(instance, landing_zone.raw.parent, runs)
-    print(f"\nDuckDB warehouse {root / 'warehouse' / 'obrecon.duckdb'}: {len(views)} views ({', '.join(views)})")
+    try:
+        views = rebuild(instance, landing_zone.local_root, runs)
+        print(f"\nDuckDB warehouse {root / 'warehouse' / 'obrecon.duckdb'}: {len(views)} views ({', '.join(views)})")
+    except ValueError as exc:
+        print(f"\nno DuckDB warehouse: {exc}")
     print(f"\n{len(keys) - failed_runs} of {len(keys)} partitions materialized; checks: {tally['PASS']} passed, "
           f"{tally['FAIL']} failed, {tally['WARN']} warnings, {tally['SKIPPED']} not judged (too few observations, "
           f"or nothing to compare). Dagster instance: {home}")

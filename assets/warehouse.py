@@ -102,7 +102,7 @@ def record_run(instance: dg.DagsterInstance, run_id: str, root: Path) -> list[Pa
 
 
 def _root(landing_zone: LandingZone) -> Path:
-    return landing_zone.raw.parent  # raises for a data root that is not a local path
+    return landing_zone.local_root  # raises for an object-store root
 
 
 @dg.sensor(minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -142,9 +142,9 @@ def rebuild(instance: dg.DagsterInstance, root: Path, run_ids: list[str] | None 
 def main() -> None:
     import os
 
-    from resources import data_root
+    from resources import data_root, work_dir
 
-    root = Path(data_root().path)
+    root = work_dir(data_root())
     os.environ.setdefault("DAGSTER_HOME", str(root / ".dagster"))
     views = rebuild(dg.DagsterInstance.get(), root)
     print(f"{warehouse.db_path(root)}: {len(views)} views ({', '.join(views)})")

@@ -5,74 +5,92 @@
 ``<root>/warehouse`` (:mod:`resources.warehouse`), read at the stable paths
 ``<root>/warehouse/<asset>/<stream>/<day>.parquet`` and ``<root>/reports/<stream-day id>/report.json``;
 the catalog of the landing zone is ``<root>/.obrecon/catalog/``.
-The feeds read the landing zone and the warehouse commits by renaming a symbolic link, so the root
-must be a local or mounted file system on each worker (a shared mount serves a cluster). Tests and
-other deployments pass another root to :func:`resources_for`. How runs are stored and executed (PostgreSQL, Celery) is
-:mod:`resources.deployment`.
+The root is a local or mounted file system, or an object store named by an fsspec URL
+(``s3://bucket/prefix``, :mod:`obrecon_pipeline.storage.objects`): then every machine works in a
+local working copy, ``OBRECON_WORK_DIR`` (default ``~/.cache/obrecon/<root's name>``), which
+mirrors the landing-zone folders it reads and holds what it downloads and writes before uploading.
+Tests and other deployments pass another root to :func:`resources_for`. How runs are stored and
+executed (PostgreSQL, Celery) is :mod:`resources.deployment`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dagster as dg
 from upath import UPath
 
 from obrecon_pipeline.catalog import Catalog
+from obrecon_pipeline.storage.objects import ObjectPartitionStore, is_object_url
 from obrecon_pipeline.storage.warehouse import PartitionStore
-from resources.warehouse import WarehouseIOManager, partition_store, report_link
+from resources.warehouse import WarehouseIOManager, object_root, partition_store, report_link
 
 DEFAULT_DATA_DIR = "data"
-
-
-def _is_local(path: UPath) -> bool:
-    return getattr(path, "protocol", "") in ("", "file", "local")
+WORK_ENV = "OBRECON_WORK_DIR"
 
 
 def data_root() -> UPath:
     """``$OBRECON_DATA_DIR`` (default ``./data``); a local path is made absolute."""
     root = UPath(os.environ.get("OBRECON_DATA_DIR", DEFAULT_DATA_DIR))
-    return UPath(Path(root.path).resolve()) if _is_local(root) else root
+    return root if is_object_url(str(root)) else UPath(Path(root.path).resolve())
 
 
-def _local(root: UPath, part: str) -> Path:
-    path = root / part
-    if not _is_local(path):
-        raise ValueError(f"{path} must be a local or mounted path (the feeds read files; the warehouse commits by rename)")
-    return Path(path.path)
+def work_dir(root: UPath | str) -> Path:
+    """Where this machine works: the root itself when it is local; for an object-store root
+    ``$OBRECON_WORK_DIR``, else ``~/.cache/obrecon/<the URL with / and : as _>``."""
+    if not is_object_url(str(root)):
+        return Path(UPath(root).path)
+    if os.environ.get(WORK_ENV):
+        return Path(os.environ[WORK_ENV]).resolve()
+    return Path.home() / ".cache" / "obrecon" / re.sub(r"[^A-Za-z0-9._-]+", "_", str(root)).strip("_")
 
 
 class LandingZone(dg.ConfigurableResource):
-    """The data root: raw landing zone, warehouse and reports (``root`` is a path or fsspec URL)."""
+    """The data root: raw landing zone, warehouse and reports (``root`` a path or an fsspec URL,
+    ``work`` this machine's working copy of an object-store root)."""
 
     root: str
-
-    @property
-    def _root(self) -> UPath:
-        return UPath(self.root)
+    work: str = ""
 
     @property
     def raw(self) -> Path:
-        """The landing zone, read by the feeds through the file system."""
-        return _local(self._root, "raw")
+        """The landing zone the feeds read (on an object-store root, its mirror in the working
+        copy: :meth:`landed` and :meth:`catalog` bring it up to date)."""
+        return Path(self.work) / "raw" if self.work else Path(self.root) / "raw"
 
     @property
-    def warehouse(self) -> Path:
-        """The warehouse (:mod:`obrecon_pipeline.storage.warehouse`): a local or mounted path."""
-        return _local(self._root, "warehouse")
+    def local_root(self) -> Path:
+        """The root as a local directory (for the DuckDB views); ValueError on an object store."""
+        if self.work:
+            raise ValueError(f"{self.root} is an object store: DuckDB views are built over a local root only")
+        return Path(self.root)
 
-    def report_path(self, stream_day: str) -> Path:
-        """The stable path of a partition's committed ``report.json``."""
-        return report_link(self.warehouse.parent, stream_day)
+    def landed(self, partition_key: str) -> Path:
+        """:attr:`raw` with the day of ``partition_key`` (``GOOG-L10|2012-06-21``) as landed."""
+        objects = object_root(self.root, self.work)
+        if objects is not None:
+            objects.mirror(day=partition_key.split("|")[1])
+        return self.raw
 
-    def store(self, partition_key: str) -> PartitionStore:
+    def report_path(self, stream_day: str) -> str:
+        """The stable path (on an object store, the URL) of a partition's committed ``report.json``."""
+        objects = object_root(self.root, self.work)
+        link = report_link(self.root, stream_day, self.work)
+        return objects.url_of(link) if objects else link
+
+    def store(self, partition_key: str) -> PartitionStore | ObjectPartitionStore:
         """The warehouse part of a stream × day partition key."""
-        return partition_store(self.warehouse.parent, partition_key)
+        return partition_store(self.root, partition_key, self.work)
 
     def catalog(self) -> Catalog:
         """The catalog of the landing zone, ``<root>/.obrecon/catalog/`` (:mod:`obrecon_pipeline.catalog`):
-        its streams and the data version of every stream-day (the content hash of its raw files)."""
+        its streams and the data version of every stream-day (the content hash of its raw files);
+        on an object-store root, of the whole zone mirrored first."""
+        objects = object_root(self.root, self.work)
+        if objects is not None:
+            objects.mirror()
         return Catalog(self.raw, self.raw.parent / ".obrecon" / "catalog")
 
 
@@ -82,9 +100,11 @@ def resources_for(root: Path | UPath | str | None = None) -> dict:
     from resources.fidelity import FidelityThresholds
 
     root = UPath(root) if root is not None else data_root()
+    work = str(work_dir(root)) if is_object_url(str(root)) else ""
+    where = str(root) if work else str(work_dir(root))
     return {
-        "io_manager": WarehouseIOManager(root=str(_local(root, "."))),
-        "landing_zone": LandingZone(root=str(root)),
+        "io_manager": WarehouseIOManager(root=where, work=work),
+        "landing_zone": LandingZone(root=where, work=work),
         "integrity_thresholds": IntegrityThresholds(),
         "fidelity_thresholds": FidelityThresholds(),
         "alert_sinks": alert_sinks_from_env(),

@@ -123,9 +123,9 @@ def executor_for(env=os.environ) -> dg.ExecutorDefinition | None:
 
 
 def main() -> int:
-    from resources import data_root
+    from resources import data_root, work_dir
 
-    home = Path(os.environ.get("DAGSTER_HOME") or str(Path(data_root().path) / ".dagster"))
+    home = Path(os.environ.get("DAGSTER_HOME") or str(work_dir(data_root()) / ".dagster"))
     done = prepare_instance(home)
     create_storage(home)
     storage = "PostgreSQL ($" + PG_ENV + ")" if os.environ.get(PG_ENV) else "SQLite files"

@@ -19,6 +19,11 @@ then point at it. Inputs are read from the run's own set when the run built them
 committed set: a ``pl.LazyFrame`` parameter gets ``pl.scan_parquet`` (bounded), ``pl.DataFrame``
 the table read whole, ``dict`` the JSON. Each input is read through a pin (a hard link held until
 the step ends), so a later run's commit that removes the set cannot pull it from under a lazy scan.
+
+On an object-store root (``root`` an fsspec URL, :mod:`obrecon_pipeline.storage.objects`) the same
+steps run over this machine's working copy ``work``: every table is written there and uploaded to
+the run's set in the store, inputs are downloaded into it, and the commit switches the store's
+pointer; nothing else differs.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from upath import UPath
 
 from obrecon_pipeline.atomic import atomic_path, write_json
 from obrecon_pipeline.metrics.batches import Batched
+from obrecon_pipeline.storage.objects import ObjectPartitionStore, ObjectRoot, is_object_url
 from obrecon_pipeline.storage.warehouse import PartitionStore, release
 
 #: the asset whose value is a JSON document, not a table
@@ -48,11 +54,18 @@ def table_file(key: dg.AssetKey) -> str:
     return f"{name}.json" if name == REPORT else f"{name}.parquet"
 
 
-def partition_store(root: str | Path, partition_key: str) -> PartitionStore:
+def object_root(root: str | Path, work: str | Path) -> ObjectRoot | None:
+    """The object-store root ``root`` with the working copy ``work``; None for a local root."""
+    return ObjectRoot(str(root), Path(work)) if is_object_url(root) else None
+
+
+def partition_store(root: str | Path, partition_key: str, work: str | Path = "") -> PartitionStore | ObjectPartitionStore:
     """The store of a stream × day partition key (``GOOG-L10|2012-06-21``: the dimensions in name
-    order, ``stream`` then ``trading_day``)."""
+    order, ``stream`` then ``trading_day``): under ``<root>/warehouse``, on the object store when
+    ``root`` is a URL (``work`` its working copy)."""
     stream, day = partition_key.split("|")
-    return PartitionStore(Path(root) / "warehouse", stream, day)
+    objects = object_root(root, work)
+    return objects.store(stream, day) if objects else PartitionStore(Path(root) / "warehouse", stream, day)
 
 
 def _per_day(partition_key: str) -> bool:
@@ -61,13 +74,17 @@ def _per_day(partition_key: str) -> bool:
 
 
 def day_table(root: str | Path, key: dg.AssetKey, day: str) -> Path:
-    """Where a table partitioned by day alone lives: ``<root>/warehouse/<asset>/<day>.parquet``."""
+    """Where a table partitioned by day alone lives: ``<root>/warehouse/<asset>/<day>.parquet``
+    (on an object-store root: in the working copy, ``root`` being ``work``)."""
     return Path(root) / "warehouse" / key.path[-1] / f"{day}.parquet"
 
 
-def report_link(root: str | Path, stream_day: str) -> Path:
-    """The stable path of a partition's report: ``<root>/reports/<stream-day id>/report.json``."""
-    return Path(root) / "reports" / stream_day / "report.json"
+def report_link(root: str | Path, stream_day: str, work: str | Path = "") -> str:
+    """The stable path of a partition's report: ``<root>/reports/<stream-day id>/report.json``
+    (the store's key of that copy on an object-store root)."""
+    parts = ("reports", stream_day, "report.json")
+    objects = object_root(root, work)
+    return objects.key(*parts) if objects else str(Path(root).joinpath(*parts))
 
 
 def _planned(step_context) -> frozenset[dg.AssetKey]:
@@ -84,10 +101,12 @@ def _planned(step_context) -> frozenset[dg.AssetKey]:
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
-    """Stores each partition's assets as one committed set under ``<root>/warehouse`` (local or
-    mounted file system: the commit is a rename of a symbolic link)."""
+    """Stores each partition's assets as one committed set under ``<root>/warehouse`` (a local or
+    mounted file system: the commit renames a symbolic link; an object store: the commit swaps its
+    pointer object, ``work`` being this machine's working copy)."""
 
     root: str
+    work: str = ""
     #: this process's pin directories (``PartitionStore.pin``), released when the step ends
     _pinned: set = PrivateAttr(default_factory=set)
 
@@ -98,7 +117,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     def _polars(self) -> PolarsParquetIOManager:
         """dagster-polars' Parquet reader and writer (its options: the asset's ``definition_metadata``)."""
-        polars_io = PolarsParquetIOManager(base_dir=self.root)
+        polars_io = PolarsParquetIOManager(base_dir=self.work or self.root)
         polars_io.setup_for_execution(None)  # with base_dir given, it needs no init context
         return polars_io
 
@@ -114,8 +133,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             else:
                 polars_io.write_df_to_path(context, obj, UPath(tmp))
 
-    def _store(self, context) -> PartitionStore:
-        return partition_store(self.root, context.asset_partition_key)
+    def _store(self, context) -> PartitionStore | ObjectPartitionStore:
+        return partition_store(self.root, context.asset_partition_key, self.work)
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         if obj is None:
@@ -129,8 +148,10 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             store.put(context.run_id, file, obj)
         elif isinstance(obj, dict):
             write_json(obj, dest)
+            store.publish(context.run_id, file)
         elif isinstance(obj, (pl.LazyFrame, pl.DataFrame, Batched)):
             self._write_frame(context, obj, dest)  # the commit protocol places it
+            store.publish(context.run_id, file)
         else:
             raise TypeError(f"{context.asset_key.to_user_string()}: cannot store a {type(obj).__name__}")
         if file.endswith(".parquet"):
@@ -138,10 +159,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                                          "dagster/row_count": dg.MetadataValue.int(pq.read_metadata(dest).num_rows)})
         self._commit_if_complete(context, store)
 
-    def _commit_if_complete(self, context: dg.OutputContext, store: PartitionStore) -> None:
+    def _commit_if_complete(self, context: dg.OutputContext, store: PartitionStore | ObjectPartitionStore) -> None:
         planned = _planned(context.step_context)
-        run = store.run_dir(context.run_id)
-        if not all((run / table_file(k)).exists() for k in planned):
+        if not all(store.has(context.run_id, table_file(k)) for k in planned):
             return
         graph = context.step_context.job_def.asset_layer.asset_graph
         self._commit(context.log, store, context.run_id,
@@ -152,20 +172,19 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         holds the rest of the run back (:mod:`assets.breaker`), so its book, events and report are
         the partition's new set and the tables built from the old book are dropped with it."""
         op = context.op_execution_context
-        store = partition_store(self.root, context.partition_key)
-        run = store.run_dir(op.run_id)
+        store = partition_store(self.root, context.partition_key, self.work)
         graph = op.job_def.asset_layer.asset_graph
         tables = {table_file(k): [table_file(p) for p in graph.get(k).parent_keys]
-                  for k in graph.get_all_asset_keys() if (run / table_file(k)).exists()}
+                  for k in graph.get_all_asset_keys() if store.has(op.run_id, table_file(k))}
         if tables:
             self._commit(context.log, store, op.run_id, tables)
 
-    def _commit(self, log, store: PartitionStore, run_id: str, tables: dict[str, list[str]]) -> None:
-        run = store.run_dir(run_id)
+    def _commit(self, log, store: PartitionStore | ObjectPartitionStore, run_id: str, tables: dict[str, list[str]]) -> None:
         links = {}
-        if (run / table_file(dg.AssetKey(REPORT))).exists():
-            stream_day = json.loads((run / table_file(dg.AssetKey(REPORT))).read_text())["stream"]
-            links[table_file(dg.AssetKey(REPORT))] = report_link(self.root, stream_day)
+        report = table_file(dg.AssetKey(REPORT))
+        if report in tables:
+            stream_day = json.loads(store.locate(run_id, report).read_text())["stream"]
+            links[report] = report_link(self.root, stream_day, self.work)
         store.commit(run_id, tables, links)
         log.info(f"{store.stream}/{store.day}: committed run {run_id[:8]} ({len(tables)} tables of this run) "
                  "as the partition's set")
@@ -179,10 +198,13 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     def _load(self, context: dg.InputContext, partition_key: str):
         file = table_file(context.asset_key)
         if _per_day(partition_key):
-            path = day_table(self.root, context.asset_key, partition_key)
+            path = day_table(self.work or self.root, context.asset_key, partition_key)
+            objects = object_root(self.root, self.work)
+            if objects is not None:
+                objects.fetch(objects.key(*path.relative_to(self.work).parts), path)
             where = partition_key
         else:
-            store = partition_store(self.root, partition_key)
+            store = partition_store(self.root, partition_key, self.work)
             path, where = store.pin(context.step_context.run_id, file), f"{store.stream}/{store.day}"
             if path is not None:
                 self._pinned.add(path.parent)
@@ -199,8 +221,13 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         committed stream-day sets, written atomically on its own at ``warehouse/<asset>/<day>.parquet``."""
         if not isinstance(obj, (pl.LazyFrame, pl.DataFrame)):
             raise TypeError(f"{context.asset_key.to_user_string()}: cannot store a {type(obj).__name__}")
-        dest = day_table(self.root, context.asset_key, context.asset_partition_key)
+        dest = day_table(self.work or self.root, context.asset_key, context.asset_partition_key)
         dest.parent.mkdir(parents=True, exist_ok=True)
         self._write_frame(context, obj, dest)
-        context.add_output_metadata({"path": dg.MetadataValue.path(str(dest)),
+        objects, shown = object_root(self.root, self.work), str(dest)
+        if objects is not None:
+            key = objects.key(*dest.relative_to(self.work).parts)
+            objects.upload(dest, key)
+            shown = objects.url_of(key)
+        context.add_output_metadata({"path": dg.MetadataValue.path(shown),
                                      "dagster/row_count": dg.MetadataValue.int(pq.read_metadata(dest).num_rows)})

@@ -79,6 +79,44 @@ def release(pins: Path) -> None:
             break
 
 
+def hold(locate: Callable[[], Path | None], held: Path) -> Path | None:
+    """A reader's pin: a hard link ``held`` to the file ``locate()`` finds (None if it finds none),
+    located again if a commit removed it between locating and linking."""
+    for _ in range(3):
+        found = locate()
+        if found is None:
+            return None
+        held.parent.mkdir(parents=True, exist_ok=True)
+        held.unlink(missing_ok=True)
+        try:
+            os.link(found, held)
+            return held
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def plan_manifest(run_id: str, tables: dict[str, list[str]], previous: dict | None,
+                  links: dict[str, str]) -> tuple[dict, list[str]]:
+    """The manifest committing run ``run_id`` (its ``tables``: table file -> the table files it was
+    built from) over the ``previous`` committed manifest, and the table files carried over from
+    the previous set: those the run did not rebuild and that depend on nothing it rebuilt (or
+    dropped), transitively."""
+    entries = {f: {"run_id": run_id, "upstream": sorted(up)} for f, up in tables.items()}
+    carried: dict[str, dict] = {}
+    if previous is not None:
+        carried = {f: e for f, e in previous["tables"].items() if f not in tables}
+        stale = set(tables)
+        while True:
+            drop = {f for f, e in carried.items() if stale & set(e["upstream"])}
+            if not drop:
+                break
+            stale |= drop
+            carried = {f: e for f, e in carried.items() if f not in drop}
+    manifest = {"run_id": run_id, "committed_ns": time.time_ns(), "tables": {**entries, **carried}, "links": links}
+    return manifest, list(carried)
+
+
 def read_manifest(run_dir: Path) -> dict | None:
     try:
         return json.loads((run_dir / MANIFEST).read_text())
@@ -145,19 +183,15 @@ class PartitionStore:
         """:meth:`locate`'s file, held by a hard link under :attr:`pins` that the caller reads instead
         (and releases with :func:`release`): the set it came from may be superseded and removed
         while a lazy scan of it is still to be collected. None if there is no such table."""
-        for _ in range(3):  # a commit may remove the located set between locating and linking
-            found = self.locate(run_id, table_file)
-            if found is None:
-                return None
-            held = self.pins / f"{run_id}.{os.getpid()}" / table_file
-            held.parent.mkdir(parents=True, exist_ok=True)
-            held.unlink(missing_ok=True)
-            try:
-                os.link(found, held)
-                return held
-            except FileNotFoundError:
-                continue
-        return None
+        return hold(lambda: self.locate(run_id, table_file), self.pins / f"{run_id}.{os.getpid()}" / table_file)
+
+    def has(self, run_id: str, table_file: str) -> bool:
+        """Whether run ``run_id`` has stored ``table_file`` in its set."""
+        return (self.run_dir(run_id) / table_file).exists()
+
+    def publish(self, run_id: str, table_file: str) -> None:
+        """A file written into :meth:`run_dir` is in the run's set already (the object store's
+        counterpart uploads it)."""
 
     # ------------------------------------------------------------------------------ writing
     @contextmanager
@@ -185,21 +219,9 @@ class PartitionStore:
                 return done
             previous_dir = self.committed()
             previous = read_manifest(previous_dir) if previous_dir is not None else None
-            entries = {f: {"run_id": run_id, "upstream": sorted(up)} for f, up in tables.items()}
-            if previous is not None:
-                carried = {f: e for f, e in previous["tables"].items() if f not in tables}
-                stale = set(tables)
-                while True:  # a carried table built from a rebuilt (or dropped) table is dropped too
-                    drop = {f for f, e in carried.items() if stale & set(e["upstream"])}
-                    if not drop:
-                        break
-                    stale |= drop
-                    carried = {f: e for f, e in carried.items() if f not in drop}
-                for f, e in carried.items():
-                    os.link(previous_dir / f, run / f)
-                    entries[f] = e
-            manifest = {"run_id": run_id, "committed_ns": time.time_ns(), "tables": entries,
-                        "links": {f: str(p) for f, p in (extra_links or {}).items()}}
+            manifest, carried = plan_manifest(run_id, tables, previous, {f: str(p) for f, p in (extra_links or {}).items()})
+            for f in carried:
+                os.link(previous_dir / f, run / f)
             write_json(manifest, run / MANIFEST)
             _fsync_dir(run)
             self._switch(run, manifest, previous_dir)
