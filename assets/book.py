@@ -77,6 +77,7 @@ def replay_partition(context: dg.AssetExecutionContext, config: BookConfig, land
             report = run_stream(stream.source, stream, paths, options, progress=StepProgress(context.log.info))
         except ObreconError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
+        report["files"] = [landing_zone.landed_name(f) for f in report["files"]]
         match = report["reference"]
         yield dg.Output(paths.events, "events", metadata={"quarantined": report["quarantined"]})
         yield dg.Output(paths.reference, "reference_book", metadata={"has_reference": match is not None})

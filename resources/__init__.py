@@ -74,6 +74,14 @@ class LandingZone(dg.ConfigurableResource):
             objects.mirror(day=partition_key.split("|")[1])
         return self.raw
 
+    def landed_name(self, path: str | Path) -> str:
+        """How a user finds a raw file read from :attr:`raw`: its path, or on an object-store root
+        the URL of the object it mirrors."""
+        objects = object_root(self.root, self.work)
+        if objects is None:
+            return str(path)
+        return objects.url_of(objects.key("raw", *Path(path).relative_to(self.raw).parts))
+
     def report_path(self, stream_day: str) -> str:
         """The stable path (on an object store, the URL) of a partition's committed ``report.json``."""
         objects = object_root(self.root, self.work)

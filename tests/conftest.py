@@ -48,3 +48,60 @@ def write_tardis_reconnect(directory: Path) -> Path:
 def tardis_reconnect(tmp_path: Path) -> Path:
     """:func:`write_tardis_reconnect` into the test's ``tmp_path``."""
     return write_tardis_reconnect(tmp_path)
+
+
+class ObjectStore:
+    """A real S3 API server on 127.0.0.1 (moto's ``moto.server``, started by the tests), reached the
+    way a deployment reaches S3: the standard ``AWS_*`` variables name the endpoint and the keys."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+
+    def bucket(self, name: str) -> str:
+        """A new, empty bucket; its ``s3://`` URL."""
+        import s3fs
+
+        s3fs.S3FileSystem(skip_instance_cache=True).mkdir(name)
+        return f"s3://{name}"
+
+    def upload(self, local: Path, url: str) -> None:
+        """``local`` (a directory) copied under ``url``."""
+        import fsspec
+
+        fs, key = fsspec.core.url_to_fs(url)
+        for path in sorted(local.rglob("*")):
+            if path.is_file():
+                fs.put_file(str(path), f"{key}/{path.relative_to(local).as_posix()}")
+
+
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory):
+    """The S3 server for the whole session, stopped at its end."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.e2e.services import free_port, wait_for
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("s3") / "moto.log"
+    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "obrecon",
+           "AWS_SECRET_ACCESS_KEY": "obrecon", "AWS_DEFAULT_REGION": "us-east-1"}
+    saved = {k: os.environ.get(k) for k in env}
+    with open(log, "wb") as out:
+        server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(f"the S3 server on port {port} (log {log})",
+                 lambda: server.poll() is None and urllib.request.urlopen(env["AWS_ENDPOINT_URL"], timeout=2).status, 30)
+        os.environ.update(env)
+        yield ObjectStore(env["AWS_ENDPOINT_URL"])
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        server.terminate()
+        server.wait(timeout=10)

@@ -290,16 +290,17 @@ class ObjectPartitionStore:
                     return manifest
 
     def _copy_stable(self, manifest: dict, previous: dict | None) -> None:
-        """The committed tables' copies at their stable keys (those not already of the same size),
-        none for tables the set no longer has; the superseded set removed."""
+        """The committed tables' copies at their stable keys (unless a copy with the same tag, the
+        ETag of the same bytes, is there), none for tables the set no longer has; the superseded
+        set removed."""
         run_id = manifest["run_id"]
         copies = {f: [self._stable_key(f)] for f in manifest["tables"] if f.endswith(".parquet")}
         for f, key in manifest.get("links", {}).items():
             copies.setdefault(f, []).append(key)
         for f, keys in copies.items():
-            size = (self.root.info(self._run_key(run_id, f)) or {}).get("size")
+            tag = _tag(self.root.info(self._run_key(run_id, f)) or {})
             for key in keys:
-                if (self.root.info(key) or {}).get("size") != size:
+                if _tag(self.root.info(key) or {}) != tag:
                     self.root.fs.copy(self._run_key(run_id, f), key)
         if previous is not None:
             for f in set(previous["tables"]) - set(manifest["tables"]):

@@ -53,7 +53,7 @@ def land(raw: Path) -> int:
 class Deployment:
     url: str
     env: dict
-    root: Path
+    root: Path | str  # the data root: a directory, or an s3:// URL
     home: Path
     postgres: Postgres
     procs: Processes
@@ -71,22 +71,30 @@ LOCATIONS = """{ workspaceOrError { ... on Workspace { locationEntries { name lo
 
 
 @contextmanager
-def running_deployment(tmp: Path):
-    """Start everything in ``tmp`` (logs: ``tmp/<process>.log``); stop it all on exit."""
+def running_deployment(tmp: Path, object_store=None):
+    """Start everything in ``tmp`` (logs: ``tmp/<process>.log``); stop it all on exit. With
+    ``object_store`` the data root is a bucket there and every process (each worker, the webserver
+    with the daemon) works in a working copy of its own, ``tmp/work/<process>``: they share only
+    the bucket."""
     procs = Processes(logs=tmp)
     postgres = start_postgres()
     try:
         broker = start_redis(procs, tmp)
         root, home = tmp / "data", tmp / "dagster_home"
         victim = land(root / "raw")
+        if object_store is not None:
+            root = object_store.bucket(f"deployment-{os.getpid()}") + "/data"
+            object_store.upload(tmp / "data" / "raw", f"{root}/raw")
         env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "DAGSTER_HOME": str(home), "OBRECON_DATA_DIR": str(root),
-               "OBRECON_DAGSTER_PG_URL": postgres.url, "OBRECON_CELERY_BROKER": broker, "PYTHONUNBUFFERED": "1"}
+               "OBRECON_DAGSTER_PG_URL": postgres.url, "OBRECON_CELERY_BROKER": broker, "PYTHONUNBUFFERED": "1",
+               "OBRECON_WORK_DIR": str(tmp / "work" / "control")}
         # the README's commands: write the instance and worker config, start the workers
         out = subprocess.run([str(BIN / "python"), "-m", "resources.deployment"], env=env, cwd=REPO,
                              capture_output=True, text=True, check=True, timeout=120).stdout
         assert "PostgreSQL" in out and "Celery workers" in out, out
         workers = {name: procs.start(name, [str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
-                                            "-y", str(home / "celery.yaml"), "-n", name, "--", "--concurrency=1"], env=env)
+                                            "-y", str(home / "celery.yaml"), "-n", name, "--", "--concurrency=1"],
+                                     env={**env, "OBRECON_WORK_DIR": str(tmp / "work" / name)})
                    for name in ("worker1", "worker2")}
         port = free_port()
         procs.start("webserver", [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
@@ -117,11 +125,11 @@ def finished(runs: list[dict]) -> bool:
     return bool(runs) and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs)
 
 
-@pytest.fixture(scope="session")
-def deployment(tmp_path_factory):
+@contextmanager
+def after_the_sensor(tmp: Path, object_store=None):
     """The running deployment after the landing-zone sensor, switched on through GraphQL, has
     registered the landed stream-days and its runs have finished."""
-    with running_deployment(tmp_path_factory.mktemp("deployment")) as d:
+    with running_deployment(tmp, object_store) as d:
         started = d.graphql("""mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }""",
                             {"s": {**LOCATION, "sensorName": "landing_zone_sensor"}})
         assert started["startSensor"]["__typename"] == "Sensor"
@@ -132,4 +140,18 @@ def deployment(tmp_path_factory):
             return runs if len(runs) == n and finished(runs) else None
 
         d.sensor_runs = wait_for("the sensor's runs", sensor_runs, 900, every_s=2)
+        yield d
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory):
+    """The deployment on a local data root, after the sensor's runs."""
+    with after_the_sensor(tmp_path_factory.mktemp("deployment")) as d:
+        yield d
+
+
+@pytest.fixture(scope="session")
+def bucket_deployment(tmp_path_factory, object_store):
+    """The deployment on a data root in a bucket (S3 API server on 127.0.0.1), after the sensor's runs."""
+    with after_the_sensor(tmp_path_factory.mktemp("bucket_deployment"), object_store) as d:
         yield d
