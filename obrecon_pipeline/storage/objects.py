@@ -195,10 +195,6 @@ class ObjectPartitionStore:
         return self.root.url_of(self._stable_key(table_file))
 
     @property
-    def staging(self) -> Path:
-        return self.local.staging
-
-    @property
     def pins(self) -> Path:
         return self.local.pins
 

@@ -5,7 +5,11 @@ another machine that shares only the bucket, and both give exactly what a local 
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import fsspec
@@ -16,6 +20,7 @@ from assets.partitions import partition_key, register
 from resources import resources_for
 from tests.assets.conftest import materialize_all
 
+REPO = Path(__file__).resolve().parents[2]
 AAPL = "lobster/AAPL-L10/2012-06-21"
 TABLES = ["events", "reference_book", "book", "spreads", "order_flow_imbalance", "returns", "microstructure",
           "market_impact", "impact_regression", "fidelity_report", "features"]
@@ -98,3 +103,21 @@ def test_a_second_machine_builds_on_the_committed_set_through_the_bucket_alone(r
     assert len(owners) == len(TABLES) + 1
     assert not (tmp_path / "machine-b" / "raw").exists()  # spreads read the book from the bucket, no raw file
     assert resources_for(url)["landing_zone"].work == str(tmp_path / "machine-b")
+
+
+def test_the_shell_command_on_a_bucket(runs, tmp_path):
+    """``OBRECON_DATA_DIR=s3://… python3 -m assets.materialize``: the README's run command, with the
+    instance in the working copy; it prints the bucket's paths and commits there."""
+    _, url, _ = runs
+    env = {**os.environ, "OBRECON_DATA_DIR": url, "OBRECON_WORK_DIR": str(tmp_path / "machine-c")}
+    env.pop("DAGSTER_HOME", None)
+    shell = subprocess.run([sys.executable, "-m", "assets.materialize", "--source", "lobster", "--workers", "1"],
+                           env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert shell.returncode == 0, shell.stdout + shell.stderr
+    assert f"book    {url}/warehouse/book/AAPL-L10/2012-06-21.parquet" in shell.stdout
+    assert f"no DuckDB warehouse: {url} is an object store" in shell.stdout
+    assert "1 of 1 partitions materialized; checks: 8 passed, 0 failed, 0 warnings, 8 not judged" in shell.stdout
+    assert (tmp_path / "machine-c" / ".dagster" / "dagster.yaml").exists()
+    fs = fsspec.core.url_to_fs(url)[0]
+    run_id = _manifest(fs, url)["run_id"]
+    assert f"run {run_id[:8]} ok" in shell.stdout
