@@ -29,8 +29,9 @@ PHASES = ("parse", "replay", "tickers", "pipeline", "reference")
 
 def _clear() -> None:
     from obrecon_pipeline.feeds import hftbacktest
+    from obrecon_pipeline.feeds.cryptofeed import binance_lines
 
-    hftbacktest._read.cache_clear()
+    binance_lines._cache.clear()
     hftbacktest._messages.cache_clear()
 
 

@@ -16,12 +16,15 @@ market prefix so that one symbol on several venues can sit in one day folder:
 ``[<market>_]<symbol>_<YYYYMMDD>.gz`` is the stream ``<market>-<SYMBOL>`` (``spot-BTCUSDT``,
 ``usdm-BTCUSDT``) or ``<SYMBOL>`` without a prefix.
 
-Nothing Binance-specific is done here. Each line becomes a :class:`~.cryptofeed.capture.Record`:
-a websocket message a ``recv`` record, the snapshot a ``rest`` record with the URL the collector
-requested (``collector/src/binance*/http.rs``: ``https://api.binance.com/api/v3/depth?symbol=SYM``
-for spot, ``https://fapi.binance.com/fapi/v1/depth?symbol=SYM`` for USDⓈ-M), and the capture is
-translated by the cryptofeed Binance venue module (:mod:`.cryptofeed.binance`) and sequenced by
-the one L2 path (:mod:`.l2.messages`). The market follows from the diffs: a diff carrying ``pu``
+Nothing Binance-specific is done here. The file is read once, in blocks, by the Cython capture
+scanner in the collector's line layout and the Binance diff-depth parser
+(:mod:`.cryptofeed.binance_lines`, as a cryptofeed Binance capture is: :data:`LINES`); every other
+line becomes a :class:`~.cryptofeed.capture.Record` (:func:`record_of`): a websocket message a
+``recv`` record, the snapshot a ``rest`` record with the URL the collector requested
+(``collector/src/binance*/http.rs``: ``https://api.binance.com/api/v3/depth?symbol=SYM`` for
+spot, ``https://fapi.binance.com/fapi/v1/depth?symbol=SYM`` for USDⓈ-M, whose response carries
+``E``/``T``). The capture is translated by the cryptofeed Binance venue module
+(:mod:`.cryptofeed.binance`) and sequenced by the one L2 path (:mod:`.l2.messages`). The market follows from the diffs: a diff carrying ``pu``
 is a futures diff (Binance derivatives docs), so the stream syncs by the futures rule
 (``U <= lastUpdateId <= u``, then ``pu`` = previous ``u``), otherwise by the spot rule
 (``U <= lastUpdateId + 1 <= u``, then ``U`` = previous ``u + 1``).
@@ -47,7 +50,9 @@ import polars as pl
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds import Feed, held_in, register
 from obrecon_pipeline.feeds.cryptofeed import get_venue
-from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record, read_lines, translating
+from obrecon_pipeline.feeds.cryptofeed._capture_scan import HFTBACKTEST
+from obrecon_pipeline.feeds.cryptofeed.binance import is_futures
+from obrecon_pipeline.feeds.cryptofeed.capture import LineFormat, Record, file_version, scanned, translating
 from obrecon_pipeline.feeds.l2.messages import BookMessages
 from obrecon_pipeline.streams import Held, LoadedStream, Stream
 
@@ -95,7 +100,7 @@ def from_files(paths: list[Path]) -> list[Stream]:
     return [stream_of(Path(p)) for p in paths]
 
 
-def _body(text: str, path: Path, line: int):
+def _body(text: str, path: str, line: int):
     ts, sep, body = text.partition(" ")
     if not (sep and ts.isdigit()):
         raise InputError(path, line, f"not '<receive ns> <JSON>': {text[:60]!r}")
@@ -105,57 +110,39 @@ def _body(text: str, path: Path, line: int):
         raise InputError(path, line, f"malformed JSON: {exc}") from None
 
 
-def _key(path: Path) -> tuple[Path, int, int]:
+def record_of(raw: bytes, path: str, line: int, quarantine: list) -> Record:
+    """One line the scanner leaves as a :class:`Record` (the REST snapshot a ``rest`` record with
+    its URL); a line that is not ``<integer> <JSON object>`` is an :class:`InputError`: the
+    collector writes whole lines, so a damaged one means a damaged file."""
     try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise InputError(path, None, "file not found") from None
-    return path.resolve(), st.st_size, st.st_mtime_ns
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, line, f"not UTF-8: {exc}") from None
+    ts, body = _body(text, path, line)
+    if not isinstance(body, dict):
+        raise InputError(path, line, f"the JSON is a {type(body).__name__}, not an object")
+    if "lastUpdateId" not in body:
+        return Record("recv", ts, line, None, body, path)
+    url = DEPTH_URL["BINANCE_FUTURES" if "T" in body else "BINANCE"].format(stream_of(Path(path)).symbol)
+    return Record("rest", ts, line, url, body, path)
 
 
-def read(path: str | Path) -> tuple[str, Capture]:
-    """``(venue, capture)``: the file as a cryptofeed-style capture and the Binance venue family
-    whose sync rule it follows (``BINANCE`` or ``BINANCE_FUTURES``)."""
-    return _read(*_key(Path(path)))
-
-
-@functools.lru_cache(maxsize=2)
-def _read(path: Path, size: int, mtime_ns: int) -> tuple[str, Capture]:
-    symbol, name = stream_of(path).symbol, str(path)
-    bodies, futures = [], False
-    for line, raw in read_lines(path):
-        try:
-            text = raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            raise InputError(path, line, f"not UTF-8: {exc}") from None
-        if not text:
-            continue
-        ts, body = _body(text, path, line)
-        if not isinstance(body, dict):
-            raise InputError(path, line, f"the JSON is a {type(body).__name__}, not an object")
-        bodies.append((ts, line, body))
-        data = body.get("data")
-        futures = futures or (isinstance(data, dict) and data.get("e") == "depthUpdate" and "pu" in data)
-    if not bodies:
-        raise InputError(path, None, "empty capture file")
-    venue = "BINANCE_FUTURES" if futures else "BINANCE"
-    url = DEPTH_URL[venue].format(symbol)
-    records = [Record("rest", ts, line, url, body, name) if "lastUpdateId" in body
-               else Record("recv", ts, line, None, body, name) for ts, line, body in bodies]
-    return venue, Capture(path, records)
+#: the collector's lines: ``<receive ns> <JSON>``
+LINES = LineFormat(HFTBACKTEST, record_of)
 
 
 def load_messages(stream: Stream) -> BookMessages:
     """The stream's book messages (snapshots, diffs, tickers), before sequencing. Cached per file
     (path, size, modification time): the pipeline reads the tickers after the events; callers must
     not mutate the result."""
-    return _messages(*_key(Path(stream.files[0])), stream.symbol)
+    return _messages(*file_version(stream.files[0]), stream.symbol)
 
 
 @functools.lru_cache(maxsize=2)
 def _messages(path: Path, size: int, mtime_ns: int, symbol: str) -> BookMessages:
-    venue, cap = _read(path, size, mtime_ns)
-    return translating(path, f"reading {symbol}", get_venue(venue, path).load, cap, [cap], symbol)
+    cap = scanned(path, LINES)
+    venue = "BINANCE_FUTURES" if is_futures(cap) else "BINANCE"
+    return translating(path, f"reading {symbol}", get_venue(venue, path).load, cap, [], symbol)
 
 
 def load(stream: Stream) -> LoadedStream:

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
+from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
@@ -66,9 +67,12 @@ def _rest_symbol(rec: Record) -> str | None:
 
 
 def _kept(rec: Record) -> bool:
-    """The records other than parsed diffs that :func:`symbols` or the loader can use: websocket
-    messages that are book data or may be quarantined (known other streams and subscription
-    replies give nothing)."""
+    """The records other than parsed diffs that :func:`symbols` or the loader can use: REST depth
+    snapshots in the capture itself (hftbacktest's collector logs them beside the websocket) and
+    websocket messages that are book data or may be quarantined (known other streams and
+    subscription replies give nothing)."""
+    if rec.kind == "rest":
+        return True
     if rec.kind != "recv":
         return False
     kind = _stream_kind(rec.body)
@@ -78,9 +82,18 @@ def _kept(rec: Record) -> bool:
 
 
 def _lines(ws: Capture, columns: bool = True) -> DepthLines:
-    dl = depth_lines(ws.path, _kept, columns)
+    dl = depth_lines(ws.path, _kept, columns, ws.line_format)
     ws.read_whole(dl.quarantine)
     return dl
+
+
+def is_futures(ws: Capture) -> bool:
+    """Whether the capture's diffs carry ``pu`` (Binance derivatives docs: the futures sync rule),
+    parsed or left to the per-line reader."""
+    dl = _lines(ws)
+    return bool(np.any(dl.prev != NULL_ID)) or any(
+        rec.body["data"].get("e") == "depthUpdate" and "pu" in rec.body["data"]
+        for rec in dl.others if _stream_kind(rec.body) == "depth")
 
 
 def _depth_symbols(records) -> list[tuple[int, str]]:

@@ -1,13 +1,14 @@
-"""A Binance websocket capture read once, in blocks of whole lines, by the Cython scanner and parser.
+"""A Binance websocket capture read once, in blocks of whole lines, by the Cython scanner and parser
+(a cryptofeed ``VENUE.ws.N.0`` or an hftbacktest collector file: the capture's :class:`.capture.LineFormat`).
 
 :func:`depth_lines` passes over the (decompressed) bytes of ``VENUE.ws.N.0`` once, block by block
 (:data:`BLOCK` bytes, so a day of any length costs a block of text): the capture scanner
 (:mod:`._capture_scan`) finds each line's kind, receive time, payload and ``stream`` channel; the
 diff-depth parser (:mod:`._binance_scan`) reads every ``<sym>@depth...`` payload straight into
 int64 buffers — symbol, ``E``, ``U``, ``u``, ``pu`` and the levels as exact ``(mantissa,
-decimals)`` pairs. Every other line, and a depth payload the parser leaves to it, is read by
-:func:`.capture.record_of` as before (a :class:`.capture.Record`, or the capture's quarantine), and
-kept when ``keep(record)`` says the venue module needs it. The result is cached per file version
+decimals)`` pairs. Every other line, and a depth payload the parser leaves to it, is read by the
+line format's ``record_of`` (cryptofeed: :func:`.capture.record_of`; a :class:`.capture.Record`, or
+the capture's quarantine), and kept when ``keep(record)`` says the venue module needs it. The result is cached per file version
 (path, size, modification time): one pass serves the venue's ``symbols`` and each symbol's
 ``load``. Once every parsed symbol has been loaded (:func:`loaded`), the cached pass drops its
 columns and keeps the listing (symbols, their first lines, the other records, the quarantine):
@@ -33,7 +34,7 @@ from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed._binance_scan import parse_depth
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
-from obrecon_pipeline.feeds.cryptofeed.capture import Record, file_version, read_lines, record_of
+from obrecon_pipeline.feeds.cryptofeed.capture import CRYPTOFEED_LINES, LineFormat, Record, file_version, read_lines
 from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS
 
 #: bytes of decompressed capture scanned at a time
@@ -128,7 +129,7 @@ class _Columns:
 LEVEL_BYTES, LINE_BYTES = 10, 64
 
 
-def _read(path: Path, keep: Callable[[Record], bool]) -> DepthLines:
+def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -> DepthLines:
     name = str(path)
     text_bytes = path.stat().st_size * (8 if path.name.endswith(".gz") else 1)  # gzip: a guess, grown if short
     symbols: dict[bytes, int] = {}
@@ -140,7 +141,7 @@ def _read(path: Path, keep: Callable[[Record], bool]) -> DepthLines:
     first_line = 1
     for block in _blocks(path):
         buf = np.frombuffer(block, dtype=np.uint8)
-        lines = scan_lines(buf)
+        lines = scan_lines(buf, line_format.layout)
         kind, chan = lines["kind"], lines["chan"]
         depth = np.flatnonzero((kind == RECV) & (chan >= 0))  # the parser takes the depth streams
         ok, sym, e_ms, first, last, prev, count, levels = parse_depth(
@@ -154,7 +155,7 @@ def _read(path: Path, keep: Callable[[Record], bool]) -> DepthLines:
         rest[parsed] = False
         rest &= kind != BLANK
         for k in np.flatnonzero(rest):
-            rec = record_of(block[lines["start"][k]:lines["end"][k]], name, int(k) + first_line, quarantine)
+            rec = line_format.record_of(block[lines["start"][k]:lines["end"][k]], name, int(k) + first_line, quarantine)
             if rec is not None and keep(rec):
                 others.append(rec)
         first_line += len(kind)
@@ -170,14 +171,15 @@ CACHED = 4
 _cache: dict[tuple, DepthLines] = {}
 
 
-def depth_lines(path: str | Path, keep: Callable[[Record], bool], columns: bool = True) -> DepthLines:
+def depth_lines(path: str | Path, keep: Callable[[Record], bool], columns: bool = True,
+                line_format: LineFormat = CRYPTOFEED_LINES) -> DepthLines:
     """The capture's diff-depth messages and kept records (read once per file version). With
     ``columns=False`` only the listing is needed (symbols, first lines, other records, quarantine):
     a pass whose columns were released serves it without reading again."""
-    key = (*file_version(path), keep)
+    key = (*file_version(path), keep, line_format)
     dl = _cache.get(key)
     if dl is None or (columns and dl.released):
-        dl = _read(key[0], keep)
+        dl = _read(key[0], keep, line_format)
         _cache.pop(key, None)
         _cache[key] = dl
         while len(_cache) > CACHED:

@@ -44,9 +44,10 @@ import zlib
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from obrecon_pipeline.errors import InputError
+from obrecon_pipeline.feeds.cryptofeed._capture_scan import CRYPTOFEED
 
 _TS = r"(?P<ts>\d+(?:\.\d+)?)"
 _LAYOUTS = (
@@ -81,11 +82,13 @@ class Capture:
 
     def __init__(self, path: Path, records: list[Record] | None = None,
                  quarantine: list[tuple[str, int, str]] | None = None, recv_in_order: bool | None = False,
-                 from_file: bool = False):
+                 from_file: bool = False, line_format: "LineFormat | None" = None):
         self.path = path
-        #: the records are the lines of the cryptofeed capture file ``path`` (:func:`read_capture`),
-        #: not records another reader built (``feeds.hftbacktest``)
+        #: the records are the lines of the capture file ``path`` (:func:`read_capture`), read by
+        #: a scanner over its bytes (:mod:`.binance_lines`) in ``line_format``, not records another
+        #: reader built
         self.from_file = from_file
+        self.line_format = line_format or CRYPTOFEED_LINES
         self._records = records
         self._quarantine = quarantine
         self._recv_in_order = recv_in_order
@@ -268,7 +271,7 @@ def file_version(path: str | Path) -> tuple[Path, int, int]:
 @functools.lru_cache(maxsize=16)
 def _read_capture(path: Path, size: int, mtime_ns: int) -> Capture:
     if size > STREAM_ABOVE:
-        return _scanned(path)
+        return scanned(path)
     quarantine: list[tuple[str, int, str]] = []
     cap = Capture(path, list(_parsed(path, quarantine)), quarantine, from_file=True)
     if not cap.records and not cap.quarantine:
@@ -302,17 +305,30 @@ def record_of(raw: bytes, name: str, line: int, quarantine: list) -> Record | No
         return None
 
 
+@dataclass(frozen=True)
+class LineFormat:
+    """How a capture's lines are written: the scanner's ``layout`` (:mod:`._capture_scan`) and the
+    reader of one raw line the scanner leaves (``record_of(raw, path, line, quarantine)``: a
+    :class:`Record`, or None with the line quarantined, or an :class:`InputError`)."""
+
+    layout: int
+    record_of: Callable[[bytes, str, int, list], Record | None]
+
+
+CRYPTOFEED_LINES = LineFormat(CRYPTOFEED, record_of)
+
 _RECV_TS = re.compile(rb"^(\d+)(?:\.(\d+))?: ")
 
 
-def _scanned(path: Path) -> Capture:
-    """A large capture to read by lines. Opening it reads up to its first line (an empty file is
-    an error at once); whether its received times are in order is found when first asked
-    (:attr:`Capture.recv_in_order`), so that a reader that passes over the file itself
-    (:mod:`.binance_lines`) reads it once. A corrupt gzip stream is the error of the first pass."""
+def scanned(path: Path, line_format: LineFormat | None = None) -> Capture:
+    """A capture to read by lines (a large cryptofeed capture, any hftbacktest file). Opening it
+    reads up to its first line (an empty file is an error at once); whether its received times
+    are in order is found when first asked (:attr:`Capture.recv_in_order`), so that a reader that
+    passes over the file itself (:mod:`.binance_lines`) reads it once. A corrupt gzip stream is
+    the error of the first pass."""
     if not any(raw.strip() for _, raw in read_lines(path)):
         raise InputError(path, None, "empty capture file")
-    return Capture(path, None, None, recv_in_order=None, from_file=True)
+    return Capture(path, None, None, recv_in_order=None, from_file=True, line_format=line_format)
 
 
 def _times_in_order(path: Path) -> bool:
