@@ -169,8 +169,9 @@ def _loader(sequencing: Sequencing):
     """The venue's ``load``: the websocket capture's parsed diffs (:mod:`.binance_lines`) and, one by
     one, the other records (REST snapshots, the websocket messages the parser left), in the order
     :meth:`Capture.merged_with` gives — receive time, the websocket first on ties, then file order:
-    each record's place among the parsed diffs is found by ``searchsorted`` and the diffs before it
-    are added whole (:meth:`BookMessages.add_scaled`). A capture of records another reader built
+    each record that is a message (a snapshot, a diff the parser left) is placed among the parsed
+    diffs by ``searchsorted`` and the diffs before it are added whole (:meth:`BookMessages.add_scaled`);
+    a ``bookTicker`` or a quarantined line goes to a list of its own and splits nothing. A capture of records another reader built
     (``feeds.hftbacktest``) is translated record by record."""
 
     def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
@@ -190,12 +191,13 @@ def _loader(sequencing: Sequencing):
         others = sorted([*dl.others, *responses], key=lambda r: r.ts_ns)  # stable: websocket first on ties
         done = 0
         for rec in tracked(others):
-            lo, hi = np.searchsorted(ts, rec.ts_ns, "left"), np.searchsorted(ts, rec.ts_ns, "right")
-            at = int(hi if rec.kind == "rest" else lo + np.searchsorted(line[lo:hi], rec.line))
-            if at > done:
-                book.add_scaled([dl.path], *scaled_messages(dl, mine[done:at]))
-                done = at
-            _translate(book, rec, symbol)
+            if rec.kind == "rest" or _stream_kind(rec.body) == "depth":  # a message: placed among the diffs
+                lo, hi = np.searchsorted(ts, rec.ts_ns, "left"), np.searchsorted(ts, rec.ts_ns, "right")
+                at = int(hi if rec.kind == "rest" else lo + np.searchsorted(line[lo:hi], rec.line))
+                if at > done:
+                    book.add_scaled([dl.path], *scaled_messages(dl, mine[done:at]))
+                    done = at
+            _translate(book, rec, symbol)  # tickers and quarantines are lists of their own
         if len(mine) > done:
             book.add_scaled([dl.path], *scaled_messages(dl, mine[done:]))
         loaded(dl, symbol)
