@@ -1,5 +1,5 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True
-"""Binance diff-depth payloads parsed straight into contiguous int64 buffers (no ``json.loads``).
+"""Binance diff-depth and bookTicker payloads parsed straight into contiguous buffers (no ``json.loads``).
 
 A payload ``{"stream": "<sym>@depth...", "data": {"e": "depthUpdate", "E": .., "s": .., "U": .., "u": ..,
 "pu": .., "b": [[price, qty], ...], "a": [...]}}`` (Binance "Diff. Depth Stream") gives, per
@@ -18,12 +18,17 @@ digits), a number where a string belongs, an id that is not an int64 integer, a 
 twice — is returned *unparsed* (``ok = 0``) for the reader's per-line path, which decides
 (quarantine, a located error, or its own translation), so every accepted line means exactly what
 it meant before.
+
+A bookTicker payload ``{"stream": "<sym>@bookTicker", "data": {"u": .., "s": .., "b": .., "B": ..,
+"a": .., "A": .., ...}}`` (Binance "Individual Symbol Book Ticker Streams") gives the symbol, ``u``
+and the four price and size strings as they are written (:func:`parse_tickers`), under the same
+checks: the per-line reader keeps them as text too.
 """
 
 import numpy as np
 
 from libc.stdint cimport int64_t, uint64_t
-from libc.string cimport memcmp
+from libc.string cimport memchr, memcmp
 
 
 cdef int64_t NO_ID = -9223372036854775807 - 1
@@ -287,10 +292,13 @@ cdef inline int _key(const unsigned char* p, Py_ssize_t s, Py_ssize_t e) nogil:
     return -1
 
 
-cdef Py_ssize_t _data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* ids, Py_ssize_t* spans) nogil:
-    """The ``data`` object at ``i``: ``ids`` = E, U, u, pu (``NO_ID`` when absent); ``spans`` = the
-    symbol's text and the ``b`` / ``a`` values' starts (-1 when absent). Its end, or -1."""
-    cdef Py_ssize_t ks, ke, end
+cdef Py_ssize_t _data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, bint ticker, int64_t* ids, Py_ssize_t* spans) nogil:
+    """The ``data`` object at ``i``. Of a diff: ``ids`` = E, U, u, pu (``NO_ID`` when absent),
+    ``spans`` = the symbol's text and the ``b`` / ``a`` values' starts (-1 when absent); of a
+    bookTicker (``ticker``): ``ids[0]`` = u, ``spans`` = the text spans of ``s``, ``b``, ``B``, ``a``,
+    ``A`` (``spans[2k]``, ``spans[2k + 1]``). Its end, or -1 (a member missing or given twice, a
+    value of another type)."""
+    cdef Py_ssize_t ks, end, f
     cdef int key, more
     cdef int seen = 0
     if i >= e or p[i] != 123:
@@ -303,7 +311,7 @@ cdef Py_ssize_t _data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_
         i = _string(p, i, e)
         if i < 0:
             return -1
-        key = _key(p, ks + 1, i - 1)
+        key = _ticker_key(p, ks + 1, i - 1) if ticker else _key(p, ks + 1, i - 1)
         i = _colon(p, i, e)
         if i < 0:
             return -1
@@ -311,16 +319,24 @@ cdef Py_ssize_t _data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_
             if seen & (1 << key):
                 return -1  # a member given twice
             seen |= 1 << key
-        if key == 0 or key == 2 or key == 3 or key == 4:
+        if key < 0:
+            end = _value(p, i, e, 1)
+        elif ticker:
+            if key == 1:
+                end = _integer(p, i, e, &ids[0])
+            else:
+                end = _string(p, i, e)
+                f = 0 if key == 0 else key - 1
+                spans[2 * f] = i + 1
+                spans[2 * f + 1] = end - 1
+        elif key == 0 or key == 2 or key == 3 or key == 4:
             end = _integer(p, i, e, &ids[0 if key == 0 else key - 1])
         elif key == 1:
             end = _string(p, i, e)
             spans[0] = i + 1
             spans[1] = end - 1
-        elif key == 5 or key == 6:
+        else:  # b, a
             spans[key - 3] = i
-            end = _value(p, i, e, 1)
-        else:
             end = _value(p, i, e, 1)
         if end < 0:
             return -1
@@ -330,6 +346,8 @@ cdef Py_ssize_t _data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_
         i = end
         if more == 0:
             break
+    if ticker:
+        return i if seen == 63 else -1  # s, u, b, B, a, A
     if not (seen & 2) or not (seen & 4) or not (seen & 8):
         return -1  # no symbol, U or u: the per-line path says what is wrong
     return i
@@ -365,7 +383,7 @@ def parse_depth(const unsigned char[::1] buf, const int64_t[::1] body, const int
         with nogil:
             ids[0] = ids[1] = ids[2] = ids[3] = NO_ID
             spans[0] = spans[1] = spans[2] = spans[3] = -1
-            good = _payload(p, i, e, ids, spans)
+            good = _payload(p, i, e, False, ids, spans)
             if good and ids[0] != NO_ID and not -MAX_E_MS <= ids[0] <= MAX_E_MS:
                 good = False  # E in ns would not fit int64
             lv0 = out.n
@@ -400,8 +418,10 @@ cdef inline bint _depth_stream(const unsigned char* p, Py_ssize_t s, Py_ssize_t 
     return _word(p, s + 1, e, b"depth", 5)
 
 
-cdef bint _payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* ids, Py_ssize_t* spans) nogil:
-    """The whole payload ``{"stream": "...", "data": {...}, ...}`` checked, ``data`` read."""
+cdef bint _payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, bint ticker, int64_t* ids, Py_ssize_t* spans) nogil:
+    """The whole payload ``{"stream": "...", "data": {...}, ...}`` checked, ``data`` read: of a depth
+    stream (:func:`_data`) or, ``ticker``, of a bookTicker stream (:func:`_ticker_data`, ``u`` in
+    ``ids[0]``)."""
     cdef Py_ssize_t ks, ke
     cdef int more
     cdef bint has_stream = False, has_data = False
@@ -424,13 +444,13 @@ cdef bint _payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* 
             has_stream = True
             ks = i
             i = _string(p, i, e)
-            if i < 0 or not _depth_stream(p, ks + 1, i - 1):
+            if i < 0 or not (_ticker_stream(p, ks + 1, i - 1) if ticker else _depth_stream(p, ks + 1, i - 1)):
                 return False
         elif ke - ks - 1 == 4 and _word(p, ks + 1, e, b"data", 4):
             if has_data:
                 return False
             has_data = True
-            i = _data(p, i, e, ids, spans)
+            i = _data(p, i, e, ticker, ids, spans)
         else:
             i = _value(p, i, e, 1)
         if i < 0:
@@ -441,3 +461,78 @@ cdef bint _payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* 
         if more == 0:
             break
     return has_stream and has_data and _ws(p, i, e) == e
+
+
+cdef inline bint _ticker_stream(const unsigned char* p, Py_ssize_t s, Py_ssize_t e) nogil:
+    """Whether the stream name ``p[s:e]`` is a bookTicker stream: exactly ``bookTicker`` after its
+    first ``@`` (``btcusdt@bookTicker``; ``cryptofeed.binance._stream_kind``)."""
+    while s < e and p[s] != 64:
+        s += 1
+    return e - s - 1 == 10 and _word(p, s + 1, e, b"bookTicker", 10)
+
+
+cdef const char* TICKER_KEYS = b"subBaA"
+
+
+cdef inline int _ticker_key(const unsigned char* p, Py_ssize_t s, Py_ssize_t e) nogil:
+    """Which bookTicker member the key text ``p[s:e]`` names: its place in :data:`TICKER_KEYS`
+    (0 s, 1 u, 2 b, 3 B, 4 a, 5 A), -1 other."""
+    cdef const void* hit
+    if e - s != 1 or p[s] == 0:
+        return -1
+    hit = memchr(TICKER_KEYS, p[s], 6)
+    return <int>(<const char*>hit - TICKER_KEYS) if hit != NULL else -1
+
+
+def parse_tickers(const unsigned char[::1] buf, const int64_t[::1] body, const int64_t[::1] end, dict symbols):
+    """Parse the bookTicker payloads ``buf[body[k]:end[k]]`` (the same checks as :func:`parse_depth`:
+    what is not taken exactly is left to the per-line path).
+
+    Returns ``(ok, sym, u, text)``: per payload int8 ``ok``, the symbol's index in ``symbols`` (a dict
+    ``bytes -> index``, extended in order of first appearance), ``u`` (int64), and ``text``: dict of
+    ``b``, ``B``, ``a``, ``A`` as ``(offsets, data)`` of the parsed payloads in order — int64 offsets
+    into one uint8 buffer of the strings' bytes (an Arrow large-string layout)."""
+    cdef Py_ssize_t n = body.shape[0], k, i, e, f
+    cdef const unsigned char* p = &buf[0] if buf.shape[0] else NULL
+    ok_a = np.zeros(n, dtype=np.int8)
+    sym_a = np.full(n, -1, dtype=np.int64)
+    u_a = np.zeros(n, dtype=np.int64)
+    spans_a = np.zeros((n, 10), dtype=np.int64)
+    cdef signed char[::1] ok = ok_a
+    cdef int64_t[::1] sym = sym_a, u = u_a
+    cdef int64_t[:, ::1] sp = spans_a
+    cdef Py_ssize_t spans[10]
+    cdef int64_t uid
+    cdef bint good
+    for k in range(n):
+        i, e = body[k], end[k]
+        with nogil:
+            uid = 0
+            good = _payload(p, i, e, True, &uid, spans)
+        if not good:
+            continue
+        name = (<const char*>p)[spans[0]:spans[1]]
+        ok[k] = 1
+        sym[k] = symbols.setdefault(name, len(symbols))
+        u[k] = uid
+        for f in range(10):
+            sp[k, f] = spans[f]
+    good_rows = np.flatnonzero(ok_a == 1)
+    text = {}
+    cdef Py_ssize_t m = len(good_rows), r, at, w, c
+    cdef int64_t[::1] rows = good_rows.astype(np.int64)
+    cdef int64_t[::1] off
+    cdef unsigned char[::1] data
+    for f, field in enumerate(("b", "B", "a", "A")):
+        off_a = np.zeros(m + 1, dtype=np.int64)
+        data_a = np.empty(int(np.sum(spans_a[good_rows, 2 * f + 3] - spans_a[good_rows, 2 * f + 2])), dtype=np.uint8)
+        off, data = off_a, data_a
+        at = 0
+        for r in range(m):
+            w = rows[r]
+            for c in range(sp[w, 2 * f + 2], sp[w, 2 * f + 3]):
+                data[at] = p[c]
+                at += 1
+            off[r + 1] = at
+        text[field] = (off_a, data_a)
+    return ok_a, sym_a, u_a, text

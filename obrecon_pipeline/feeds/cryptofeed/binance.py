@@ -200,6 +200,7 @@ def _loader(sequencing: Sequencing):
             _translate(book, rec, symbol)  # tickers and quarantines are lists of their own
         if len(mine) > done:
             book.add_scaled([dl.path], *scaled_messages(dl, mine[done:]))
+        book.add_tickers(dl.tickers_of(symbol))
         loaded(dl, symbol)
         return book
 

@@ -6,7 +6,8 @@
 (:mod:`._capture_scan`) finds each line's kind, receive time, payload and ``stream`` channel; the
 diff-depth parser (:mod:`._binance_scan`) reads every ``<sym>@depth...`` payload straight into
 int64 buffers — symbol, ``E``, ``U``, ``u``, ``pu`` and the levels as exact ``(mantissa,
-decimals)`` pairs. Every other line, and a depth payload the parser leaves to it, is read by the
+decimals)`` pairs — and every ``<sym>@bookTicker`` payload into a table (symbol, ``u`` and the four
+price and size strings as Arrow string columns: no Python object per ticker). Every other line, and a depth payload the parser leaves to it, is read by the
 line format's ``record_of`` (cryptofeed: :func:`.capture.record_of`; a :class:`.capture.Record`, or
 the capture's quarantine), and kept when ``keep(record)`` says the venue module needs it. The result is cached per file version
 (path, size, modification time): one pass serves the venue's ``symbols`` and each symbol's
@@ -32,7 +33,9 @@ import polars as pl
 
 from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.feeds.cryptofeed._binance_scan import parse_depth
+import pyarrow as pa
+
+from obrecon_pipeline.feeds.cryptofeed._binance_scan import parse_depth, parse_tickers
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
 from obrecon_pipeline.feeds.cryptofeed.capture import CRYPTOFEED_LINES, LineFormat, Record, file_version, read_lines
 from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS
@@ -57,6 +60,8 @@ class DepthLines:
     prev: np.ndarray  #: ``pu`` (NULL_ID: absent)
     level_start: np.ndarray  #: message k's levels are ``[level_start[k], level_start[k + 1])``
     levels: dict[str, np.ndarray]  #: :data:`LEVEL_COLUMNS`, bids then asks of each message
+    tickers: pl.DataFrame  #: the parsed bookTickers (file order): ``sym``, ``src_row``, ``ts_recv``, ``update_id``, the strings
+    ticker_symbols: list[str]  #: ticker symbol index -> symbol
     others: list[Record]  #: the other records ``keep`` kept, in file order
     quarantine: list[tuple[str, int, str]]  #: the capture's unreadable lines
     first_lines: dict[str, int] = field(init=False)  #: ``{symbol: line of its first parsed message}``
@@ -72,7 +77,13 @@ class DepthLines:
         for name in ("sym", "line", "ts_recv", "event_ms", "first", "last", "prev", "level_start"):
             setattr(self, name, np.zeros(0, dtype=np.int64))
         self.levels = {k: np.zeros(0, dtype=dt) for k, dt in SCALED_LEVEL_COLUMNS.items()}
+        self.tickers = self.tickers.clear()
         self.released = True
+
+    def tickers_of(self, symbol: str) -> pl.DataFrame:
+        """``symbol``'s parsed bookTickers as :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA` rows."""
+        at = self.ticker_symbols.index(symbol) if symbol in self.ticker_symbols else -1
+        return self.tickers.filter(pl.col("sym") == at).drop("sym").with_columns(file=pl.lit(self.path))
 
 
 def _blocks(path: Path):
@@ -125,6 +136,23 @@ class _Columns:
         return {k: arr[:self.n] for k, arr in self.arrays.items()}
 
 
+#: the parsed bookTickers of a capture: the ticker symbol's index, then the ticker's columns
+TICKER_TABLE = {"sym": pl.Int64, "src_row": pl.Int64, "ts_recv": pl.Int64, "update_id": pl.Int64,
+                "bid_price": pl.String, "bid_size": pl.String, "ask_price": pl.String, "ask_size": pl.String}
+
+
+def _tickers(buf: np.ndarray, lines: dict, candidates: np.ndarray, symbols: dict[bytes, int]) -> tuple[np.ndarray, pl.DataFrame]:
+    """The bookTicker payloads among the lines ``candidates`` of a block (:func:`parse_tickers`):
+    the lines parsed and their table (``src_row`` the 0-based line in the block)."""
+    ok, sym, u, text = parse_tickers(buf, lines["body"][candidates], lines["end"][candidates], symbols)
+    good = ok == 1
+    rows = candidates[good]
+    strings = [pl.from_arrow(pa.LargeStringArray.from_buffers(len(rows), pa.py_buffer(offsets), pa.py_buffer(data)))
+               for offsets, data in text.values()]  # b, B, a, A: the order of TICKER_TABLE's strings
+    columns = [sym[good], rows, lines["ts"][rows], u[good], *strings]
+    return rows, pl.DataFrame(dict(zip(TICKER_TABLE, columns)), schema=TICKER_TABLE)
+
+
 #: at least this many bytes of capture per level (``["1","1"],``) and per diff line
 LEVEL_BYTES, LINE_BYTES = 10, 64
 
@@ -138,6 +166,8 @@ def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -
     level_columns = _Columns(SCALED_LEVEL_COLUMNS, text_bytes // LEVEL_BYTES)
     others: list[Record] = []
     quarantine: list[tuple[str, int, str]] = []
+    ticker_symbols: dict[bytes, int] = {}
+    tickers: list[pl.DataFrame] = []
     first_line = 1
     for block in _blocks(path):
         buf = np.frombuffer(block, dtype=np.uint8)
@@ -151,8 +181,11 @@ def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -
         messages.append({"sym": sym[good], "line": parsed + first_line, "ts": lines["ts"][parsed], "E": e_ms[good],
                          "U": first[good], "u": last[good], "pu": prev[good], "count": count[good]})
         level_columns.append(levels)
+        ticked, ticker_table = _tickers(buf, lines, depth[~good], ticker_symbols)
+        tickers.append(ticker_table.with_columns(pl.col("src_row") + first_line))
         rest = np.ones(len(kind), dtype=bool)
         rest[parsed] = False
+        rest[ticked] = False
         rest &= kind != BLANK
         for k in np.flatnonzero(rest):
             rec = line_format.record_of(block[lines["start"][k]:lines["end"][k]], name, int(k) + first_line, quarantine)
@@ -163,7 +196,8 @@ def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -
     return DepthLines(
         name, [s.decode("ascii") for s in symbols], cols["sym"], cols["line"], cols["ts"], cols["E"], cols["U"],
         cols["u"], cols["pu"], np.concatenate([[0], np.cumsum(cols["count"])]).astype(np.int64),
-        level_columns.columns(), others, quarantine)
+        level_columns.columns(), pl.concat(tickers) if tickers else pl.DataFrame(schema=TICKER_TABLE),
+        [s.decode("ascii") for s in ticker_symbols], others, quarantine)
 
 
 #: file versions whose pass is kept (the oldest read goes first)

@@ -260,6 +260,8 @@ class BookMessages:
         #: ``(levels of each message, SCALED_LEVEL_COLUMNS arrays)``
         self._tables: list[tuple[pl.DataFrame, pl.DataFrame, tuple | None]] = []
         self.tickers: list[tuple] = []
+        #: tickers a reader parsed already (:meth:`add_tickers`), frames of :data:`TICKER_SCHEMA`
+        self._ticker_frames: list[pl.DataFrame] = []
         self.quarantined: list[tuple[str, int, str]] = []
 
     # --------------------------------------------------------------------- venue-module API
@@ -287,6 +289,11 @@ class BookMessages:
                ask_price: str, ask_size: str) -> None:
         """An independent top-of-book reference message (Binance ``bookTicker``)."""
         self.tickers.append((rec.path, rec.line, rec.ts_ns, update_id, bid_price, bid_size, ask_price, ask_size))
+
+    def add_tickers(self, frame: pl.DataFrame) -> None:
+        """Many tickers at once from a vectorised reader (:data:`TICKER_SCHEMA`); with those added one
+        by one they are in receive-time order, file order on ties."""
+        self._ticker_frames.append(frame.select(list(TICKER_SCHEMA)).cast(TICKER_SCHEMA))
 
     def quarantine(self, rec: Record, reason: str) -> None:
         self.quarantined.append((rec.path, rec.line, reason))
@@ -627,7 +634,10 @@ class BookMessages:
         return pl.DataFrame(self.quarantined, schema=QUARANTINE_SCHEMA, orient="row")
 
     def tickers_frame(self) -> pl.DataFrame:
-        return pl.DataFrame(self.tickers, schema=TICKER_SCHEMA, orient="row")
+        one_by_one = pl.DataFrame(self.tickers, schema=TICKER_SCHEMA, orient="row")
+        if not self._ticker_frames:
+            return one_by_one
+        return pl.concat([*self._ticker_frames, one_by_one]).sort(["ts_recv", "src_row"], maintain_order=True)
 
     def ticker_rows(self, sequenced: Sequenced | None = None) -> pl.DataFrame:
         """Every ticker (:data:`TICKER_SCHEMA`) with ``row``: the book row (``emit="message"``) of

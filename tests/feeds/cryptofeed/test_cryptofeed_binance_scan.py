@@ -1,7 +1,7 @@
-"""The Cython capture scanner and Binance diff-depth parser on the shipped captures: every line and
-every parsed payload against what the per-line reader (``capture.read_capture``, ``json.loads``)
-reads from it, exact values of the first message, payloads left to the per-line path, and a
-malformed diff located by file, row and reason."""
+"""The Cython capture scanner and Binance diff-depth and bookTicker parsers on the shipped captures:
+every line and every parsed payload against what the per-line reader (``capture.read_capture``,
+``json.loads``) reads from it, exact values of the first message, payloads left to the per-line
+path, and a malformed diff located by file, row and reason."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_parser_reads_every_diff_exactly():
     assert dl.symbols == ["NKNUSDT", "BLZETH", "LRCBTC", "RUNEEUR"]
     assert np.bincount(dl.sym).tolist() == [150, 10, 15, 2] and len(dl.levels["side"]) == 422
     assert dl.first_lines == {"NKNUSDT": 2, "BLZETH": 15, "LRCBTC": 28, "RUNEEUR": 75}
-    assert len(dl.others) == 84 and dl.quarantine == []  # the bookTicker messages
+    assert dl.others == [] and dl.quarantine == []  # the 84 bookTicker messages are parsed too
     # line 2: {"e":"depthUpdate","E":1633998512068,"s":"NKNUSDT","U":499869750,"u":499869752,
     #          "b":[["0.35130000","6195.00000000"],["0.34750000","5548.00000000"],["0.34640000","6222.00000000"]],"a":[]}
     assert (dl.line[0], dl.ts_recv[0], dl.event_ms[0], dl.first[0], dl.last[0], dl.prev[0]) == (
@@ -75,6 +75,50 @@ def test_parser_reads_every_diff_exactly():
         levels = [(1, *_exact(p), *_exact(q)) for p, q in data["b"]] + [(-1, *_exact(p), *_exact(q)) for p, q in data["a"]]
         at = slice(dl.level_start[k], dl.level_start[k + 1])
         assert list(zip(*(dl.levels[c][at].tolist() for c in ("side", "price_m", "price_f", "size_m", "size_f")))) == levels
+
+
+def test_every_book_ticker_is_parsed_exactly():
+    dl = depth_lines(WS, _kept)
+    assert dl.ticker_symbols == ["NKNUSDT", "LRCBTC", "BLZETH"] and dl.tickers["sym"].value_counts().sort("sym").rows() == [
+        (0, 74), (1, 9), (2, 1)]
+    text = lines(WS)
+    for row in dl.tickers.iter_rows(named=True):
+        ts, _, body = text[row["src_row"] - 1].partition(": ")
+        data = json.loads(body, parse_float=str)["data"]
+        assert json.loads(body)["stream"].endswith("@bookTicker")
+        assert (dl.ticker_symbols[row["sym"]], row["update_id"], row["bid_price"], row["bid_size"], row["ask_price"],
+                row["ask_size"]) == (data["s"], data["u"], data["b"], data["B"], data["a"], data["A"])
+    # line 9: 1633998513.377805: {"stream":"nknusdt@bookTicker","data":{"u":499869768,"s":"NKNUSDT",
+    #          "b":"0.35210000","B":"672.00000000","a":"0.35260000","A":"3199.00000000"}}
+    assert dl.tickers_of("NKNUSDT").row(0, named=True) == {
+        "src_row": 9, "ts_recv": 1633998513377805000, "update_id": 499869768, "bid_price": "0.35210000",
+        "bid_size": "672.00000000", "ask_price": "0.35260000", "ask_size": "3199.00000000", "file": dl.path}
+
+
+@pytest.mark.parametrize("payload", [
+    '{"stream":"x@bookTicker","data":{"s":"X","u":"7","b":"1","B":"2","a":"3","A":"4"}}',  # u a string
+    '{"stream":"x@bookTicker","data":{"s":"X","u":7,"b":"1","B":"2","a":"3"}}',  # no A
+    '{"stream":"x@bookTicker","data":{"s":"X","u":7,"u":7,"b":"1","B":"2","a":"3","A":"4"}}',  # a member twice
+    '{"stream":"x@bookTicker","data":{"s":"X","u":7,"b":"1\\u0030","B":"2","a":"3","A":"4"}}',  # an escape
+    '{"stream":"x@bookTicker","data":{"s":"X","u":7,"b":1,"B":"2","a":"3","A":"4"}}',  # a number, not a string
+    '{"stream":"x@bookTickers","data":{"s":"X","u":7,"b":"1","B":"2","a":"3","A":"4"}}',  # another stream
+    '{"stream":"x@bookTicker","data":{"s":"X","u":7,"b":"1","B":"2","a":"3","A":"4"}} x',  # not JSON
+])
+def test_ticker_parser_leaves_other_shapes_to_the_line_reader(payload):
+    buf = np.frombuffer(payload.encode(), dtype=np.uint8)
+    ok, sym, _, text = _binance_scan.parse_tickers(buf, np.array([0]), np.array([len(payload)]), {})
+    assert (ok.tolist(), sym.tolist(), [len(data) for _, data in text.values()]) == ([0], [-1], [0, 0, 0, 0])
+
+
+def test_ticker_parser_takes_what_json_takes():
+    payload = ' { "stream" : "x@bookTicker" , "data" : { "e":"bookTicker", "u" : 12, "s":"X", "b":"0.10", ' \
+              '"B":"5", "x": [null, true, {"k": -1.5e+3}], "a":"0.11", "A":"", "T": 1 } } '
+    buf = np.frombuffer(payload.encode(), dtype=np.uint8)
+    symbols: dict = {}
+    ok, sym, u, text = _binance_scan.parse_tickers(buf, np.array([0]), np.array([len(payload)]), symbols)
+    assert (ok.tolist(), sym.tolist(), u.tolist(), symbols) == ([1], [0], [12], {b"X": 0})
+    assert {k: (off.tolist(), bytes(data)) for k, (off, data) in text.items()} == {
+        "b": ([0, 4], b"0.10"), "B": ([0, 1], b"5"), "a": ([0, 4], b"0.11"), "A": ([0, 0], b"")}
 
 
 @pytest.mark.parametrize("payload", [
