@@ -24,6 +24,7 @@ import base64
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -121,16 +122,33 @@ class ParquetStream:
 
     def write(self, table: pa.Table) -> None:
         """Append ``table`` (this writer's schema) as one row group."""
-        if table.num_rows == 0:
+        self.submit(lambda: table)
+
+    def submit(self, build: Callable[[], pa.Table]) -> None:
+        """Append the table ``build()`` returns as one row group, ``build`` running in the encoding
+        thread (so the work that makes the table overlaps the caller's next block too); whatever
+        ``build`` reads must stay unchanged until :meth:`flush`."""
+        if self._pool is None:
+            encoded = self._build_encoded(build)
+            if encoded is not None:
+                self._append(encoded)
             return
+        self._pending.append(self._pool.submit(self._build_encoded, build))
+        while len(self._pending) > self.tables_in_flight:  # bound memory held in flight
+            self._append_pending()
+
+    def _build_encoded(self, build: Callable[[], pa.Table]) -> bytes | None:
+        table = build()
+        if table.num_rows == 0:
+            return None
         if not table.schema.equals(self.schema):
             table = table.cast(self.schema)
-        if self._pool is None:
-            self._append(self._encode(table))
-            return
-        self._pending.append(self._pool.submit(self._encode, table))
-        while len(self._pending) > self.tables_in_flight:  # bound memory held in flight
-            self._append(self._pending.pop(0).result())
+        return self._encode(table)
+
+    def _append_pending(self) -> None:
+        encoded = self._pending.pop(0).result()
+        if encoded is not None:
+            self._append(encoded)
 
     def _append(self, encoded: bytes) -> None:
         data, footer = _split(encoded)
@@ -143,7 +161,7 @@ class ParquetStream:
     def flush(self) -> None:
         """Finish every block handed to :meth:`write` and push the bytes to the OS."""
         while self._pending:
-            self._append(self._pending.pop(0).result())
+            self._append_pending()
         self._file.flush()
 
     # ------------------------------------------------------------------------- resumability
