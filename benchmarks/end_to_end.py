@@ -32,7 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from _harness import ROOT
 
 from obrecon_pipeline.pipeline import RunOptions
@@ -112,13 +111,22 @@ def main() -> int:
     return 0
 
 
+SAME_BOOK = """
+import sys
+import pyarrow.parquet as pq
+fa, fb = pq.ParquetFile(sys.argv[1]), pq.ParquetFile(sys.argv[2])
+same = fa.schema_arrow.equals(fb.schema_arrow) and fa.metadata.num_rows == fb.metadata.num_rows
+ra, rb = fa.iter_batches(batch_size=1 << 16), fb.iter_batches(batch_size=1 << 16)
+print(same and all(x.equals(y) for x, y in zip(ra, rb)))
+"""
+
+
 def _same_book(a: Path, b: Path) -> bool:
-    """Whether two Parquet books hold the same schema and rows (compared row group by row group)."""
-    fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
-    if not fa.schema_arrow.equals(fb.schema_arrow) or fa.metadata.num_rows != fb.metadata.num_rows:
-        return False
-    ra, rb = fa.iter_batches(batch_size=1 << 16), fb.iter_batches(batch_size=1 << 16)
-    return all(x.equals(y) for x, y in zip(ra, rb))
+    """Whether two Parquet books hold the same schema and rows (compared batch by batch), in a
+    process of its own: a child's peak RSS starts from its parent's size, so the reading must not
+    grow this process."""
+    out = subprocess.run([sys.executable, "-c", SAME_BOOK, str(a), str(b)], check=True, capture_output=True, text=True)
+    return out.stdout.strip() == "True"
 
 
 def _print(rows: list[dict]) -> None:

@@ -2,7 +2,8 @@
 
 Each block of rows is encoded on its own by pyarrow as a one-row-group Parquet file in memory (in a
 worker thread: pyarrow releases the GIL while it encodes and compresses, so encoding overlaps the
-work that produces the next block). The column chunks of that small file, the bytes between its
+work that produces the next block; :meth:`ParquetStream.submit` builds the table there too, which
+is where a run's Float64 conversion of the book goes). The column chunks of that small file, the bytes between its
 leading ``PAR1`` magic and its footer, are appended to the output, and its one ``RowGroup`` is
 kept with every file offset in it moved by where those bytes landed (Apache Parquet,
 "File format": offsets in ``ColumnChunk``/``ColumnMetaData``/``RowGroup`` are absolute positions in
