@@ -12,8 +12,12 @@ seconds and peak RSS):
 and the report gives the core's events/s (``replay_wall_s``: the Replayer's own time). The
 reference in the same run is the whole-day path of before (``feed.load`` + ``replay_stream`` +
 one ``write_parquet``), on the 1 M day only: its memory grows with the day (2.1 KB per event).
+``--baseline TREE`` (a built checkout, e.g. ``main``'s) runs the same command there too, right
+before this tree's on the same day, and checks that both wrote the same book (row group by row
+group); the machine's load average is printed beside every run, since on a shared machine the
+wall rates are what a share of it gave (events per CPU-second is the steadier figure).
 
-Usage: ``python benchmarks/end_to_end.py [--sizes 1M,10M,50M] [--dir DIR] [--chunk-events N]``
+Usage: ``python benchmarks/end_to_end.py [--sizes 1M,10M,50M] [--dir DIR] [--chunk-events N] [--baseline TREE]``
 """
 
 from __future__ import annotations
@@ -66,7 +70,9 @@ def main() -> int:
     p.add_argument("--sizes", default="1M,10M,50M")
     p.add_argument("--dir", default=None, help="scratch directory (default: the system's temporary directory)")
     p.add_argument("--chunk-events", type=int, default=RunOptions.chunk_events)
+    p.add_argument("--baseline", default=None, help="a built checkout to run the same command with, first")
     args = p.parse_args()
+    trees = ([(f"baseline {args.baseline}", Path(args.baseline))] if args.baseline else []) + [("this tree", ROOT)]
     rows = []
     for label in args.sizes.split(","):
         n = SIZES[label]
@@ -77,30 +83,63 @@ def main() -> int:
                             "--seed", "1"], cwd=ROOT, check=True, capture_output=True)
             (message,) = (tmp / "raw" / "lobster" / "2024-01-02").glob("*_message_10.csv")
             for mode, flag in MODES.items():
-                out, report = tmp / "book.parquet", tmp / "report.json"
-                r = timed([sys.executable, "-m", "obrecon_pipeline.cli", "replay", "--format", "lobster", str(message),
-                           "--out", str(out), "--report", str(report), "--reference", flag,
-                           "--chunk-events", str(args.chunk_events)])
-                rep = json.loads(report.read_text())
-                rows.append({"day": label, "path": f"chunked, {mode}", "events": rep["events"], **r,
-                             "core_events_per_s": rep["events_per_s"], "book_mb": out.stat().st_size / 1e6})
+                books = []
+                for tree_label, tree in trees:
+                    out, report = tmp / f"book{len(books)}.parquet", tmp / "report.json"
+                    load = os.getloadavg()[0]
+                    r = timed([sys.executable, "-m", "obrecon_pipeline.cli", "replay", "--format", "lobster",
+                               str(message), "--out", str(out), "--report", str(report), "--reference", flag,
+                               "--chunk-events", str(args.chunk_events)], cwd=tree)
+                    rep = json.loads(report.read_text())
+                    path = f"chunked, {mode}" + (f" ({tree_label})" if args.baseline else "")
+                    rows.append({"day": label, "path": path, "events": rep["events"], **r,
+                                 "core_events_per_s": rep["events_per_s"], "book_mb": out.stat().st_size / 1e6,
+                                 "load": (load, os.getloadavg()[0])})
+                    books.append(out)
+                if len(books) == 2:
+                    print(f"{label} {mode}: books identical: {_same_book(*books)}")
+                for out in books:
+                    out.unlink()
             if label == "1M":
                 r = timed([sys.executable, "-c", WHOLE_DAY, str(message), str(tmp / "whole.parquet")])
                 rows.append({"day": label, "path": "whole day (before), with reference", "events": n, **r,
-                             "core_events_per_s": None, "book_mb": (tmp / "whole.parquet").stat().st_size / 1e6})
+                             "core_events_per_s": None, "book_mb": (tmp / "whole.parquet").stat().st_size / 1e6,
+                             "load": (None, os.getloadavg()[0])})
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         _print(rows)
     return 0
 
 
+SAME_BOOK = """
+import sys
+import pyarrow.parquet as pq
+fa, fb = pq.ParquetFile(sys.argv[1]), pq.ParquetFile(sys.argv[2])
+same = fa.schema_arrow.equals(fb.schema_arrow) and fa.metadata.num_rows == fb.metadata.num_rows
+ra, rb = fa.iter_batches(batch_size=1 << 16), fb.iter_batches(batch_size=1 << 16)
+print(same and all(x.equals(y) for x, y in zip(ra, rb)))
+"""
+
+
+def _same_book(a: Path, b: Path) -> bool:
+    """Whether two Parquet books hold the same schema and rows (compared batch by batch), in a
+    process of its own: a child's peak RSS starts from its parent's size, so the reading must not
+    grow this process."""
+    out = subprocess.run([sys.executable, "-c", SAME_BOOK, str(a), str(b)], check=True, capture_output=True, text=True)
+    return out.stdout.strip() == "True"
+
+
 def _print(rows: list[dict]) -> None:
-    print(f"\n{'day':<4} {'path':<38} {'end-to-end ev/s':>16} {'core ev/s':>12} {'ev/CPU-s':>10} "
-          f"{'wall s':>8} {'peak RSS MiB':>13} {'book MB':>8}")
+    width = max(len(r["path"]) for r in rows)
+    print(f"\n{'day':<4} {'path':<{width}} {'end-to-end ev/s':>16} {'core ev/s':>12} {'ev/CPU-s':>10} "
+          f"{'wall s':>8} {'CPU s':>7} {'peak RSS MiB':>13} {'book MB':>8} {'load before/after':>18}")
     for r in rows:
         core = f"{r['core_events_per_s']:,.0f}" if r["core_events_per_s"] else "-"
-        print(f"{r['day']:<4} {r['path']:<38} {r['events'] / r['wall_s']:>16,.0f} {core:>12} "
-              f"{r['events'] / r['cpu_s']:>10,.0f} {r['wall_s']:>8.1f} {r['peak_rss_mib']:>13,.0f} {r['book_mb']:>8.0f}")
+        before, after = r["load"]
+        load = f"{'-' if before is None else f'{before:.1f}'} / {after:.1f}"
+        print(f"{r['day']:<4} {r['path']:<{width}} {r['events'] / r['wall_s']:>16,.0f} {core:>12} "
+              f"{r['events'] / r['cpu_s']:>10,.0f} {r['wall_s']:>8.1f} {r['cpu_s']:>7.1f} {r['peak_rss_mib']:>13,.0f} "
+              f"{r['book_mb']:>8.0f} {load:>18}")
     sys.stdout.flush()
 
 

@@ -12,6 +12,7 @@ one row group per block, a temporary file renamed into place only when the run c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -63,8 +64,11 @@ class StreamOutputs:
         events = chunk.events
         first = int(events["arrival"][0]) if events.height else 0
         if block.rows:
+            # the Float64 conversion and the encoding run in the writer's thread, over the block's
+            # own buffers (the replayer writes the next chunk into others, see Replayer._reserve)
             local = np.asarray(block.row_event[: block.rows]) - first
-            self._writers["book"].write(to_arrow(
+            self._writers["book"].submit(partial(
+                to_arrow,
                 events["ts_event"].to_numpy()[local],
                 events["arrival"].to_numpy()[local],
                 events["update_id"].gather(local),

@@ -44,7 +44,7 @@ from obrecon_pipeline import buffers
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, conform
 from obrecon_pipeline.feeds import Feed, held_in, register
-from obrecon_pipeline.feeds._blocks import LineSpans, RawBlocks
+from obrecon_pipeline.feeds._blocks import RawBlocks, line_spans
 from obrecon_pipeline.feeds._columns import constant
 from obrecon_pipeline.feeds._io import zip_members
 from obrecon_pipeline.feeds._lobster_csv import ERROR_CODES, PARTICIPANT_BYTES, MessageParser, OrderbookParser
@@ -177,7 +177,7 @@ def _midnight_ns(date: str) -> int:
 
 def _refusal(label: str, row: int, names: list[str], parser, span: bytes) -> InputError:
     """The located error for the row the parser refused (``span``: its bytes)."""
-    line = span.decode("ascii", "replace").rstrip("\r\n")
+    line = bytes(span).decode("ascii", "replace").rstrip("\r\n")
     fields = line.split(",")
     if parser.error == _E["fields"]:
         return InputError(label, row, f"expected {parser.fields} comma-separated fields, found {len(fields)}")
@@ -194,11 +194,11 @@ class _Reader:
         self.parser = parser
         self.names = names
         self._fill = 0
-        self.spans = LineSpans(blocks, lambda: self.parser.rows_done + self._fill)
+        self.spans = line_spans(blocks, lambda: self.parser.rows_done + self._fill)
 
     def resume(self, position: int, rows: int) -> None:
         self.blocks.skip(position)
-        self.spans = LineSpans(self.blocks, lambda: self.parser.rows_done + self._fill)
+        self.spans = line_spans(self.blocks, lambda: self.parser.rows_done + self._fill)
         self.parser.rows_done = rows
 
     def state(self) -> dict:
@@ -232,7 +232,7 @@ class _Reader:
         n = 0
         while (span := self.spans.span()) is not None:
             buf, start, end = span
-            n += buf.count(b"\n", start, end)
+            n += bytes(buf[start:end]).count(b"\n")
             self.spans.advance(end)
         return n
 

@@ -1,7 +1,7 @@
 """Replay normalized events into the top-N book: the stateful Cython replayer and a whole-day front.
 
 :class:`Replayer` (:mod:`obrecon_pipeline.replay._replayer`) owns the book and all state across
-calls: ``apply(chunk)`` writes a chunk's rows into a reusable :class:`Block`, ``apply_one`` serves
+calls: ``apply(chunk)`` writes a chunk's rows into a recycled :class:`Block`, ``apply_one`` serves
 a live feed one event at a time, ``state()`` / ``Replayer.from_state`` checkpoint it exactly.
 :func:`replay` is the whole-day front over it: the events of a day in memory in, the public book
 table and the day's counters out (in chunks cut at message boundaries when ``chunk_events`` says

@@ -445,8 +445,8 @@ cdef int run(Core* s, const Chunk* ch, int64_t* cells, uint8_t* valid, int64_t* 
 # ------------------------------------------------------------------------------ the Python types
 
 cdef class Block:
-    """The rows one :meth:`Replayer.apply` emitted (views into the replayer's reusable buffers,
-    valid until its next ``apply``): ``cells`` ``int64[rows, 4N]`` (the cell layout of
+    """The rows one :meth:`Replayer.apply` emitted (views into the replayer's recycled buffers,
+    valid while anything refers to them: a later ``apply`` writes into other buffers): ``cells`` ``int64[rows, 4N]`` (the cell layout of
     :mod:`obrecon_pipeline.book_schema`), ``valid`` ``uint8[rows]`` (book_valid) and
     ``row_event`` ``int64[rows]`` (the global arrival index of the event behind each row)."""
 
@@ -516,7 +516,8 @@ cdef class Replayer:
     cdef Core s
     cdef object _row            # int64[4N] owning s.row
     cdef object _ours           # int64[4N] owning s.drift.ours
-    cdef object _cells, _valid, _row_event   # reusable block buffers
+    cdef object _cells, _valid, _row_event   # the current block's buffers
+    cdef object _pool                        # buffers.Recycler per block buffer
     cdef int64_t[:, ::1] _cells_view
     cdef uint8_t[::1] _valid_view
     cdef int64_t[::1] _row_event_view
@@ -524,6 +525,7 @@ cdef class Replayer:
 
     def __cinit__(self, *args, **kwargs):
         memset(&self.s, 0, sizeof(Core))
+        self._pool = (buffers.Recycler(), buffers.Recycler(), buffers.Recycler())
         ladder_init(&self.s.bids)
         ladder_init(&self.s.asks)
         orders_init(&self.s.orders, 0)
@@ -790,12 +792,19 @@ cdef class Replayer:
         return ref
 
     cdef _reserve(self, Py_ssize_t rows):
-        if self._cells is not None and self._cells.shape[0] >= rows:
-            return
+        """Block buffers for ``rows`` rows, recycled (:class:`~obrecon_pipeline.buffers.Recycler`):
+        the previous block's own when nothing refers to it any more, else another, so a block stays
+        valid for as long as its consumer holds it (a writer thread converting it while the next
+        chunk is replayed) and a run still touches its pages once."""
         rows = max(rows, 1)
-        self._cells = buffers.empty((rows, 4 * self.s.cfg.levels), np.int64)
-        self._valid = np.empty(rows, dtype=np.uint8)
-        self._row_event = np.empty(rows, dtype=np.int64)
+        self._cells_view = None
+        self._valid_view = None
+        self._row_event_view = None
+        self._cells = self._valid = self._row_event = None
+        cells, valid, row_event = self._pool
+        self._cells = cells.take((rows, 4 * self.s.cfg.levels), np.int64)
+        self._valid = valid.take((rows,), np.uint8)
+        self._row_event = row_event.take((rows,), np.int64)
         self._cells_view = self._cells
         self._valid_view = self._valid
         self._row_event_view = self._row_event

@@ -2,11 +2,13 @@
 
 Each block of rows is encoded on its own by pyarrow as a one-row-group Parquet file in memory (in a
 worker thread: pyarrow releases the GIL while it encodes and compresses, so encoding overlaps the
-work that produces the next block). The column chunks of that small file, the bytes between its
+work that produces the next block; :meth:`ParquetStream.submit` builds the table there too, which
+is where a run's Float64 conversion of the book goes). The column chunks of that small file, the bytes between its
 leading ``PAR1`` magic and its footer, are appended to the output, and its one ``RowGroup`` is
 kept with every file offset in it moved by where those bytes landed (Apache Parquet,
 "File format": offsets in ``ColumnChunk``/``ColumnMetaData``/``RowGroup`` are absolute positions in
-the file). :meth:`ParquetStream.close` writes one footer holding all the row groups, then renames
+the file), encoded again once (a day of 763 row groups kept as decoded fields cost a pure-Python
+encoding of all of them at every checkpoint, and the cyclic collector walked their objects). :meth:`ParquetStream.close` writes one footer holding all the row groups, then renames
 the temporary file over the destination, so the destination is either the previous file or the
 complete new one.
 
@@ -24,6 +26,7 @@ import base64
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -59,13 +62,13 @@ def _row_group_at(row_group: list[thrift.Field], by: int, ordinal: int) -> list[
     return row_group
 
 
-def _split(encoded: bytes) -> tuple[bytes, list[thrift.Field]]:
-    """(column-chunk bytes, decoded footer) of a Parquet file held in memory."""
+def _split(encoded: bytes) -> tuple[bytes, bytes]:
+    """(column-chunk bytes, encoded footer) of a Parquet file held in memory."""
     if encoded[:4] != MAGIC or encoded[-4:] != MAGIC:
         raise ValueError("not a Parquet file")
     n = int.from_bytes(encoded[-8:-4], "little")
     start = len(encoded) - 8 - n
-    return encoded[4:start], thrift.decode(encoded[start:-8])
+    return encoded[4:start], encoded[start:-8]
 
 
 def _create(path: Path) -> None:
@@ -95,14 +98,15 @@ class ParquetStream:
         self._pending: list[Future] = []
         #: tables :meth:`write` may still be encoding after it returns
         self.tables_in_flight = 2 * workers
-        _, self._template = _split(self._encode(pa.Table.from_batches([], schema)))  # (schema.empty_table() imports pandas: 0.5 s)
+        _, footer = _split(self._encode(pa.Table.from_batches([], schema)))  # (schema.empty_table() imports pandas: 0.5 s)
+        self._template = thrift.decode(footer)
         if resume is None:
             self.tmp = Path(tmp) if tmp is not None else self.dest.with_name(f".{self.dest.name}.partial")
             self.tmp.parent.mkdir(parents=True, exist_ok=True)
             _create(self.tmp)
             self._file = open(self.tmp, "r+b")
             self._file.write(MAGIC)
-            self._row_groups: list[list[thrift.Field]] = []
+            self._row_groups: list[bytes] = []  # each one encoded
             self.rows = 0
         else:
             self.tmp = Path(resume["tmp"])
@@ -110,7 +114,7 @@ class ParquetStream:
             self._file.truncate(resume["length"])
             self._file.seek(resume["length"])
             (holder,) = thrift.decode(base64.b64decode(resume["row_groups"]))
-            self._row_groups = holder.value.items
+            self._row_groups = [thrift.encode(group) for group in holder.value.items]
             self.rows = resume["rows"]
 
     # ------------------------------------------------------------------------------ writing
@@ -121,23 +125,38 @@ class ParquetStream:
 
     def write(self, table: pa.Table) -> None:
         """Append ``table`` (this writer's schema) as one row group."""
-        if table.num_rows == 0:
-            return
-        if not table.schema.equals(self.schema):
-            table = table.cast(self.schema)
+        self.submit(lambda: table)
+
+    def submit(self, build: Callable[[], pa.Table]) -> None:
+        """Append the table ``build()`` returns as one row group, ``build`` running in the encoding
+        thread (so the work that makes the table overlaps the caller's next block too); whatever
+        ``build`` reads must stay unchanged until :meth:`flush`."""
         if self._pool is None:
-            self._append(self._encode(table))
+            self._append(self._block(build))
             return
-        self._pending.append(self._pool.submit(self._encode, table))
+        self._pending.append(self._pool.submit(self._block, build))
         while len(self._pending) > self.tables_in_flight:  # bound memory held in flight
             self._append(self._pending.pop(0).result())
 
-    def _append(self, encoded: bytes) -> None:
-        data, footer = _split(encoded)
-        (row_group,) = thrift.get(footer, _FMD_ROW_GROUPS).value.items
+    def _block(self, build: Callable[[], pa.Table]) -> tuple[bytes, list[thrift.Field]] | None:
+        """The table ``build()`` returns, encoded: its column-chunk bytes and its decoded row
+        group (None: no rows)."""
+        table = build()
+        if table.num_rows == 0:
+            return None
+        if not table.schema.equals(self.schema):
+            table = table.cast(self.schema)
+        data, footer = _split(self._encode(table))
+        (row_group,) = thrift.get(thrift.decode(footer), _FMD_ROW_GROUPS).value.items
+        return data, row_group
+
+    def _append(self, block: tuple[bytes, list[thrift.Field]] | None) -> None:
+        if block is None:
+            return
+        data, row_group = block
         at = self._file.tell()
         self._file.write(data)
-        self._row_groups.append(_row_group_at(row_group, at - len(MAGIC), len(self._row_groups)))
+        self._row_groups.append(thrift.encode(_row_group_at(row_group, at - len(MAGIC), len(self._row_groups))))
         self.rows += thrift.get(row_group, _RG_NUM_ROWS).value
 
     def flush(self) -> None:

@@ -12,7 +12,9 @@ was, in order:
   the wire), ``BOOL`` values are Python bools (in a field header the value is the type nibble
   ``1``/``2``; inside a list one byte), ``DOUBLE`` is a float (8 bytes little-endian), ``BINARY`` is
   bytes (varint length + bytes);
-* a list or set is a :class:`Seq` (element type and items), a map is a :class:`Map`.
+* a list or set is a :class:`Seq` (element type and items), a map is a :class:`Map`;
+* on encoding, a struct given as ``bytes`` is one already encoded, written as it is (a writer that
+  keeps many structs, such as a file's row groups, encodes each once).
 """
 
 from __future__ import annotations
@@ -179,7 +181,10 @@ def _value(ctype: int, v, out: bytearray) -> None:
                 _value(v.key_type, key, out)
                 _value(v.value_type, value, out)
     elif ctype == STRUCT:
-        _struct(v, out)
+        if isinstance(v, bytes):
+            out += v
+        else:
+            _struct(v, out)
     else:
         raise ThriftError(f"unknown compact type {ctype}")
 

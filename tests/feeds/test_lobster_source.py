@@ -14,6 +14,7 @@ import pytest
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import EVENT_SCHEMA
 from obrecon_pipeline.feeds import get_feed
+from obrecon_pipeline.feeds._blocks import LineSpans, MappedSpans, RawBlocks, line_spans
 from obrecon_pipeline.feeds.lobster import LobsterSource, MessageFile, load_files, open_stream
 from obrecon_pipeline.streams import Stream
 from tests.conftest import LOBSTER_DAY
@@ -86,6 +87,48 @@ def test_rows_split_across_blocks(lobster_day, aapl, tmp_path, block_size):
     path = write_day(tmp_path, rows(lobster_day, "message"), rows(lobster_day, "orderbook"), gz=(True, False))
     events, ref, _ = joined(source(path, block_size=block_size), 100)
     assert events.equals(aapl.events) and np.array_equal(ref, aapl.reference)
+
+
+def spans_of(spans, step: int) -> tuple[list[bytes], list[int]]:
+    """Every span's bytes, taken ``step`` bytes at a time (at most up to the span's end, as a
+    parser stopping at its capacity would), and the position after each."""
+    parts, positions = [], []
+    while (span := spans.span()) is not None:
+        buf, start, end = span
+        stop = min(start + step, end)
+        parts.append(bytes(buf[start:stop]))
+        spans.advance(stop)
+        positions.append(spans.position)
+    return parts, positions
+
+
+@pytest.mark.parametrize("window", [7, 64, 1 << 20])
+@pytest.mark.parametrize("final_newline", [True, False])
+def test_mapped_file_gives_the_spans_read_blocks_give(lobster_day, tmp_path, window, final_newline):
+    data = gzip.decompress((lobster_day / (AAPL10.format("orderbook") + ".gz")).read_bytes()).rstrip(b"\n")
+    data += b"\n" if final_newline else b""  # (the shipped file ends without one)
+    path = tmp_path / AAPL10.format("orderbook")
+    path.write_bytes(data)
+    mapped = line_spans(RawBlocks(path, block_size=window), lambda: 0)
+    assert isinstance(mapped, MappedSpans)
+    got, at = spans_of(mapped, 1000)
+    want, _ = spans_of(LineSpans(RawBlocks(path, block_size=window), lambda: 0), 1000)
+    assert b"".join(got) == b"".join(want) == data + (b"" if final_newline else b"\n")
+    assert at[-1] == len(data)  # (the blocks count the newline added to a last line without one)
+    resumed = RawBlocks(path, block_size=window)
+    resumed.skip(at[len(at) // 2])
+    rest, _ = spans_of(line_spans(resumed, lambda: 0), 1000)
+    assert b"".join(rest) == (data + (b"" if final_newline else b"\n"))[at[len(at) // 2]:]
+
+
+def test_an_empty_or_compressed_file_is_read_in_blocks(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    gz = tmp_path / "rows.csv.gz"
+    gz.write_bytes(gzip.compress(b"1,2\n3,4\n"))
+    assert isinstance(line_spans(RawBlocks(empty), lambda: 0), LineSpans)
+    spans = line_spans(RawBlocks(gz), lambda: 0)
+    assert isinstance(spans, LineSpans) and spans_of(spans, 100)[0] == [b"1,2\n3,4\n"]
 
 
 @pytest.mark.parametrize("kind", ["plain", "gzip", "zip"])
