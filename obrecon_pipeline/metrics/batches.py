@@ -26,9 +26,12 @@ import pyarrow.parquet as pq
 from obrecon_pipeline.book_schema import level_names, levels_of
 from obrecon_pipeline.metrics.prices import lazy
 
-#: book rows per slice: a slice of a level-10 book (40 price/size columns) is ~90 MB; a metric holds
-#: a few (the alignment with the reference: two books, a read-ahead and the join)
-SLICE_ROWS = 1 << 18
+#: book rows per slice: a slice of a level-10 book (40 price/size columns) is ~45 MB; a metric holds
+#: a few (the alignment with the reference: two books, a read-ahead and the join). 131,072 rather
+#: than 262,144: on a 10 M-event day ``marketable_orders`` peaks 280 against 384 MiB, the impact
+#: fits 231 against 383 MiB, the whole Dagster job 1,088 against 1,231 MiB, for about the same
+#: time (65,536 saved little more: 285 / 201 MiB; ``benchmarks/dagster_scale.py``)
+SLICE_ROWS = 1 << 17
 
 
 def table_slices(book: pl.DataFrame | pl.LazyFrame, slice_rows: int = SLICE_ROWS) -> Iterator[pl.DataFrame]:
