@@ -14,11 +14,20 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def scratch(prefix: str, parent: str | Path | None = None) -> Path:
+    """A new scratch directory under ``parent`` (created if missing; default: the system's
+    temporary directory)."""
+    if parent is not None:
+        Path(parent).mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
 
 
 def best_of(fn: Callable[[], object], repeat: int,

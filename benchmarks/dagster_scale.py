@@ -21,11 +21,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _harness import ROOT
+from _harness import ROOT, scratch
 
 KEY = "lobster/SIM-L10/{day}"
 DAY = "2024-01-02"
@@ -83,7 +82,7 @@ def main() -> int:
     p.add_argument("--dir", type=Path, default=None, help="where to put the data root (default: a temporary dir)")
     args = p.parse_args()
     n = _count(args.events)
-    base = Path(tempfile.mkdtemp(prefix="obrecon-dagster-scale-", dir=args.dir))
+    base = scratch("obrecon-dagster-scale-", args.dir)
     try:
         from obrecon_pipeline.simulate.day import simulate_day
 

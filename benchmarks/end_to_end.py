@@ -28,11 +28,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _harness import ROOT
+from _harness import ROOT, scratch
 
 from obrecon_pipeline.pipeline import RunOptions
 
@@ -76,7 +75,7 @@ def main() -> int:
     rows = []
     for label in args.sizes.split(","):
         n = SIZES[label]
-        tmp = Path(tempfile.mkdtemp(prefix="obrecon-e2e-", dir=args.dir))
+        tmp = scratch("obrecon-e2e-", args.dir)
         try:
             subprocess.run([sys.executable, "-m", "obrecon_pipeline.cli", "simulate", "--root", str(tmp),
                             "--symbol", "SIM", "--start", "2024-01-02", "--events", str(n), "--levels", str(LEVELS),

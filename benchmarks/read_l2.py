@@ -27,11 +27,10 @@ import json
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import polars as pl
-from _harness import ROOT
+from _harness import ROOT, scratch
 from end_to_end import timed
 
 DAY = ROOT / "tests" / "fixtures" / "raw" / "cryptofeed" / "2021-10-12"
@@ -79,7 +78,7 @@ def main() -> int:
     p.add_argument("--dir", default=None, help="scratch directory (default: the system's temporary directory)")
     p.add_argument("--baseline", default=None, help="a built checkout to run the same command with (the old path)")
     args = p.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="obrecon-l2-", dir=args.dir))
+    tmp = scratch("obrecon-l2-", args.dir)
     runs = []
     try:
         ws_file, rest_file, copies = tiled_capture(tmp, args.events)
