@@ -61,6 +61,11 @@ class LandingZone(dg.ConfigurableResource):
         return Path(self.work) / "raw" if self.work else Path(self.root) / "raw"
 
     @property
+    def _objects(self):
+        """The object-store root (:class:`~obrecon_pipeline.storage.objects.ObjectRoot`), None for a local one."""
+        return object_root(self.root, self.work)
+
+    @property
     def local_root(self) -> Path:
         """The root as a local directory (for the DuckDB views); ValueError on an object store."""
         if self.work:
@@ -69,7 +74,7 @@ class LandingZone(dg.ConfigurableResource):
 
     def landed(self, partition_key: str) -> Path:
         """:attr:`raw` with the day of ``partition_key`` (``GOOG-L10|2012-06-21``) as landed."""
-        objects = object_root(self.root, self.work)
+        objects = self._objects
         if objects is not None:
             objects.mirror(day=partition_key.split("|")[1])
         return self.raw
@@ -77,14 +82,14 @@ class LandingZone(dg.ConfigurableResource):
     def landed_name(self, path: str | Path) -> str:
         """How a user finds a raw file read from :attr:`raw`: its path, or on an object-store root
         the URL of the object it mirrors."""
-        objects = object_root(self.root, self.work)
+        objects = self._objects
         if objects is None:
             return str(path)
         return objects.url_of(objects.key("raw", *Path(path).relative_to(self.raw).parts))
 
     def report_path(self, stream_day: str) -> str:
         """The stable path (on an object store, the URL) of a partition's committed ``report.json``."""
-        objects = object_root(self.root, self.work)
+        objects = self._objects
         link = report_link(self.root, stream_day, self.work)
         return objects.url_of(link) if objects else link
 
@@ -96,7 +101,7 @@ class LandingZone(dg.ConfigurableResource):
         """The catalog of the landing zone, ``<root>/.obrecon/catalog/`` (:mod:`obrecon_pipeline.catalog`):
         its streams and the data version of every stream-day (the content hash of its raw files);
         on an object-store root, of the whole zone mirrored first."""
-        objects = object_root(self.root, self.work)
+        objects = self._objects
         if objects is not None:
             objects.mirror()
         return Catalog(self.raw, self.raw.parent / ".obrecon" / "catalog")

@@ -133,6 +133,10 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             else:
                 polars_io.write_df_to_path(context, obj, UPath(tmp))
 
+    @property
+    def _objects(self) -> ObjectRoot | None:
+        return object_root(self.root, self.work)
+
     def _store(self, context) -> PartitionStore | ObjectPartitionStore:
         return partition_store(self.root, context.asset_partition_key, self.work)
 
@@ -199,7 +203,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         file = table_file(context.asset_key)
         if _per_day(partition_key):
             path = day_table(self.work or self.root, context.asset_key, partition_key)
-            objects = object_root(self.root, self.work)
+            objects = self._objects
             if objects is not None:
                 objects.fetch(objects.key(*path.relative_to(self.work).parts), path)
             where = partition_key
@@ -224,7 +228,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         dest = day_table(self.work or self.root, context.asset_key, context.asset_partition_key)
         dest.parent.mkdir(parents=True, exist_ok=True)
         self._write_frame(context, obj, dest)
-        objects, shown = object_root(self.root, self.work), str(dest)
+        objects, shown = self._objects, str(dest)
         if objects is not None:
             key = objects.key(*dest.relative_to(self.work).parts)
             objects.upload(dest, key)

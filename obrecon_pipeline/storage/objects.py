@@ -71,6 +71,12 @@ class ObjectRoot:
     def fs(self):
         return self._fs_and_prefix[0]
 
+    @cached_property
+    def conditional_writes(self) -> bool:
+        """Whether the store takes S3's conditional PUTs (``If-Match`` / ``If-None-Match``)."""
+        protocol = self.fs.protocol
+        return "s3" in (protocol if isinstance(protocol, tuple) else (protocol,))
+
     def key(self, *parts: str) -> str:
         """The store's path of ``<url>/<parts…>`` (no protocol: what the fsspec calls take)."""
         return "/".join([self._fs_and_prefix[1].rstrip("/"), *parts])
@@ -254,7 +260,7 @@ class ObjectPartitionStore:
     def _swap(self, pointer: dict, etag: str | None) -> bool:
         """Replace the pointer if it is still the one whose ETag was read (S3's conditional PUT);
         False if another commit replaced it first."""
-        conditional = "s3" in (self.root.fs.protocol if isinstance(self.root.fs.protocol, tuple) else (self.root.fs.protocol,))
+        conditional = self.root.conditional_writes
         conditions = ({"IfMatch": etag} if etag else {"IfNoneMatch": "*"}) if conditional else {}
         try:
             self.root.write_json(pointer, self.pointer_key, **conditions)

@@ -171,12 +171,13 @@ def _loader(sequencing: Sequencing):
     :meth:`Capture.merged_with` gives — receive time, the websocket first on ties, then file order:
     each record that is a message (a snapshot, a diff the parser left) is placed among the parsed
     diffs by ``searchsorted`` and the diffs before it are added whole (:meth:`BookMessages.add_scaled`);
-    a ``bookTicker`` or a quarantined line goes to a list of its own and splits nothing. A capture of records another reader built
-    (``feeds.hftbacktest``) is translated record by record."""
+    a ``bookTicker`` or a quarantined line goes to a list of its own and splits nothing; the parsed
+    bookTickers are added as one table. A capture held as parsed records (a small one) is
+    translated record by record."""
 
     def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
         book = BookMessages(symbol, sequencing, checksum=None)
-        if not ws.from_file:  # records another reader built: one by one
+        if not ws.from_file:  # held as parsed records: one by one
             for rec in ws.merged_with(rest):
                 _translate(book, rec, symbol)
             return book

@@ -7,9 +7,10 @@
 diff-depth parser (:mod:`._binance_scan`) reads every ``<sym>@depth...`` payload straight into
 int64 buffers — symbol, ``E``, ``U``, ``u``, ``pu`` and the levels as exact ``(mantissa,
 decimals)`` pairs — and every ``<sym>@bookTicker`` payload into a table (symbol, ``u`` and the four
-price and size strings as Arrow string columns: no Python object per ticker). Every other line, and a depth payload the parser leaves to it, is read by the
-line format's ``record_of`` (cryptofeed: :func:`.capture.record_of`; a :class:`.capture.Record`, or
-the capture's quarantine), and kept when ``keep(record)`` says the venue module needs it. The result is cached per file version
+price and size strings as Arrow string columns: no Python object per ticker). Every other line,
+and a payload the parsers leave, is read by the line format's ``record_of`` (cryptofeed:
+:func:`.capture.record_of`; a :class:`.capture.Record`, or the capture's quarantine), and kept
+when ``keep(record)`` says the venue module needs it. The result is cached per file version
 (path, size, modification time): one pass serves the venue's ``symbols`` and each symbol's
 ``load``. Once every parsed symbol has been loaded (:func:`loaded`), the cached pass drops its
 columns and keeps the listing (symbols, their first lines, the other records, the quarantine):
@@ -30,11 +31,10 @@ from typing import Callable
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.errors import InputError
-import pyarrow as pa
-
 from obrecon_pipeline.feeds.cryptofeed._binance_scan import parse_depth, parse_tickers
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
 from obrecon_pipeline.feeds.cryptofeed.capture import CRYPTOFEED_LINES, LineFormat, Record, file_version, read_lines
