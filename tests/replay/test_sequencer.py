@@ -161,3 +161,69 @@ def test_a_lost_diff_is_always_one_gap_at_its_id(case, data):
     assert len(gaps) == 1 and gaps[0][1] == lost[1]  # expected: the lost diff's first id
     applied = [kept[i] for i in order[1:] if i >= 0]
     assert applied == diffs[: diffs.index(lost)]
+
+
+# ----------------------------------------------------------------------------- block by block
+from obrecon_pipeline.feeds.l2._sequencer import Sequencer  # noqa: E402
+
+
+def blockwise(arrays, cuts, link, offset, capacity, resync):
+    """The day's messages fed to one :class:`Sequencer` in the blocks ``[cuts[k], cuts[k + 1])``:
+    ``(order, gaps, counters, status counts)``."""
+    s = Sequencer(link, offset, capacity, resync)
+    parts = [s.feed(*(a[lo:hi] for a in arrays)) for lo, hi in zip(cuts[:-1], cuts[1:])]
+    parts.append(s.finish())
+    assert s.messages == cuts[-1]
+    return np.concatenate(parts).tolist(), s.gaps, s.counters(), s.status_counts.tolist()
+
+
+@st.composite
+def rough_stream(draw):
+    """Snapshots and diffs of a linked (or unlinked) feed with lost, re-sent and swapped
+    messages, and the cuts of a block-wise run (empty blocks included)."""
+    n = draw(st.integers(0, 60))
+    msgs, u = [], draw(st.integers(1, 10**6))
+    for _ in range(n):
+        kind = draw(st.sampled_from(["diff"] * 6 + ["snapshot", "lost", "resend", "swap", "noid"]))
+        k = draw(st.integers(1, 3))
+        if kind == "snapshot":
+            msgs.append((1, None, u + draw(st.integers(-2, 2)), None))
+        elif kind == "noid":
+            msgs.append((1, None, None, None) if draw(st.booleans()) else (0, None, None, None))
+        elif kind == "resend" and msgs:
+            msgs.append(msgs[draw(st.integers(0, len(msgs) - 1))])
+        elif kind == "swap" and len(msgs) > 1:
+            msgs[-1], msgs[-2] = msgs[-2], msgs[-1]
+        else:
+            if kind != "lost":
+                msgs.append((0, u + 1, u + k, u))
+            u += k
+    cuts = sorted(draw(st.lists(st.integers(0, len(msgs)), max_size=8)))
+    return msgs, [0, *cuts, len(msgs)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(rough_stream(), st.sampled_from([NONE, FIRST, PREV]), st.integers(0, 1), st.integers(1, 4),
+       st.sampled_from([0, CONTINUE]))
+def test_blocks_of_any_size_sequence_as_the_whole_day(case, link, offset, capacity, resync):
+    """Cut anywhere (one message a block, a few, empty blocks, the whole day), the stateful
+    sequencer gives the whole day's order, gaps, counters and statuses."""
+    msgs, cuts = case
+    arrays = _arrays(msgs)
+    order, status, gaps, counters = sequence(*arrays, link, offset, capacity, resync)
+    counts = np.bincount(status[status >= 0].astype(np.int64), minlength=6).tolist()
+    for blocks in (cuts, list(range(len(msgs) + 1)), [0, len(msgs)]):
+        assert blockwise(arrays, blocks, link, offset, capacity, resync) == (order.tolist(), gaps, counters, counts)
+
+
+def test_a_finished_sequencer_takes_no_more_messages():
+    s = Sequencer(FIRST, 1, 4)
+    z = np.zeros(1, dtype=np.int64)
+    s.feed(np.zeros(1, dtype=np.int8), z, z, z)
+    assert s.held == 1 and s.finish().tolist() == [] and s.counters()["unsynced"] == 1
+    with pytest.raises(ValueError, match="finished"):
+        s.feed(np.zeros(1, dtype=np.int8), z, z, z)
+    with pytest.raises(ValueError, match="not kept"):
+        s.status
+    with pytest.raises(ValueError, match="link rule"):
+        Sequencer(7, 1, 4)
