@@ -15,6 +15,7 @@ import pytest
 import replay_cases as cases
 from obrecon_pipeline.events import Flag
 from obrecon_pipeline.feeds import get_feed
+from obrecon_pipeline.feeds.l2 import source as l2_source
 from obrecon_pipeline.pipeline import OutputPaths, RunOptions, replay_stream, run_stream
 from obrecon_pipeline.replay import Replayer, message_chunks, replay
 from tests.conftest import RAW, write_tardis_reconnect
@@ -155,6 +156,26 @@ def test_l2_run_stream_in_chunks_equals_the_whole_day(name, tmp_path):
     whole = replay_stream(fmt, get_feed(fmt).load(stream), levels)
     assert {k: whole.report[k] for k in expected} == expected
     for k in (1, 7, 4096, 1 << 40):
+        out = tmp_path / f"out{k}"
+        paths = OutputPaths(out / "book.parquet", out / "events.parquet")
+        report = run_stream(fmt, stream, paths, RunOptions(levels=levels, chunk_events=k, checkpoint_every=0))
+        assert pl.read_parquet(paths.book).equals(whole.result.book), k
+        assert pl.read_parquet(paths.events).equals(whole.loaded.events), k
+        assert {x: v for x, v in report.items() if x not in TIMING} == {
+            x: v for x, v in whole.report.items() if x not in TIMING}, k
+
+
+@pytest.mark.parametrize("name", L2_STREAMS)
+@pytest.mark.parametrize("block", [1, 3])
+def test_l2_sequenced_in_blocks_of_any_size_replays_as_the_whole_day(name, block, tmp_path, monkeypatch):
+    """The chunked :class:`L2Source` feeding its sequencer 1 or 3 messages at a time (state carried
+    across blocks: a gap, a resync or a reordered diff may straddle a block boundary): the book,
+    the events and the report of the whole-day replay, in chunks of 7 events and the whole day."""
+    fmt, make, levels, _ = L2_STREAMS[name]
+    stream = make(tmp_path)
+    whole = replay_stream(fmt, get_feed(fmt).load(stream), levels)
+    monkeypatch.setattr(l2_source, "BLOCK_MESSAGES", block)
+    for k in (7, 1 << 40):
         out = tmp_path / f"out{k}"
         paths = OutputPaths(out / "book.parquet", out / "events.parquet")
         report = run_stream(fmt, stream, paths, RunOptions(levels=levels, chunk_events=k, checkpoint_every=0))

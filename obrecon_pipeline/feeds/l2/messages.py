@@ -35,7 +35,7 @@ from obrecon_pipeline.codes import NULL_ID, Link, MessageStatus, Resync
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.events import Action, Flag, Side, conform
 from obrecon_pipeline.feeds.decimals import scaled_integers
-from obrecon_pipeline.feeds.l2._sequencer import sequence
+from obrecon_pipeline.feeds.l2._sequencer import Sequencer
 from obrecon_pipeline.streams import QUARANTINE_SCHEMA, LoadedStream, ReplayOptions, Stream
 
 GAP_SCHEMA = {
@@ -228,6 +228,51 @@ class _Assembly:
             checksum=values("checksum", 0), has_checksum=msgs["checksum"].is_not_null().to_numpy(),
             level_start=levels["start"], lv_side=levels["side"], lv_price=levels["price"], lv_size=levels["size"],
             lv_src_row=levels["src_row"], price_decimals=price_decimals, size_decimals=size_decimals)
+
+
+class BookRows:
+    """The book rows of the sequencer's order items, fed in pieces as the sequencer settles them
+    (:meth:`add`; the same rows for any cutting of the day). With ``Resync.SNAPSHOT`` every item is
+    a row and a gap marker's row carries BAD_BOOK; with ``Resync.CONTINUE`` the gap is flagged on
+    the item after the marker, and a marker is a row of its own only as the day's last item (so
+    the last item of a piece waits for the next piece, or the day's end). ``gap_rows``: message ->
+    book row of its gap (the marker's row; CONTINUE: the row after it)."""
+
+    def __init__(self, sequencing: Sequencing):
+        self.resync = Resync[sequencing.resync.upper()]
+        self.rows = 0  #: rows made so far
+        self.gap_rows: dict[int, int] = {}
+        self._held = np.zeros(0, dtype=np.int64)  # CONTINUE: the last item, not yet known to be the day's last
+        self._after_marker = False  # CONTINUE: the item before the held one (or the first) was a marker
+
+    def add(self, items: np.ndarray, end: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(msg, marker, bad)`` of the rows made from ``items`` (``end``: the day's last)."""
+        if self.resync == Resync.CONTINUE:
+            order = np.concatenate([self._held, items]) if len(self._held) else items
+            if not end:
+                order, self._held = order[:-1], order[-1:].copy()
+            else:
+                self._held = np.zeros(0, dtype=np.int64)
+        else:
+            order = items
+        marker = order < 0
+        msg = np.where(marker, -order - 1, order)
+        if self.resync == Resync.CONTINUE:  # the gap is flagged on the message after it, not a row of its own
+            bad = np.zeros(len(order), dtype=bool)
+            bad[:1] = self._after_marker
+            bad[1:] = marker[:-1]
+            keep = ~marker
+            if end:
+                keep[-1:] |= marker[-1:]  # a marker with nothing after it stays a row
+                bad[-1:] |= marker[-1:] & keep[-1:]
+            if len(order):
+                self._after_marker = bool(marker[-1])
+        else:
+            bad, keep = marker, np.ones(len(order), dtype=bool)
+        row_at = self.rows + np.cumsum(keep) - keep  # book row of each position: rows kept before it
+        self.gap_rows.update({int(msg[p]): int(row_at[p]) for p in np.flatnonzero(marker)})
+        self.rows += int(keep.sum())
+        return msg[keep], (marker & keep)[keep], bad[keep]
 
 
 class BookMessages:
@@ -526,28 +571,37 @@ class BookMessages:
         return table, decimals
 
     # ------------------------------------------------------------------------ sequencing
-    def sequenced(self) -> Sequenced:
-        msgs = self._raw()[0]
-        raw = {c: np.ascontiguousarray(msgs[c].to_numpy(), dtype=np.int64) for c in ("first", "last", "prev")}
+    def sequencer(self, statuses: int = -1) -> Sequencer:
+        """A fresh :class:`~._sequencer.Sequencer` with this book's rules (``statuses``: see there)."""
         seq = self.sequencing
-        resync = Resync[seq.resync.upper()]
-        order, status, gaps, counters = sequence(
-            np.ascontiguousarray(msgs["snapshot"].to_numpy(), dtype=np.int8),
-            raw["first"], raw["last"], raw["prev"], int(Link[seq.link.upper()]), seq.sync_offset, seq.pending,
-            int(resync),
-        )
-        marker = order < 0
-        msg = np.where(marker, -order - 1, order)
-        if resync == Resync.CONTINUE:  # the gap is flagged on the message after it, not a row of its own
-            bad = np.zeros(len(order), dtype=bool)
-            bad[1:] = marker[:-1]
-            keep = ~marker
-            keep[-1:] |= marker[-1:]  # a marker with nothing after it stays a row
-            bad[-1:] |= marker[-1:] & keep[-1:]
-        else:
-            bad, keep = marker.copy(), np.ones(len(order), dtype=bool)
-        row_at = np.cumsum(keep) - keep  # book row of each position: rows kept before it
-        rows = {int(msg[p]): int(row_at[p]) for p in np.flatnonzero(marker)}
+        return Sequencer(int(Link[seq.link.upper()]), seq.sync_offset, seq.pending, int(Resync[seq.resync.upper()]),
+                         statuses)
+
+    def id_blocks(self, size: int):
+        """The messages' ``(is_snapshot, first, last, prev)`` (int8, int64 with ``NULL_ID``; what the
+        sequencer takes), ``size`` messages at a time in arrival order (one block: ``size`` 0)."""
+        msgs = self._merged()[0]
+        n = msgs.height
+        step = size if size > 0 else max(n, 1)
+        for lo in range(0, n, step):
+            part = msgs.slice(lo, step)
+            yield (np.ascontiguousarray(part["snapshot"].to_numpy(), dtype=np.int8),
+                   *(np.ascontiguousarray(part[c].fill_null(NULL_ID).to_numpy(), dtype=np.int64)
+                     for c in ("first", "last", "prev")))
+
+    def sequenced(self) -> Sequenced:
+        """The whole day sequenced at once (one block)."""
+        s = self.sequencer(statuses=self.n_messages)
+        items = [s.feed(*ids) for ids in self.id_blocks(0)]
+        items.append(s.finish())
+        order = np.concatenate(items)
+        rows = BookRows(self.sequencing)
+        slots = rows.add(order, end=True)
+        return Sequenced(order, s.status, self.gap_frame(s.gaps, rows.gap_rows), s.counters(), *slots)
+
+    def gap_frame(self, gaps: list[tuple[int, int, int]], rows: dict[int, int]) -> pl.DataFrame:
+        """:data:`GAP_SCHEMA` of the sequencer's ``gaps`` (``rows``: message -> book row of its gap)."""
+        msgs = self._merged()[0]
         files = self.files()
         at = msgs.select("file", "src_row", "ts_event", pl.coalesce("ts_recv", "ts_event")).gather(
             [i for i, _, _ in gaps]).rows() if gaps else []
@@ -555,8 +609,7 @@ class BookMessages:
             (rows[i], files[f], src_row, ts_event, ts_recv, None if e == NULL_ID else e, r)
             for (i, e, r), (f, src_row, ts_event, ts_recv) in zip(gaps, at)
         ]
-        gap_frame = pl.DataFrame(gap_rows, schema=GAP_SCHEMA, orient="row")
-        return Sequenced(order, status, gap_frame, counters, msg[keep], (marker & keep)[keep], bad[keep])
+        return pl.DataFrame(gap_rows, schema=GAP_SCHEMA, orient="row")
 
     # -------------------------------------------------------------------------- assembly
     @cached_property
@@ -565,10 +618,10 @@ class BookMessages:
         levels, price_dec, size_dec = self._level_arrays()
         return _Assembly.of(self._raw()[0], levels, price_dec, size_dec)
 
-    def event_counts(self, sq: Sequenced) -> np.ndarray:
-        """Events of each book row of ``sq`` (its levels, plus the CLEARs of a snapshot; 1 for a
-        message without a level and for a gap marker)."""
-        return self._counts(sq.slot_msg, sq.slot_marker)[0]
+    def event_counts(self, msg: np.ndarray, marker: np.ndarray) -> np.ndarray:
+        """Events of each book row (message ``msg``, a gap marker or not): its levels, plus the
+        CLEARs of a snapshot; 1 for a message without a level and for a gap marker."""
+        return self._counts(msg, marker)[0]
 
     def _counts(self, msg: np.ndarray, marker: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(events, CLEARs, levels)`` of each book row (message ``msg``, a gap marker or not)."""
@@ -586,9 +639,14 @@ class BookMessages:
         ``k`` of a row is its ``k``-th CLEAR, else its level ``k - clears`` (the level at
         ``level_start[msg] + k - clears``), else the row's one no-op ``TRADE``."""
         sq = sequenced if sequenced is not None else self.sequenced()
-        a = self._assembly
         start, stop = rows if rows is not None else (0, len(sq.slot_msg))
-        msg, marker, bad = sq.slot_msg[start:stop], sq.slot_marker[start:stop], sq.slot_bad[start:stop]
+        return self.row_events(sq.slot_msg[start:stop], sq.slot_marker[start:stop], sq.slot_bad[start:stop],
+                               first_arrival), sq
+
+    def row_events(self, msg: np.ndarray, marker: np.ndarray, bad: np.ndarray, first_arrival: int = 0) -> pl.DataFrame:
+        """The events of the book rows ``(msg, marker, bad)`` (:class:`BookRows`), numbered from
+        ``first_arrival`` (see :meth:`events`)."""
+        a = self._assembly
         count, clears, n_levels = self._counts(msg, marker)
         row = np.repeat(np.arange(len(msg), dtype=np.int64), count)
         k = np.arange(len(row), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
@@ -627,7 +685,7 @@ class BookMessages:
             update_id=pl.when(pl.Series(live & a.has_last[m])).then("update_id"),
             checksum=pl.when(pl.Series(end & live & a.has_checksum[m])).then("checksum"),
         )
-        return conform(events), sq
+        return conform(events)
 
     # ---------------------------------------------------------------------------- outputs
     def quarantine_frame(self) -> pl.DataFrame:
@@ -662,15 +720,19 @@ class BookMessages:
     def report_stats(self, sq: Sequenced) -> dict:
         """The sequencing and reading counters of ``report.json`` (see :mod:`obrecon_pipeline.feeds.l2`)."""
         status = np.bincount(sq.status[sq.status >= 0].astype(np.int64), minlength=len(MessageStatus) - 1)
-        stats = dict(sq.counters)
+        return self.stats_of(sq.counters, status, sq.gaps)
+
+    def stats_of(self, counters: dict[str, int], status: np.ndarray, gaps: pl.DataFrame) -> dict:
+        """:meth:`report_stats` from the sequencer's counters, messages per status and gap frame."""
+        stats = dict(counters)
         stats["messages"] = self.n_messages
         stats["quarantined"] = len(self.quarantined)
         stats.update({f"messages_{st.label}": int(status[st]) for st in MessageStatus if st >= 0})
-        if sq.gaps.height:
-            first = sq.gaps.row(0, named=True)
+        if gaps.height:
+            first = gaps.row(0, named=True)
             stats.update({f"first_gap_{k}": v for k, v in first.items() if k != "file"})
         #: every gap located: book row, file, line, times, expected and received id
-        stats["gap_list"] = sq.gaps.to_dicts()
+        stats["gap_list"] = gaps.to_dicts()
         if self.quarantined:
             f, row, reason = self.quarantined[0]
             stats["quarantine_first"] = f"{f}, row {row}: {reason}"
