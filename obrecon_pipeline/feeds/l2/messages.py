@@ -156,19 +156,65 @@ def _id(v, rec: Record, what: str) -> int:
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
-def _at_scale(mantissa: np.ndarray, decimals: np.ndarray, d: int) -> np.ndarray | None:
-    """``mantissa * 10**(d - decimals)`` (int64; ``d >= decimals``; ``mantissa`` itself when all
-    decimals are ``d``), None when one would reach ``10**18`` (beyond what :func:`scaled_integers`
-    takes)."""
-    if not len(decimals) or decimals.min() == d:
-        return mantissa
-    power = d - decimals.astype(np.int64)
-    if power.max() > 18:
-        return None
-    factor = _POW10[power]
-    if np.any(mantissa > (_POW10[18] - 1) // factor):
-        return None
-    return mantissa * factor
+def _fits(mantissa: np.ndarray, decimals: np.ndarray, d: int) -> bool:
+    """Whether every ``mantissa * 10**(d - decimals)`` stays below ``10**18`` (what
+    :func:`scaled_integers` takes; ``d >= decimals``): checked per number of decimals written
+    (the largest mantissa of each), no array of the scaled values made."""
+    if not len(decimals):
+        return True
+    low, high = int(decimals.min()), int(decimals.max())
+    if low == d:
+        return True
+    if d - low > 18:
+        return False
+    return all(int(np.max(mantissa, where=decimals == f, initial=0)) <= (_POW10[18] - 1) // _POW10[d - f]
+               for f in range(low, high + 1))
+
+
+@dataclass
+class _Levels:
+    """A symbol's levels in two stores, neither copied into one array: the levels a reader parsed
+    (:meth:`BookMessages.add_scaled`, kept as given: ``side``, ``(mantissa, decimals)`` per value,
+    scaled to the symbol's ``10**d`` when gathered: ``mantissa * 10**(d - decimals)``) at indices
+    ``[0, n_scaled)``, then the text levels (scaled by :func:`scaled_integers`) at
+    ``[n_scaled, n_scaled + n_text)``. Message ``i``'s levels are ``[start[i], start[i] + count[i])``
+    (a message's levels are all of one store)."""
+
+    count: np.ndarray
+    start: np.ndarray
+    scaled: dict[str, np.ndarray]  #: :data:`SCALED_LEVEL_COLUMNS`
+    text: dict[str, np.ndarray | None]  #: ``side``, ``price``, ``size``, ``src_row`` (None: each on its message's line)
+    price_decimals: int
+    size_decimals: int
+
+    @property
+    def n_scaled(self) -> int:
+        return len(self.scaled["side"])
+
+    def at(self, idx: np.ndarray) -> dict[str, np.ndarray | None]:
+        """``side``, ``price``, ``size`` (int64 at the symbol's scales) and ``src_row`` (None: the
+        level's message's line; -1 where it is) of the levels ``idx``."""
+        n = self.n_scaled
+        in_text = idx >= n
+        if not in_text.any():
+            s, t = idx, None
+        elif in_text.all():
+            s, t = None, idx - n
+        else:
+            s, t = np.where(in_text, 0, idx), np.where(in_text, idx - n, 0)
+        out = {}
+        for col, d in (("side", None), ("price", self.price_decimals), ("size", self.size_decimals)):
+            values = None
+            if s is not None:
+                values = self.scaled[col] if d is None else self.scaled[f"{col}_m"]
+                values = values[s] if d is None else values[s] * _POW10[d - self.scaled[f"{col}_f"][s]]
+            if t is not None:
+                text = self.text[col][t]
+                values = text if values is None else np.where(in_text, text, values)
+            out[col] = values
+        rows = self.text["src_row"]
+        out["src_row"] = None if rows is None else np.where(in_text, rows[np.where(in_text, idx - n, 0)], -1)
+        return out
 
 
 def _decimal_text(col: str) -> pl.Expr:
@@ -179,19 +225,17 @@ def _decimal_text(col: str) -> pl.Expr:
     return pl.when(f == 0).then(m).otherwise(whole + "." + padded.str.slice(padded.str.len_chars() - f))
 
 
-def _gathered(values: np.ndarray, at: np.ndarray | None, where: np.ndarray) -> np.ndarray:
-    """``values[at]`` where ``where`` holds, 0 elsewhere (int64; ``at`` None: no value at all)."""
-    if at is None:
+def _gathered(values: np.ndarray | None, where: np.ndarray) -> np.ndarray:
+    """``values`` where ``where`` holds, 0 elsewhere (int64; None: no value at all)."""
+    if values is None:
         return np.zeros(len(where), dtype=np.int64)
-    return np.where(where, values[at], 0).astype(np.int64)
+    return np.where(where, values, 0).astype(np.int64)
 
 
 @dataclass
 class _Assembly:
-    """A symbol's messages and levels as flat arrays (:meth:`BookMessages.events`): per message
-    (arrival order) its columns, nulls as ``has_*`` masks; per level (message order) side, scaled
-    price and size, line (None: its message's); message ``i``'s levels are
-    ``[level_start[i], level_start[i + 1])``."""
+    """A symbol's messages as flat arrays (:meth:`BookMessages.events`): per message (arrival
+    order) its columns, nulls as ``has_*`` masks; its levels (:class:`_Levels`)."""
 
     snapshot: np.ndarray
     ts_event: np.ndarray
@@ -202,18 +246,11 @@ class _Assembly:
     has_last: np.ndarray
     checksum: np.ndarray
     has_checksum: np.ndarray
-    level_start: np.ndarray
-    lv_side: np.ndarray
-    lv_price: np.ndarray
-    lv_size: np.ndarray
-    lv_src_row: np.ndarray | None
-    price_decimals: int
-    size_decimals: int
+    levels: _Levels
 
     @classmethod
-    def of(cls, msgs: pl.DataFrame, levels: dict, price_decimals: int, size_decimals: int) -> "_Assembly":
-        """From the raw messages (ids NULL_ID when absent) and the scaled levels
-        (:meth:`BookMessages._level_arrays`)."""
+    def of(cls, msgs: pl.DataFrame, levels: _Levels) -> "_Assembly":
+        """From the messages as added (:meth:`BookMessages._merged`) and their levels (:meth:`BookMessages._level_stores`)."""
         def values(col: str, null: int = NULL_ID) -> np.ndarray:
             column = msgs[col]
             if len(column) and column.null_count() == len(column):  # no value: one, seen at every row
@@ -226,8 +263,7 @@ class _Assembly:
             ts_recv=values("ts_recv", 0), has_ts_recv=msgs["ts_recv"].is_not_null().to_numpy(),
             src_row=values("src_row", 0), last=last, has_last=last != NULL_ID,
             checksum=values("checksum", 0), has_checksum=msgs["checksum"].is_not_null().to_numpy(),
-            level_start=levels["start"], lv_side=levels["side"], lv_price=levels["price"], lv_size=levels["size"],
-            lv_src_row=levels["src_row"], price_decimals=price_decimals, size_decimals=size_decimals)
+            levels=levels)
 
 
 class BookRows:
@@ -478,7 +514,19 @@ class BookMessages:
     def _level_arrays(self) -> tuple[dict, int, int]:
         """The levels scaled, in message order: ``start`` (message ``i``'s levels are
         ``[start[i], start[i + 1])``), ``side``, ``price``, ``size``, ``src_row`` (None: each
-        level's line is its message's), and the price and size decimals.
+        level's line is its message's), and the price and size decimals (:meth:`_level_stores`
+        placed in one array each)."""
+        lv = self._level_stores()
+        idx = np.repeat(lv.start - np.cumsum(lv.count) + lv.count, lv.count) + np.arange(int(lv.count.sum()))
+        out = lv.at(idx.astype(np.int64))
+        if out["src_row"] is not None:
+            msg_rows = np.repeat(self._raw()[0]["src_row"].to_numpy(), lv.count)
+            out["src_row"] = np.where(out["src_row"] < 0, msg_rows, out["src_row"])
+        out["start"] = np.concatenate([[0], np.cumsum(lv.count)]).astype(np.int64)
+        return out, lv.price_decimals, lv.size_decimals
+
+    def _level_stores(self) -> _Levels:
+        """The levels, scaled where gathered (:class:`_Levels`).
 
         Text levels are scaled per file (:func:`scaled_integers`, errors naming that file and
         line), scaled levels (:meth:`add_scaled`) by ``mantissa * 10**(d - decimals)``; the symbol's
@@ -486,55 +534,45 @@ class BookMessages:
         text level the text path rejects, a scaled level beyond int64 at the scale) every level
         goes through the text path, so that the error is the one it gives (the first bad value of
         its file, the finest value named as the cause)."""
-        msgs, lv, (counts, scaled) = self._raw()
+        msgs, lv, (counts, scaled) = self._merged()
         n_scaled = len(scaled["side"])
         written = {col: int(scaled[f"{col}_f"].max()) if n_scaled else 0 for col in ("price", "size")}
         try:
             text, decimals = self._text_levels(msgs, lv, written)
-            values = {col: _at_scale(scaled[f"{col}_m"], scaled[f"{col}_f"], decimals[col])
-                      for col in ("price", "size")}
+            fits = all(_fits(scaled[f"{col}_m"], scaled[f"{col}_f"], decimals[col]) for col in ("price", "size"))
         except InputError:
             if not n_scaled:
                 raise
-            values = {}
-        if len(values) < 2 or any(v is None for v in values.values()):
+            fits = False
+        if not fits:
             msg = np.repeat(np.arange(msgs.height, dtype=np.int64), counts)
             as_text = pl.DataFrame({"msg": msg, **{k: scaled[k] for k in SCALED_LEVEL_COLUMNS}}).select(
                 "msg", pl.col("side").cast(pl.Int8), price_text=_decimal_text("price"), size_text=_decimal_text("size"),
                 src_row=pl.lit(None, pl.Int64))
             self._tables = [(msgs, pl.concat([lv, as_text]).sort("msg", maintain_order=True), None)]
-            return self._level_arrays()
+            return self._level_stores()
         text_msg = text["msg"].to_numpy()
-        n_levels = counts + np.bincount(text_msg, minlength=msgs.height)
-        out = {"start": np.concatenate([[0], np.cumsum(n_levels)]).astype(np.int64)}
-        if not text.height:
-            out.update(side=scaled["side"], price=values["price"], size=values["size"], src_row=None)
-        elif not n_scaled:
-            out.update({col: text[col].to_numpy() for col in ("side", "price", "size", "src_row")})
-        else:  # a message's levels are all text or all scaled: each kind to its places, in order
-            n_text = n_levels - counts
-            text_at = np.arange(text.height, dtype=np.int64) + (np.cumsum(counts) - counts)[text_msg]
-            scaled_at = np.repeat(np.cumsum(n_text) - n_text, counts)
-            scaled_at += np.arange(n_scaled, dtype=np.int64)
-            for col, dtype, parsed in (("side", np.int8, scaled["side"]), ("price", np.int64, values["price"]),
-                                       ("size", np.int64, values["size"])):
-                out[col] = np.empty(len(text_at) + n_scaled, dtype=dtype)
-                out[col][text_at] = text[col].to_numpy()
-                out[col][scaled_at] = parsed
-            del scaled_at
-            msg_rows = msgs["src_row"].to_numpy()
-            text_rows = text["src_row"].to_numpy()
-            out["src_row"] = None  # every level on its message's line (a capture's JSON levels)
-            if np.any(text_rows != msg_rows[text_msg]):
-                out["src_row"] = np.repeat(msg_rows, n_levels)
-                out["src_row"][text_at] = text_rows
-        return out, decimals["price"], decimals["size"]
+        # a message's levels are all text or all scaled: each from its own store
+        start = np.cumsum(counts)
+        start -= counts
+        count = counts
+        if text.height:  # the few messages with text levels: their count and start in the text store
+            with_text, first, n_text = np.unique(text_msg, return_index=True, return_counts=True)
+            count = counts.copy()
+            count[with_text] += n_text
+            start[with_text] = n_scaled + first
+        text_rows = text["src_row"].to_numpy()
+        on_own_line = text.height and np.any(text_rows != msgs["src_row"].to_numpy()[text_msg])
+        return _Levels(
+            count=count, start=start.astype(np.int64, copy=False), scaled=scaled,
+            text={"side": text["side"].to_numpy(), "price": text["price"].to_numpy(), "size": text["size"].to_numpy(),
+                  "src_row": text_rows if on_own_line else None},
+            price_decimals=decimals["price"], size_decimals=decimals["size"])
 
     def _text_levels(self, msgs: pl.DataFrame, lv: pl.DataFrame, written: dict[str, int]):
         """The text levels scaled (:meth:`levels`), at no fewer decimals than ``written``."""
-        lv = lv.with_row_index("pos").join(
-            msgs.with_row_index("msg").select(pl.col("msg").cast(pl.Int64), "file", msg_row="src_row"),
-            on="msg", how="left").with_columns(src_row=pl.coalesce("src_row", "msg_row"))
+        owner = msgs.select("file", msg_row="src_row").gather(lv["msg"])  # each level's message: its file and line
+        lv = lv.with_row_index("pos").with_columns(owner).with_columns(src_row=pl.coalesce("src_row", "msg_row"))
         files = self.files()
         names = dict(zip(("price", "size"), self.names))
         parts = lv.partition_by("file", as_dict=True, maintain_order=True)
@@ -615,8 +653,7 @@ class BookMessages:
     @cached_property
     def _assembly(self) -> "_Assembly":
         """The messages and scaled levels as flat arrays, parsed once."""
-        levels, price_dec, size_dec = self._level_arrays()
-        return _Assembly.of(self._raw()[0], levels, price_dec, size_dec)
+        return _Assembly.of(self._merged()[0], self._level_stores())
 
     def event_counts(self, msg: np.ndarray, marker: np.ndarray) -> np.ndarray:
         """Events of each book row (message ``msg``, a gap marker or not): its levels, plus the
@@ -627,7 +664,7 @@ class BookMessages:
         """``(events, CLEARs, levels)`` of each book row (message ``msg``, a gap marker or not)."""
         a = self._assembly
         clears = (a.snapshot[msg] & ~marker) * (2 if self.clear == "sides" else 1)
-        n_levels = np.where(marker, 0, a.level_start[msg + 1] - a.level_start[msg])
+        n_levels = np.where(marker, 0, a.levels.count[msg])
         return np.maximum(clears + n_levels, 1), clears, n_levels
 
     def events(self, sequenced: Sequenced | None = None, rows: tuple[int, int] | None = None,
@@ -637,7 +674,7 @@ class BookMessages:
 
         Built over whole arrays: book row ``r`` has ``count[r]`` events (``np.repeat``); event
         ``k`` of a row is its ``k``-th CLEAR, else its level ``k - clears`` (the level at
-        ``level_start[msg] + k - clears``), else the row's one no-op ``TRADE``."""
+        ``start[msg] + k - clears`` of :class:`_Levels`), else the row's one no-op ``TRADE``."""
         sq = sequenced if sequenced is not None else self.sequenced()
         start, stop = rows if rows is not None else (0, len(sq.slot_msg))
         return self.row_events(sq.slot_msg[start:stop], sq.slot_marker[start:stop], sq.slot_bad[start:stop],
@@ -654,9 +691,11 @@ class BookMessages:
         is_clear = k < c
         is_level = ~is_clear & (k - c < n_levels[row])
         m = msg[row]
-        lv = np.where(is_level, a.level_start[m] + k - c, 0)
-        if not len(a.lv_side):  # no level at all: nothing to gather
-            lv = None
+        levels = a.levels
+        got = {}
+        if levels.n_scaled or len(levels.text["side"]):  # else no level at all: nothing to gather
+            got = levels.at(np.where(is_level, levels.start[m] + k - c, 0))
+        rows = got.get("src_row")
         clear_side = np.array([Side.NONE] if self.clear == "book" else [Side.BID, Side.ASK], dtype=np.int8)
         end = k == count[row] - 1
         live = ~marker[row]
@@ -666,20 +705,19 @@ class BookMessages:
             "ts_event": a.ts_event[m],
             "ts_recv": a.ts_recv[m],
             "arrival": np.arange(first_arrival, first_arrival + len(row), dtype=np.int64),
-            "src_row": a.src_row[m] if a.lv_src_row is None or lv is None else np.where(
-                is_level, a.lv_src_row[lv], a.src_row[m]),
+            "src_row": a.src_row[m] if rows is None else np.where(is_level & (rows >= 0), rows, a.src_row[m]),
             "action": np.where(is_clear, int(Action.CLEAR), np.where(is_level, int(Action.SET_LEVEL),
                                                                      int(Action.TRADE))).astype(np.int8),
             "side": np.where(is_clear, clear_side[np.minimum(k, len(clear_side) - 1)],
-                             _gathered(a.lv_side, lv, is_level)).astype(np.int8),
-            "price": _gathered(a.lv_price, lv, is_level),
-            "size": _gathered(a.lv_size, lv, is_level),
+                             _gathered(got.get("side"), is_level)).astype(np.int8),
+            "price": _gathered(got.get("price"), is_level),
+            "size": _gathered(got.get("size"), is_level),
             "order_id": np.zeros(len(row), dtype=np.uint64),
             "update_id": a.last[m],
             "flags": flags,
             "checksum": a.checksum[m],
-            "price_scale": np.full(len(row), 10**a.price_decimals, dtype=np.int64),
-            "size_scale": np.full(len(row), 10**a.size_decimals, dtype=np.int64),
+            "price_scale": np.full(len(row), 10**levels.price_decimals, dtype=np.int64),
+            "size_scale": np.full(len(row), 10**levels.size_decimals, dtype=np.int64),
         }).with_columns(
             ts_recv=pl.when(pl.Series(a.has_ts_recv[m])).then("ts_recv"),
             update_id=pl.when(pl.Series(live & a.has_last[m])).then("update_id"),
