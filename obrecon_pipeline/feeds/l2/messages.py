@@ -234,36 +234,31 @@ def _gathered(values: np.ndarray | None, where: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Assembly:
-    """A symbol's messages as flat arrays (:meth:`BookMessages.events`): per message (arrival
-    order) its columns, nulls as ``has_*`` masks; its levels (:class:`_Levels`)."""
+    """A symbol's messages (:meth:`BookMessages.events`): the columns of the messages as added
+    (arrival order, held once: gathered for the rows of a chunk, not copied whole) and their
+    levels (:class:`_Levels`)."""
 
-    snapshot: np.ndarray
-    ts_event: np.ndarray
-    ts_recv: np.ndarray
-    has_ts_recv: np.ndarray
-    src_row: np.ndarray
-    last: np.ndarray
-    has_last: np.ndarray
-    checksum: np.ndarray
-    has_checksum: np.ndarray
-    levels: _Levels
+    #: what the events take of each message, and the value of a null
+    COLUMNS = {"snapshot": False, "ts_event": 0, "ts_recv": 0, "src_row": 0, "last": NULL_ID, "checksum": 0}
 
-    @classmethod
-    def of(cls, msgs: pl.DataFrame, levels: _Levels) -> "_Assembly":
+    def __init__(self, msgs: pl.DataFrame, levels: _Levels):
         """From the messages as added (:meth:`BookMessages._merged`) and their levels (:meth:`BookMessages._level_stores`)."""
-        def values(col: str, null: int = NULL_ID) -> np.ndarray:
-            column = msgs[col]
-            if len(column) and column.null_count() == len(column):  # no value: one, seen at every row
-                return np.broadcast_to(column.fill_null(null)[:1].to_numpy(), (len(column),))
-            return column.fill_null(null).to_numpy()
+        self.msgs = msgs.select(list(self.COLUMNS))
+        self.levels = levels
 
-        last = values("last")
-        return cls(
-            snapshot=values("snapshot", False).astype(bool), ts_event=values("ts_event", 0),
-            ts_recv=values("ts_recv", 0), has_ts_recv=msgs["ts_recv"].is_not_null().to_numpy(),
-            src_row=values("src_row", 0), last=last, has_last=last != NULL_ID,
-            checksum=values("checksum", 0), has_checksum=msgs["checksum"].is_not_null().to_numpy(),
-            levels=levels)
+    def snapshot(self, msg: np.ndarray) -> np.ndarray:
+        """Whether the messages ``msg`` are snapshots."""
+        return self.msgs["snapshot"].gather(msg).fill_null(False).to_numpy().astype(bool)
+
+    def rows(self, msg: np.ndarray) -> dict[str, np.ndarray]:
+        """The columns of the messages ``msg`` (nulls as their :data:`COLUMNS` value) and
+        ``has_ts_recv``, ``has_last``, ``has_checksum`` (the value is not null)."""
+        part = self.msgs.select(pl.all().gather(msg))
+        out = {col: part[col].fill_null(null).to_numpy() for col, null in self.COLUMNS.items()}
+        out["snapshot"] = out["snapshot"].astype(bool)
+        out.update(has_ts_recv=part["ts_recv"].is_not_null().to_numpy(), has_last=out["last"] != NULL_ID,
+                   has_checksum=part["checksum"].is_not_null().to_numpy())
+        return out
 
 
 class BookRows:
@@ -653,7 +648,7 @@ class BookMessages:
     @cached_property
     def _assembly(self) -> "_Assembly":
         """The messages and scaled levels as flat arrays, parsed once."""
-        return _Assembly.of(self._merged()[0], self._level_stores())
+        return _Assembly(self._merged()[0], self._level_stores())
 
     def event_counts(self, msg: np.ndarray, marker: np.ndarray) -> np.ndarray:
         """Events of each book row (message ``msg``, a gap marker or not): its levels, plus the
@@ -663,7 +658,7 @@ class BookMessages:
     def _counts(self, msg: np.ndarray, marker: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(events, CLEARs, levels)`` of each book row (message ``msg``, a gap marker or not)."""
         a = self._assembly
-        clears = (a.snapshot[msg] & ~marker) * (2 if self.clear == "sides" else 1)
+        clears = (a.snapshot(msg) & ~marker) * (2 if self.clear == "sides" else 1)
         n_levels = np.where(marker, 0, a.levels.count[msg])
         return np.maximum(clears + n_levels, 1), clears, n_levels
 
@@ -691,6 +686,7 @@ class BookMessages:
         is_clear = k < c
         is_level = ~is_clear & (k - c < n_levels[row])
         m = msg[row]
+        r = {col: values[row] for col, values in a.rows(msg).items()}  # each event's message's columns
         levels = a.levels
         got = {}
         if levels.n_scaled or len(levels.text["side"]):  # else no level at all: nothing to gather
@@ -699,13 +695,13 @@ class BookMessages:
         clear_side = np.array([Side.NONE] if self.clear == "book" else [Side.BID, Side.ASK], dtype=np.int8)
         end = k == count[row] - 1
         live = ~marker[row]
-        flags = (end * int(Flag.END_OF_MESSAGE) + (a.snapshot[m] & live) * int(Flag.SNAPSHOT)
+        flags = (end * int(Flag.END_OF_MESSAGE) + (r["snapshot"] & live) * int(Flag.SNAPSHOT)
                  + (bad[row] & (k == 0)) * int(Flag.BAD_BOOK)).astype(np.uint8)
         events = pl.DataFrame({
-            "ts_event": a.ts_event[m],
-            "ts_recv": a.ts_recv[m],
+            "ts_event": r["ts_event"],
+            "ts_recv": r["ts_recv"],
             "arrival": np.arange(first_arrival, first_arrival + len(row), dtype=np.int64),
-            "src_row": a.src_row[m] if rows is None else np.where(is_level & (rows >= 0), rows, a.src_row[m]),
+            "src_row": r["src_row"] if rows is None else np.where(is_level & (rows >= 0), rows, r["src_row"]),
             "action": np.where(is_clear, int(Action.CLEAR), np.where(is_level, int(Action.SET_LEVEL),
                                                                      int(Action.TRADE))).astype(np.int8),
             "side": np.where(is_clear, clear_side[np.minimum(k, len(clear_side) - 1)],
@@ -713,15 +709,15 @@ class BookMessages:
             "price": _gathered(got.get("price"), is_level),
             "size": _gathered(got.get("size"), is_level),
             "order_id": np.zeros(len(row), dtype=np.uint64),
-            "update_id": a.last[m],
+            "update_id": r["last"],
             "flags": flags,
-            "checksum": a.checksum[m],
+            "checksum": r["checksum"],
             "price_scale": np.full(len(row), 10**levels.price_decimals, dtype=np.int64),
             "size_scale": np.full(len(row), 10**levels.size_decimals, dtype=np.int64),
         }).with_columns(
-            ts_recv=pl.when(pl.Series(a.has_ts_recv[m])).then("ts_recv"),
-            update_id=pl.when(pl.Series(live & a.has_last[m])).then("update_id"),
-            checksum=pl.when(pl.Series(end & live & a.has_checksum[m])).then("checksum"),
+            ts_recv=pl.when(pl.Series(r["has_ts_recv"])).then("ts_recv"),
+            update_id=pl.when(pl.Series(live & r["has_last"])).then("update_id"),
+            checksum=pl.when(pl.Series(end & live & r["has_checksum"])).then("checksum"),
         )
         return conform(events)
 
