@@ -242,7 +242,8 @@ class _Assembly:
     COLUMNS = {"snapshot": False, "ts_event": 0, "ts_recv": 0, "src_row": 0, "last": NULL_ID, "checksum": 0}
 
     def __init__(self, msgs: pl.DataFrame, levels: _Levels):
-        """From the messages as added (:meth:`BookMessages._merged`) and their levels (:meth:`BookMessages._level_stores`)."""
+        """From the messages as added (:meth:`BookMessages._merged`) and their levels
+        (:meth:`BookMessages._level_stores`)."""
         self.msgs = msgs.select(list(self.COLUMNS))
         self.levels = levels
 
@@ -647,7 +648,7 @@ class BookMessages:
     # -------------------------------------------------------------------------- assembly
     @cached_property
     def _assembly(self) -> "_Assembly":
-        """The messages and scaled levels as flat arrays, parsed once."""
+        """The messages and their levels (:class:`_Levels`), parsed once."""
         return _Assembly(self._merged()[0], self._level_stores())
 
     def event_counts(self, msg: np.ndarray, marker: np.ndarray) -> np.ndarray:

@@ -83,7 +83,8 @@ class L2Source:
             yield self._chunk(held, 0, len(counts), arrival, first_row)
 
     def _chunk(self, held: list[np.ndarray], start: int, stop: int, arrival: int, row: int) -> EventChunk:
-        """The events of held rows ``[start, stop)``, the first numbered ``arrival``, the first being book row ``row``."""
+        """The events of the held rows ``[start, stop)``, the first of them book row ``row``, its
+        first event numbered ``arrival``."""
         msg, marker, bad = (h[start:stop] for h in held)
         events = self._book.row_events(msg, marker, bad, first_arrival=arrival)
         self._next = row + stop - start

@@ -44,7 +44,8 @@ EDITS = {"clean": lambda ws, d: None, "swap": swap, "resend": resend, "lose": lo
 
 def id_arrays(book):
     msgs = book.messages()
-    ids = [np.ascontiguousarray(msgs[c].fill_null(NULL_ID).to_numpy(), dtype=np.int64) for c in ("first", "last", "prev")]
+    ids = [np.ascontiguousarray(msgs[c].fill_null(NULL_ID).to_numpy(), dtype=np.int64)
+           for c in ("first", "last", "prev")]
     return [np.ascontiguousarray(msgs["snapshot"].to_numpy(), dtype=np.int8), *ids]
 
 
