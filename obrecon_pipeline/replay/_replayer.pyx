@@ -319,8 +319,11 @@ cdef inline int end_of_message(Core* s, const Chunk* ch, Py_ssize_t i, int64_t e
             s.flow.broken = True
             s.flow.valid = False
     if s.cfg.reseed and ch.reference != NULL:
-        reseed_side(s, &s.bids, ch.reference + i * 4 * s.cfg.depth, 0, SIDE_BID)
-        reseed_side(s, &s.asks, ch.reference + i * 4 * s.cfg.depth, 2, SIDE_ASK)
+        # the test of reseed_side's loop, here: most messages leave both sides full
+        if s.bids.bounded and s.bids.count < s.cfg.depth:
+            reseed_side(s, &s.bids, ch.reference + i * 4 * s.cfg.depth, 0, SIDE_BID)
+        if s.asks.bounded and s.asks.count < s.cfg.depth:
+            reseed_side(s, &s.asks, ch.reference + i * 4 * s.cfg.depth, 2, SIDE_ASK)
     if s.drift.st.pending:
         drift_end(&s.drift, &s.bids, &s.asks, s.cfg.levels, s.c.rows, event,
                   column(ch.ts_event, i, 0), column(ch.update_id, i, NULL_ID))
