@@ -9,9 +9,22 @@ Ladder
     (``key = price`` for bids, ``key = -price`` for asks), so the top of book is at
     ``key[count-1]`` and inserts near the touch move only a few entries.
 
+    The levels sit inside a larger buffer with free slots at both ends (``key`` points at the worst
+    level, ``base`` slots into the buffer): an insert or a removal moves the shorter of the two runs
+    of levels beside it, so dropping the worst level (a visibility window) or adding a new worst
+    level (re-seeding from a reference row) moves nothing. When the end a move needs is full, the
+    levels are re-centred in the buffer, which doubles first once they fill half of it (so each
+    re-centring leaves a quarter of the buffer free at each end: amortised O(1) per level).
+
     A side can be *bounded*: the feed shows only a window of levels (LOBSTER's level-N files), so
     the book is known exactly only for keys ``>= frontier`` (the worst level we are sure about);
     anything worse than the frontier is unknown and is not stored.
+
+    Every change notes which part of the side's row image (:mod:`._rows`) it makes stale, by rank
+    from the best level (0): ``stale``, the first rank from which levels moved (an insert, a
+    removal, the window, the bounded flag: every rank after it may differ too), and ``resized``,
+    the rank of one level whose size alone changed. :func:`._rows.refresh_side` rewrites only
+    those cells, so writing the top N after an event costs what the event changed, not N levels.
 
 Order map
     Open addressing with linear probing and backward-shift deletion, keyed by the venue's uint64
@@ -20,21 +33,27 @@ Order map
 
 from libc.stdint cimport int8_t, int64_t, uint64_t, INT64_MAX
 from libc.stdlib cimport free
-from libc.string cimport memmove, memset
+from libc.string cimport memcpy, memmove, memset
 
 from obrecon_pipeline.memory cimport resized, zeroed
 
 cdef enum:
     LADDER_MIN_CAP = 64
     ORDERS_MIN_CAP = 1024
+    ROW_CURRENT = 0x7fffffff  # ``Ladder.stale`` when no rank of the row image is stale
 
 cdef struct Ladder:
-    int64_t* key
+    int64_t* key          # level i (0 = worst) at key[i] and size[i], 0 <= i < count
     int64_t* size
+    int64_t* key_buf      # the buffers: key == key_buf + base
+    int64_t* size_buf
+    Py_ssize_t base
     Py_ssize_t count
-    Py_ssize_t cap
+    Py_ssize_t cap        # slots per buffer
     bint bounded
     int64_t frontier
+    Py_ssize_t stale      # the row image is stale from this rank on (ROW_CURRENT: nothing moved)
+    Py_ssize_t resized    # the rank of a level whose size alone changed since (-1: none)
 
 cdef struct OrderSlot:
     uint64_t id
@@ -52,26 +71,70 @@ cdef struct OrderMap:
 # ---------------------------------------------------------------------------------------- ladder
 
 cdef inline int ladder_init(Ladder* lad) except -1 nogil:
-    lad.key = <int64_t*> resized(NULL, LADDER_MIN_CAP * sizeof(int64_t))
-    lad.size = <int64_t*> resized(NULL, LADDER_MIN_CAP * sizeof(int64_t))
-    lad.count = 0
+    lad.key_buf = <int64_t*> resized(NULL, LADDER_MIN_CAP * sizeof(int64_t))
+    lad.size_buf = <int64_t*> resized(NULL, LADDER_MIN_CAP * sizeof(int64_t))
     lad.cap = LADDER_MIN_CAP
-    lad.bounded = False
-    lad.frontier = 0
+    ladder_clear(lad)
     return 0
 
 cdef inline void ladder_free(Ladder* lad) noexcept nogil:
-    free(lad.key)
-    free(lad.size)
-    lad.key = NULL
-    lad.size = NULL
+    free(lad.key_buf)
+    free(lad.size_buf)
+    lad.key_buf = lad.size_buf = lad.key = lad.size = NULL
     lad.count = 0
 
-cdef inline int ladder_grow(Ladder* lad) except -1 nogil:
-    cdef Py_ssize_t cap = lad.cap * 2
-    lad.key = <int64_t*> resized(lad.key, cap * sizeof(int64_t))
-    lad.size = <int64_t*> resized(lad.size, cap * sizeof(int64_t))
-    lad.cap = cap
+cdef inline void _ladder_place(Ladder* lad, Py_ssize_t base) noexcept nogil:
+    lad.base = base
+    lad.key = lad.key_buf + base
+    lad.size = lad.size_buf + base
+
+cdef inline void ladder_moved(Ladder* lad, Py_ssize_t rank) noexcept nogil:
+    """Levels from ``rank`` (0 = best) on moved or changed: that part of the row image is stale."""
+    if rank < lad.stale:
+        lad.stale = rank
+
+cdef inline void ladder_resized(Ladder* lad, Py_ssize_t rank) noexcept nogil:
+    """Only the size of the level at ``rank`` changed."""
+    if lad.resized < 0 or lad.resized == rank:
+        lad.resized = rank
+    else:  # a second one: fold both into the stale part
+        ladder_moved(lad, rank if rank < lad.resized else lad.resized)
+
+cdef inline int ladder_recentre(Ladder* lad) except -1 nogil:
+    """Room at both ends: the levels moved to the middle of the buffer, which doubles first while
+    they would fill more than half of it."""
+    cdef Py_ssize_t cap = lad.cap, base
+    cdef int64_t* key_buf
+    cdef int64_t* size_buf
+    while 2 * (lad.count + 1) > cap:
+        cap *= 2
+    base = (cap - lad.count) // 2
+    if cap != lad.cap:
+        key_buf = <int64_t*> resized(NULL, cap * sizeof(int64_t))
+        size_buf = <int64_t*> resized(NULL, cap * sizeof(int64_t))
+        memcpy(key_buf + base, lad.key, lad.count * sizeof(int64_t))
+        memcpy(size_buf + base, lad.size, lad.count * sizeof(int64_t))
+        free(lad.key_buf)
+        free(lad.size_buf)
+        lad.key_buf = key_buf
+        lad.size_buf = size_buf
+        lad.cap = cap
+    else:
+        memmove(lad.key_buf + base, lad.key, lad.count * sizeof(int64_t))
+        memmove(lad.size_buf + base, lad.size, lad.count * sizeof(int64_t))
+    _ladder_place(lad, base)
+    return 0
+
+cdef inline int ladder_reset(Ladder* lad, Py_ssize_t count) except -1 nogil:
+    """Room for exactly ``count`` levels, their contents to be written by the caller (a
+    checkpoint restore); not bounded."""
+    ladder_clear(lad)
+    while 2 * (count + 1) > lad.cap:
+        lad.cap *= 2
+        lad.key_buf = <int64_t*> resized(lad.key_buf, lad.cap * sizeof(int64_t))
+        lad.size_buf = <int64_t*> resized(lad.size_buf, lad.cap * sizeof(int64_t))
+    _ladder_place(lad, (lad.cap - count) // 2)
+    lad.count = count
     return 0
 
 cdef inline Py_ssize_t ladder_search(const Ladder* lad, int64_t key) noexcept nogil:
@@ -106,25 +169,57 @@ cdef inline Py_ssize_t ladder_search(const Ladder* lad, int64_t key) noexcept no
     return -lo - 1
 
 cdef inline int ladder_insert_at(Ladder* lad, Py_ssize_t pos, int64_t key, int64_t size) except -1 nogil:
-    if lad.count == lad.cap:
-        ladder_grow(lad)
-    if pos < lad.count:
-        memmove(&lad.key[pos + 1], &lad.key[pos], (lad.count - pos) * sizeof(int64_t))
-        memmove(&lad.size[pos + 1], &lad.size[pos], (lad.count - pos) * sizeof(int64_t))
+    """A new level at index ``pos``: the levels below it move down a slot, or those above it up,
+    whichever are fewer."""
+    cdef Py_ssize_t above = lad.count - pos
+    if pos <= above:
+        if lad.base == 0:
+            ladder_recentre(lad)
+        if pos:
+            memmove(lad.key - 1, lad.key, pos * sizeof(int64_t))
+            memmove(lad.size - 1, lad.size, pos * sizeof(int64_t))
+        _ladder_place(lad, lad.base - 1)
+    else:
+        if lad.base + lad.count == lad.cap:
+            ladder_recentre(lad)
+        memmove(lad.key + pos + 1, lad.key + pos, above * sizeof(int64_t))
+        memmove(lad.size + pos + 1, lad.size + pos, above * sizeof(int64_t))
     lad.key[pos] = key
     lad.size[pos] = size
     lad.count += 1
+    ladder_moved(lad, above)
     return 0
 
 cdef inline void ladder_remove_at(Ladder* lad, Py_ssize_t pos) noexcept nogil:
-    if pos < lad.count - 1:
-        memmove(&lad.key[pos], &lad.key[pos + 1], (lad.count - pos - 1) * sizeof(int64_t))
-        memmove(&lad.size[pos], &lad.size[pos + 1], (lad.count - pos - 1) * sizeof(int64_t))
+    """Remove the level at index ``pos``, closing the gap from the shorter side."""
+    cdef Py_ssize_t above = lad.count - 1 - pos
+    if pos < above:
+        if pos:
+            memmove(lad.key + 1, lad.key, pos * sizeof(int64_t))
+            memmove(lad.size + 1, lad.size, pos * sizeof(int64_t))
+        _ladder_place(lad, lad.base + 1)
+    elif above:
+        memmove(lad.key + pos, lad.key + pos + 1, above * sizeof(int64_t))
+        memmove(lad.size + pos, lad.size + pos + 1, above * sizeof(int64_t))
     lad.count -= 1
+    ladder_moved(lad, above)
 
 cdef inline bint ladder_knows(const Ladder* lad, int64_t key) noexcept nogil:
     """True when ``key`` lies in the part of the side we know exactly."""
     return not lad.bounded or key >= lad.frontier
+
+cdef inline void ladder_bound(Ladder* lad, int64_t frontier) noexcept nogil:
+    """The side is known only from ``frontier`` on (the levels past those held are unknown)."""
+    if not lad.bounded:
+        ladder_moved(lad, lad.count)  # the cells past the held levels turn unknown
+        lad.bounded = True
+    lad.frontier = frontier
+
+cdef inline void ladder_unbound(Ladder* lad) noexcept nogil:
+    """The side holds all of its levels (the cells past them are empty, not unknown)."""
+    if lad.bounded:
+        ladder_moved(lad, lad.count)
+        lad.bounded = False
 
 cdef inline int ladder_add(Ladder* lad, int64_t key, int64_t delta, int64_t* before, int64_t* after) except -1 nogil:
     """Add ``delta`` (may be negative) to the level at ``key``; report the size before and after.
@@ -140,6 +235,7 @@ cdef inline int ladder_add(Ladder* lad, int64_t key, int64_t delta, int64_t* bef
         after[0] = s
         if s > 0:
             lad.size[i] = s
+            ladder_resized(lad, lad.count - 1 - i)
             return 0
         ladder_remove_at(lad, i)
         return 1 if s < 0 else 0
@@ -157,6 +253,7 @@ cdef inline int ladder_set(Ladder* lad, int64_t key, int64_t size, int64_t* befo
         before[0] = lad.size[i]
         if size > 0:
             lad.size[i] = size
+            ladder_resized(lad, lad.count - 1 - i)
         else:
             ladder_remove_at(lad, i)
     else:
@@ -169,22 +266,24 @@ cdef inline void ladder_truncate(Ladder* lad, Py_ssize_t window) noexcept nogil:
     """Apply a visibility window of ``window`` levels.
 
     Keep the best ``window`` levels; once the side fills the window, events beyond its worst level
-    are not in the feed, so the side becomes bounded at that level.
+    are not in the feed, so the side becomes bounded at that level. Dropping levels moves nothing.
     """
     cdef Py_ssize_t drop = lad.count - window
     if drop < 0:
         return
     if drop > 0:
-        memmove(&lad.key[0], &lad.key[drop], window * sizeof(int64_t))
-        memmove(&lad.size[0], &lad.size[drop], window * sizeof(int64_t))
+        _ladder_place(lad, lad.base + drop)
         lad.count = window
-    lad.bounded = True
-    lad.frontier = lad.key[0]
+        ladder_moved(lad, window)
+    ladder_bound(lad, lad.key[0])
 
 cdef inline void ladder_clear(Ladder* lad) noexcept nogil:
+    _ladder_place(lad, lad.cap // 2)
     lad.count = 0
     lad.bounded = False
     lad.frontier = 0
+    lad.stale = 0
+    lad.resized = -1
 
 cdef inline bint ladder_rescalable(const Ladder* lad, int64_t price_factor, int64_t size_factor) noexcept nogil:
     """True when every key, size and the frontier stays an int64 after :func:`ladder_rescale`."""
@@ -204,6 +303,7 @@ cdef inline void ladder_rescale(Ladder* lad, int64_t price_factor, int64_t size_
         lad.key[i] *= price_factor
         lad.size[i] *= size_factor
     lad.frontier *= price_factor
+    ladder_moved(lad, 0)
 
 
 # ------------------------------------------------------------------------------------- order map

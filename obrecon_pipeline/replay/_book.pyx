@@ -9,7 +9,7 @@ from libc.stdint cimport int8_t, int64_t, uint64_t
 # the structures and their operations come from _book.pxd, this module's own declarations
 from obrecon_pipeline.codes cimport SIDE_BID, SIDE_ASK
 from libc.string cimport memcpy
-from obrecon_pipeline.replay._rows cimport write_side
+from obrecon_pipeline.replay._rows cimport refresh_side, write_side
 
 import numpy as np
 
@@ -49,6 +49,34 @@ cdef class PyLadder:
     @property
     def frontier(self) -> int:
         return self.lad.frontier
+
+    @property
+    def base(self) -> int:
+        """Free slots before the worst level in the buffer."""
+        return self.lad.base
+
+    @property
+    def stale(self) -> int | None:
+        """The first rank (0 = best) whose row cells are stale, or None."""
+        return None if self.lad.stale == ROW_CURRENT else self.lad.stale
+
+    @property
+    def resized(self) -> int | None:
+        """The rank of the one level whose size alone changed, or None."""
+        return None if self.lad.resized < 0 else self.lad.resized
+
+    def refresh(self, int64_t[::1] row, int8_t side, Py_ssize_t offset=0) -> int:
+        """:func:`._rows.refresh_side` into ``row`` (``4 * levels`` cells, this side's cells at
+        ``4r + offset``); returns the UNKNOWN cells of the side."""
+        if row.shape[0] % 4 or offset not in (0, 2):
+            raise ValueError("a row has 4 cells per level; a side's offset is 0 (bids) or 2 (asks)")
+        return refresh_side(&self.lad, &row[0], row.shape[0] // 4, offset, side)
+
+    def write(self, int64_t[::1] row, int8_t side, Py_ssize_t offset=0) -> int:
+        """:func:`._rows.write_side` (every cell of the side) into ``row``."""
+        if row.shape[0] % 4 or offset not in (0, 2):
+            raise ValueError("a row has 4 cells per level; a side's offset is 0 (bids) or 2 (asks)")
+        return write_side(&self.lad, &row[0], row.shape[0] // 4, offset, side)
 
     def search(self, int64_t key) -> int:
         """Index of ``key``, else ``-(insertion point) - 1``."""
@@ -159,8 +187,8 @@ def ladder_loop(const int8_t[::1] side, const int64_t[::1] price, const int64_t[
                 if window > 0:
                     ladder_truncate(&bids, window)
                     ladder_truncate(&asks, window)
-                write_side(&bids, &scratch[0], levels, 0, SIDE_BID)
-                write_side(&asks, &scratch[0], levels, 2, SIDE_ASK)
+                refresh_side(&bids, &scratch[0], levels, 0, SIDE_BID)
+                refresh_side(&asks, &scratch[0], levels, 2, SIDE_ASK)
                 memcpy(&out[i, 0], &scratch[0], width * sizeof(int64_t))
     finally:
         ladder_free(&bids)

@@ -35,8 +35,8 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIG
 from obrecon_pipeline.codes cimport *
 from obrecon_pipeline.replay._book cimport (
     Ladder, OrderMap, OrderSlot, _slot_of,
-    ladder_init, ladder_free, ladder_grow, ladder_add, ladder_set, ladder_truncate, ladder_clear, ladder_knows,
-    ladder_insert_at, ladder_rescalable, ladder_rescale,
+    ladder_init, ladder_free, ladder_reset, ladder_add, ladder_set, ladder_truncate, ladder_clear, ladder_knows,
+    ladder_insert_at, ladder_bound, ladder_unbound, ladder_rescalable, ladder_rescale,
     orders_init, orders_free, orders_find, orders_insert, orders_remove_slot, orders_clear_side,
     orders_rescalable, orders_rescale,
 )
@@ -52,7 +52,7 @@ from obrecon_pipeline.replay._failures cimport (
 from obrecon_pipeline.replay._fastio cimport prefetch, stream_row, stream_fence
 from obrecon_pipeline.replay._match cimport MatchStats, match_row
 from obrecon_pipeline.replay._records cimport records_free, records_reserve
-from obrecon_pipeline.replay._rows cimport write_side
+from obrecon_pipeline.replay._rows cimport refresh_side
 
 import io
 import time
@@ -68,8 +68,8 @@ from obrecon_pipeline.replay._checksum import kind_code
 from obrecon_pipeline.streams import ReplayOptions
 
 cdef enum:
-    PREFETCH_AHEAD = 16  # events: the reference row and order slot of event i + 16 are fetched at i
-    STREAM_BYTES = 8 << 20  # a block at least this big is streamed past the cache (see _fastio)
+    PREFETCH_AHEAD = 32  # events: the reference row and order slot of event i + 32 are fetched at i
+    STREAM_BYTES = 64 << 20  # a block at least this big is streamed past the cache (see _fastio)
     STATE_VERSION = 2  # 2: Config.unseen_in_book
 
 #: the columns of :meth:`Replayer.integrity_failures`
@@ -247,7 +247,7 @@ cdef inline int reseed_side(Core* s, Ladder* lad, const int64_t* ref, Py_ssize_t
         r = lad.count
         price = ref[4 * r + offset]
         if price == NULL_CELL:
-            lad.bounded = False
+            ladder_unbound(lad)
             return 0
         key = key_of(side, price)
         if key >= lad.frontier:
@@ -269,8 +269,7 @@ cdef inline int seed_side(Ladder* lad, const int64_t* ref, Py_ssize_t depth, Py_
         if price == NULL_CELL:
             return 0
         ladder_insert_at(lad, 0, key_of(side, price), ref[4 * r + offset + 1])
-    lad.bounded = True
-    lad.frontier = lad.key[0]
+    ladder_bound(lad, lad.key[0])
     return 0
 
 
@@ -320,8 +319,11 @@ cdef inline int end_of_message(Core* s, const Chunk* ch, Py_ssize_t i, int64_t e
             s.flow.broken = True
             s.flow.valid = False
     if s.cfg.reseed and ch.reference != NULL:
-        reseed_side(s, &s.bids, ch.reference + i * 4 * s.cfg.depth, 0, SIDE_BID)
-        reseed_side(s, &s.asks, ch.reference + i * 4 * s.cfg.depth, 2, SIDE_ASK)
+        # the test of reseed_side's loop, here: most messages leave both sides full
+        if s.bids.bounded and s.bids.count < s.cfg.depth:
+            reseed_side(s, &s.bids, ch.reference + i * 4 * s.cfg.depth, 0, SIDE_BID)
+        if s.asks.bounded and s.asks.count < s.cfg.depth:
+            reseed_side(s, &s.asks, ch.reference + i * 4 * s.cfg.depth, 2, SIDE_ASK)
     if s.drift.st.pending:
         drift_end(&s.drift, &s.bids, &s.asks, s.cfg.levels, s.c.rows, event,
                   column(ch.ts_event, i, 0), column(ch.update_id, i, NULL_ID))
@@ -345,8 +347,8 @@ cdef inline int emit_row(Core* s, const Chunk* ch, Py_ssize_t i, int64_t event, 
     cdef Py_ssize_t levels = s.cfg.levels
     cdef int64_t bb, ba
     cdef bint crossed = False, locked = False
-    s.c.unknown_cells += write_side(&s.bids, s.row, levels, 0, SIDE_BID)
-    s.c.unknown_cells += write_side(&s.asks, s.row, levels, 2, SIDE_ASK)
+    s.c.unknown_cells += refresh_side(&s.bids, s.row, levels, 0, SIDE_BID)
+    s.c.unknown_cells += refresh_side(&s.asks, s.row, levels, 2, SIDE_ASK)
     s.flow.row_valid = valid
     if not valid:
         s.c.invalid_rows += 1
@@ -1048,9 +1050,7 @@ cdef class Replayer:
         for name in ("bids", "asks"):
             lad = &s.bids if name == "bids" else &s.asks
             count, bounded, frontier = (int(v) for v in a[name])
-            while lad.cap < count:
-                ladder_grow(lad)
-            lad.count = count
+            ladder_reset(lad, count)
             lad.bounded = bounded
             lad.frontier = frontier
             _load_int64(lad.key, count * sizeof(int64_t), a[name + "_key"], name)

@@ -46,11 +46,92 @@ def test_search_at_the_touch_and_deep():
 
 def test_growth_keeps_every_level():
     lad = PyLadder()
-    assert lad.capacity == 64
+    assert lad.capacity == 64 and lad.base == 32  # an empty side sits in the middle of its buffer
     for k in range(200):
-        lad.insert_at(0, -k, k + 1)  # each insert is the new worst level
-    assert lad.capacity == 256 and lad.count == 200
+        lad.insert_at(0, -k, k + 1)  # each insert is the new worst level: it takes a free slot below
+    # the front filled at 32, 80 and 168 levels; each time the buffer doubled (the levels would
+    # fill more than half of it) and the levels were centred: 64 -> 128 -> 256 -> 512 slots,
+    # base (512 - 168) // 2 = 172 after the last, then 32 more inserts
+    assert lad.capacity == 512 and lad.count == 200 and lad.base == 140
     assert lad.keys == list(range(-199, 1)) and lad.sizes == list(range(200, 0, -1))
+
+
+def test_inserts_and_removals_move_the_shorter_run_of_levels():
+    lad = ladder(*((k, 1) for k in range(10)))  # keys 0..9 added best-first-last: the top moved up
+    base = lad.base
+    lad.insert_at(2, 15, 1)  # 2 levels below, 8 above: the two below move down a slot
+    assert lad.base == base - 1 and lad.keys[:4] == [0, 1, 15, 2]
+    lad.remove_at(2)  # 2 below, 8 above: the two below move up a slot
+    assert lad.base == base and lad.keys == list(range(10))
+    lad.remove_at(8)  # 8 below, 1 above: the one above moves down, the base stays
+    assert lad.base == base and lad.keys == [0, 1, 2, 3, 4, 5, 6, 7, 9]
+    lad.truncate(5)  # dropping the 4 worst levels moves nothing
+    assert lad.base == base + 4 and lad.keys == [4, 5, 6, 7, 9] and lad.frontier == 4
+
+
+def test_a_full_end_recentres_the_levels_without_growing():
+    lad = PyLadder()
+    for k in range(33):  # the first level takes the slot below the middle; each better one goes above
+        lad.add(k, 1)
+    assert (lad.base, lad.count, lad.capacity) == (31, 33, 64)  # the top end is full
+    lad.truncate(8)  # the 25 worst levels dropped: the base moves up, nothing else
+    assert (lad.base, lad.count) == (56, 8)
+    lad.add(33, 1)  # no slot above: the 8 levels are centred ((64 - 8) // 2 = 28), then appended
+    assert (lad.base, lad.count, lad.capacity) == (28, 9, 64) and lad.keys == list(range(25, 34))
+
+
+def test_the_row_notes_say_which_ranks_changed():
+    lad = ladder((100, 5), (101, 2), (102, 7))  # ranks: 102 -> 0, 101 -> 1, 100 -> 2
+    row = np.zeros(16, dtype=np.int64)
+    assert lad.stale == 0
+    lad.refresh(row, 1)
+    assert lad.stale is None and lad.resized is None
+    assert row[0::4].tolist() == [102, 101, 100, NULL_CELL] and row[1::4].tolist() == [7, 2, 5, NULL_CELL]
+    lad.add(101, 3)  # a size alone: one cell
+    assert lad.resized == 1 and lad.stale is None
+    lad.add(101, -1)  # the same level again: still one cell
+    assert lad.resized == 1 and lad.stale is None
+    lad.add(100, 1)  # another level's size: both folded into the stale ranks from 1 on
+    assert lad.stale == 1
+    lad.refresh(row, 1)
+    assert row[1::4].tolist() == [7, 4, 6, NULL_CELL]
+    lad.add(103, 1)  # a new best level: every rank moved
+    assert lad.stale == 0
+    lad.refresh(row, 1)
+    lad.add(99, 1)  # a new level at rank 4
+    assert lad.stale == 4
+    lad.truncate(4)  # the window drops it again and bounds the side: cells from rank 4 on
+    assert lad.stale == 4 and lad.bounded
+    lad.refresh(row, 1)
+    assert row[0::4].tolist() == [103, 102, 101, 100]
+
+
+def test_refreshing_a_row_image_equals_writing_it_whole():
+    """Random operations on both sides, the row image refreshed after each against both sides
+    written whole: equal cell for cell (a window, re-seeding from below, clears and bounds)."""
+    rng = np.random.default_rng(7)
+    levels = 5
+    sides = {1: PyLadder(), -1: PyLadder()}
+    image = np.full(4 * levels, -1, dtype=np.int64)
+    whole = np.empty_like(image)
+    for step in range(20_000):
+        side = 1 if rng.random() < 0.5 else -1
+        lad = sides[side]
+        op = rng.random()
+        key = int(rng.integers(0, 12))
+        if op < 0.55:
+            lad.add(key, int(rng.integers(-3, 4)))
+        elif op < 0.7:
+            lad.set(key, int(rng.integers(0, 4)))
+        elif op < 0.8:
+            lad.truncate(int(rng.integers(2, 8)))
+        elif op < 0.9 and lad.count:
+            lad.insert_at(0, lad.keys[0] - 1, 1)  # a new worst level (a re-seed)
+        elif op < 0.905:
+            lad.clear()
+        unknown = sum(sides[s].refresh(image, s, 0 if s > 0 else 2) for s in (1, -1))
+        assert unknown == sum(sides[s].write(whole, s, 0 if s > 0 else 2) for s in (1, -1))
+        assert image.tolist() == whole.tolist(), step
 
 
 def test_add_reports_the_level_before_and_after():
