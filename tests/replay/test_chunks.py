@@ -147,6 +147,19 @@ L2_STREAMS = {
 }
 
 
+def _runs_equal_the_whole_day(fmt, stream, levels, whole, chunk_sizes, tmp_path):
+    """``run_stream`` in chunks of each size writes the whole-day replay's book and events and
+    reports its counters."""
+    for k in chunk_sizes:
+        out = tmp_path / f"out{k}"
+        paths = OutputPaths(out / "book.parquet", out / "events.parquet")
+        report = run_stream(fmt, stream, paths, RunOptions(levels=levels, chunk_events=k, checkpoint_every=0))
+        assert pl.read_parquet(paths.book).equals(whole.result.book), k
+        assert pl.read_parquet(paths.events).equals(whole.loaded.events), k
+        assert {x: v for x, v in report.items() if x not in TIMING} == {
+            x: v for x, v in whole.report.items() if x not in TIMING}, k
+
+
 @pytest.mark.parametrize("name", L2_STREAMS)
 def test_l2_run_stream_in_chunks_equals_the_whole_day(name, tmp_path):
     """Every L2 format through ``run_stream`` (the chunked :class:`L2Source`) in chunks of 1, 7,
@@ -155,14 +168,7 @@ def test_l2_run_stream_in_chunks_equals_the_whole_day(name, tmp_path):
     stream = make(tmp_path)
     whole = replay_stream(fmt, get_feed(fmt).load(stream), levels)
     assert {k: whole.report[k] for k in expected} == expected
-    for k in (1, 7, 4096, 1 << 40):
-        out = tmp_path / f"out{k}"
-        paths = OutputPaths(out / "book.parquet", out / "events.parquet")
-        report = run_stream(fmt, stream, paths, RunOptions(levels=levels, chunk_events=k, checkpoint_every=0))
-        assert pl.read_parquet(paths.book).equals(whole.result.book), k
-        assert pl.read_parquet(paths.events).equals(whole.loaded.events), k
-        assert {x: v for x, v in report.items() if x not in TIMING} == {
-            x: v for x, v in whole.report.items() if x not in TIMING}, k
+    _runs_equal_the_whole_day(fmt, stream, levels, whole, (1, 7, 4096, 1 << 40), tmp_path)
 
 
 @pytest.mark.parametrize("name", L2_STREAMS)
@@ -175,11 +181,4 @@ def test_l2_sequenced_in_blocks_of_any_size_replays_as_the_whole_day(name, block
     stream = make(tmp_path)
     whole = replay_stream(fmt, get_feed(fmt).load(stream), levels)
     monkeypatch.setattr(l2_source, "BLOCK_MESSAGES", block)
-    for k in (7, 1 << 40):
-        out = tmp_path / f"out{k}"
-        paths = OutputPaths(out / "book.parquet", out / "events.parquet")
-        report = run_stream(fmt, stream, paths, RunOptions(levels=levels, chunk_events=k, checkpoint_every=0))
-        assert pl.read_parquet(paths.book).equals(whole.result.book), k
-        assert pl.read_parquet(paths.events).equals(whole.loaded.events), k
-        assert {x: v for x, v in report.items() if x not in TIMING} == {
-            x: v for x, v in whole.report.items() if x not in TIMING}, k
+    _runs_equal_the_whole_day(fmt, stream, levels, whole, (7, 1 << 40), tmp_path)
