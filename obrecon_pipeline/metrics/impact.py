@@ -197,20 +197,22 @@ def marketable_orders(
     # side-less fills are an auction's (e.g. CME's opening cross), not an order walking the book
     marketable = pl.col("action").is_in([int(Action.EXECUTE), int(Action.FILL)]) & (pl.col("side") != 0)
     fills = ev.select("ts_event", "side", "action", "arrival", "price", "price_scale", "size", "size_scale")
+    # each slice's executions reduced to what the grouping reads: q and p q computed per fill (the
+    # same products the grouped sums add up), the scaled integers and the action not kept
+    qty = pl.col("size") / pl.col("size_scale")
     orders = (
-        pl.concat([part.filter(marketable) for part in table_slices(fills, slice_rows)])
+        pl.concat([part.filter(marketable).select(
+            "ts_event", "side", "arrival", qty.alias("qty"),
+            ((pl.col("price") / pl.col("price_scale")) * qty).alias("notional"),
+        ) for part in table_slices(fills, slice_rows)])
         .lazy()
-        .with_columns(
-            (pl.col("price") / pl.col("price_scale")).alias("px"),
-            (pl.col("size") / pl.col("size_scale")).alias("qty"),
-        )
         .group_by("ts_event", "side")
         .agg(
             pl.col("arrival").min().alias("first_arrival"),
             pl.col("arrival").max().alias("last_arrival"),
             pl.len().alias("n_fills"),
             pl.col("qty").sum().alias("size"),
-            ((pl.col("px") * pl.col("qty")).sum() / pl.col("qty").sum()).alias("vwap"),
+            (pl.col("notional").sum() / pl.col("qty").sum()).alias("vwap"),
         )
         .with_columns((pl.col("first_arrival") - 1).alias("seq_before"))
         .sort("seq_before")
@@ -232,9 +234,17 @@ def marketable_orders(
         last, carry = seq, part.tail(1)
     before.append(_walk_book_before(_between(orders, "seq_before", last, None), carry, book_cols, n))
     after.append(_mid_after(_between(orders, "last_arrival", last, None), carry.head(0)))
+    del orders, carry
+    # every order is in one ``before`` and one ``after`` frame; ``before`` is in ``_order`` (=
+    # ``first_arrival``) order, so the book after is put beside it, not joined and sorted
+    walked = pl.concat(before)
+    before.clear()
+    mids = pl.concat(after).sort("_order")
+    after.clear()
+    if not walked["_order"].equals(mids["_order"]):
+        raise AssertionError("marketable_orders: the orders walked before and after differ")
     return (
-        pl.concat(before)
-        .join(pl.concat(after), on="_order", how="left")
+        walked.with_columns(mids["mid_after"])
         .lazy()
         .with_columns(
             pl.when(pl.col("usable_before")).then(pl.col("predicted_vwap")).alias("predicted_vwap"),
@@ -261,7 +271,6 @@ def marketable_orders(
             "vwap_error_bp",
             "impact",
         )
-        .sort("first_arrival")
         .collect()
     )
 
