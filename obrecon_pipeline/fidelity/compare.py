@@ -65,7 +65,7 @@ class Sample:
 
     stats: ReturnStatistics  #: Ljung-Box, Hill, GARCH of the rebuilt book's interval returns
     returns: pl.DataFrame  #: the rebuilt book's interval returns (``ts_end``, ``log_return``)
-    orders: pl.DataFrame  #: marketable orders walked through the book before them
+    orders: pl.DataFrame  #: marketable orders walked through the book before them (:data:`VWAP_COLUMNS` at least)
     #: rows of both books with the same ``seq`` (:func:`aligned_batches`; a scan of them on a day)
     aligned: pl.DataFrame | pl.LazyFrame | None = None
     stats_ref: ReturnStatistics | None = None
@@ -404,6 +404,11 @@ def garch_persistence(fit: Garch11 | None, n: int, th: Thresholds) -> StatResult
     details = {"omega": fit.omega, "alpha": fit.alpha, "beta": fit.beta, "mu": fit.mu,
                "converged": fit.converged, "scale": fit.scale}
     return result("garch_persistence", fit.persistence, fit.n, th, details)
+
+
+#: the columns of :func:`obrecon_pipeline.metrics.impact.marketable_orders` that
+#: :func:`vwap_prediction` reads (a :class:`Sample` holds no others through the comparisons)
+VWAP_COLUMNS = ("ts_event", "first_arrival", "side", "size", "vwap", "predicted_vwap", "beyond_book", "vwap_error_bp")
 
 
 def vwap_prediction(orders: pl.DataFrame, th: Thresholds) -> StatResult:

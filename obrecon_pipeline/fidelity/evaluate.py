@@ -81,7 +81,8 @@ def evaluate(
     flagged = flagged_rows(book)
     returns = interval_returns(book, th.stats_interval_s, valid_only=False).collect(engine="streaming")
     stats = return_statistics(returns["log_return"].to_numpy(), th)
-    sample = compare.Sample(stats, returns, marketable_orders(events, book, valid_only=False))
+    orders = marketable_orders(events, book, valid_only=False).select(compare.VWAP_COLUMNS)
+    sample = compare.Sample(stats, returns, orders)
     estimates = stats.estimates(th.lb_lags)
     with tempfile.TemporaryDirectory(prefix="obrecon-aligned-") as scratch:
         if reference is None:
