@@ -14,6 +14,13 @@ from obrecon_pipeline.replay._rows cimport refresh_side, write_side
 import numpy as np
 
 
+cdef Py_ssize_t _row_levels(Py_ssize_t cells, Py_ssize_t offset) except -1:
+    """The levels of a row of ``cells`` cells, checked with a side's ``offset``."""
+    if cells % 4 or offset not in (0, 2):
+        raise ValueError("a row has 4 cells per level; a side's offset is 0 (bids) or 2 (asks)")
+    return cells // 4
+
+
 cdef class PyLadder:
     """One side's ladder: ``keys`` ascending with the best level last (``key = price`` for bids,
     ``-price`` for asks)."""
@@ -68,15 +75,11 @@ cdef class PyLadder:
     def refresh(self, int64_t[::1] row, int8_t side, Py_ssize_t offset=0) -> int:
         """:func:`._rows.refresh_side` into ``row`` (``4 * levels`` cells, this side's cells at
         ``4r + offset``); returns the UNKNOWN cells of the side."""
-        if row.shape[0] % 4 or offset not in (0, 2):
-            raise ValueError("a row has 4 cells per level; a side's offset is 0 (bids) or 2 (asks)")
-        return refresh_side(&self.lad, &row[0], row.shape[0] // 4, offset, side)
+        return refresh_side(&self.lad, &row[0], _row_levels(row.shape[0], offset), offset, side)
 
     def write(self, int64_t[::1] row, int8_t side, Py_ssize_t offset=0) -> int:
         """:func:`._rows.write_side` (every cell of the side) into ``row``."""
-        if row.shape[0] % 4 or offset not in (0, 2):
-            raise ValueError("a row has 4 cells per level; a side's offset is 0 (bids) or 2 (asks)")
-        return write_side(&self.lad, &row[0], row.shape[0] // 4, offset, side)
+        return write_side(&self.lad, &row[0], _row_levels(row.shape[0], offset), offset, side)
 
     def search(self, int64_t key) -> int:
         """Index of ``key``, else ``-(insertion point) - 1``."""

@@ -182,10 +182,10 @@ def _loader(sequencing: Sequencing):
                 _translate(book, rec, symbol)
             return book
         dl = _lines(ws)
-        ids = [i for i, name in enumerate(dl.symbols) if name == symbol]
         if dl.symbols == [symbol]:  # the capture's only symbol: every parsed message, views not copies
             mine, ts, line = np.arange(len(dl.sym)), dl.ts_recv, dl.line
         else:
+            ids = [i for i, name in enumerate(dl.symbols) if name == symbol]
             mine = np.flatnonzero(dl.sym == ids[0]) if ids else np.zeros(0, dtype=np.int64)
             ts, line = dl.ts_recv[mine], dl.line[mine]
         if len(mine) > 1 and np.any(ts[1:] < ts[:-1]):  # received out of order: by (time, line)
