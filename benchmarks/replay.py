@@ -7,7 +7,11 @@ Workloads (top-10 book written after every event):
   re-seeding levels that enter the window from the reference (the default mode);
 * ``goog-noref``: the same without re-seeds (unknown levels written as null);
 * ``synthetic``: a synthetic L3 day of 5,000,000 events (``benchmarks/synthetic.py``), strict order
-  ids, full depth.
+  ids, full depth;
+* ``simulated``: a LOBSTER level-10 day of 2,000,000 messages written
+  by ``obrecon simulate``'s market (seed 1) into a scratch directory, re-seeding like ``goog``: the
+  day the issue's end-to-end targets are set on, whose deep book keeps ~10^5 orders resting (an
+  order map larger than the 2 MiB L2 cache).
 
 For each workload and implementation a fresh subprocess reports
 
@@ -34,6 +38,7 @@ unless ``--python-events`` says otherwise, the first 500,000 events of the synth
 speed the full day takes minutes; its events/s does not depend on the length).
 
 Usage: ``python benchmarks/replay.py [--repeat 5] [--chunk 65536] [--clock wall|cpu] [--python-events 500000]
+[--workloads goog,goog-noref,synthetic,simulated]
 [--databento]``
 """
 
@@ -44,11 +49,12 @@ import os
 import sys
 import time
 
-from _harness import ROOT, best_of, emit, in_subprocess, peak_rss_mib
+from _harness import ROOT, best_of, emit, in_subprocess, peak_rss_mib, scratch
 
 GOOG = ROOT / "data" / "raw" / "lobster" / "2012-06-21" / "LOBSTER_SampleFile_GOOG_2012-06-21_10.zip"
 LEVELS = 10
-WORKLOADS = ("goog", "goog-noref", "synthetic")
+WORKLOADS = ("goog", "goog-noref", "synthetic", "simulated")
+SIMULATED_EVENTS = 2_000_000
 
 
 def _workload(name: str, events_limit: int | None = None):
@@ -62,6 +68,8 @@ def _workload(name: str, events_limit: int | None = None):
         if events_limit:
             events, reference = events.head(events_limit), reference[:events_limit]
         return events, loaded.options, reference, True, name == "goog"
+    if name == "simulated":
+        return _simulated(events_limit or SIMULATED_EVENTS)
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from synthetic import synthetic_day
 
@@ -69,6 +77,22 @@ def _workload(name: str, events_limit: int | None = None):
     if events_limit:
         events = events.head(events_limit)
     return events, ReplayOptions(strict_orders=True), None, False, False
+
+
+def _simulated(events: int):
+    """The ``simulated`` workload: a day written by the simulator, read back by the LOBSTER reader."""
+    import shutil
+
+    from obrecon_pipeline.feeds.lobster import load_files
+    from obrecon_pipeline.simulate.day import simulate_day
+
+    root = scratch("obrecon-replay-bench-")
+    try:
+        day = simulate_day(root, "SIM", "2024-01-02", events=events, levels=LEVELS, seed=1)
+        loaded = load_files(day.message_file, day.orderbook_file)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return loaded.events, loaded.options, loaded.reference, True, True
 
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
@@ -149,11 +173,11 @@ def _child(impl: str, name: str, repeat: int, chunk: int, limit: int, clock: str
     emit(row)
 
 
-def run(repeat: int, chunk: int, limit: int, clock: str = "wall") -> list[dict]:
+def run(repeat: int, chunk: int, limit: int, clock: str = "wall", workloads=WORKLOADS) -> list[dict]:
     rows = []
-    for name in WORKLOADS:
+    for name in workloads:
         for impl in ("cython", "python"):
-            if impl == "python" and name == "goog-noref":
+            if impl == "python" and name in ("goog-noref", "simulated"):
                 continue
             rows.append(in_subprocess(__file__, "--child", impl, name, "--repeat", repeat, "--chunk", chunk,
                                       "--python-events", limit, "--clock", clock))
@@ -166,6 +190,7 @@ def main() -> None:
     p.add_argument("--chunk", type=int, default=65_536, help="events per apply() call")
     p.add_argument("--python-events", type=int, default=500_000)
     p.add_argument("--clock", choices=tuple(CLOCKS), default="wall", help="wall time, or this process's CPU time")
+    p.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated, of " + ", ".join(WORKLOADS))
     p.add_argument("--databento", action="store_true", help="also run benchmarks/replay_databento.py")
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -173,7 +198,11 @@ def main() -> None:
         _child(*args.child, args.repeat, args.chunk, args.python_events, args.clock)
         return
     load = os.getloadavg()[0]
-    rows = run(args.repeat, args.chunk, args.python_events, args.clock)
+    workloads = tuple(w for w in args.workloads.split(",") if w)
+    unknown = set(workloads) - set(WORKLOADS)
+    if unknown:
+        p.error(f"unknown workload(s) {', '.join(sorted(unknown))}; choose from {', '.join(WORKLOADS)}")
+    rows = run(args.repeat, args.chunk, args.python_events, args.clock, workloads)
     print(f"top-{LEVELS} book written after every event; Replayer.apply in chunks of {args.chunk:,} events; "
           f"events/s (M = million) by {args.clock} time; peak RSS per process; load average {load:.1f} on "
           f"{os.cpu_count()} CPUs at the start")
@@ -185,8 +214,10 @@ def main() -> None:
         print(f"{r['workload']:<12} {r['impl']:<7} {r['events']:>10,} {fmt('core'):>8} {fmt('compare'):>9} {cost:>14} "
               f"{fmt('ceiling'):>8} {fmt('end_to_end'):>11} {r['peak_rss_mib']:>13.0f}")
     for name in ("goog", "synthetic"):
-        c = next(r for r in rows if r["workload"] == name and r["impl"] == "cython")
-        py = next(r for r in rows if r["workload"] == name and r["impl"] == "python")
+        c = next((r for r in rows if r["workload"] == name and r["impl"] == "cython"), None)
+        py = next((r for r in rows if r["workload"] == name and r["impl"] == "python"), None)
+        if c is None or py is None:
+            continue
         print(f"{name}: the replayer is {c['core'] / py['core']:.0f}x the pure-Python model and "
               f"{c['core'] / c['ceiling']:.2f}x the ladder-only ceiling")
     if args.databento:

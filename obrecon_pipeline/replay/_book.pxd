@@ -353,7 +353,8 @@ cdef inline int orders_rehash(OrderMap* m, Py_ssize_t cap) except -1 nogil:
     return 0
 
 cdef inline OrderSlot* orders_insert(OrderMap* m, uint64_t oid, int8_t side, int64_t price, int64_t size) except NULL nogil:
-    """Insert or overwrite ``oid``; keeps the load factor at or below 1/2."""
+    """Insert or overwrite ``oid`` (``count`` grows only for an id not resting: callers tell a
+    duplicate by it); keeps the load factor at or below 1/2."""
     cdef uint64_t i
     if 2 * (m.count + 1) > m.cap:
         orders_rehash(m, m.cap * 2)

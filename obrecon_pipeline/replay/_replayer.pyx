@@ -183,15 +183,17 @@ cdef inline int apply_event(Core* s, int8_t a, int8_t side, int64_t p, int64_t q
     cdef Ladder* lad = &s.bids if side > 0 else &s.asks
     cdef OrderSlot* slot
     cdef int64_t before
+    cdef Py_ssize_t resting
     if f & F_BAD_BOOK:
         note_failure(&s.c, event, I_VENUE_BAD_BOOK)
         s.flow.broken = True
     if a == A_ADD:
         if oid != 0:
-            if s.cfg.strict_orders and orders_find(&s.orders, oid) != NULL:
+            resting = s.orders.count
+            orders_insert(&s.orders, oid, side, p, q)
+            if s.cfg.strict_orders and s.orders.count == resting:  # it overwrote a resting order
                 note_failure(&s.c, event, I_DUPLICATE_ORDER)
                 s.flow.broken = True
-            orders_insert(&s.orders, oid, side, p, q)
         apply_delta(s, lad, side, p, q, event)
     elif a == A_CANCEL or a == A_EXECUTE or a == A_DELETE:
         slot = find_order(s, oid, event)
@@ -416,7 +418,7 @@ cdef int run(Core* s, const Chunk* ch, int64_t* cells, uint8_t* valid, int64_t* 
     cdef int64_t first = s.c.events
     cdef bint fetch_ref = ch.reference != NULL and (s.cfg.reseed or s.cfg.compare)
     cdef const int64_t* ahead_row
-    cdef uint64_t ahead
+    cdef uint64_t ahead, home
     for i in range(n):
         # the reference row and the order-map slot of an event a few steps ahead miss the cache:
         # fetch them early (the compared cells, and the deepest level, which re-seeds nearly
@@ -430,7 +432,9 @@ cdef int run(Core* s, const Chunk* ch, int64_t* cells, uint8_t* valid, int64_t* 
                     prefetch(&ahead_row[ref_width - 4])
             ahead = ch.order_id[i + PREFETCH_AHEAD]
             if ahead != 0:
-                prefetch(&s.orders.slots[_slot_of(&s.orders, ahead)])
+                home = _slot_of(&s.orders, ahead)
+                prefetch(&s.orders.slots[home])
+                prefetch(&s.orders.slots[(home + 2) & s.orders.mask])
         if step(s, ch, i):
             if stream:
                 stream_row(<long long*> &cells[row * width], <const long long*> s.row, width)

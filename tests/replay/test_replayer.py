@@ -11,7 +11,7 @@ import pytest
 import replay_cases as cases
 from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.errors import ReplayError
-from obrecon_pipeline.events import Action, Flag, conform, scales
+from obrecon_pipeline.events import Action, Flag, Side, conform, scales
 from obrecon_pipeline.integrity.crossed import EPISODE_SCHEMA, classify_crossed
 from obrecon_pipeline.integrity.reference import match_reference
 from obrecon_pipeline.replay import Replayer, event_columns, replay
@@ -49,6 +49,23 @@ def test_apply_one_equals_apply(make, tmp_path):
     assert np.array_equal(rows, whole.cells)
     assert cases.without_wall_time(r.counters()) == cases.without_wall_time(whole.counters)
     assert r.integrity_failures().equals(whole.integrity)
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_an_add_of_a_resting_id_is_a_duplicate_only_on_a_strict_feed_and_the_later_add_wins(strict):
+    """ADD 7 (bid 1.00 x 5), ADD 7 again (bid 1.01 x 3), DELETE 7: the second add is a duplicate
+    order id (an integrity failure at event 1) when ids are strict; either way both adds are in
+    the book and the delete takes the id's latest order (1.01 x 3), leaving 1.00 x 5."""
+    r = Replayer(2, ReplayOptions(strict_orders=strict), price_scale=1, size_scale=1,
+                 max_failures=10, max_episodes=10)
+    rows = []
+    for i, (action, price, size) in enumerate([(Action.ADD, 100, 5), (Action.ADD, 101, 3), (Action.DELETE, 101, 3)]):
+        assert r.apply_one(action, int(Side.BID), price, size, order_id=7, ts_event=10 + i, src_row=i + 1)
+        rows.append(r.last_row[:2].tolist())
+    assert rows == [[100, 5], [101, 3], [100, 5]]
+    assert r.counters()["integrity_error_kinds"]["duplicate_order_id"] == (1 if strict else 0)
+    expected = [{"event": 1, "src_row": 2, "ts_event": 11, "update_id": None, "kind": "duplicate_order_id"}]
+    assert r.integrity_failures().to_dicts() == (expected if strict else [])
 
 
 # ---------------------------------------------------------------------------- in-loop analyses
