@@ -33,7 +33,6 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
-from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
