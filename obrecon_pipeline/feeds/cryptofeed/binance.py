@@ -28,17 +28,18 @@ done by :mod:`obrecon_pipeline.replay._sequencer`:
 
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
-from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
-from obrecon_pipeline.feeds.cryptofeed.binance_lines import DepthLines, depth_lines, loaded, scaled_messages
+from obrecon_pipeline.feeds.cryptofeed.binance_lines import DepthLines, SpilledDiffs, depth_lines, scaled_messages
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record, tracked
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.spilled import SpilledBook
 
 SPOT = Sequencing(link="first", sync_offset=1)
 FUTURES = Sequencing(link="prev", sync_offset=0)
@@ -81,8 +82,8 @@ def _kept(rec: Record) -> bool:
     return kind in ("depth", "bookTicker")
 
 
-def _lines(ws: Capture, columns: bool = True) -> DepthLines:
-    dl = depth_lines(ws.path, _kept, columns, ws.line_format)
+def _lines(ws: Capture) -> DepthLines:
+    dl = depth_lines(ws.path, _kept, ws.line_format)
     ws.read_whole(dl.quarantine)
     return dl
 
@@ -91,7 +92,7 @@ def is_futures(ws: Capture) -> bool:
     """Whether the capture's diffs carry ``pu`` (Binance derivatives docs: the futures sync rule),
     parsed or left to the per-line reader."""
     dl = _lines(ws)
-    return bool(np.any(dl.prev != NULL_ID)) or any(
+    return dl.has_prev or any(
         rec.body["data"].get("e") == "depthUpdate" and "pu" in rec.body["data"]
         for rec in dl.others if _stream_kind(rec.body) == "depth")
 
@@ -107,7 +108,7 @@ def symbols(ws: Capture) -> list[str]:
     if not ws.from_file:
         seen = _depth_symbols(ws.received())
     else:
-        dl = _lines(ws, columns=False)
+        dl = _lines(ws)
         seen = sorted([*((line, sym) for sym, line in dl.first_lines.items()), *_depth_symbols(dl.others)])
     return first_seen(sym for _, sym in seen)
 
@@ -165,47 +166,92 @@ def _translate(book: BookMessages, rec: Record, symbol: str) -> None:
         book.ticker(rec, int(data["u"]), data["b"], data["B"], data["a"], data["A"])
 
 
+def streams(dl: DepthLines, symbol: str) -> bool:
+    """Whether ``symbol``'s book can be read from the spill as the replay goes
+    (:class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook`): it is the capture's only parsed
+    symbol, the parsed messages were received in time order, and the capture has no bookTicker
+    (the ticker check places tickers over the whole day's application order)."""
+    return (dl.symbols == [symbol] and dl.recv_in_order and not dl.tickers.height
+            and not any(_stream_kind(rec.body) == "bookTicker" for rec in dl.others))
+
+
+def _others(dl: DepthLines, rest: list[Capture]) -> list[Record]:
+    """The records to translate one by one: the capture's others and the REST responses, by
+    receive time (stable: the websocket first on ties)."""
+    responses = sorted((r for cap in rest for r in cap.records if r.kind == "rest"), key=lambda r: r.ts_ns)
+    return sorted([*dl.others, *responses], key=lambda r: r.ts_ns)
+
+
+def _is_message(rec: Record) -> bool:
+    """Whether ``rec`` is a message placed among the parsed diffs (a snapshot, a diff the parser left)."""
+    return rec.kind == "rest" or _stream_kind(rec.body) == "depth"
+
+
+def _at(rec: Record, search: Callable[[str, int, str, int, int], int], n: int) -> int:
+    """How many parsed diffs come before ``rec`` (a message): those received earlier and, at the
+    same time, a REST response after all of them, a websocket line after the lines before it.
+    ``search(column, value, side, lo, hi)`` is a binary search of the parsed ``ts``/``line``."""
+    lo, hi = search("ts", rec.ts_ns, "left", 0, n), search("ts", rec.ts_ns, "right", 0, n)
+    return hi if rec.kind == "rest" else search("line", rec.line, "left", lo, hi)
+
+
 def _loader(sequencing: Sequencing):
     """The venue's ``load``: the websocket capture's parsed diffs (:mod:`.binance_lines`) and, one by
     one, the other records (REST snapshots, the websocket messages the parser left), in the order
     :meth:`Capture.merged_with` gives — receive time, the websocket first on ties, then file order:
     each record that is a message (a snapshot, a diff the parser left) is placed among the parsed
-    diffs by ``searchsorted`` and the diffs before it are added whole (:meth:`BookMessages.add_scaled`);
-    a ``bookTicker`` or a quarantined line goes to a list of its own and splits nothing; the parsed
-    bookTickers are added as one table. A capture held as parsed records (a small one) is
-    translated record by record."""
+    diffs by binary search; a ``bookTicker`` or a quarantined line goes to a list of its own and
+    splits nothing. When :func:`streams` says so the parsed diffs stay in the spill
+    (:class:`SpilledBook`, :meth:`~SpilledBook.add_at`); else they are read into memory and the
+    diffs before each placed record are added whole (:meth:`BookMessages.add_scaled`), the parsed
+    bookTickers as one table. A capture held as parsed records (a small one) is translated record
+    by record."""
 
-    def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
-        book = BookMessages(symbol, sequencing, checksum=None)
+    def load(ws: Capture, rest: list[Capture], symbol: str, stream: bool = True) -> BookMessages:
         if not ws.from_file:  # held as parsed records: one by one
+            book = BookMessages(symbol, sequencing, checksum=None)
             for rec in ws.merged_with(rest):
                 _translate(book, rec, symbol)
             return book
         dl = _lines(ws)
+        if stream and streams(dl, symbol):
+            return _spilled(dl, rest, symbol)
+        return _whole_day(dl, rest, symbol)
+
+    def _spilled(dl: DepthLines, rest: list[Capture], symbol: str) -> SpilledBook:
+        book = SpilledBook(symbol, SpilledDiffs(dl), sequencing=sequencing, checksum=None)
+        search = {"ts": "ts_recv", "line": "line"}
+        n = dl.n_messages
+        for rec in tracked(_others(dl, rest)):
+            at = _at(rec, lambda c, v, side, lo, hi: dl.spill.searchsorted(search[c], v, side, lo, hi), n) \
+                if _is_message(rec) else 0
+            book.add_at(at, lambda: _translate(book, rec, symbol))
+        return book
+
+    def _whole_day(dl: DepthLines, rest: list[Capture], symbol: str) -> BookMessages:
+        book = BookMessages(symbol, sequencing, checksum=None)
+        p = dl.parsed()
         if dl.symbols == [symbol]:  # the capture's only symbol: every parsed message, views not copies
-            mine, ts, line = np.arange(len(dl.sym)), dl.ts_recv, dl.line
+            mine, ts, line = np.arange(len(p.sym)), p.ts_recv, p.line
         else:
             ids = [i for i, name in enumerate(dl.symbols) if name == symbol]
-            mine = np.flatnonzero(dl.sym == ids[0]) if ids else np.zeros(0, dtype=np.int64)
-            ts, line = dl.ts_recv[mine], dl.line[mine]
+            mine = np.flatnonzero(p.sym == ids[0]) if ids else np.zeros(0, dtype=np.int64)
+            ts, line = p.ts_recv[mine], p.line[mine]
         if len(mine) > 1 and np.any(ts[1:] < ts[:-1]):  # received out of order: by (time, line)
             order = np.lexsort((line, ts))
             mine, ts, line = mine[order], ts[order], line[order]
-        responses = sorted((r for cap in rest for r in cap.records if r.kind == "rest"), key=lambda r: r.ts_ns)
-        others = sorted([*dl.others, *responses], key=lambda r: r.ts_ns)  # stable: websocket first on ties
+        columns = {"ts": ts, "line": line}
         done = 0
-        for rec in tracked(others):
-            if rec.kind == "rest" or _stream_kind(rec.body) == "depth":  # a message: placed among the diffs
-                lo, hi = np.searchsorted(ts, rec.ts_ns, "left"), np.searchsorted(ts, rec.ts_ns, "right")
-                at = int(hi if rec.kind == "rest" else lo + np.searchsorted(line[lo:hi], rec.line))
+        for rec in tracked(_others(dl, rest)):
+            if _is_message(rec):
+                at = _at(rec, lambda c, v, side, lo, hi: lo + int(np.searchsorted(columns[c][lo:hi], v, side)), len(mine))
                 if at > done:
-                    book.add_scaled([dl.path], *scaled_messages(dl, mine[done:at]))
+                    book.add_scaled([dl.path], *scaled_messages(p, mine[done:at]))
                     done = at
             _translate(book, rec, symbol)  # tickers and quarantines are lists of their own
         if len(mine) > done:
-            book.add_scaled([dl.path], *scaled_messages(dl, mine[done:]))
+            book.add_scaled([dl.path], *scaled_messages(p, mine[done:]))
         book.add_tickers(dl.tickers_of(symbol))
-        loaded(dl, symbol)
         return book
 
     return load

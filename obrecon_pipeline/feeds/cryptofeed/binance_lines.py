@@ -10,14 +10,15 @@ decimals)`` pairs — and every ``<sym>@bookTicker`` payload into a table (symbo
 price and size strings as Arrow string columns: no Python object per ticker). Every other line,
 and a payload the parsers leave, is read by the line format's ``record_of`` (cryptofeed:
 :func:`.capture.record_of`; a :class:`.capture.Record`, or the capture's quarantine), and kept
-when ``keep(record)`` says the venue module needs it. The result is cached per file version
-(path, size, modification time): one pass serves the venue's ``symbols`` and each symbol's
-``load``. Once every parsed symbol has been loaded (:func:`loaded`), the cached pass drops its
-columns and keeps the listing (symbols, their first lines, the other records, the quarantine):
-each symbol's messages are then held by its book alone, not twice. Asking for the columns again
-(a book loaded a second time) reads the file again.
+when ``keep(record)`` says the venue module needs it. The parsed messages and levels are not
+held: each block's are appended to a scratch file (:class:`~obrecon_pipeline.feeds.spill.Spill`),
+and the pass keeps only what it found out about them (symbols and their first lines, whether a
+diff carries ``pu``, whether receive times are in order, the largest mantissa per number of
+decimals, for the scales). The result is cached per file version (path, size, modification
+time): one pass serves the venue's ``symbols`` and each symbol's ``load``, which reads the spill
+back (:meth:`DepthLines.parsed`, the whole day) or streams it (:class:`~.l2.spilled.SpilledBook`).
 
-:func:`scaled_messages` turns one symbol's parsed messages into the columns of
+:func:`scaled_messages` turns one symbol's parsed messages (read into memory) into the columns of
 :meth:`~obrecon_pipeline.feeds.l2.messages.BookMessages.add_scaled`.
 """
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -39,18 +40,24 @@ from obrecon_pipeline.feeds.cryptofeed._binance_scan import parse_depth, parse_t
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
 from obrecon_pipeline.feeds.cryptofeed.capture import CRYPTOFEED_LINES, LineFormat, Record, file_version, read_lines
 from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS
+from obrecon_pipeline.feeds.spill import Spill
 
 #: bytes of decompressed capture scanned at a time
 BLOCK = 16 << 20
 LEVEL_COLUMNS = tuple(SCALED_LEVEL_COLUMNS)
 
 
-@dataclass
-class DepthLines:
-    """The diff-depth messages of a capture, parsed (file order), and its other records."""
+#: the parsed messages' columns on disk (file order): symbol index, 1-based line, receive time
+#: (ns), ``E`` (NULL_ID: absent), ``U``, ``u``, ``pu`` (NULL_ID: absent), the number of levels and
+#: the first level's index in the level columns (:data:`LEVEL_COLUMNS`, bids then asks of each)
+MESSAGE_COLUMNS = {"sym": np.int64, "line": np.int64, "ts_recv": np.int64, "event_ms": np.int64, "first": np.int64,
+                   "last": np.int64, "prev": np.int64, "count": np.int64, "level_start": np.int64}
 
-    path: str
-    symbols: list[str]  #: symbol index -> symbol, in order of first appearance
+
+@dataclass
+class Parsed:
+    """One read of the parsed messages' columns into memory (:meth:`DepthLines.parsed`)."""
+
     sym: np.ndarray  #: per message: symbol index
     line: np.ndarray  #: 1-based line
     ts_recv: np.ndarray  #: receive time, ns
@@ -60,25 +67,37 @@ class DepthLines:
     prev: np.ndarray  #: ``pu`` (NULL_ID: absent)
     level_start: np.ndarray  #: message k's levels are ``[level_start[k], level_start[k + 1])``
     levels: dict[str, np.ndarray]  #: :data:`LEVEL_COLUMNS`, bids then asks of each message
+
+
+@dataclass
+class DepthLines:
+    """The diff-depth messages of a capture, parsed (file order) and spilled to a scratch file
+    (:attr:`spill`, :data:`MESSAGE_COLUMNS` and :data:`LEVEL_COLUMNS`), what the pass found out
+    about them, and the capture's other records."""
+
+    path: str
+    symbols: list[str]  #: symbol index -> symbol, in order of first appearance
+    spill: Spill  #: the parsed messages and levels
+    first_lines: dict[str, int]  #: ``{symbol: line of its first parsed message}``
+    has_prev: bool  #: some parsed diff carries ``pu``
+    recv_in_order: bool  #: the parsed messages' receive times never decrease (file order)
+    #: ``{"price"|"size": {decimals: largest mantissa written with that many decimals}}``
+    mantissa_max: dict[str, dict[int, int]]
     tickers: pl.DataFrame  #: the parsed bookTickers (file order): ``sym``, ``src_row``, ``ts_recv``, ``update_id``, the strings
     ticker_symbols: list[str]  #: ticker symbol index -> symbol
     others: list[Record]  #: the other records ``keep`` kept, in file order
     quarantine: list[tuple[str, int, str]]  #: the capture's unreadable lines
-    first_lines: dict[str, int] = field(init=False)  #: ``{symbol: line of its first parsed message}``
-    loaded: set[str] = field(default_factory=set)  #: the symbols whose books have been loaded
-    released: bool = False  #: the message and level columns are dropped (:meth:`release`)
 
-    def __post_init__(self):
-        _, at = np.unique(self.sym, return_index=True)
-        self.first_lines = {self.symbols[s]: int(self.line[i]) for s, i in zip(self.sym[at], at)}
+    @property
+    def n_messages(self) -> int:
+        return self.spill.lengths["line"]
 
-    def release(self) -> None:
-        """Drop the message and level columns (empty arrays, not views, so that their memory goes)."""
-        for name in ("sym", "line", "ts_recv", "event_ms", "first", "last", "prev", "level_start"):
-            setattr(self, name, np.zeros(0, dtype=np.int64))
-        self.levels = {k: np.zeros(0, dtype=dt) for k, dt in SCALED_LEVEL_COLUMNS.items()}
-        self.tickers = self.tickers.clear()
-        self.released = True
+    def parsed(self) -> Parsed:
+        """Every parsed message's columns, read from the spill into memory."""
+        sp = self.spill
+        start = np.concatenate([sp.read("level_start"), [sp.lengths["side"]]]).astype(np.int64)
+        return Parsed(sp.read("sym"), sp.read("line"), sp.read("ts_recv"), sp.read("event_ms"), sp.read("first"),
+                      sp.read("last"), sp.read("prev"), start, {k: sp.read(k) for k in LEVEL_COLUMNS})
 
     def tickers_of(self, symbol: str) -> pl.DataFrame:
         """``symbol``'s parsed bookTickers as :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA` rows."""
@@ -111,31 +130,6 @@ def _blocks(path: Path):
         yield carry
 
 
-class _Columns:
-    """Growing int arrays filled block by block: reserved at a size read from the file's (the
-    pages never written cost no memory), doubled when full, so that the blocks' temporaries are
-    not interleaved on the heap with a list of parts to join (which kept freed memory resident)."""
-
-    def __init__(self, dtypes: dict[str, type], capacity: int):
-        self.n = 0
-        self.arrays = {k: np.empty(max(capacity, 1), dtype=dt) for k, dt in dtypes.items()}
-
-    def append(self, values: dict[str, np.ndarray]) -> None:
-        size = len(next(iter(values.values())))
-        cap = len(next(iter(self.arrays.values())))
-        if self.n + size > cap:
-            for k, arr in self.arrays.items():
-                grown = np.empty(max(2 * cap, self.n + size), dtype=arr.dtype)
-                grown[:self.n] = arr[:self.n]
-                self.arrays[k] = grown
-        for k, v in values.items():
-            self.arrays[k][self.n:self.n + size] = v
-        self.n += size
-
-    def columns(self) -> dict[str, np.ndarray]:
-        return {k: arr[:self.n] for k, arr in self.arrays.items()}
-
-
 #: the parsed bookTickers of a capture: the ticker symbol's index, then the ticker's columns
 TICKER_TABLE = {"sym": pl.Int64, "src_row": pl.Int64, "ts_recv": pl.Int64, "update_id": pl.Int64,
                 "bid_price": pl.String, "bid_size": pl.String, "ask_price": pl.String, "ask_size": pl.String}
@@ -153,17 +147,19 @@ def _tickers(buf: np.ndarray, lines: dict, candidates: np.ndarray, symbols: dict
     return rows, pl.DataFrame(dict(zip(TICKER_TABLE, columns)), schema=TICKER_TABLE)
 
 
-#: at least this many bytes of capture per level (``["1","1"],``) and per diff line
-LEVEL_BYTES, LINE_BYTES = 10, 64
+def _mantissa_max(found: dict[int, int], mantissa: np.ndarray, decimals: np.ndarray) -> None:
+    """Raise ``found[d]`` to the largest of ``mantissa`` written with ``d`` decimals."""
+    for d in np.unique(decimals).tolist():
+        found[d] = max(found.get(d, 0), int(mantissa.max(where=decimals == d, initial=0)))
 
 
 def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -> DepthLines:
     name = str(path)
-    text_bytes = path.stat().st_size * (8 if path.name.endswith(".gz") else 1)  # gzip: a guess, grown if short
     symbols: dict[bytes, int] = {}
-    messages = _Columns({k: np.int64 for k in ("sym", "line", "ts", "E", "U", "u", "pu", "count")},
-                        text_bytes // LINE_BYTES)
-    level_columns = _Columns(SCALED_LEVEL_COLUMNS, text_bytes // LEVEL_BYTES)
+    spill = Spill({**MESSAGE_COLUMNS, **SCALED_LEVEL_COLUMNS})
+    first_lines: dict[int, int] = {}
+    has_prev, in_order, last_ts = False, True, np.iinfo(np.int64).min
+    mantissa_max: dict[str, dict[int, int]] = {"price": {}, "size": {}}
     others: list[Record] = []
     quarantine: list[tuple[str, int, str]] = []
     ticker_symbols: dict[bytes, int] = {}
@@ -178,9 +174,19 @@ def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -
             buf, lines["body"][depth], lines["end"][depth], symbols, block.count(b"["))
         good = ok == 1
         parsed = depth[good]
-        messages.append({"sym": sym[good], "line": parsed + first_line, "ts": lines["ts"][parsed], "E": e_ms[good],
-                         "U": first[good], "u": last[good], "pu": prev[good], "count": count[good]})
-        level_columns.append(levels)
+        ts, sym, count = lines["ts"][parsed], sym[good], count[good]
+        if len(parsed):
+            syms, at = np.unique(sym, return_index=True)
+            for s, k in zip(syms.tolist(), at.tolist()):
+                first_lines.setdefault(s, int(parsed[k]) + first_line)
+            has_prev = has_prev or bool(np.any(prev[good] != NULL_ID))
+            in_order = in_order and ts[0] >= last_ts and bool(np.all(ts[1:] >= ts[:-1]))
+            last_ts = int(ts[-1])
+        for col in ("price", "size"):
+            _mantissa_max(mantissa_max[col], levels[f"{col}_m"], levels[f"{col}_f"])
+        spill.append({"sym": sym, "line": parsed + first_line, "ts_recv": ts, "event_ms": e_ms[good],
+                      "first": first[good], "last": last[good], "prev": prev[good], "count": count,
+                      "level_start": spill.lengths["side"] + np.cumsum(count) - count, **levels})
         ticked, ticker_table = _tickers(buf, lines, depth[~good], ticker_symbols)
         tickers.append(ticker_table.with_columns(pl.col("src_row") + first_line))
         rest = np.ones(len(kind), dtype=bool)
@@ -192,11 +198,10 @@ def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -
             if rec is not None and keep(rec):
                 others.append(rec)
         first_line += len(kind)
-    cols = messages.columns()
+    names = [s.decode("ascii") for s in symbols]
     return DepthLines(
-        name, [s.decode("ascii") for s in symbols], cols["sym"], cols["line"], cols["ts"], cols["E"], cols["U"],
-        cols["u"], cols["pu"], np.concatenate([[0], np.cumsum(cols["count"])]).astype(np.int64),
-        level_columns.columns(), pl.concat(tickers) if tickers else pl.DataFrame(schema=TICKER_TABLE),
+        name, names, spill, {names[s]: line for s, line in first_lines.items()}, has_prev, in_order, mantissa_max,
+        pl.concat(tickers) if tickers else pl.DataFrame(schema=TICKER_TABLE),
         [s.decode("ascii") for s in ticker_symbols], others, quarantine)
 
 
@@ -205,56 +210,67 @@ CACHED = 4
 _cache: dict[tuple, DepthLines] = {}
 
 
-def depth_lines(path: str | Path, keep: Callable[[Record], bool], columns: bool = True,
-                line_format: LineFormat = CRYPTOFEED_LINES) -> DepthLines:
-    """The capture's diff-depth messages and kept records (read once per file version). With
-    ``columns=False`` only the listing is needed (symbols, first lines, other records, quarantine):
-    a pass whose columns were released serves it without reading again."""
+def depth_lines(path: str | Path, keep: Callable[[Record], bool], line_format: LineFormat = CRYPTOFEED_LINES) -> DepthLines:
+    """The capture's diff-depth messages (spilled) and kept records (read once per file version)."""
     key = (*file_version(path), keep, line_format)
     dl = _cache.get(key)
-    if dl is None or (columns and dl.released):
-        dl = _read(key[0], keep, line_format)
-        _cache.pop(key, None)
-        _cache[key] = dl
+    if dl is None:
+        dl = _cache[key] = _read(key[0], keep, line_format)
         while len(_cache) > CACHED:
             del _cache[next(iter(_cache))]
     return dl
 
 
-def loaded(dl: DepthLines, symbol: str) -> None:
-    """``symbol``'s book is built from ``dl``: once every parsed symbol's is, ``dl`` drops its
-    columns (:meth:`DepthLines.release`; the books hold what they use of them)."""
-    dl.loaded.add(symbol)
-    if not dl.released and dl.loaded.issuperset(dl.symbols):
-        dl.release()
-
-
-def scaled_messages(dl: DepthLines, index: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, dict[str, np.ndarray]]:
+def scaled_messages(dl: Parsed, index: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, dict[str, np.ndarray]]:
     """The messages ``index`` (in that order) as :meth:`BookMessages.add_scaled` takes them: a
     :data:`~obrecon_pipeline.feeds.l2.messages.MESSAGE_SCHEMA` frame (``file`` 0: the capture;
     ``ts_event`` = ``E`` in ns, the receive time when absent), the levels of each and their
     columns (views of the parsed arrays, not copies, when the messages are a run of them)."""
     if len(index) and index[-1] - index[0] + 1 == len(index) and np.all(np.diff(index) == 1):
         index = slice(int(index[0]), int(index[-1]) + 1)  # a run of messages: views, not copies
-    ts_recv = dl.ts_recv[index]
-    e_ms = dl.event_ms[index]
-    n = len(ts_recv)
-    messages = pl.DataFrame({
-        "snapshot": np.zeros(n, dtype=bool),
-        "ts_event": np.where(e_ms == NULL_ID, ts_recv, e_ms * 1_000_000),
-        "ts_recv": ts_recv,
-        "file": np.zeros(n, dtype=np.int64),
-        "src_row": dl.line[index],
-        "first": dl.first[index],
-        "last": dl.last[index],
-        "prev": dl.prev[index],
-        "checksum": pl.repeat(None, n, dtype=pl.Int64, eager=True),
-    }).with_columns(prev=pl.when(pl.col("prev") == NULL_ID).then(None).otherwise(pl.col("prev")))
+    messages = _frame(dl.ts_recv[index], dl.event_ms[index], dl.line[index], dl.first[index], dl.last[index],
+                      dl.prev[index])
     starts = dl.level_start[index]
     stops = dl.level_start[index.start + 1:index.stop + 1] if isinstance(index, slice) else dl.level_start[index + 1]
     counts = stops - starts
-    if n and np.all(starts[1:] == stops[:-1]):  # consecutive messages: one slice
+    if len(counts) and np.all(starts[1:] == stops[:-1]):  # consecutive messages: one slice
         at = slice(int(starts[0]), int(stops[-1]))
     else:
         at = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
     return messages, counts, {k: dl.levels[k][at] for k in LEVEL_COLUMNS}
+
+
+def _frame(ts_recv, e_ms, line, first, last, prev) -> pl.DataFrame:
+    """Parsed diffs as :data:`~obrecon_pipeline.feeds.l2.messages.MESSAGE_SCHEMA` rows (``file`` 0:
+    the capture; ``ts_event`` = ``E`` in ns, the receive time when absent)."""
+    n = len(ts_recv)
+    return pl.DataFrame({
+        "snapshot": np.zeros(n, dtype=bool),
+        "ts_event": np.where(e_ms == NULL_ID, ts_recv, e_ms * 1_000_000),
+        "ts_recv": ts_recv,
+        "file": np.zeros(n, dtype=np.int64),
+        "src_row": line,
+        "first": first,
+        "last": last,
+        "prev": prev,
+        "checksum": pl.repeat(None, n, dtype=pl.Int64, eager=True),
+    }).with_columns(prev=pl.when(pl.col("prev") == NULL_ID).then(None).otherwise(pl.col("prev")))
+
+
+class SpilledDiffs:
+    """The parsed diffs of a capture with one symbol, read from its spill as
+    :class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook` asks (:class:`~.l2.spilled.SpilledMessages`)."""
+
+    def __init__(self, dl: DepthLines):
+        self.spill = dl.spill
+        self.path = dl.path
+        self.n = dl.n_messages
+        self.mantissa_max = dl.mantissa_max
+
+    def messages(self, rows: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+        g = {c: self.spill.gather(c, rows) for c in ("ts_recv", "event_ms", "line", "first", "last", "prev",
+                                                       "count", "level_start")}
+        return _frame(g["ts_recv"], g["event_ms"], g["line"], g["first"], g["last"], g["prev"]), g["count"], g["level_start"]
+
+    def levels(self, index: np.ndarray | slice) -> dict[str, np.ndarray]:
+        return {k: self.spill.gather(k, index) for k in LEVEL_COLUMNS}

@@ -13,5 +13,7 @@ files (:mod:`obrecon_pipeline.feeds.bybit_history`) and Tardis ``incremental_boo
 * :mod:`.connseq`: update ids derived from a connection-wide sequence number (Bitfinex,
   Blockchain.com);
 * :mod:`.source`: :class:`.source.L2Source`, the chunked
-  :class:`~obrecon_pipeline.streams.StreamSource` that ``pipeline.run_stream`` replays.
+  :class:`~obrecon_pipeline.streams.StreamSource` that ``pipeline.run_stream`` replays;
+* :mod:`.spilled`: :class:`.spilled.SpilledBook`, a book whose parsed messages stay in a scratch
+  file and are read block by block (memory independent of the day's length).
 """

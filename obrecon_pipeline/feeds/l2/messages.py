@@ -614,11 +614,10 @@ class BookMessages:
     def id_blocks(self, size: int):
         """The messages' ``(is_snapshot, first, last, prev)`` (int8, int64 with ``NULL_ID``; what the
         sequencer takes), ``size`` messages at a time in arrival order (one block: ``size`` 0)."""
-        msgs = self._merged()[0]
-        n = msgs.height
+        n = self.n_messages
         step = size if size > 0 else max(n, 1)
         for lo in range(0, n, step):
-            part = msgs.slice(lo, step)
+            part = self._message_frame(slice(lo, min(lo + step, n)))
             yield (np.ascontiguousarray(part["snapshot"].to_numpy(), dtype=np.int8),
                    *(np.ascontiguousarray(part[c].fill_null(NULL_ID).to_numpy(), dtype=np.int64)
                      for c in ("first", "last", "prev")))
@@ -635,15 +634,22 @@ class BookMessages:
 
     def gap_frame(self, gaps: list[tuple[int, int, int]], rows: dict[int, int]) -> pl.DataFrame:
         """:data:`GAP_SCHEMA` of the sequencer's ``gaps`` (``rows``: message -> book row of its gap)."""
-        msgs = self._merged()[0]
         files = self.files()
-        at = msgs.select("file", "src_row", "ts_event", pl.coalesce("ts_recv", "ts_event")).gather(
-            [i for i, _, _ in gaps]).rows() if gaps else []
+        at = self._message_frame(np.array([i for i, _, _ in gaps], dtype=np.int64)).select(
+            "file", "src_row", "ts_event", pl.coalesce("ts_recv", "ts_event")).rows() if gaps else []
         gap_rows = [
             (rows[i], files[f], src_row, ts_event, ts_recv, None if e == NULL_ID else e, r)
             for (i, e, r), (f, src_row, ts_event, ts_recv) in zip(gaps, at)
         ]
         return pl.DataFrame(gap_rows, schema=GAP_SCHEMA, orient="row")
+
+    def _message_frame(self, index: np.ndarray | slice) -> pl.DataFrame:
+        """The :data:`MESSAGE_SCHEMA` rows of the messages ``index`` (positions, or a slice), ids
+        null when absent."""
+        msgs = self._merged()[0]
+        if isinstance(index, slice):
+            return msgs.slice(index.start, index.stop - index.start)
+        return msgs.gather(index)
 
     # -------------------------------------------------------------------------- assembly
     @cached_property
@@ -651,14 +657,22 @@ class BookMessages:
         """The messages and their levels (:class:`_Levels`), parsed once."""
         return _Assembly(self._merged()[0], self._level_stores())
 
+    def _assembled(self, msg: np.ndarray, levels: bool = True) -> tuple["_Assembly", np.ndarray]:
+        """An :class:`_Assembly` holding the messages ``msg`` and their indices in it (here the
+        day's, held whole; ``levels``: whether the level values are needed, or only their counts)."""
+        return self._assembly, msg
+
     def event_counts(self, msg: np.ndarray, marker: np.ndarray) -> np.ndarray:
         """Events of each book row (message ``msg``, a gap marker or not): its levels, plus the
         CLEARs of a snapshot; 1 for a message without a level and for a gap marker."""
         return self._counts(msg, marker)[0]
 
-    def _counts(self, msg: np.ndarray, marker: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(events, CLEARs, levels)`` of each book row (message ``msg``, a gap marker or not)."""
-        a = self._assembly
+    def _counts(self, msg: np.ndarray, marker: np.ndarray, a: "_Assembly | None" = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(events, CLEARs, levels)`` of each book row (message ``msg`` of the assembly ``a``,
+        by default :meth:`_assembled`'s; a gap marker or not)."""
+        if a is None:
+            a, msg = self._assembled(msg, levels=False)
         clears = (a.snapshot(msg) & ~marker) * (2 if self.clear == "sides" else 1)
         n_levels = np.where(marker, 0, a.levels.count[msg])
         return np.maximum(clears + n_levels, 1), clears, n_levels
@@ -679,8 +693,8 @@ class BookMessages:
     def row_events(self, msg: np.ndarray, marker: np.ndarray, bad: np.ndarray, first_arrival: int = 0) -> pl.DataFrame:
         """The events of the book rows ``(msg, marker, bad)`` (:class:`BookRows`), numbered from
         ``first_arrival`` (see :meth:`events`)."""
-        a = self._assembly
-        count, clears, n_levels = self._counts(msg, marker)
+        a, msg = self._assembled(msg)
+        count, clears, n_levels = self._counts(msg, marker, a)
         row = np.repeat(np.arange(len(msg), dtype=np.int64), count)
         k = np.arange(len(row), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
         c = clears[row]

@@ -27,19 +27,19 @@ def _exact(text: str) -> tuple[int, int]:
     return int(whole + frac), len(frac)
 
 
-def test_the_pass_drops_its_columns_once_every_symbol_is_loaded():
+def test_the_pass_spills_its_columns_and_keeps_the_listing():
     dl = depth_lines(WS, _kept)
     venue, ws, rest = get_venue("BINANCE"), read_capture(WS), [read_capture(REST)]
-    before = {sym: venue.load(ws, rest, sym).n_messages for sym in dl.symbols[:-1]}
-    assert not dl.released and len(dl.sym) == 177
-    before[dl.symbols[-1]] = venue.load(ws, rest, dl.symbols[-1]).n_messages
-    assert dl.released and len(dl.sym) == len(dl.line) == len(dl.levels["side"]) == 0
-    assert venue.symbols(ws) == ["NKNUSDT", "BLZETH", "LRCBTC", "RUNEEUR"]  # the listing stays
-    assert depth_lines(WS, _kept, columns=False) is dl
-    again = depth_lines(WS, _kept)  # the columns asked for again: read again
-    assert again is not dl and len(again.sym) == 177 and not again.released
-    assert {sym: venue.load(ws, rest, sym).n_messages for sym in before} == before == {
-        "NKNUSDT": 151, "BLZETH": 11, "LRCBTC": 16, "RUNEEUR": 3}
+    assert dl.n_messages == 177 and dl.spill.lengths["side"] == 422 and not dl.has_prev and dl.recv_in_order
+    lv = dl.parsed().levels
+    for col in ("price", "size"):  # the largest mantissa per number of decimals, read off the parsed levels
+        by = {int(f): int(lv[f"{col}_m"][lv[f"{col}_f"] == f].max()) for f in np.unique(lv[f"{col}_f"])}
+        assert dl.mantissa_max[col] == by
+    assert dl.mantissa_max["price"] == {8: 624800000}
+    counts = {sym: venue.load(ws, rest, sym).n_messages for sym in dl.symbols}
+    assert counts == {"NKNUSDT": 151, "BLZETH": 11, "LRCBTC": 16, "RUNEEUR": 3}
+    assert depth_lines(WS, _kept) is dl and venue.symbols(ws) == ["NKNUSDT", "BLZETH", "LRCBTC", "RUNEEUR"]
+    assert {sym: venue.load(ws, rest, sym).n_messages for sym in dl.symbols} == counts  # the spill read again
 
 
 def test_scanner_finds_every_line_time_and_payload():
@@ -56,7 +56,10 @@ def test_scanner_finds_every_line_time_and_payload():
 
 
 def test_parser_reads_every_diff_exactly():
-    dl = depth_lines(WS, _kept)
+    listing = depth_lines(WS, _kept)
+    dl = listing.parsed()
+    dl.symbols, dl.first_lines, dl.others, dl.quarantine = (listing.symbols, listing.first_lines, listing.others,
+                                                            listing.quarantine)
     assert dl.symbols == ["NKNUSDT", "BLZETH", "LRCBTC", "RUNEEUR"]
     assert np.bincount(dl.sym).tolist() == [150, 10, 15, 2] and len(dl.levels["side"]) == 422
     assert dl.first_lines == {"NKNUSDT": 2, "BLZETH": 15, "LRCBTC": 28, "RUNEEUR": 75}

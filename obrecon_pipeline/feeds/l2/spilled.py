@@ -1,0 +1,176 @@
+"""One symbol's book messages with the parsed ones on disk: :class:`SpilledBook`, a
+:class:`~.messages.BookMessages` whose memory does not grow with the day.
+
+A reader that parses a day's diffs into exact integers and spills them (:class:`SpilledMessages`,
+e.g. the Binance reader's scratch file) hands them over whole; the few messages it leaves (REST
+snapshots, a diff of another shape) are added through the usual API (:meth:`~.messages.BookMessages.snapshot`,
+``diff``, ``quarantine``) at their place among the spilled ones (:meth:`SpilledBook.add_at`).
+Message ``i`` of the day (arrival order) is an added message when ``i`` is one of the added
+messages' positions ``P`` (sorted), else spilled message ``i - #{p in P: p < i}``.
+
+The sequencer's blocks (:meth:`~.messages.BookMessages.id_blocks`), the gaps and each chunk's
+events read only the messages they name (:meth:`SpilledBook._message_frame`,
+:meth:`SpilledBook._assembled`: an assembly of just those messages and their levels). The
+symbol's scales come before the first event from the reader's summary — the largest mantissa per
+number of decimals written, so the scale ``10**d`` is the most decimals and the int64 check is
+:func:`~.messages._fits` on those maxima — and the added messages' text levels, scaled once
+(:meth:`~.messages.BookMessages._text_levels`). When either check fails (bad input), every
+method falls back to the whole day read into memory (:meth:`SpilledBook._merged`), which gives
+the located error the whole-day path gives (:attr:`SpilledBook._whole_day`); what needs the whole day (:meth:`~.messages.BookMessages.to_loaded`,
+``messages()``, ``levels()``) reads it the same way.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Callable, Protocol
+
+import numpy as np
+import polars as pl
+
+from obrecon_pipeline.errors import InputError
+from obrecon_pipeline.feeds.l2.messages import (
+    LEVEL_SCHEMA, MESSAGE_SCHEMA, SCALED_LEVEL_COLUMNS, BookMessages, _Assembly, _fits, _Levels)
+
+
+class SpilledMessages(Protocol):
+    """A reader's spilled messages, all of one symbol, in arrival order."""
+
+    path: str  #: their file
+    n: int  #: how many
+    #: ``{"price"|"size": {decimals: largest mantissa written with that many decimals}}``
+    mantissa_max: dict[str, dict[int, int]]
+
+    def messages(self, rows: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+        """The messages ``rows``: a :data:`MESSAGE_SCHEMA` frame (``file`` 0), each one's number of
+        levels and the index of its first level."""
+
+    def levels(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        """The :data:`SCALED_LEVEL_COLUMNS` of the levels ``index``."""
+
+
+class SpilledBook(BookMessages):
+    """:class:`~.messages.BookMessages` over spilled messages (see the module docstring)."""
+
+    def __init__(self, symbol: str, spilled: SpilledMessages, **options):
+        super().__init__(symbol, **options)
+        self.spilled = spilled
+        self._files[spilled.path] = 0
+        self._added_at: list[int] = []  # the added messages' positions in the day
+
+    def add_at(self, spilled_before: int, add: Callable[[], None]) -> None:
+        """Call ``add()`` (which may add messages through the usual API): the messages it adds
+        follow the first ``spilled_before`` spilled messages and every message added before."""
+        before = self._n_added
+        add()
+        self._added_at.extend(range(spilled_before + before, spilled_before + self._n_added))
+
+    @property
+    def _n_added(self) -> int:
+        return BookMessages.n_messages.fget(self)
+
+    @property
+    def n_messages(self) -> int:
+        return self.spilled.n + self._n_added
+
+    def _added(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The added messages (:data:`MESSAGE_SCHEMA`) and their text levels (:data:`LEVEL_SCHEMA`)."""
+        msgs, lv, _ = BookMessages._merged(self)
+        return msgs, lv
+
+    def _where(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For day positions ``pos``: whether each is an added message, and its index among the
+        added (if so) or the spilled messages."""
+        at = np.asarray(self._added_at, dtype=np.int64)
+        k = np.searchsorted(at, pos)
+        added = np.zeros(len(pos), dtype=bool)
+        if len(at):
+            added = at[np.minimum(k, len(at) - 1)] == pos
+        return added, np.where(added, k, pos - k)
+
+    def snapshot_flags(self) -> np.ndarray:
+        flags = np.zeros(self.n_messages, dtype=bool)
+        flags[self._added_at] = self._added()[0]["snapshot"].to_numpy()
+        return flags
+
+    def first_line(self) -> int | None:
+        return int(self._message_frame(slice(0, 1))["src_row"][0]) if self.n_messages else None
+
+    def _message_frame(self, index: np.ndarray | slice) -> pl.DataFrame:
+        return self._rows(index)[0]
+
+    def _rows(self, index: np.ndarray | slice):
+        """``(frame, added, at, counts, level_start)`` of the messages ``index`` (see
+        :meth:`_where`; ``counts`` and ``level_start`` of the spilled ones, in their order)."""
+        pos = np.arange(index.start, index.stop, dtype=np.int64) if isinstance(index, slice) else index
+        added, at = self._where(np.asarray(pos, dtype=np.int64))
+        frame, counts, starts = self.spilled.messages(at[~added])
+        if added.any():
+            rank = np.cumsum(~added) - 1  # each position's row among the spilled rows, then the added
+            rank[added] = len(frame) + np.arange(int(added.sum()))
+            frame = pl.concat([frame, self._added()[0].gather(at[added])]).gather(rank)
+        return frame, added, at, counts, starts
+
+    @cached_property
+    def _scales(self) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, int, int] | None:
+        """The added messages' levels scaled (``side``, ``price``, ``size``, ``src_row``), each added
+        message's number of levels and first level among them, and the price and size decimals;
+        None when the checks fail (bad input: the whole day decides, :meth:`_merged`)."""
+        msgs, lv = self._added()
+        mm = self.spilled.mantissa_max
+        written = {col: max(mm[col], default=0) for col in ("price", "size")}
+        try:
+            text, decimals = self._text_levels(msgs, lv, written)
+        except InputError:
+            return None
+        for col in ("price", "size"):
+            found = np.array(list(mm[col].values()), dtype=np.int64)
+            if not _fits(found, np.array(list(mm[col]), dtype=np.int64), decimals[col]):
+                return None
+        count = np.bincount(text["msg"].to_numpy(), minlength=msgs.height).astype(np.int64)
+        store = {c: text[c].to_numpy() for c in ("side", "price", "size", "src_row")}
+        return store, count, np.cumsum(count) - count, decimals["price"], decimals["size"]
+
+    def _assembled(self, msg: np.ndarray, levels: bool = True) -> tuple[_Assembly, np.ndarray]:
+        """An assembly of just the messages ``msg`` (one entry per row, in their order), their
+        spilled levels gathered (``levels``) and the added messages' scaled ones."""
+        if self._scales is None:
+            return self._whole_day._assembled(msg, levels)
+        store, t_count, t_start, price_d, size_d = self._scales
+        frame, added, at, counts, starts = self._rows(np.asarray(msg, dtype=np.int64))
+        count = np.zeros(len(msg), dtype=np.int64)
+        start = np.zeros(len(msg), dtype=np.int64)
+        count[~added] = counts
+        local = np.cumsum(counts) - counts  # the spilled levels gathered in row order
+        n_spilled = int(counts.sum())
+        start[~added] = local
+        count[added], start[added] = t_count[at[added]], n_spilled + t_start[at[added]]
+        if levels and n_spilled:
+            scaled = self.spilled.levels(np.repeat(starts - local, counts) + np.arange(n_spilled))
+        else:
+            scaled = {k: np.zeros(n_spilled if not levels else 0, dtype=dt) for k, dt in SCALED_LEVEL_COLUMNS.items()}
+        lv = _Levels(count=count, start=start, scaled=scaled, text=store, price_decimals=price_d, size_decimals=size_d)
+        return _Assembly(frame, lv), np.arange(len(msg), dtype=np.int64)
+
+    @cached_property
+    def _whole_day(self) -> BookMessages:
+        """The whole day read into memory as the whole-day reader builds it (messages in arrival
+        order, the added messages' text levels, the spilled levels): a plain book."""
+        n = self.n_messages
+        frame, added, _, counts, _ = self._rows(slice(0, n))
+        _, lv = self._added()
+        all_counts = np.zeros(n, dtype=np.int64)
+        all_counts[~added] = counts
+        positions = pl.Series(np.asarray(self._added_at, dtype=np.int64))
+        text = lv.with_columns(msg=positions.gather(lv["msg"])) if lv.height else pl.DataFrame(schema=LEVEL_SCHEMA)
+        book = BookMessages(self.symbol, self.sequencing, self.checksum, self.window, self.clear, self.names)
+        book._files = dict(self._files)
+        book._tables = [(frame.select(list(MESSAGE_SCHEMA)), text.select(list(LEVEL_SCHEMA)),
+                         (all_counts, self.spilled.levels(slice(0, int(counts.sum())))))]
+        return book
+
+    def _merged(self):
+        return self._whole_day._merged()
+
+    def _level_stores(self) -> _Levels:
+        return self._whole_day._level_stores()

@@ -1,0 +1,128 @@
+"""The Binance reader streaming its spilled diffs (:class:`SpilledBook`) against the whole-day book
+read into memory, on the shipped spot and futures captures cut to one symbol without bookTickers
+(clean, and edited to hold swapped, re-sent and lost diffs): identical events, counters, gaps and
+quarantine with the sequencer fed 1, 3 or 7 messages at a time and the capture scanned in small
+byte blocks, so that every boundary is crossed; bad lines give the same quarantine and the same
+located error."""
+
+import polars as pl
+import pytest
+
+from cfhelpers import binance_files, lines, stream, write_capture
+from obrecon_pipeline.errors import InputError
+from obrecon_pipeline.feeds.cryptofeed import binance_lines, get_venue
+from obrecon_pipeline.feeds.cryptofeed.capture import read_capture
+from obrecon_pipeline.feeds.l2 import source as l2_source
+from obrecon_pipeline.feeds.l2.source import L2Source
+from obrecon_pipeline.feeds.l2.spilled import SpilledBook
+from test_cryptofeed_sequencer_blocks import CASES, depth_lines, lose, swap
+
+
+def resend(ws, d):
+    """Diff 20 sent again after diff 25, received at diff 25's time (receive times stay in order)."""
+    ws.insert(d[25] + 1, ws[d[25]].split(": ", 1)[0] + ": " + ws[d[20]].split(": ", 1)[1])
+
+
+EDITS = {"clean": lambda ws, d: None, "swap": swap, "resend": resend, "lose": lose}
+
+#: messages of each edited capture's symbol (the REST snapshot and the diffs), read off its lines
+MESSAGES = {("BINANCE", "clean"): 151, ("BINANCE", "swap"): 151, ("BINANCE", "resend"): 152, ("BINANCE", "lose"): 150}
+
+
+def one_symbol(tmp_path, venue, edit, extra=lambda ws: None):
+    """The venue's shipped capture cut to its case's symbol's diffs (no bookTicker, no other
+    symbol), with ``edit`` applied; the files and the stream."""
+    ws_path, rest_path = binance_files(venue)
+    ws = lines(ws_path)
+    keep = set(depth_lines(ws, CASES[venue]))
+    ws = [t for i, t in enumerate(ws) if i in keep or '"stream"' not in t]
+    edit(ws, depth_lines(ws, CASES[venue]))
+    extra(ws)
+    files = [write_capture(tmp_path, ws_path, ws), rest_path]
+    return files, stream(files, CASES[venue])
+
+
+def books(files, symbol):
+    venue = get_venue(files[0].name.split(".")[0])
+    ws, rest = read_capture(files[0]), [read_capture(p) for p in files[1:]]
+    out = venue.load(ws, rest, symbol), venue.load(ws, rest, symbol, stream=False)
+    for book in out:  # the capture's unreadable lines, as the feed adds them
+        for cap in (ws, *rest):
+            book.quarantined.extend(cap.quarantine)
+    return out
+
+
+def replayed(st, book, chunk):
+    src = L2Source(st, book)
+    return pl.concat([c.events for c in src.chunks(chunk)]), src.stats(), src.expected_events
+
+
+@pytest.mark.parametrize("venue", CASES)
+@pytest.mark.parametrize("name", EDITS)
+def test_spilled_book_replays_as_the_whole_day(tmp_path, monkeypatch, venue, name):
+    files, st = one_symbol(tmp_path, venue, EDITS[name])
+    spilled, whole = books(files, st.symbol)
+    assert isinstance(spilled, SpilledBook) and not isinstance(whole, SpilledBook)
+    if (venue, name) in MESSAGES:
+        assert spilled.n_messages == whole.n_messages == MESSAGES[venue, name]
+    assert spilled.snapshot_flags().tolist() == whole.snapshot_flags().tolist()
+    assert spilled.first_line() == whole.first_line()
+    assert spilled.messages().equals(whole.messages())
+    events, stats, n = replayed(st, whole, 1 << 40)
+    assert n == events.height > 0
+    for block, chunks in ((1, (1, 1 << 40)), (3, (7,)), (7, (1 << 40,)), (1 << 16, (7, 1 << 40))):
+        monkeypatch.setattr(l2_source, "BLOCK_MESSAGES", block)
+        for chunk in chunks:
+            got = replayed(st, spilled, chunk)
+            assert got[0].equals(events) and got[1] == stats and got[2] == n, (block, chunk)
+    assert spilled.to_loaded(st).events.equals(whole.to_loaded(st).events)
+
+
+def test_the_edits_cross_every_counter(tmp_path):
+    seen = {}
+    for venue in CASES:
+        for name, edit in EDITS.items():
+            folder = tmp_path / venue / name
+            folder.mkdir(parents=True)
+            files, st = one_symbol(folder, venue, edit)
+            stats = replayed(st, books(files, st.symbol)[0], 1 << 40)[1]
+            for k in ("gaps", "duplicates", "reordered", "stale"):
+                seen[k] = seen.get(k, 0) + stats[k]
+    assert all(seen.values()), seen
+
+
+def test_small_byte_blocks_spill_the_same_day(tmp_path, monkeypatch):
+    files, st = one_symbol(tmp_path, "BINANCE_FUTURES", EDITS["swap"])
+    events, stats, _ = replayed(st, books(files, st.symbol)[1], 1 << 40)
+    monkeypatch.setattr(binance_lines, "BLOCK", 700)  # a few lines a block
+    binance_lines._cache.clear()
+    spilled = books(files, st.symbol)[0]
+    assert isinstance(spilled, SpilledBook)
+    got = replayed(st, spilled, 7)
+    assert got[0].equals(events) and got[1] == stats
+
+
+def test_bad_lines_quarantine_and_fail_as_the_whole_day(tmp_path):
+    garbage = lambda ws: ws.insert(5, "1633998512.5: not json\n")  # noqa: E731
+    files, st = one_symbol(tmp_path, "BINANCE", EDITS["clean"], garbage)
+    spilled, whole = books(files, st.symbol)
+    assert spilled.quarantined == whole.quarantined
+    assert [(f, row) for f, row, _ in spilled.quarantined] == [(str(files[0].resolve()), 6)]
+    assert L2Source(st, spilled).stats()["quarantine_first"] == L2Source(st, whole).stats()["quarantine_first"]
+    # a REST snapshot whose price is not a decimal: the same located error from either book
+    rest = lines(files[1])
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    cut = [t for t in rest if "NKNUSDT" in t][0]
+    i = rest.index(cut)
+    rest[i] = cut.replace('["0.', '["x.', 1)
+    ws_bad = write_capture(bad, files[0], files[0].read_text().splitlines(keepends=True))
+    rest_bad = write_capture(bad, files[1], rest)
+    spilled, whole = books([ws_bad, rest_bad], st.symbol)
+    assert isinstance(spilled, SpilledBook)
+    errors = []
+    for book in (spilled, whole):
+        with pytest.raises(InputError) as exc:
+            L2Source(st, book)
+        errors.append(str(exc.value))
+    assert errors[0] == errors[1] and f"{rest_bad}, row {i + 1}: " in errors[0]
