@@ -10,8 +10,8 @@ Workloads (top-10 book written after every event):
   ids, full depth;
 * ``simulated``: a LOBSTER level-10 day of 2,000,000 messages written
   by ``obrecon simulate``'s market (seed 1) into a scratch directory, re-seeding like ``goog``: the
-  day the issue's end-to-end targets are set on, whose deep book keeps ~10^5 orders resting (an
-  order map larger than the 2 MiB L2 cache).
+  day the issue's end-to-end targets are set on, with about 17,000-33,000 orders resting (an order
+  map of 2-4 MiB, beyond a core's 2 MiB L2 cache).
 
 For each workload and implementation a fresh subprocess reports
 
