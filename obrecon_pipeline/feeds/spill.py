@@ -2,7 +2,8 @@
 ranges or indices (:class:`Spill`).
 
 Each column is one flat binary file (native byte order) in a temporary directory (the system's,
-``TMPDIR``); the directory is removed when the :class:`Spill` is garbage collected or at exit.
+``TMPDIR``); the directory is removed by :meth:`Spill.close` (a writer that fails), else when
+the :class:`Spill` is garbage collected or at exit.
 A read maps the file only for that read (:class:`numpy.memmap`, dropped at once), so that a
 day-sized column costs memory only for the values read, never for the whole file.
 """
@@ -23,6 +24,10 @@ class Spill:
         self.dtypes = {k: np.dtype(dt) for k, dt in dtypes.items()}
         self._dir = tempfile.TemporaryDirectory(prefix="obrecon-spill-")
         self.lengths = dict.fromkeys(self.dtypes, 0)
+
+    def close(self) -> None:
+        """Remove the scratch directory now (its columns cannot be read afterwards)."""
+        self._dir.cleanup()
 
     def _path(self, name: str) -> Path:
         return Path(self._dir.name) / f"{name}.bin"

@@ -154,9 +154,19 @@ def _mantissa_max(found: dict[int, int], mantissa: np.ndarray, decimals: np.ndar
 
 
 def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -> DepthLines:
+    """One pass over the capture (:func:`_scan`) into a new spill, removed at once if the pass fails."""
+    spill = Spill({**MESSAGE_COLUMNS, **SCALED_LEVEL_COLUMNS})
+    try:
+        return _scan(path, keep, line_format, spill)
+    except BaseException:
+        spill.close()
+        raise
+
+
+def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, spill: Spill) -> DepthLines:
+    """The capture's blocks parsed, their diffs and levels appended to ``spill``."""
     name = str(path)
     symbols: dict[bytes, int] = {}
-    spill = Spill({**MESSAGE_COLUMNS, **SCALED_LEVEL_COLUMNS})
     first_lines: dict[int, int] = {}
     has_prev, in_order, last_ts = False, True, np.iinfo(np.int64).min
     mantissa_max: dict[str, dict[int, int]] = {"price": {}, "size": {}}

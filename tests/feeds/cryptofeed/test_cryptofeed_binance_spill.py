@@ -3,7 +3,10 @@ read into memory, on the shipped spot and futures captures cut to one symbol wit
 (clean, and edited to hold swapped, re-sent and lost diffs): identical events, counters, gaps and
 quarantine with the sequencer fed 1, 3 or 7 messages at a time and the capture scanned in small
 byte blocks, so that every boundary is crossed; bad lines give the same quarantine and the same
-located error."""
+located error, and a pass that fails leaves no scratch file."""
+
+import gzip
+import tempfile
 
 import polars as pl
 import pytest
@@ -25,8 +28,15 @@ def resend(ws, d):
 
 EDITS = {"clean": lambda ws, d: None, "swap": swap, "resend": resend, "lose": lose}
 
-#: messages of each edited capture's symbol (the REST snapshot and the diffs), read off its lines
-MESSAGES = {("BINANCE", "clean"): 151, ("BINANCE", "swap"): 151, ("BINANCE", "resend"): 152, ("BINANCE", "lose"): 150}
+#: messages of each edited capture's symbol: its one REST snapshot and its diff lines (spot 150,
+#: futures 255; one more re-sent, one fewer lost)
+MESSAGES = {"BINANCE": {"clean": 151, "swap": 151, "resend": 152, "lose": 150},
+            "BINANCE_FUTURES": {"clean": 256, "swap": 256, "resend": 257, "lose": 255}}
+
+#: the counters each edit moves: two swapped pairs are 2 reordered diffs, a re-sent diff 1
+#: duplicate, a lost diff 1 gap; the diffs before the snapshot's id (spot 1, futures 3) are stale
+STALE = {"BINANCE": 1, "BINANCE_FUTURES": 3}
+MOVED = {"clean": {}, "swap": {"reordered": 2}, "resend": {"duplicates": 1}, "lose": {"gaps": 1}}
 
 
 def one_symbol(tmp_path, venue, edit, extra=lambda ws: None):
@@ -63,32 +73,20 @@ def test_spilled_book_replays_as_the_whole_day(tmp_path, monkeypatch, venue, nam
     files, st = one_symbol(tmp_path, venue, EDITS[name])
     spilled, whole = books(files, st.symbol)
     assert isinstance(spilled, SpilledBook) and not isinstance(whole, SpilledBook)
-    if (venue, name) in MESSAGES:
-        assert spilled.n_messages == whole.n_messages == MESSAGES[venue, name]
+    assert spilled.n_messages == whole.n_messages == MESSAGES[venue][name]
     assert spilled.snapshot_flags().tolist() == whole.snapshot_flags().tolist()
     assert spilled.first_line() == whole.first_line()
     assert spilled.messages().equals(whole.messages())
     events, stats, n = replayed(st, whole, 1 << 40)
     assert n == events.height > 0
+    expected = {"gaps": 0, "duplicates": 0, "reordered": 0, "stale": STALE[venue], **MOVED[name]}
+    assert {k: stats[k] for k in expected} == expected
     for block, chunks in ((1, (1, 1 << 40)), (3, (7,)), (7, (1 << 40,)), (1 << 16, (7, 1 << 40))):
         monkeypatch.setattr(l2_source, "BLOCK_MESSAGES", block)
         for chunk in chunks:
             got = replayed(st, spilled, chunk)
             assert got[0].equals(events) and got[1] == stats and got[2] == n, (block, chunk)
     assert spilled.to_loaded(st).events.equals(whole.to_loaded(st).events)
-
-
-def test_the_edits_cross_every_counter(tmp_path):
-    seen = {}
-    for venue in CASES:
-        for name, edit in EDITS.items():
-            folder = tmp_path / venue / name
-            folder.mkdir(parents=True)
-            files, st = one_symbol(folder, venue, edit)
-            stats = replayed(st, books(files, st.symbol)[0], 1 << 40)[1]
-            for k in ("gaps", "duplicates", "reordered", "stale"):
-                seen[k] = seen.get(k, 0) + stats[k]
-    assert all(seen.values()), seen
 
 
 def test_small_byte_blocks_spill_the_same_day(tmp_path, monkeypatch):
@@ -100,6 +98,21 @@ def test_small_byte_blocks_spill_the_same_day(tmp_path, monkeypatch):
     assert isinstance(spilled, SpilledBook)
     got = replayed(st, spilled, 7)
     assert got[0].equals(events) and got[1] == stats
+
+
+def test_a_failed_pass_removes_its_spill(tmp_path, monkeypatch):
+    files, _ = one_symbol(tmp_path, "BINANCE", EDITS["clean"])
+    cut = tmp_path / "cut.ws.1.0.gz"
+    cut.write_bytes(gzip.compress(files[0].read_bytes())[:-4000])  # the gzip stream ends early
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(binance_lines, "BLOCK", 700)  # some blocks spilled before the error
+    with pytest.raises(InputError) as exc:
+        binance_lines.depth_lines(cut, lambda rec: True)
+    assert str(cut) in str(exc.value) and list(scratch.iterdir()) == []
+    dl = binance_lines.depth_lines(files[0], lambda rec: True)  # a pass that succeeds keeps its spill
+    assert [p.name for p in scratch.iterdir()] == [dl.spill._dir.name.rsplit("/", 1)[1]]
 
 
 def test_bad_lines_quarantine_and_fail_as_the_whole_day(tmp_path):
