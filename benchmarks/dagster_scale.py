@@ -10,7 +10,8 @@ process's own ``ru_maxrss`` is the overall peak. Beside it, in the same run, the
 CLI's ``obrecon replay`` of the same day (process start to Parquet written, ``os.wait4``), the core
 path alone. Target: the whole job under 2 GB peak RSS at 50 M events.
 
-Usage: ``python benchmarks/dagster_scale.py [--events 50M] [--dir DIR]``
+Usage: ``python benchmarks/dagster_scale.py [--events 50M] [--dir DIR] [--keep]`` (``--keep``: the
+data root, with the warehouse the job wrote, is left in place for profiling single steps)
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--events", default="50M", help="events of the simulated day (50M, 10M, 2000000, ...)")
     p.add_argument("--dir", type=Path, default=None, help="where to put the data root (default: a temporary dir)")
+    p.add_argument("--keep", action="store_true", help="keep the data root (simulated day and warehouse) afterwards")
     args = p.parse_args()
     n = _count(args.events)
     base = scratch("obrecon-dagster-scale-", args.dir)
@@ -110,7 +112,10 @@ def main() -> int:
         print(f"job: {n / wall / 1e6:.2f} M events/s end to end over every asset and check")
         return 0 if row["success"] else 1
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        if args.keep:
+            print(f"data root kept: {base / 'data'}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def _wait4(cmd: list[str], env: dict, keep: Path | None = None) -> tuple[float, float]:
