@@ -105,11 +105,15 @@ def test_two_runs_of_a_partition_at_once_commit_one_after_the_other_never_mixed(
         runs = [subprocess.Popen([sys.executable, "-c", script, str(small_landing_zone)], cwd=REPO, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         instance = dg.DagsterInstance.from_config(str(tmp_path / "home"))
-        while len(instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))) < 2:
-            assert all(r.poll() is None for r in runs), [r.communicate() for r in runs]
+        # a run that ends before both wait on the lock is a failure, reported once the lock is
+        # released (reading its sibling's output under the lock would wait forever)
+        while (len(instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))) < 2
+               and all(r.poll() is None for r in runs)):
             time.sleep(0.05)
+        both_waited = all(r.poll() is None for r in runs)
         fcntl.flock(held, fcntl.LOCK_UN)
     outs = [r.communicate() for r in runs]
+    assert both_waited, ["a run ended before the lock was released", outs]
     assert [r.returncode for r in runs] == [0, 0], outs
     run_ids = {out.strip().splitlines()[-1] for out, _ in outs}
     manifest = _committed(store)
