@@ -1,0 +1,145 @@
+"""The book-payload parser (:mod:`._book_scan`) and the venues read through it (:mod:`.book_lines`):
+a capture read by lines takes the parsed payloads, the per-message path takes the held capture,
+and both give the same streams, events, counters and quarantine — on the shipped capture and on
+edited copies holding lines the parser must leave to the per-message path."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from cfhelpers import lines, write_capture
+from obrecon_pipeline.errors import InputError
+from obrecon_pipeline.feeds import cryptofeed
+from obrecon_pipeline.feeds.cryptofeed import book_lines, capture, coinbase, from_files, load
+from obrecon_pipeline.feeds.cryptofeed._book_scan import COINBASE as COINBASE_SHAPE
+from obrecon_pipeline.feeds.cryptofeed._book_scan import parse_books
+from obrecon_pipeline.feeds.cryptofeed.coinbase import iso_ns
+from tests.feeds.cryptofeed.test_cryptofeed_bad_input import COINBASE
+
+NO_ID = -(2**63)
+
+
+def parsed(payloads: list[str], shape: int = COINBASE_SHAPE):
+    text = "".join(payloads).encode()
+    ends = np.cumsum([len(p.encode()) for p in payloads]).astype(np.int64)
+    body = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+    symbols: dict[bytes, int] = {}
+    return (*parse_books(np.frombuffer(text, dtype=np.uint8), body, ends, shape, symbols, 64), symbols)
+
+
+def test_coinbase_payloads_parse_exactly():
+    snap = '{"type":"snapshot","product_id":"SKL-USD","bids":[["0.4012","10.50"]],"asks":[["0.4100","3"],["1","0.00002290"]]}'
+    diff = ('{"type": "l2update", "product_id": "SKL-BTC", "changes": [["sell", "0.00001306", "660.5"], '
+            '["buy", "12", "0"]], "time": "2021-04-17T16:43:37.075687Z"}')
+    ok, sym, snapshot, ts, checksum, count, levels, symbols = parsed([snap, diff])
+    assert ok.tolist() == [1, 1] and sym.tolist() == [0, 1] and symbols == {b"SKL-USD": 0, b"SKL-BTC": 1}
+    assert snapshot.tolist() == [1, 0] and count.tolist() == [3, 2] and checksum.tolist() == [NO_ID, NO_ID]
+    assert ts.tolist() == [NO_ID, iso_ns("2021-04-17T16:43:37.075687Z")]
+    # bids then asks; the diff's buys before its sells, each in the order sent
+    assert levels["side"].tolist() == [1, -1, -1, 1, -1]
+    assert levels["price_m"].tolist() == [4012, 4100, 1, 12, 1306]
+    assert levels["price_f"].tolist() == [4, 4, 0, 0, 8]
+    assert levels["size_m"].tolist() == [1050, 3, 2290, 0, 6605]
+    assert levels["size_f"].tolist() == [2, 0, 8, 0, 1]
+
+
+LEFT = [  # payloads the parser must leave to the per-message path (which decides)
+    '{"type":"snapshot","product_id":"A","bids":[["1e2","1"]]}',  # not a plain decimal
+    '{"type":"snapshot","product_id":"A","bids":[["01","1"]]}',  # a leading zero
+    '{"type":"snapshot","product_id":"A","bids":[[1.5,"1"]]}',  # a number, not a string
+    '{"type":"snapshot","product_id":"A","bids":[["1","1"]],"bids":[]}',  # a member given twice
+    '{"type":"snapshot","product_id":"A\\u0041","bids":[]}',  # an escape
+    '{"type":"snapshot","product_id":7,"bids":[]}',  # a symbol that is not a string
+    '{"type":"snapshot","product_id":"A","bids":[["1","1234567890.123456789"]]}',  # 19 digits
+    '{"type":"l2update","product_id":"A","changes":[["hold","1","1"]],"time":"2021-04-17T16:43:37Z"}',
+    '{"type":"l2update","product_id":"A","changes":[["buy","1","1","x"]],"time":"2021-04-17T16:43:37Z"}',
+    '{"type":"l2update","product_id":"A","changes":[["buy","1","1"]]}',  # no time
+    '{"type":"l2update","product_id":"A","changes":[],"time":"2021-02-30T16:43:37Z"}',  # no such day
+    '{"type":"l2update","product_id":"A","changes":[],"time":"2021-04-17T16:43:37.0756871234Z"}',
+    '{"type":"l2update","product_id":"A","changes":[],"time":"2021-04-17 16:43:37Z"}',
+    '{"type":"ticker","product_id":"A"}',
+    '["snapshot"]',
+    '{"type":"snapshot","product_id":"A","bids":[]} x',
+]
+
+
+def test_coinbase_payloads_the_parser_leaves():
+    ok, *_ = parsed(LEFT)
+    assert ok.tolist() == [0] * len(LEFT)
+
+
+def streams(files):
+    capture._read_capture.cache_clear()
+    cryptofeed._messages.cache_clear()
+    book_lines._cache.clear()
+    return [load(s) for s in from_files(files)]
+
+
+def fast_equals_per_message(files, monkeypatch):
+    """The streams of ``files`` held parsed (per message) and read by lines (the parser): equal."""
+    held = streams(files)
+    monkeypatch.setattr(capture, "STREAM_ABOVE", 0)
+    by_lines = streams(files)
+    assert isinstance(capture.read_capture(files[0]).records, capture._Pass)  # really read by lines
+    assert [s.stream for s in by_lines] == [s.stream for s in held]
+    for a, b in zip(held, by_lines):
+        assert a.events.equals(b.events) and a.stats == b.stats and a.quarantine.equals(b.quarantine)
+    return held
+
+
+def taken(path) -> tuple[int, int]:
+    """``(payloads parsed, records left)`` of a Coinbase capture."""
+    bl = book_lines.book_lines(path, COINBASE_SHAPE, coinbase._kept)
+    return len(bl.sym), len(bl.others)
+
+
+def test_coinbase_fast_path_equals_per_message_on_the_shipped_capture(monkeypatch):
+    held = fast_equals_per_message([COINBASE], monkeypatch)
+    assert sum(s.events.height for s in held) == 18091 and sum(s.quarantine.height for s in held) == 0
+    assert taken(COINBASE) == (9729, 0)  # every book message parsed
+
+
+def test_coinbase_fast_path_equals_per_message_with_malformed_lines(tmp_path, monkeypatch):
+    content = lines(COINBASE)
+    diffs = [i for i, t in enumerate(content) if '"l2update","product_id":"SKL-USD"' in t]
+    ts = content[diffs[5]].split(": ", 1)[0]
+    edits = {
+        diffs[3]: content[diffs[3]][:70] + "\n",  # cut: malformed JSON, quarantined by the line reader
+        diffs[4]: re.sub(r'"time":"[^"]+"', '"time":"yesterday"', content[diffs[4]]),  # quarantined: bad time
+        diffs[5]: content[diffs[5]].replace('"changes":[["', '"changes":[["hold","1","1"],["', 1),  # bad side
+        diffs[6]: re.sub(r'"time":"([^"]+)\.\d+Z"', r'"time":"\1Z"', content[diffs[6]]),  # no fraction: parsed
+        diffs[7]: content[diffs[7]].replace('"changes"', '"changes" ', 1).replace(",", ", "),  # spaces: parsed
+        diffs[8]: content[diffs[8]].replace('"time"', '"extra":{"a":[1,2.5e3,null,true]},"time"', 1),  # parsed
+        diffs[9]: content[diffs[9]].replace('"product_id":"SKL-USD"', '"product_id":"SKL\\u002dUSD"'),  # left
+    }
+    for i, text in edits.items():
+        content[i] = text
+    content.insert(diffs[10], f'{ts}: {{"type":"error","message":"slow down"}}\n')
+    content.insert(diffs[10], f'{ts}: {json.dumps({"type": "l2update", "product_id": "SKL-USD", "changes": [], "time": "2021-04-17T16:43:38Z"})}\n')
+    path = write_capture(tmp_path, COINBASE, content)
+    held = fast_equals_per_message([path], monkeypatch)
+    error_row, cut_row = diffs[10] + 2, diffs[3] + 1
+    for s in held:  # the error and the cut line in every book, the bad time and side in SKL-USD's
+        rows = sorted(s.quarantine["row"].to_list())
+        skl = s.stream.symbol == "SKL-USD"
+        assert rows == sorted([cut_row, error_row, *((diffs[4] + 1, diffs[5] + 1) if skl else ())])
+        assert s.stats["quarantined"] == (4 if skl else 2)
+    # parsed: the shipped ones, less the cut line, the bad time, the bad side and the escape, plus
+    # the inserted empty diff; left to the per-message path: those three and the error
+    assert taken(path) == (9729 - 4 + 1, 4)
+
+
+def test_coinbase_located_error_is_the_same_on_both_paths(tmp_path, monkeypatch):
+    content = lines(COINBASE)
+    k = next(i for i, t in enumerate(content) if '"l2update","product_id":"SKL-USD"' in t)
+    content[k] = re.sub(r'("changes":\[\["(?:buy|sell)",")', r"\g<1>1e", content[k], count=1)
+    path = write_capture(tmp_path, COINBASE, content)
+    errors = []
+    for limit in (capture.STREAM_ABOVE, 0):
+        monkeypatch.setattr(capture, "STREAM_ABOVE", limit)
+        with pytest.raises(InputError) as err:
+            streams([path])
+        errors.append((err.value.path, err.value.row, err.value.reason))
+    assert errors[0] == errors[1] and errors[0][1] == k + 1 and "is not a decimal number" in errors[0][2]
