@@ -10,6 +10,7 @@ line format's ``record_of`` (a :class:`.capture.Record`, or the capture's quaran
 ``keep(record)`` says the venue module needs it: the venue translates those one by one, exactly
 as on the per-message path. The result is cached per file version (path, size, modification time).
 
+:func:`load_into` adds one symbol's messages to its book, parsed and left alike, in file order;
 :func:`scaled_messages` turns parsed messages into the columns of
 :meth:`~obrecon_pipeline.feeds.l2.messages.BookMessages.add_scaled`.
 """
@@ -27,8 +28,8 @@ from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.feeds.cryptofeed._book_scan import parse_books
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
 from obrecon_pipeline.feeds.cryptofeed.binance_lines import LEVEL_BYTES, LINE_BYTES, _blocks, _Columns
-from obrecon_pipeline.feeds.cryptofeed.capture import CRYPTOFEED_LINES, LineFormat, Record, file_version
-from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS
+from obrecon_pipeline.feeds.cryptofeed.capture import CRYPTOFEED_LINES, Capture, LineFormat, Record, file_version, tracked
+from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS, BookMessages
 
 
 @dataclass
@@ -100,6 +101,31 @@ def book_lines(path: str | Path, shape: int, keep: Callable[[Record], bool],
         while len(_cache) > CACHED:
             del _cache[next(iter(_cache))]
     return bl
+
+
+def load_into(book: BookMessages, ws: Capture, shape: int, symbol: str, keep: Callable[[Record], bool],
+              translate: Callable[[BookMessages, Record, str], None],
+              is_book: Callable[[Record, str], bool]) -> None:
+    """``symbol``'s messages of the capture read by lines ``ws`` into ``book``, in file order as the
+    per-message path gives them: the records the parser left (kept by ``keep``) one by one through
+    ``translate(book, rec, symbol)`` (the venue's per-message step); each that ``is_book`` of
+    ``symbol`` (may add a message) is placed among the parsed messages by its line, and the parsed
+    ones before it are added whole (:meth:`BookMessages.add_scaled`); the others (quarantined, or
+    giving nothing) split nothing."""
+    bl = book_lines(ws.path, shape, keep, ws.line_format)
+    ws.read_whole(bl.quarantine)
+    mine = np.flatnonzero(bl.sym == bl.symbols.index(symbol)) if symbol in bl.symbols else np.zeros(0, np.int64)
+    lines = bl.line[mine]
+    done = 0
+    for rec in tracked(bl.others):
+        if is_book(rec, symbol):
+            at = int(np.searchsorted(lines, rec.line))
+            if at > done:
+                book.add_scaled([bl.path], *scaled_messages(bl, mine[done:at]))
+                done = at
+        translate(book, rec, symbol)
+    if len(mine) > done:
+        book.add_scaled([bl.path], *scaled_messages(bl, mine[done:]))
 
 
 def scaled_messages(bl: BookLines, index: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, dict[str, np.ndarray]]:

@@ -23,8 +23,8 @@ import numpy as np
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, malformed, split_sides, symbols_where, type_problem
 from obrecon_pipeline.feeds.cryptofeed._book_scan import COINBASE as COINBASE_SHAPE
-from obrecon_pipeline.feeds.cryptofeed.book_lines import book_lines, scaled_messages
-from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record, tracked
+from obrecon_pipeline.feeds.cryptofeed.book_lines import load_into
+from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
 BOOK_TYPES = ("snapshot", "l2update")
@@ -79,20 +79,7 @@ def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
         for rec in ws.received():
             _translate(book, rec, symbol)
         return book
-    bl = book_lines(ws.path, COINBASE_SHAPE, _kept, ws.line_format)
-    ws.read_whole(bl.quarantine)
-    mine = np.flatnonzero(bl.sym == bl.symbols.index(symbol)) if symbol in bl.symbols else np.zeros(0, np.int64)
-    lines = bl.line[mine]
-    done = 0
-    for rec in tracked(bl.others):  # in file order, as the per-message path reads them
-        if _is_book(rec, symbol):
-            at = int(np.searchsorted(lines, rec.line))
-            if at > done:
-                book.add_scaled([bl.path], *scaled_messages(bl, mine[done:at]))
-                done = at
-        _translate(book, rec, symbol)
-    if len(mine) > done:
-        book.add_scaled([bl.path], *scaled_messages(bl, mine[done:]))
+    load_into(book, ws, COINBASE_SHAPE, symbol, _kept, _translate, _is_book)
     return book
 
 

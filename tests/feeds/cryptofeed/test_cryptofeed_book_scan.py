@@ -9,11 +9,12 @@ import re
 import numpy as np
 import pytest
 
-from cfhelpers import lines, write_capture
+from cfhelpers import KRAKEN, lines, run, write_capture
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds import cryptofeed
-from obrecon_pipeline.feeds.cryptofeed import book_lines, capture, coinbase, from_files, load
+from obrecon_pipeline.feeds.cryptofeed import book_lines, capture, coinbase, from_files, kraken, load
 from obrecon_pipeline.feeds.cryptofeed._book_scan import COINBASE as COINBASE_SHAPE
+from obrecon_pipeline.feeds.cryptofeed._book_scan import KRAKEN as KRAKEN_SHAPE
 from obrecon_pipeline.feeds.cryptofeed._book_scan import parse_books
 from obrecon_pipeline.feeds.cryptofeed.coinbase import iso_ns
 from tests.feeds.cryptofeed.test_cryptofeed_bad_input import COINBASE
@@ -89,16 +90,19 @@ def fast_equals_per_message(files, monkeypatch):
     return held
 
 
-def taken(path) -> tuple[int, int]:
-    """``(payloads parsed, records left)`` of a Coinbase capture."""
-    bl = book_lines.book_lines(path, COINBASE_SHAPE, coinbase._kept)
+def taken(path, venue=coinbase, shape=COINBASE_SHAPE) -> tuple[int, int]:
+    """``(payloads parsed, records left)`` of a capture of ``venue``."""
+    bl = book_lines.book_lines(path, shape, venue._kept)
     return len(bl.sym), len(bl.others)
 
 
-def test_coinbase_fast_path_equals_per_message_on_the_shipped_capture(monkeypatch):
-    held = fast_equals_per_message([COINBASE], monkeypatch)
-    assert sum(s.events.height for s in held) == 18091 and sum(s.quarantine.height for s in held) == 0
-    assert taken(COINBASE) == (9729, 0)  # every book message parsed
+@pytest.mark.parametrize("path, venue, shape, events, messages", [
+    (COINBASE, coinbase, COINBASE_SHAPE, 18091, 9729), (KRAKEN, kraken, KRAKEN_SHAPE, 11755, 4279)],
+    ids=["coinbase", "kraken"])
+def test_fast_path_equals_per_message_on_the_shipped_capture(path, venue, shape, events, messages, monkeypatch):
+    held = fast_equals_per_message([path], monkeypatch)
+    assert sum(s.events.height for s in held) == events and sum(s.quarantine.height for s in held) == 0
+    assert taken(path, venue, shape) == (messages, 0)  # every book message parsed
 
 
 def test_coinbase_fast_path_equals_per_message_with_malformed_lines(tmp_path, monkeypatch):
@@ -143,3 +147,74 @@ def test_coinbase_located_error_is_the_same_on_both_paths(tmp_path, monkeypatch)
             streams([path])
         errors.append((err.value.path, err.value.row, err.value.reason))
     assert errors[0] == errors[1] and errors[0][1] == k + 1 and "is not a decimal number" in errors[0][2]
+
+
+def test_kraken_all_4269_checksums_verify_on_the_fast_path(monkeypatch):
+    monkeypatch.setattr(capture, "STREAM_ABOVE", 0)
+    ok = failed = 0
+    for s in streams([KRAKEN]):
+        res = run([KRAKEN], s.stream.symbol)[3]
+        ok, failed = ok + res.counters["checksum_ok"], failed + res.counters["checksum_failed"]
+    assert (ok, failed) == (4269, 0)
+    assert taken(KRAKEN, kraken, KRAKEN_SHAPE) == (4279, 0)
+
+
+def test_kraken_payloads_parse_exactly():
+    snap = '[12,{"as":[["5.1","1.0","1.5"]],"bs":[["5.0","2","1.5"],["4.9","0.00000000","1.6"]]},"book-10","XMR/USD"]'
+    diff = '[12, {"a": [["5.2", "3", "1.7", "r"]]}, {"b": [["5.0", "0", "1.8"]], "c": "0012345"}, "book-10", "XMR/USD"]'
+    ok, sym, snapshot, ts, checksum, count, levels, symbols = parsed([snap, diff], KRAKEN_SHAPE)
+    assert ok.tolist() == [1, 1] and sym.tolist() == [0, 0] and symbols == {b"XMR/USD": 0}
+    assert snapshot.tolist() == [1, 0] and count.tolist() == [3, 2] and ts.tolist() == [NO_ID, NO_ID]
+    assert checksum.tolist() == [NO_ID, 12345]
+    assert levels["side"].tolist() == [1, 1, -1, 1, -1]  # bids then asks
+    assert levels["price_m"].tolist() == [50, 49, 51, 50, 52] and levels["price_f"].tolist() == [1, 1, 1, 1, 1]
+    assert levels["size_m"].tolist() == [2, 0, 10, 0, 3] and levels["size_f"].tolist() == [0, 8, 1, 0, 0]
+
+
+KRAKEN_LEFT = [
+    '[12,{"a":[["5.2","3","1.7"]],"c":"12x"},"book-10","XMR/USD"]',  # a checksum not of digits
+    '[12,{"a":[["5.2","3","1.7"]],"c":12},"book-10","XMR/USD"]',  # a checksum not a string
+    '[12,{"a":[["5.2","3","1.7"]]},{"a":[]},"book-10","XMR/USD"]',  # a member in both payloads
+    '[12,{"as":[],"a":[]},"book-10","XMR/USD"]',  # a snapshot and a diff
+    '[12,{"x":[]},"book-10","XMR/USD"]',  # no levels
+    '[12,{"a":[]},{"b":[]},{"c":"1"},"book-10","XMR/USD"]',  # three payloads
+    '[12,{"a":[]},"trade","XMR/USD"]',  # not a book channel
+    '[12,{"a":[]},"book-10",7]',  # a pair that is not a string
+    '[12,{"a":[["5.2"]]},"book-10","XMR/USD"]',  # a level without a size
+    '{"event":"heartbeat"}',
+]
+
+
+def test_kraken_payloads_the_parser_leaves():
+    ok, *_ = parsed(KRAKEN_LEFT, KRAKEN_SHAPE)
+    assert ok.tolist() == [0] * len(KRAKEN_LEFT)
+
+
+def test_kraken_fast_path_equals_per_message_with_malformed_lines(tmp_path, monkeypatch):
+    content = lines(KRAKEN)
+    diffs = [i for i, t in enumerate(content) if '"book-1000","XMR/USD"]' in t and '"c":"' in t]
+    ts = content[diffs[5]].split(": ", 1)[0]
+    content[diffs[3]] = content[diffs[3]][:50] + "\n"  # cut: malformed JSON
+    content[diffs[4]] = re.sub(r'"c":"\d+"', '"c":"12x"', content[diffs[4]])  # quarantined: bad checksum
+    content[diffs[5]] = re.sub(r'"c":"(\d+)"', lambda m: f'"c":"{int(m.group(1)) ^ 1}"', content[diffs[5]])  # parsed: wrong CRC
+    content[diffs[6]] = content[diffs[6]].replace('"]]', '","r"]]', 1)  # a republished level: parsed
+    content[diffs[7]] = content[diffs[7]].replace('"b":', '"x":1,"b":', 1)  # an unread member: parsed
+    content[diffs[8]] = content[diffs[8]].replace('"XMR/USD"]', '"XMR\\/USD"]')  # an escape: left
+    content.insert(diffs[9], f'{ts}: [992,{{"a":[]}},"mystery","XMR/USD"]\n')  # unknown channel
+    path = write_capture(tmp_path, KRAKEN, content)
+    held = fast_equals_per_message([path], monkeypatch)
+    cut_row, mystery_row = diffs[3] + 1, diffs[9] + 1
+    for s in held:  # the cut line and the unknown channel in every book, the bad checksum in XMR/USD's
+        xmr = s.stream.symbol == "XMR/USD"
+        assert sorted(s.quarantine["row"].to_list()) == sorted([cut_row, mystery_row, *((diffs[4] + 1,) if xmr else ())])
+    xmr = next(s for s in held if s.stream.symbol == "XMR/USD")
+    assert xmr.stats["quarantined"] == 3
+    counters = []
+    for limit in (capture.STREAM_ABOVE, 0):  # the wrong CRC fails on both paths, the others verify
+        monkeypatch.setattr(capture, "STREAM_ABOVE", limit)
+        streams([path])
+        counters.append({k: run([path], "XMR/USD")[3].counters[k] for k in ("checksum_ok", "checksum_failed")})
+    assert counters[0] == counters[1] and counters[0]["checksum_failed"] >= 1
+    # parsed: the shipped ones less the cut line, the bad checksum and the escape; left: those two
+    # and the unknown channel
+    assert taken(path, kraken, KRAKEN_SHAPE) == (4279 - 3, 3)
