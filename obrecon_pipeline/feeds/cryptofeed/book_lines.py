@@ -10,7 +10,7 @@ line format's ``record_of`` (a :class:`.capture.Record`, or the capture's quaran
 ``keep(record)`` says the venue module needs it: the venue translates those one by one, exactly
 as on the per-message path. The result is cached per file version (path, size, modification time).
 
-:func:`load_into` adds one symbol's messages to its book, parsed and left alike, in file order;
+:func:`symbols_of` lists the symbols as the venue's ``symbols`` does; :func:`load_into` adds one symbol's messages to its book, parsed and left alike, in file order;
 :func:`scaled_messages` turns parsed messages into the columns of
 :meth:`~obrecon_pipeline.feeds.l2.messages.BookMessages.add_scaled`.
 """
@@ -27,6 +27,7 @@ import polars as pl
 from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.feeds.cryptofeed._book_scan import parse_books
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
+from obrecon_pipeline.feeds.cryptofeed._common import first_seen
 from obrecon_pipeline.feeds.cryptofeed.binance_lines import LEVEL_BYTES, LINE_BYTES, _blocks, _Columns
 from obrecon_pipeline.feeds.cryptofeed.capture import CRYPTOFEED_LINES, Capture, LineFormat, Record, file_version, tracked
 from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS, BookMessages
@@ -101,6 +102,22 @@ def book_lines(path: str | Path, shape: int, keep: Callable[[Record], bool],
         while len(_cache) > CACHED:
             del _cache[next(iter(_cache))]
     return bl
+
+
+def symbols_of(ws: Capture, shape: int, keep: Callable[[Record], bool],
+               named: Callable[[Record], tuple[bool, object]], snapshots: bool = False) -> list:
+    """A venue's ``symbols(ws)`` over a capture read by lines: the distinct symbols in order of
+    first appearance (by line) among the parsed messages (with ``snapshots``, the parsed snapshots
+    only) and the records the parser left that name one (``named(rec)``: ``(True, symbol)``, the
+    symbol as the message gives it, perhaps not a string; ``(False, None)`` for the others)."""
+    bl = book_lines(ws.path, shape, keep, ws.line_format)
+    ws.read_whole(bl.quarantine)
+    pick = bl.snapshot if snapshots else np.ones(len(bl.sym), dtype=bool)
+    sym, line = bl.sym[pick], bl.line[pick]
+    _, at = np.unique(sym, return_index=True)
+    seen = [(int(line[i]), bl.symbols[int(sym[i])]) for i in at]
+    seen += [(rec.line, name) for rec in bl.others for hit, name in [named(rec)] if hit]
+    return first_seen(name for _, name in sorted(seen, key=lambda pair: pair[0]))
 
 
 def load_into(book: BookMessages, ws: Capture, shape: int, symbol: str, keep: Callable[[Record], bool],

@@ -23,7 +23,7 @@ import numpy as np
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, malformed, split_sides, symbols_where, type_problem
 from obrecon_pipeline.feeds.cryptofeed._book_scan import COINBASE as COINBASE_SHAPE
-from obrecon_pipeline.feeds.cryptofeed.book_lines import load_into
+from obrecon_pipeline.feeds.cryptofeed.book_lines import load_into, symbols_of
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -39,7 +39,20 @@ def iso_ns(text: str) -> int:
 _problem = type_problem(BOOK_TYPES + OTHER_TYPES)
 
 
-symbols = symbols_where("product_id", type=("snapshot",))
+_symbols = symbols_where("product_id", type=("snapshot",))
+
+
+def _snapshot_symbol(rec: Record) -> tuple[bool, object]:
+    """Whether a record left by the parser is a snapshot, and the product it names."""
+    hit = isinstance(rec.body, dict) and rec.body.get("type") == "snapshot"
+    return hit, rec.body.get("product_id") if hit else None
+
+
+def symbols(ws: Capture) -> list:
+    """The products of the snapshots, in order of appearance."""
+    if not ws.from_file:
+        return _symbols(ws)
+    return symbols_of(ws, COINBASE_SHAPE, _kept, _snapshot_symbol, snapshots=True)
 
 
 def _translate(book: BookMessages, rec: Record, symbol: str) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._book_scan import KRAKEN as KRAKEN_SHAPE
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
-from obrecon_pipeline.feeds.cryptofeed.book_lines import load_into
+from obrecon_pipeline.feeds.cryptofeed.book_lines import load_into, symbols_of
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -49,7 +49,16 @@ def _problem(body) -> str | None:
     return "not a Kraken websocket message"
 
 
-def symbols(ws: Capture) -> list[str]:
+def _pair(rec: Record) -> tuple[bool, object]:
+    """Whether a record left by the parser is a book message, and the pair it names."""
+    m = _book_message(rec.body)
+    return m is not None, None if m is None else m[0]
+
+
+def symbols(ws: Capture) -> list:
+    """The pairs of the book messages, in order of appearance."""
+    if ws.from_file:
+        return symbols_of(ws, KRAKEN_SHAPE, _kept, _pair)
     books = (_book_message(rec.body) for rec in ws.received())
     return first_seen(m[0] for m in books if m is not None)
 

@@ -218,3 +218,14 @@ def test_kraken_fast_path_equals_per_message_with_malformed_lines(tmp_path, monk
     # parsed: the shipped ones less the cut line, the bad checksum and the escape; left: those two
     # and the unknown channel
     assert taken(path, kraken, KRAKEN_SHAPE) == (4279 - 3, 3)
+
+
+def test_coinbase_symbol_that_is_not_a_string_is_the_same_error_on_both_paths(tmp_path, monkeypatch):
+    content = lines(COINBASE)
+    i = next(k for k, t in enumerate(content) if '"type":"snapshot"' in t)
+    content[i] = re.sub(r'"product_id":\s*"[^"]+"', '"product_id": null', content[i], count=1)
+    path = write_capture(tmp_path, COINBASE, content)
+    for limit in (capture.STREAM_ABOVE, 0):
+        monkeypatch.setattr(capture, "STREAM_ABOVE", limit)
+        with pytest.raises(InputError, match="names symbol None, which is not a symbol string"):
+            streams([path])
