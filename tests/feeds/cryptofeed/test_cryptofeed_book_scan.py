@@ -9,12 +9,13 @@ import re
 import numpy as np
 import pytest
 
-from cfhelpers import KRAKEN, lines, run, write_capture
+from cfhelpers import KRAKEN, OKX, lines, run, write_capture
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds import cryptofeed
-from obrecon_pipeline.feeds.cryptofeed import book_lines, capture, coinbase, from_files, kraken, load
+from obrecon_pipeline.feeds.cryptofeed import book_lines, capture, coinbase, from_files, kraken, load, okx
 from obrecon_pipeline.feeds.cryptofeed._book_scan import COINBASE as COINBASE_SHAPE
 from obrecon_pipeline.feeds.cryptofeed._book_scan import KRAKEN as KRAKEN_SHAPE
+from obrecon_pipeline.feeds.cryptofeed._book_scan import OKX as OKX_SHAPE
 from obrecon_pipeline.feeds.cryptofeed._book_scan import parse_books
 from obrecon_pipeline.feeds.cryptofeed.coinbase import iso_ns
 from tests.feeds.cryptofeed.test_cryptofeed_bad_input import COINBASE
@@ -97,8 +98,8 @@ def taken(path, venue=coinbase, shape=COINBASE_SHAPE) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("path, venue, shape, events, messages", [
-    (COINBASE, coinbase, COINBASE_SHAPE, 18091, 9729), (KRAKEN, kraken, KRAKEN_SHAPE, 11755, 4279)],
-    ids=["coinbase", "kraken"])
+    (COINBASE, coinbase, COINBASE_SHAPE, 18091, 9729), (KRAKEN, kraken, KRAKEN_SHAPE, 11755, 4279),
+    (OKX, okx, OKX_SHAPE, 8267, 290)], ids=["coinbase", "kraken", "okx"])
 def test_fast_path_equals_per_message_on_the_shipped_capture(path, venue, shape, events, messages, monkeypatch):
     held = fast_equals_per_message([path], monkeypatch)
     assert sum(s.events.height for s in held) == events and sum(s.quarantine.height for s in held) == 0
@@ -229,3 +230,48 @@ def test_coinbase_symbol_that_is_not_a_string_is_the_same_error_on_both_paths(tm
         monkeypatch.setattr(capture, "STREAM_ABOVE", limit)
         with pytest.raises(InputError, match="names symbol None, which is not a symbol string"):
             streams([path])
+
+
+def test_okx_all_290_checksums_verify_on_the_fast_path(monkeypatch):
+    monkeypatch.setattr(capture, "STREAM_ABOVE", 0)
+    per = {s.stream.symbol: run([OKX], s.stream.symbol, levels=25)[3].counters for s in streams([OKX])}
+    assert {k: (c["checksum_ok"], c["checksum_failed"]) for k, c in per.items()} == {
+        "BTC-USD-220527": (99, 0), "UNI-USD-SWAP": (93, 0), "BTC-USDT": (98, 0)}
+
+
+def test_okx_payloads_parse_exactly():
+    snap = ('{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["30243.5","1.2112","0","4"]],'
+            '"bids":[["30182.6","452","0","1"]],"ts":"1652459225464","checksum":-914047754}]}')
+    ok, sym, snapshot, ts, checksum, count, levels, symbols = parsed([snap], OKX_SHAPE)
+    assert ok.tolist() == [1] and snapshot.tolist() == [1] and symbols == {b"BTC-USDT": 0}
+    assert ts.tolist() == [1652459225464 * 10**6] and checksum.tolist() == [-914047754] and count.tolist() == [2]
+    assert levels["side"].tolist() == [1, -1] and levels["price_m"].tolist() == [301826, 302435]
+    assert levels["size_m"].tolist() == [452, 12112] and levels["size_f"].tolist() == [0, 4]
+
+
+def test_okx_fast_path_equals_per_message_with_malformed_lines(tmp_path, monkeypatch):
+    content = lines(OKX)
+    ups = [i for i, t in enumerate(content) if '"instId":"UNI-USD-SWAP"},"action":"update"' in t]
+    ts = content[ups[5]].split(": ", 1)[0]
+    content[ups[3]] = content[ups[3]][:60] + "\n"  # cut: malformed JSON
+    content[ups[4]] = content[ups[4]].replace('"action":"update"', '"action":"partial"')  # quarantined
+    content[ups[5]] = re.sub(r'"ts":"(\d+)"', r'"ts":\1', content[ups[5]])  # ts a number: left, taken
+    content[ups[6]] = re.sub(r'"checksum":(-?\d+)', lambda m: f'"checksum":{int(m.group(1)) ^ 1}', content[ups[6]])  # parsed
+    content[ups[7]] = content[ups[7]].replace('"ts":"', '"ts":"x', 1)  # quarantined: ts not digits
+    content.insert(ups[8], f'{ts}: {{"event":"error","code":"60012"}}\n')  # an event: nothing
+    content.insert(ups[8], f'{ts}: {{"arg":{{"channel":"books5","instId":"UNI-USD-SWAP"}},"data":[]}}\n')  # unknown
+    path = write_capture(tmp_path, OKX, content)
+    held = fast_equals_per_message([path], monkeypatch)
+    cut_row, unknown_row = ups[3] + 1, ups[8] + 1
+    for s in held:  # the cut line and the unknown channel in every book, the bad action and ts in UNI's
+        uni = s.stream.symbol == "UNI-USD-SWAP"
+        assert sorted(s.quarantine["row"].to_list()) == sorted([cut_row, unknown_row, *((ups[4] + 1, ups[7] + 1) if uni else ())])
+    counters = []
+    for limit in (capture.STREAM_ABOVE, 0):  # the wrong checksum fails on both paths alike
+        monkeypatch.setattr(capture, "STREAM_ABOVE", limit)
+        streams([path])
+        counters.append({k: run([path], "UNI-USD-SWAP", levels=25)[3].counters[k] for k in ("checksum_ok", "checksum_failed")})
+    assert counters[0] == counters[1] and counters[0]["checksum_failed"] >= 1
+    # parsed: the shipped ones less the cut line, the bad action, the numeric ts and the bad ts;
+    # left: those three and the unknown channel (the event is not kept)
+    assert taken(path, okx, OKX_SHAPE) == (290 - 4, 4)
