@@ -17,7 +17,7 @@ receive times shifted past the one before; plain text), capture -> normalized ev
 symbol (``from_files`` + ``load``):
 
 * ``fast``: read by lines (:func:`.capture.scanned`): the Cython parser (:mod:`.binance_lines`
-  for Binance, :mod:`.book_lines` for Coinbase and Kraken), the lines it leaves per message;
+  for Binance, :mod:`.book_lines` for Coinbase, Kraken and OKX), the lines it leaves per message;
 * ``per_message``: held parsed (``json.loads`` per line, the venue module per message).
 
 Each prints normalized events, events/s (best wall time) and events per CPU-second (least
