@@ -275,3 +275,16 @@ def test_okx_fast_path_equals_per_message_with_malformed_lines(tmp_path, monkeyp
     # parsed: the shipped ones less the cut line, the bad action, the numeric ts and the bad ts;
     # left: those three and the unknown channel (the event is not kept)
     assert taken(path, okx, OKX_SHAPE) == (290 - 4, 4)
+
+
+def test_kraken_truncated_gzip_is_the_same_located_error_on_both_paths(tmp_path, monkeypatch):
+    cut = tmp_path / KRAKEN.name
+    data = KRAKEN.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    errors = []
+    for limit in (capture.STREAM_ABOVE, 0):
+        monkeypatch.setattr(capture, "STREAM_ABOVE", limit)
+        with pytest.raises(InputError) as err:
+            streams([cut])
+        errors.append((err.value.row, err.value.reason))
+    assert errors[0] == errors[1] and "truncated or corrupt gzip" in errors[0][1]
