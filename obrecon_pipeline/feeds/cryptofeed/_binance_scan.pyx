@@ -27,7 +27,7 @@ checks: the per-line reader keeps them as text too.
 
 import numpy as np
 
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int64_t
 from libc.string cimport memchr, memcmp
 
 from obrecon_pipeline.feeds.cryptofeed._json_scan cimport (
