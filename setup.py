@@ -18,6 +18,7 @@ MODULES = {
     "obrecon_pipeline.feeds._dbn": "obrecon_pipeline/feeds/_dbn.pyx",
     "obrecon_pipeline.feeds.cryptofeed._capture_scan": "obrecon_pipeline/feeds/cryptofeed/_capture_scan.pyx",
     "obrecon_pipeline.feeds.cryptofeed._binance_scan": "obrecon_pipeline/feeds/cryptofeed/_binance_scan.pyx",
+    "obrecon_pipeline.feeds.cryptofeed._book_scan": "obrecon_pipeline/feeds/cryptofeed/_book_scan.pyx",
 }
 #: extra flags per module: the simulator's clock must round exactly as its pure-Python reference
 #: does, so no floating-point contraction (fused multiply-add) there; the replay loop's pieces

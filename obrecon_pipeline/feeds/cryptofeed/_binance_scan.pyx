@@ -27,254 +27,35 @@ checks: the per-line reader keeps them as text too.
 
 import numpy as np
 
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int64_t
 from libc.string cimport memchr, memcmp
+
+from obrecon_pipeline.feeds.cryptofeed._json_scan cimport (
+    PLAIN, Levels, _colon, _integer, _next, _string, _value, _word, _ws, read_levels)
 
 
 cdef int64_t NO_ID = -9223372036854775807 - 1
-cdef int MAX_DEPTH = 64
 #: the largest event time in ms whose ns fit int64
 cdef int64_t MAX_E_MS = 9223372036854
 
 
-cdef inline Py_ssize_t _ws(const unsigned char* p, Py_ssize_t i, Py_ssize_t e) nogil:
-    while i < e and (p[i] == 32 or p[i] == 9 or p[i] == 10 or p[i] == 13):
-        i += 1
-    return i
-
-
-cdef inline Py_ssize_t _string(const unsigned char* p, Py_ssize_t i, Py_ssize_t e) nogil:
-    """End (after the closing quote) of the string opening at ``i``; -1 for an escape, a control
-    or non-ASCII byte, or no closing quote."""
-    if i >= e or p[i] != 34:
-        return -1
-    i += 1
-    while i < e:
-        if p[i] == 34:
-            return i + 1
-        if p[i] == 92 or p[i] < 32 or p[i] >= 128:
-            return -1
-        i += 1
-    return -1
-
-
-cdef inline Py_ssize_t _colon(const unsigned char* p, Py_ssize_t i, Py_ssize_t e) nogil:
-    """Start of a member's value after its key ends at ``i`` (``ws : ws``), -1 without the colon."""
-    i = _ws(p, i, e)
-    if i >= e or p[i] != 58:
-        return -1
-    return _ws(p, i + 1, e)
-
-
-cdef inline int _next(const unsigned char* p, Py_ssize_t* at, Py_ssize_t e, unsigned char close) nogil:
-    """After a member or item ending at ``at[0]``: 1 for a comma (``at`` on the next one), 0 for
-    ``close`` (``at`` past it), -1 for anything else."""
-    cdef Py_ssize_t i = _ws(p, at[0], e)
-    if i < e and p[i] == 44:
-        at[0] = _ws(p, i + 1, e)
-        return 1
-    if i < e and p[i] == close:
-        at[0] = i + 1
-        return 0
-    return -1
-
-
-cdef inline Py_ssize_t _digits(const unsigned char* p, Py_ssize_t i, Py_ssize_t e) nogil:
-    """End of the run of one or more digits at ``i``, -1 if there is none."""
-    cdef Py_ssize_t q = i
-    while i < e and 48 <= p[i] <= 57:
-        i += 1
-    return i if i > q else -1
-
-
-cdef inline Py_ssize_t _number(const unsigned char* p, Py_ssize_t i, Py_ssize_t e) nogil:
-    """End of the JSON number at ``i`` (``-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?``), -1 if none."""
-    if i < e and p[i] == 45:
-        i += 1
-    if i >= e or not (48 <= p[i] <= 57):
-        return -1
-    if p[i] == 48:
-        i += 1
-    else:
-        while i < e and 48 <= p[i] <= 57:
-            i += 1
-    if i < e and p[i] == 46:
-        i = _digits(p, i + 1, e)
-        if i < 0:
-            return -1
-    if i < e and (p[i] == 101 or p[i] == 69):
-        i += 1
-        if i < e and (p[i] == 43 or p[i] == 45):
-            i += 1
-        i = _digits(p, i, e)
-    return i
-
-
-cdef inline bint _word(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, const char* w, Py_ssize_t n) nogil:
-    cdef Py_ssize_t k
-    if e - i < n:
-        return False
-    for k in range(n):
-        if p[i + k] != <unsigned char>w[k]:
-            return False
-    return True
-
-
-cdef Py_ssize_t _value(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int depth) nogil:
-    """End of the JSON value at ``i`` (checked, not kept); -1 when it is not one we accept."""
-    cdef unsigned char c
-    cdef int more
-    if depth > MAX_DEPTH or i >= e:
-        return -1
-    c = p[i]
-    if c == 34:
-        return _string(p, i, e)
-    if c == 123 or c == 91:
-        i = _ws(p, i + 1, e)
-        if i < e and p[i] == c + 2:  # '}' / ']'
-            return i + 1
-        while True:
-            if c == 123:
-                i = _string(p, i, e)
-                if i < 0:
-                    return -1
-                i = _colon(p, i, e)
-                if i < 0:
-                    return -1
-            i = _value(p, i, e, depth + 1)
-            if i < 0:
-                return -1
-            more = _next(p, &i, e, c + 2)
-            if more < 0:
-                return -1
-            if more == 0:
-                return i
-    if c == 116:
-        return i + 4 if _word(p, i, e, b"true", 4) else -1
-    if c == 102:
-        return i + 5 if _word(p, i, e, b"false", 5) else -1
-    if c == 110:
-        return i + 4 if _word(p, i, e, b"null", 4) else -1
-    return _number(p, i, e)
-
-
-cdef inline Py_ssize_t _integer(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* out) nogil:
-    """End of an integer literal in int64 (``-2**63`` excluded: the null id) at ``i``, its value in
-    ``out``; -1 for anything else (a fraction, an exponent, out of range)."""
-    cdef Py_ssize_t end = _number(p, i, e), k
-    cdef bint neg = p[i] == 45 if i < e else False
-    cdef uint64_t v = 0
-    if end < 0:
-        return -1
-    k = i + 1 if neg else i
-    while k < end:
-        if not (48 <= p[k] <= 57):
-            return -1
-        if v > 922337203685477580ULL:
-            return -1
-        v = v * 10 + (p[k] - 48)
-        if v > 9223372036854775807ULL:
-            return -1
-        k += 1
-    out[0] = -<int64_t>v if neg else <int64_t>v
-    return end
-
-
-cdef inline Py_ssize_t _accumulate(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* v, int* digits) nogil:
-    """Append the run of digits at ``i`` to ``v`` (``digits`` counting all so far): the run's end;
-    -1 for no digit or beyond 18 digits in all (``v`` then would not be exact in int64)."""
-    cdef Py_ssize_t q = i
-    while i < e and 48 <= p[i] <= 57:
-        v[0] = v[0] * 10 + (p[i] - 48)
-        digits[0] += 1
-        i += 1
-        if digits[0] > 18:
-            return -1
-    return i if i > q else -1
-
-
-cdef inline Py_ssize_t _decimal(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* m, signed char* f) nogil:
-    """End of a string ``"(0|[1-9]\\d*)(\\.\\d+)?"`` of at most 18 digits at ``i``: its mantissa and
-    decimals in ``m`` / ``f``; -1 for any other string or value."""
-    cdef int64_t v = 0
-    cdef int digits = 0, whole
-    if i >= e or p[i] != 34:
-        return -1
-    i += 1
-    if i < e and p[i] == 48 and i + 1 < e and 48 <= p[i + 1] <= 57:
-        return -1  # a leading zero: not canonical
-    i = _accumulate(p, i, e, &v, &digits)
-    whole = digits
-    if i >= 0 and i < e and p[i] == 46:
-        i = _accumulate(p, i + 1, e, &v, &digits)
-    if i < 0 or i >= e or p[i] != 34:
-        return -1
-    m[0] = v
-    f[0] = digits - whole
-    return i + 1
-
-
 cdef class _Out:
+    """The level columns of :func:`parse_depth` and the :c:type:`Levels` buffer over them."""
     cdef public object side, price_m, price_f, size_m, size_f
     cdef signed char[::1] sd, pf, sf
     cdef int64_t[::1] pm, sm
-    cdef Py_ssize_t n, cap
+    cdef Levels lv
 
     def __init__(self, Py_ssize_t cap):
-        self.cap = cap
-        self.n = 0
-        self.side = np.empty(cap, dtype=np.int8)
-        self.price_f = np.empty(cap, dtype=np.int8)
-        self.size_f = np.empty(cap, dtype=np.int8)
-        self.price_m = np.empty(cap, dtype=np.int64)
-        self.size_m = np.empty(cap, dtype=np.int64)
+        self.side = np.empty(max(cap, 1), dtype=np.int8)
+        self.price_f = np.empty(max(cap, 1), dtype=np.int8)
+        self.size_f = np.empty(max(cap, 1), dtype=np.int8)
+        self.price_m = np.empty(max(cap, 1), dtype=np.int64)
+        self.size_m = np.empty(max(cap, 1), dtype=np.int64)
         self.sd, self.pf, self.sf, self.pm, self.sm = self.side, self.price_f, self.size_f, self.price_m, self.size_m
-
-
-cdef Py_ssize_t _levels(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, signed char side, _Out out) nogil:
-    """The levels array at ``i`` into ``out``; its end, or -1 (``out.n`` then is not to be kept)."""
-    cdef int64_t m
-    cdef signed char f
-    cdef Py_ssize_t k
-    cdef int more
-    if i >= e or p[i] != 91:
-        return -1
-    i = _ws(p, i + 1, e)
-    if i < e and p[i] == 93:
-        return i + 1
-    while True:
-        if i >= e or p[i] != 91 or out.n >= out.cap:
-            return -1
-        k = out.n
-        i = _decimal(p, _ws(p, i + 1, e), e, &m, &f)
-        if i < 0:
-            return -1
-        out.pm[k] = m
-        out.pf[k] = f
-        i = _ws(p, i, e)
-        if i >= e or p[i] != 44:
-            return -1
-        i = _decimal(p, _ws(p, i + 1, e), e, &m, &f)
-        if i < 0:
-            return -1
-        out.sm[k] = m
-        out.sf[k] = f
-        out.sd[k] = side
-        i = _ws(p, i, e)
-        while i < e and p[i] == 44:  # a level's further members: checked, not kept
-            i = _value(p, _ws(p, i + 1, e), e, 1)
-            if i < 0:
-                return -1
-            i = _ws(p, i, e)
-        if i >= e or p[i] != 93:
-            return -1
-        out.n = k + 1
-        i += 1
-        more = _next(p, &i, e, 93)
-        if more < 0:
-            return -1
-        if more == 0:
-            return i
+        self.lv.side, self.lv.price_m, self.lv.price_f = &self.sd[0], &self.pm[0], &self.pf[0]
+        self.lv.size_m, self.lv.size_f = &self.sm[0], &self.sf[0]
+        self.lv.n, self.lv.cap = 0, cap
 
 
 cdef inline int _key(const unsigned char* p, Py_ssize_t s, Py_ssize_t e) nogil:
@@ -386,13 +167,13 @@ def parse_depth(const unsigned char[::1] buf, const int64_t[::1] body, const int
             good = _payload(p, i, e, False, ids, spans)
             if good and ids[0] != NO_ID and not -MAX_E_MS <= ids[0] <= MAX_E_MS:
                 good = False  # E in ns would not fit int64
-            lv0 = out.n
+            lv0 = out.lv.n
             if good and spans[2] >= 0:
-                good = _levels(p, spans[2], e, 1, out) >= 0
+                good = read_levels(p, spans[2], e, 1, &out.lv, PLAIN) >= 0
             if good and spans[3] >= 0:
-                good = _levels(p, spans[3], e, -1, out) >= 0
+                good = read_levels(p, spans[3], e, -1, &out.lv, PLAIN) >= 0
             if not good:
-                out.n = lv0
+                out.lv.n = lv0
         if not good:
             continue
         if last_sym < 0 or spans[1] - spans[0] != last_s1 - last_s0 or \
@@ -403,8 +184,8 @@ def parse_depth(const unsigned char[::1] buf, const int64_t[::1] body, const int
         ok[k] = 1
         sym[k] = last_sym
         ids_v[0, k], ids_v[1, k], ids_v[2, k], ids_v[3, k] = ids[0], ids[1], ids[2], ids[3]
-        count[k] = out.n - lv0
-    levels = {name: arr[:out.n] for name, arr in (("side", out.side), ("price_m", out.price_m),
+        count[k] = out.lv.n - lv0
+    levels = {name: arr[:out.lv.n] for name, arr in (("side", out.side), ("price_m", out.price_m),
                                                   ("price_f", out.price_f), ("size_m", out.size_m),
                                                   ("size_f", out.size_f))}
     return ok_a, sym_a, ids_a[0], ids_a[1], ids_a[2], ids_a[3], count_a, levels
