@@ -28,9 +28,38 @@ from obrecon_pipeline.codes import NULL_ID
 from obrecon_pipeline.feeds.cryptofeed._book_scan import parse_books
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
-from obrecon_pipeline.feeds.cryptofeed.binance_lines import LEVEL_BYTES, LINE_BYTES, _blocks, _Columns
+from obrecon_pipeline.feeds.cryptofeed.binance_lines import _blocks
 from obrecon_pipeline.feeds.cryptofeed.capture import CRYPTOFEED_LINES, Capture, LineFormat, Record, file_version, tracked
 from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS, BookMessages
+
+
+#: at least this many bytes of capture per level (``["1","1"],``) and per message line
+LEVEL_BYTES, LINE_BYTES = 10, 64
+
+
+class _Columns:
+    """Growing int arrays filled block by block: reserved at a size read from the file's (the
+    pages never written cost no memory), doubled when full, so that the blocks' temporaries are
+    not interleaved on the heap with a list of parts to join (which kept freed memory resident)."""
+
+    def __init__(self, dtypes: dict[str, type], capacity: int):
+        self.n = 0
+        self.arrays = {k: np.empty(max(capacity, 1), dtype=dt) for k, dt in dtypes.items()}
+
+    def append(self, values: dict[str, np.ndarray]) -> None:
+        size = len(next(iter(values.values())))
+        cap = len(next(iter(self.arrays.values())))
+        if self.n + size > cap:
+            for k, arr in self.arrays.items():
+                grown = np.empty(max(2 * cap, self.n + size), dtype=arr.dtype)
+                grown[:self.n] = arr[:self.n]
+                self.arrays[k] = grown
+        for k, v in values.items():
+            self.arrays[k][self.n:self.n + size] = v
+        self.n += size
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {k: arr[:self.n] for k, arr in self.arrays.items()}
 
 
 @dataclass
