@@ -17,6 +17,7 @@ MODULES = {
     "obrecon_pipeline.feeds._lobster_csv": "obrecon_pipeline/feeds/_lobster_csv.pyx",
     "obrecon_pipeline.feeds._dbn": "obrecon_pipeline/feeds/_dbn.pyx",
     "obrecon_pipeline.feeds.cryptofeed._capture_scan": "obrecon_pipeline/feeds/cryptofeed/_capture_scan.pyx",
+    "obrecon_pipeline.feeds.cryptofeed._level_columns": "obrecon_pipeline/feeds/cryptofeed/_level_columns.pyx",
     "obrecon_pipeline.feeds.cryptofeed._binance_scan": "obrecon_pipeline/feeds/cryptofeed/_binance_scan.pyx",
     "obrecon_pipeline.feeds.cryptofeed._book_scan": "obrecon_pipeline/feeds/cryptofeed/_book_scan.pyx",
 }

@@ -30,32 +30,14 @@ import numpy as np
 from libc.stdint cimport int64_t
 from libc.string cimport memchr, memcmp
 
+from obrecon_pipeline.feeds.cryptofeed._level_columns cimport LevelColumns
 from obrecon_pipeline.feeds.cryptofeed._json_scan cimport (
-    PLAIN, Levels, _colon, _integer, _next, _string, _value, _word, _ws, read_levels)
+    PLAIN, _colon, _integer, _next, _string, _value, _word, _ws, read_levels)
 
 
 cdef int64_t NO_ID = -9223372036854775807 - 1
 #: the largest event time in ms whose ns fit int64
 cdef int64_t MAX_E_MS = 9223372036854
-
-
-cdef class _Out:
-    """The level columns of :func:`parse_depth` and the :c:type:`Levels` buffer over them."""
-    cdef public object side, price_m, price_f, size_m, size_f
-    cdef signed char[::1] sd, pf, sf
-    cdef int64_t[::1] pm, sm
-    cdef Levels lv
-
-    def __init__(self, Py_ssize_t cap):
-        self.side = np.empty(max(cap, 1), dtype=np.int8)
-        self.price_f = np.empty(max(cap, 1), dtype=np.int8)
-        self.size_f = np.empty(max(cap, 1), dtype=np.int8)
-        self.price_m = np.empty(max(cap, 1), dtype=np.int64)
-        self.size_m = np.empty(max(cap, 1), dtype=np.int64)
-        self.sd, self.pf, self.sf, self.pm, self.sm = self.side, self.price_f, self.size_f, self.price_m, self.size_m
-        self.lv.side, self.lv.price_m, self.lv.price_f = &self.sd[0], &self.pm[0], &self.pf[0]
-        self.lv.size_m, self.lv.size_f = &self.sm[0], &self.sf[0]
-        self.lv.n, self.lv.cap = 0, cap
 
 
 cdef inline int _key(const unsigned char* p, Py_ssize_t s, Py_ssize_t e) nogil:
@@ -157,7 +139,7 @@ def parse_depth(const unsigned char[::1] buf, const int64_t[::1] body, const int
     cdef Py_ssize_t spans[4]
     cdef Py_ssize_t last_s0 = -1, last_s1 = -1
     cdef int64_t last_sym = -1
-    cdef _Out out = _Out(capacity)
+    cdef LevelColumns out = LevelColumns(capacity)
     cdef bint good
     for k in range(n):
         i, e = body[k], end[k]
@@ -185,9 +167,7 @@ def parse_depth(const unsigned char[::1] buf, const int64_t[::1] body, const int
         sym[k] = last_sym
         ids_v[0, k], ids_v[1, k], ids_v[2, k], ids_v[3, k] = ids[0], ids[1], ids[2], ids[3]
         count[k] = out.lv.n - lv0
-    levels = {name: arr[:out.lv.n] for name, arr in (("side", out.side), ("price_m", out.price_m),
-                                                  ("price_f", out.price_f), ("size_m", out.size_m),
-                                                  ("size_f", out.size_f))}
+    levels = out.written()
     return ok_a, sym_a, ids_a[0], ids_a[1], ids_a[2], ids_a[3], count_a, levels
 
 

@@ -31,8 +31,9 @@ import numpy as np
 from libc.stdint cimport int64_t
 from libc.string cimport memcmp
 
+from obrecon_pipeline.feeds.cryptofeed._level_columns cimport LevelColumns
 from obrecon_pipeline.feeds.cryptofeed._json_scan cimport (
-    PLAIN, SIDED, Levels, _colon, _integer, _next, _string, _value, _word, _ws, read_levels)
+    PLAIN, SIDED, _integer, _member, _next, _string, _value, _word, _ws, read_levels)
 
 cdef enum:
     _KRAKEN = 0
@@ -167,12 +168,7 @@ cdef Py_ssize_t _kraken_payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t
     if i < e and p[i] == 125:
         return i + 1
     while True:
-        ks = i
-        i = _string(p, i, e)
-        if i < 0:
-            return -1
-        ke = i
-        i = _colon(p, i, e)
+        i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return -1
         bit = 1 if _is(p, ks, ke, b"as", 2) else 2 if _is(p, ks, ke, b"bs", 2) else 4 if _is(p, ks, ke, b"a", 1) \
@@ -235,12 +231,7 @@ cdef bint _coinbase(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) 
         return False
     i = _ws(p, i + 1, e)
     while True:
-        ks = i
-        i = _string(p, i, e)
-        if i < 0:
-            return False
-        ke = i
-        i = _colon(p, i, e)
+        i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return False
         bit = 1 if _is(p, ks, ke, b"type", 4) else 2 if _is(p, ks, ke, b"product_id", 10) \
@@ -292,12 +283,7 @@ cdef Py_ssize_t _okx_arg(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg
         return -1
     i = _ws(p, i + 1, e)
     while True:
-        ks = i
-        i = _string(p, i, e)
-        if i < 0:
-            return -1
-        ke = i
-        i = _colon(p, i, e)
+        i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return -1
         if _is(p, ks, ke, b"channel", 7) and not seen & 1:
@@ -335,12 +321,7 @@ cdef Py_ssize_t _okx_data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Ms
     if i < e and p[i] == 125:
         return -1
     while True:
-        ks = i
-        i = _string(p, i, e)
-        if i < 0:
-            return -1
-        ke = i
-        i = _colon(p, i, e)
+        i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return -1
         bit = 1 if _is(p, ks, ke, b"bids", 4) else 2 if _is(p, ks, ke, b"asks", 4) \
@@ -381,12 +362,7 @@ cdef bint _okx(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) nogil
         return False
     i = _ws(p, i + 1, e)
     while True:
-        ks = i
-        i = _string(p, i, e)
-        if i < 0:
-            return False
-        ke = i
-        i = _colon(p, i, e)
+        i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return False
         bit = 1 if _is(p, ks, ke, b"arg", 3) else 2 if _is(p, ks, ke, b"action", 6) \
@@ -417,25 +393,6 @@ cdef bint _okx(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) nogil
     return seen == 7 and _ws(p, i, e) == e
 
 
-cdef class _Out:
-    """The level columns of :func:`parse_books` and the :c:type:`Levels` buffer over them."""
-    cdef public object side, price_m, price_f, size_m, size_f
-    cdef signed char[::1] sd, pf, sf
-    cdef int64_t[::1] pm, sm
-    cdef Levels lv
-
-    def __init__(self, Py_ssize_t cap):
-        self.side = np.empty(max(cap, 1), dtype=np.int8)
-        self.price_f = np.empty(max(cap, 1), dtype=np.int8)
-        self.size_f = np.empty(max(cap, 1), dtype=np.int8)
-        self.price_m = np.empty(max(cap, 1), dtype=np.int64)
-        self.size_m = np.empty(max(cap, 1), dtype=np.int64)
-        self.sd, self.pf, self.sf, self.pm, self.sm = self.side, self.price_f, self.size_f, self.price_m, self.size_m
-        self.lv.side, self.lv.price_m, self.lv.price_f = &self.sd[0], &self.pm[0], &self.pf[0]
-        self.lv.size_m, self.lv.size_f = &self.sm[0], &self.sf[0]
-        self.lv.n, self.lv.cap = 0, cap
-
-
 def parse_books(const unsigned char[::1] buf, const int64_t[::1] body, const int64_t[::1] end, int shape,
                 dict symbols, Py_ssize_t capacity):
     """Parse the book payloads ``buf[body[k]:end[k]]`` of ``shape`` (see the module docstring).
@@ -460,7 +417,7 @@ def parse_books(const unsigned char[::1] buf, const int64_t[::1] body, const int
     cdef Msg m
     cdef Py_ssize_t last_s0 = -1, last_s1 = -1
     cdef int64_t last_sym = -1
-    cdef _Out out = _Out(capacity)
+    cdef LevelColumns out = LevelColumns(capacity)
     cdef bint good
     if shape != _KRAKEN and shape != _COINBASE and shape != _OKX:
         raise ValueError(f"unknown book payload shape {shape}")
@@ -496,7 +453,5 @@ def parse_books(const unsigned char[::1] buf, const int64_t[::1] body, const int
         ts[k] = m.ts
         sums[k] = m.checksum
         count[k] = out.lv.n - lv0
-    levels = {name: arr[:out.lv.n] for name, arr in (("side", out.side), ("price_m", out.price_m),
-                                                     ("price_f", out.price_f), ("size_m", out.size_m),
-                                                     ("size_f", out.size_f))}
+    levels = out.written()
     return ok_a, sym_a, snap_a, ts_a, sum_a, count_a, levels

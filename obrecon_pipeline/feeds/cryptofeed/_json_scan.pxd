@@ -49,6 +49,18 @@ cdef inline Py_ssize_t _colon(const unsigned char* p, Py_ssize_t i, Py_ssize_t e
     return _ws(p, i + 1, e)
 
 
+cdef inline Py_ssize_t _member(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Py_ssize_t* ks,
+                               Py_ssize_t* ke) nogil:
+    """A member's key opening at ``i``: its span ``[ks, ke)`` quotes included; returns the start of
+    its value (:func:`_colon`), -1 for a key that is not a plain string or no colon."""
+    ks[0] = i
+    i = _string(p, i, e)
+    if i < 0:
+        return -1
+    ke[0] = i
+    return _colon(p, i, e)
+
+
 cdef inline int _next(const unsigned char* p, Py_ssize_t* at, Py_ssize_t e, unsigned char close) nogil:
     """After a member or item ending at ``at[0]``: 1 for a comma (``at`` on the next one), 0 for
     ``close`` (``at`` past it), -1 for anything else."""
