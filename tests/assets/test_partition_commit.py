@@ -100,11 +100,14 @@ def test_two_runs_of_a_partition_at_once_commit_one_after_the_other_never_mixed(
     )
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO)}
     (tmp_path / "home").mkdir()
+    # the instance's SQLite tables and the partition exist before the runs start: two processes
+    # creating a fresh instance at once race on its schema ("table runs already exists")
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "home"))
+    register(instance, [AAPL])
     with open(store.staging / LOCK, "a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         runs = [subprocess.Popen([sys.executable, "-c", script, str(small_landing_zone)], cwd=REPO, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        instance = dg.DagsterInstance.from_config(str(tmp_path / "home"))
         # a run that ends before both wait on the lock is a failure, reported once the lock is
         # released (reading its sibling's output under the lock would wait forever)
         while (len(instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))) < 2
@@ -113,8 +116,10 @@ def test_two_runs_of_a_partition_at_once_commit_one_after_the_other_never_mixed(
         both_waited = all(r.poll() is None for r in runs)
         fcntl.flock(held, fcntl.LOCK_UN)
     outs = [r.communicate() for r in runs]
-    assert both_waited, ["a run ended before the lock was released", outs]
-    assert [r.returncode for r in runs] == [0, 0], outs
+    said = "\n".join(f"run {i}: exit {r.returncode}\n{err[-4000:]}" for i, (r, (_, err)) in enumerate(zip(runs, outs)))
+    if not both_waited:
+        pytest.fail(f"a run ended before the lock was released\n{said}")
+    assert [r.returncode for r in runs] == [0, 0], said
     run_ids = {out.strip().splitlines()[-1] for out, _ in outs}
     manifest = _committed(store)
     assert set(manifest["tables"]) == REPLAY_TABLES and manifest["run_id"] in run_ids
