@@ -78,12 +78,13 @@ def _run(key: str) -> dict:
     """Execute the job for one partition (stream-day id); a plain summary the parent can print."""
     import dagster as dg
 
+    from assets.execution import execute_uncaptured
     from assets.partitions import partition_key
 
     t0 = time.perf_counter()
-    result = _job.execute_in_process(partition_key=partition_key(key), instance=_instance, raise_on_error=False,
-                                     tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
-                                     run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+    result = execute_uncaptured(_job, partition_key(key), _instance,
+                                tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
+                                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
     planned = len(_instance.get_records_for_run(
         result.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, limit=1000).records)
     summary = {"key": key, "run": result.run_id, "run_id": result.run_id[:8], "wall": time.perf_counter() - t0,

@@ -2,8 +2,8 @@
 (every asset and every check), with the peak RSS and the wall time of each step.
 
 The day is written once with :func:`obrecon_pipeline.simulate.simulate_day` into a fresh data root
-(``--dir``, deleted afterwards); the job then runs in a child process (``execute_in_process`` on an
-ephemeral instance, the steps one after another as ``assets.materialize`` runs them) while a thread
+(``--dir``, deleted afterwards); the job then runs in a child process (``assets.execution.execute_uncaptured``
+on an ephemeral instance, the steps one after another as ``assets.materialize`` runs them) while a thread
 samples the child's resident set size every 50 ms. Each step's wall time comes from its
 ``STEP_START``/``STEP_SUCCESS`` events, its peak RSS is the largest sample inside that window; the
 process's own ``ru_maxrss`` is the overall peak. Beside it, in the same run, the reference: the
@@ -43,14 +43,14 @@ def sample():
 threading.Thread(target=sample, daemon=True).start()
 import dagster as dg
 from assets.definitions import defs
+from assets.execution import execute_uncaptured
 from assets.partitions import partition_key, register
 key = sys.argv[1]
 instance = dg.DagsterInstance.ephemeral()
 register(instance, [key])
 t0 = time.time()
-result = defs.resolve_job_def("reconstruct").execute_in_process(
-    partition_key=partition_key(key), instance=instance, raise_on_error=False,
-    run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+result = execute_uncaptured(defs.resolve_job_def("reconstruct"), partition_key(key), instance,
+                            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
 wall = time.time() - t0
 starts, steps = {}, []
 for entry in instance.all_logs(result.run_id):
