@@ -3,7 +3,7 @@
 Modules by domain: :mod:`assets.book` (reconstruction), :mod:`assets.book_checks` (integrity),
 :mod:`assets.breaker` (blocking integrity checks, forcing past them), :mod:`assets.alerts` (the
 alert sensor), :mod:`assets.partitions`, :mod:`assets.sensors`; :mod:`assets.materialize` runs the main job from
-the shell. Everything is assembled into one ``Definitions`` in :mod:`assets.definitions`.
+the shell (in process, its step outputs not kept: :mod:`assets.execution`). Everything is assembled into one ``Definitions`` in :mod:`assets.definitions`.
 
 The package sets ``POLARS_FORCE_ASYNC=1`` (unless the environment already sets it) before anything
 imports Polars, so every process of the code location (code server, run worker, step

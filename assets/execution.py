@@ -3,8 +3,9 @@
 ``JobDefinition.execute_in_process`` keeps the value every step returned until the run ends (its
 ``output_capture``, for ``result.output_for_node``; Dagster turns it on unconditionally). The
 outputs are already in the warehouse, so for a partition's run that is the ``features`` grid, the
-OFI table, the marketable orders, ... held on top of every later step: on a 10 M-event day the job's
-steps after ``features`` started ~300 MiB above the replay (``benchmarks/dagster_scale.py``).
+OFI table, the marketable orders, ... held on top of every later step (on a 10 M-event day the
+last step, ``fidelity_checks``, peaked at 697 MiB with them and 545 without;
+``benchmarks/dagster_scale.py``, figures in the README).
 :func:`execute_uncaptured` is the same execution (in-process executor, the job's resources, the
 partition's run config and tags) with the capture off; the result's events, checks and
 materializations are all there, only ``output_for_node`` is empty. It uses Dagster's internals
