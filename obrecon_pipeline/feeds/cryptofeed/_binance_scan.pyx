@@ -32,7 +32,7 @@ from libc.string cimport memchr, memcmp
 
 from obrecon_pipeline.feeds.cryptofeed._level_columns cimport LevelColumns
 from obrecon_pipeline.feeds.cryptofeed._json_scan cimport (
-    PLAIN, _colon, _integer, _next, _string, _value, _word, _ws, read_levels)
+    PLAIN, _first, _integer, _is, _member, _next, _text, _value, _word, _ws, read_levels)
 
 
 cdef int64_t NO_ID = -9223372036854775807 - 1
@@ -61,54 +61,35 @@ cdef Py_ssize_t _data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, bint t
     bookTicker (``ticker``): ``ids[0]`` = u, ``spans`` = the text spans of ``s``, ``b``, ``B``, ``a``,
     ``A`` (``spans[2k]``, ``spans[2k + 1]``). Its end, or -1 (a member missing or given twice, a
     value of another type)."""
-    cdef Py_ssize_t ks, end, f
-    cdef int key, more
-    cdef int seen = 0
-    if i >= e or p[i] != 123:
-        return -1
-    i = _ws(p, i + 1, e)
-    if i < e and p[i] == 125:
-        return -1  # no ids
-    while True:
-        ks = i
-        i = _string(p, i, e)
+    cdef Py_ssize_t ks, ke, f
+    cdef int key, seen = 0, more = _first(p, &i, e, 123)
+    while more == 1:
+        i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return -1
-        key = _ticker_key(p, ks + 1, i - 1) if ticker else _key(p, ks + 1, i - 1)
-        i = _colon(p, i, e)
-        if i < 0:
-            return -1
+        key = _ticker_key(p, ks + 1, ke - 1) if ticker else _key(p, ks + 1, ke - 1)
         if key >= 0:
             if seen & (1 << key):
                 return -1  # a member given twice
             seen |= 1 << key
         if key < 0:
-            end = _value(p, i, e, 1)
+            i = _value(p, i, e, 1)
         elif ticker:
             if key == 1:
-                end = _integer(p, i, e, &ids[0])
+                i = _integer(p, i, e, &ids[0])
             else:
-                end = _string(p, i, e)
                 f = 0 if key == 0 else key - 1
-                spans[2 * f] = i + 1
-                spans[2 * f + 1] = end - 1
+                i = _text(p, i, e, &spans[2 * f], &spans[2 * f + 1])
         elif key == 0 or key == 2 or key == 3 or key == 4:
-            end = _integer(p, i, e, &ids[0 if key == 0 else key - 1])
+            i = _integer(p, i, e, &ids[0 if key == 0 else key - 1])
         elif key == 1:
-            end = _string(p, i, e)
-            spans[0] = i + 1
-            spans[1] = end - 1
+            i = _text(p, i, e, &spans[0], &spans[1])
         else:  # b, a
             spans[key - 3] = i
-            end = _value(p, i, e, 1)
-        if end < 0:
-            return -1
-        more = _next(p, &end, e, 125)
-        if more < 0:
-            return -1
-        i = end
-        if more == 0:
-            break
+            i = _value(p, i, e, 1)
+        more = _next(p, &i, e, 125)
+    if more < 0:
+        return -1
     if ticker:
         return i if seen == 63 else -1  # s, u, b, B, a, A
     if not (seen & 2) or not (seen & 4) or not (seen & 8):
@@ -187,41 +168,27 @@ cdef bint _payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, bint tick
     cdef int more
     cdef bint has_stream = False, has_data = False
     i = _ws(p, i, e)
-    if i >= e or p[i] != 123:
-        return False
-    i = _ws(p, i + 1, e)
-    while True:
-        ks = i
-        i = _string(p, i, e)
+    more = _first(p, &i, e, 123)
+    while more == 1:
+        i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return False
-        ke = i - 1
-        i = _colon(p, i, e)
-        if i < 0:
-            return False
-        if ke - ks - 1 == 6 and _word(p, ks + 1, e, b"stream", 6):
+        if _is(p, ks, ke, b"stream", 6):
             if has_stream:
                 return False
             has_stream = True
-            ks = i
-            i = _string(p, i, e)
-            if i < 0 or not (_ticker_stream(p, ks + 1, i - 1) if ticker else _depth_stream(p, ks + 1, i - 1)):
+            i = _text(p, i, e, &ks, &ke)
+            if i < 0 or not (_ticker_stream(p, ks, ke) if ticker else _depth_stream(p, ks, ke)):
                 return False
-        elif ke - ks - 1 == 4 and _word(p, ks + 1, e, b"data", 4):
+        elif _is(p, ks, ke, b"data", 4):
             if has_data:
                 return False
             has_data = True
             i = _data(p, i, e, ticker, ids, spans)
         else:
             i = _value(p, i, e, 1)
-        if i < 0:
-            return False
         more = _next(p, &i, e, 125)
-        if more < 0:
-            return False
-        if more == 0:
-            break
-    return has_stream and has_data and _ws(p, i, e) == e
+    return more == 0 and has_stream and has_data and _ws(p, i, e) == e
 
 
 cdef inline bint _ticker_stream(const unsigned char* p, Py_ssize_t s, Py_ssize_t e) nogil:

@@ -33,7 +33,7 @@ from libc.string cimport memcmp
 
 from obrecon_pipeline.feeds.cryptofeed._level_columns cimport LevelColumns
 from obrecon_pipeline.feeds.cryptofeed._json_scan cimport (
-    PLAIN, SIDED, _integer, _member, _next, _string, _value, _word, _ws, read_levels)
+    PLAIN, SIDED, _first, _integer, _is, _member, _next, _string, _text, _value, _word, _ws, read_levels)
 
 cdef enum:
     _KRAKEN = 0
@@ -57,20 +57,6 @@ cdef struct Msg:
     bint snapshot
     int64_t ts  # event time, ns (NO_ID: none)
     int64_t checksum  # NO_ID: none
-
-
-cdef inline bint _is(const unsigned char* p, Py_ssize_t ks, Py_ssize_t ke, const char* w, Py_ssize_t n) nogil:
-    """Whether the string ``p[ks:ke]`` (quotes included) is ``"w"``."""
-    return ke - ks == n + 2 and memcmp(p + ks + 1, w, n) == 0
-
-
-cdef inline Py_ssize_t _text(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Py_ssize_t* s0, Py_ssize_t* s1) nogil:
-    """End of the string at ``i``, its text (no quotes) at ``[s0, s1)``; -1 if none."""
-    cdef Py_ssize_t end = _string(p, i, e)
-    if end >= 0:
-        s0[0] = i + 1
-        s1[0] = end - 1
-    return end
 
 
 cdef inline Py_ssize_t _unsigned(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, int64_t* out) nogil:
@@ -161,13 +147,8 @@ cdef Py_ssize_t _kraken_payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t
     """One payload object of a Kraken book message (members ``as``, ``bs``, ``a``, ``b``, ``c``:
     bits 1, 2, 4, 8, 16 of ``seen``, shared by the message's payloads); its end or -1."""
     cdef Py_ssize_t ks, ke
-    cdef int bit, more
-    if i >= e or p[i] != 123:
-        return -1
-    i = _ws(p, i + 1, e)
-    if i < e and p[i] == 125:
-        return i + 1
-    while True:
+    cdef int bit, more = _first(p, &i, e, 123)
+    while more == 1:
         i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return -1
@@ -184,13 +165,8 @@ cdef Py_ssize_t _kraken_payload(const unsigned char* p, Py_ssize_t i, Py_ssize_t
             i = _unsigned(p, i, e, &m.checksum)
         else:
             i = _value(p, i, e, 1)
-        if i < 0:
-            return -1
         more = _next(p, &i, e, 125)
-        if more < 0:
-            return -1
-        if more == 0:
-            return i
+    return i if more == 0 else -1
 
 
 cdef bint _kraken(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) nogil:
@@ -227,10 +203,8 @@ cdef bint _coinbase(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) 
     cdef Py_ssize_t ks, ke, changes = -1, time = -1
     cdef int seen = 0, bit, more, kind = 0
     i = _ws(p, i, e)
-    if i >= e or p[i] != 123:
-        return False
-    i = _ws(p, i + 1, e)
-    while True:
+    more = _first(p, &i, e, 123)
+    while more == 1:
         i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return False
@@ -256,14 +230,8 @@ cdef bint _coinbase(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) 
             elif bit == 32:
                 time = i
             i = _value(p, i, e, 1)
-        if i < 0:
-            return False
         more = _next(p, &i, e, 125)
-        if more < 0:
-            return False
-        if more == 0:
-            break
-    if _ws(p, i, e) != e or kind == 0 or not (seen & 2):
+    if more < 0 or _ws(p, i, e) != e or kind == 0 or not (seen & 2):
         return False
     if kind == 1:
         m.snapshot = True
@@ -278,11 +246,8 @@ cdef bint _coinbase(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) 
 cdef Py_ssize_t _okx_arg(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) nogil:
     """The ``arg`` object: exactly ``channel`` = ``"books"`` and a string ``instId``; its end or -1."""
     cdef Py_ssize_t ks, ke
-    cdef int seen = 0, more
-    if i >= e or p[i] != 123:
-        return -1
-    i = _ws(p, i + 1, e)
-    while True:
+    cdef int seen = 0, more = _first(p, &i, e, 123)
+    while more == 1:
         i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return -1
@@ -297,13 +262,8 @@ cdef Py_ssize_t _okx_arg(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg
             i = _text(p, i, e, &m.sym0, &m.sym1)
         else:
             return -1
-        if i < 0:
-            return -1
         more = _next(p, &i, e, 125)
-        if more < 0:
-            return -1
-        if more == 0:
-            return i if seen == 3 else -1
+    return i if more == 0 and seen == 3 else -1
 
 
 cdef Py_ssize_t _okx_data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) nogil:
@@ -312,15 +272,10 @@ cdef Py_ssize_t _okx_data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Ms
     cdef Py_ssize_t ks, ke
     cdef int seen = 0, bit, more
     cdef int64_t ms = 0
-    if i >= e or p[i] != 91:
+    if _first(p, &i, e, 91) != 1:
         return -1
-    i = _ws(p, i + 1, e)
-    if i >= e or p[i] != 123:
-        return -1
-    i = _ws(p, i + 1, e)
-    if i < e and p[i] == 125:
-        return -1
-    while True:
+    more = _first(p, &i, e, 123)
+    while more == 1:
         i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return -1
@@ -342,14 +297,8 @@ cdef Py_ssize_t _okx_data(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Ms
             elif bit == 2:
                 m.asks = i
             i = _value(p, i, e, 1)
-        if i < 0:
-            return -1
         more = _next(p, &i, e, 125)
-        if more < 0:
-            return -1
-        if more == 0:
-            break
-    if not seen & 4 or _next(p, &i, e, 93) != 0:
+    if more < 0 or not seen & 4 or _next(p, &i, e, 93) != 0:
         return -1  # no ts, or a second item
     return i
 
@@ -358,10 +307,8 @@ cdef bint _okx(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) nogil
     cdef Py_ssize_t ks, ke
     cdef int seen = 0, bit, more
     i = _ws(p, i, e)
-    if i >= e or p[i] != 123:
-        return False
-    i = _ws(p, i + 1, e)
-    while True:
+    more = _first(p, &i, e, 123)
+    while more == 1:
         i = _member(p, i, e, &ks, &ke)
         if i < 0:
             return False
@@ -383,14 +330,8 @@ cdef bint _okx(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Msg* m) nogil
             i = _okx_data(p, i, e, m)
         else:
             i = _value(p, i, e, 1)
-        if i < 0:
-            return False
         more = _next(p, &i, e, 125)
-        if more < 0:
-            return False
-        if more == 0:
-            break
-    return seen == 7 and _ws(p, i, e) == e
+    return more == 0 and seen == 7 and _ws(p, i, e) == e
 
 
 def parse_books(const unsigned char[::1] buf, const int64_t[::1] body, const int64_t[::1] end, int shape,

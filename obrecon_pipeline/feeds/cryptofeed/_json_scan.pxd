@@ -2,7 +2,15 @@
 
 Every function takes the bytes ``p``, a position ``i`` and the end ``e`` of the payload and returns
 the position after what it read, or -1 when the text there is not the JSON it expects *in the
-exact form the parsers take*: strings without an escape or a byte outside printable ASCII;
+exact form the parsers take*; an object or array is walked with :func:`_first` and :func:`_next`::
+
+    more = _first(p, &i, e, 123)  # '{'
+    while more == 1:
+        ...  # a member at i: i set to its end, -1 when refused
+        more = _next(p, &i, e, 125)  # '}'
+    # more == 0: i past the '}'; -1: refused
+
+The JSON it takes: strings without an escape or a byte outside printable ASCII;
 decimals written ``(0|[1-9]\\d*)(\\.\\d+)?`` with at most 18 digits (``"0.00002290"`` is the pair
 ``(mantissa, decimals)`` = ``(2290, 8)``, ``value = mantissa * 10**-decimals``, the scaling rule of
 :mod:`obrecon_pipeline.feeds.decimals`); integers within int64. Anything refused is left to the
@@ -14,6 +22,7 @@ owned by the caller).
 """
 
 from libc.stdint cimport int64_t, uint64_t
+from libc.string cimport memcmp
 
 
 cdef enum:
@@ -49,6 +58,20 @@ cdef inline Py_ssize_t _colon(const unsigned char* p, Py_ssize_t i, Py_ssize_t e
     return _ws(p, i + 1, e)
 
 
+cdef inline bint _is(const unsigned char* p, Py_ssize_t ks, Py_ssize_t ke, const char* w, Py_ssize_t n) nogil:
+    """Whether the string ``p[ks:ke]`` (quotes included) is ``"w"``."""
+    return ke - ks == n + 2 and memcmp(p + ks + 1, w, n) == 0
+
+
+cdef inline Py_ssize_t _text(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Py_ssize_t* s0, Py_ssize_t* s1) nogil:
+    """End of the string at ``i``, its text (no quotes) at ``[s0, s1)``; -1 if none."""
+    cdef Py_ssize_t end = _string(p, i, e)
+    if end >= 0:
+        s0[0] = i + 1
+        s1[0] = end - 1
+    return end
+
+
 cdef inline Py_ssize_t _member(const unsigned char* p, Py_ssize_t i, Py_ssize_t e, Py_ssize_t* ks,
                                Py_ssize_t* ke) nogil:
     """A member's key opening at ``i``: its span ``[ks, ke)`` quotes included; returns the start of
@@ -61,10 +84,27 @@ cdef inline Py_ssize_t _member(const unsigned char* p, Py_ssize_t i, Py_ssize_t 
     return _colon(p, i, e)
 
 
+cdef inline int _first(const unsigned char* p, Py_ssize_t* at, Py_ssize_t e, unsigned char open) nogil:
+    """The object or array (``open``: ``{`` or ``[``) opening at ``at[0]``: 1 with ``at`` on its
+    first member or item, 0 when it is empty (``at`` past it), -1 when ``open`` is not there."""
+    cdef Py_ssize_t i = at[0]
+    if i >= e or p[i] != open:
+        return -1
+    i = _ws(p, i + 1, e)
+    if i < e and p[i] == open + 2:  # '}' / ']'
+        at[0] = i + 1
+        return 0
+    at[0] = i
+    return 1
+
+
 cdef inline int _next(const unsigned char* p, Py_ssize_t* at, Py_ssize_t e, unsigned char close) nogil:
     """After a member or item ending at ``at[0]``: 1 for a comma (``at`` on the next one), 0 for
-    ``close`` (``at`` past it), -1 for anything else."""
-    cdef Py_ssize_t i = _ws(p, at[0], e)
+    ``close`` (``at`` past it), -1 for anything else or a member refused (``at[0]`` -1)."""
+    cdef Py_ssize_t i
+    if at[0] < 0:
+        return -1
+    i = _ws(p, at[0], e)
     if i < e and p[i] == 44:
         at[0] = _ws(p, i + 1, e)
         return 1
@@ -120,31 +160,22 @@ cdef inline Py_ssize_t _value(const unsigned char* p, Py_ssize_t i, Py_ssize_t e
     deeper than ``MAX_DEPTH``)."""
     cdef unsigned char c
     cdef int more
+    cdef Py_ssize_t ks, ke
     if depth > MAX_DEPTH or i >= e:
         return -1
     c = p[i]
     if c == 34:
         return _string(p, i, e)
     if c == 123 or c == 91:
-        i = _ws(p, i + 1, e)
-        if i < e and p[i] == c + 2:  # '}' / ']'
-            return i + 1
-        while True:
+        more = _first(p, &i, e, c)
+        while more == 1:
             if c == 123:
-                i = _string(p, i, e)
-                if i < 0:
-                    return -1
-                i = _colon(p, i, e)
+                i = _member(p, i, e, &ks, &ke)
                 if i < 0:
                     return -1
             i = _value(p, i, e, depth + 1)
-            if i < 0:
-                return -1
             more = _next(p, &i, e, c + 2)
-            if more < 0:
-                return -1
-            if more == 0:
-                return i
+        return i if more == 0 else -1
     if c == 116:
         return i + 4 if _word(p, i, e, b"true", 4) else -1
     if c == 102:
@@ -245,53 +276,32 @@ cdef inline Py_ssize_t read_levels(const unsigned char* p, Py_ssize_t i, Py_ssiz
     cdef int64_t m
     cdef signed char f, s
     cdef Py_ssize_t k
-    cdef int more
-    if i >= e or p[i] != 91:
-        return -1
-    i = _ws(p, i + 1, e)
-    if i < e and p[i] == 93:
-        return i + 1
-    while True:
-        if i >= e or p[i] != 91 or out.n >= out.cap:
-            return -1
+    cdef int more = _first(p, &i, e, 91)
+    while more == 1:
+        if out.n >= out.cap or _first(p, &i, e, 91) != 1:
+            return -1  # full, or not a level of one member or more
         k = out.n
-        i = _ws(p, i + 1, e)
         s = side
         if layout == SIDED:
             i = _side(p, i, e, &s)
-            if i < 0:
+            if _next(p, &i, e, 93) != 1:
                 return -1
-            i = _ws(p, i, e)
-            if i >= e or p[i] != 44:
-                return -1
-            i = _ws(p, i + 1, e)
         i = _decimal(p, i, e, &m, &f)
-        if i < 0:
+        if _next(p, &i, e, 93) != 1:
             return -1
         out.price_m[k] = m
         out.price_f[k] = f
-        i = _ws(p, i, e)
-        if i >= e or p[i] != 44:
-            return -1
-        i = _decimal(p, _ws(p, i + 1, e), e, &m, &f)
-        if i < 0:
-            return -1
+        i = _decimal(p, i, e, &m, &f)
+        more = _next(p, &i, e, 93)
+        while layout == PLAIN and more == 1:  # a level's further members: checked, not kept
+            i = _value(p, i, e, 1)
+            more = _next(p, &i, e, 93)
+        if more != 0:
+            return -1  # a refused size or member; SIDED: more than three members
         out.size_m[k] = m
         out.size_f[k] = f
         out.side[k] = s
-        i = _ws(p, i, e)
-        while layout == PLAIN and i < e and p[i] == 44:  # a level's further members: checked, not kept
-            i = _value(p, _ws(p, i + 1, e), e, 1)
-            if i < 0:
-                return -1
-            i = _ws(p, i, e)
-        if i >= e or p[i] != 93:
-            return -1
         if s == side:
             out.n = k + 1
-        i += 1
         more = _next(p, &i, e, 93)
-        if more < 0:
-            return -1
-        if more == 0:
-            return i
+    return i if more == 0 else -1
