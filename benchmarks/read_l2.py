@@ -17,6 +17,10 @@ checkout: ``python -m`` imports the package of the folder it runs in), the old p
 tree's in the same run, and says whether the two books are the same. Usage::
 
     python benchmarks/read_l2.py [--events 10000000] [--chunk-events N] [--dir DIR] [--baseline TREE]
+                                 [--format cryptofeed|hftbacktest]
+
+``--format hftbacktest`` tiles the shipped hftbacktest USD-M BTCUSDT capture instead, bookTickers
+and trades included (:func:`tiled_hftbacktest`), and also compares the two runs' ``ticker_reference``.
 """
 
 from __future__ import annotations
@@ -71,40 +75,87 @@ def tiled_capture(folder: Path, events: int) -> tuple[Path, Path, int]:
     return ws_file, rest_file, copies
 
 
+HFTBACKTEST = ROOT / "data" / "raw" / "hftbacktest" / "2024-08-08" / "usdm_btcusdt_20240808.gz"
+_SHIFTED = re.compile(rb'"(U|u|pu|E|T)":(\d+)')
+
+
+def tiled_hftbacktest(folder: Path, events: int) -> tuple[Path, int]:
+    """``(file, copies)``: the shipped hftbacktest USD-M BTCUSDT capture (diffs, bookTickers, trades)
+    tiled until its diffs hold ``events`` levels: copy ``k`` has its update ids ``U``/``u``/``pu``
+    moved by ``k * span`` (``span = u_last - pu_first``, so copy ``k``'s first ``pu`` is copy
+    ``k - 1``'s last ``u``: the stream stays in sync), ``E``/``T`` (ms) and receive times moved by
+    ``k`` times the capture's duration; the REST snapshot only in copy 0. Written with gzip level 1
+    under the collector's name."""
+    with gzip.open(HFTBACKTEST, "rb") as fh:
+        lines = fh.read().splitlines(keepends=True)
+    depth = [line for line in lines if b"@depth" in line]
+    levels = sum(line.count(b'["') for line in depth)
+    first_pu = int(re.search(rb'"pu":(\d+)', depth[0])[1])
+    span = int(re.search(rb',"u":(\d+)', depth[-1])[1]) - first_pu
+    t0, t1 = int(lines[0].split(b" ", 1)[0]), int(lines[-1].split(b" ", 1)[0])
+    dt_ns = t1 - t0 + 100_000_000
+    de_ms = dt_ns // 1_000_000
+    copies = -(-events // levels)
+    out_file = folder / HFTBACKTEST.name
+    with gzip.open(out_file, "wb", compresslevel=1) as out:
+        for k in range(copies):
+            shift = {b"U": k * span, b"u": k * span, b"pu": k * span, b"E": k * de_ms, b"T": k * de_ms}
+            part = []
+            for line in lines:
+                if k and b"lastUpdateId" in line:
+                    continue
+                ts, body = line.split(b" ", 1)
+                body = _SHIFTED.sub(lambda m: b'"%s":%d' % (m[1], int(m[2]) + shift[m[1]]), body)
+                part.append(b"%d %s" % (int(ts) + k * dt_ns, body))
+            out.write(b"".join(part))
+    return out_file, copies
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--events", type=int, default=10_000_000)
     p.add_argument("--chunk-events", type=int, default=1 << 18)
     p.add_argument("--dir", default=None, help="scratch directory (default: the system's temporary directory)")
     p.add_argument("--baseline", default=None, help="a built checkout to run the same command with (the old path)")
+    p.add_argument("--format", choices=("cryptofeed", "hftbacktest"), default="cryptofeed",
+                   help="the tiled capture: cryptofeed NKNUSDT (tiled_capture) or hftbacktest USD-M BTCUSDT with "
+                        "bookTickers (tiled_hftbacktest)")
     args = p.parse_args()
     tmp = scratch("obrecon-l2-", args.dir)
     runs = []
     try:
-        ws_file, rest_file, copies = tiled_capture(tmp, args.events)
+        if args.format == "cryptofeed":
+            ws_file, rest_file, copies = tiled_capture(tmp, args.events)
+            inputs, what = [str(ws_file), str(rest_file), "--symbol", SYMBOL], f"BINANCE {SYMBOL} diff depth"
+        else:
+            ws_file, copies = tiled_hftbacktest(tmp, args.events)
+            inputs, what = [str(ws_file)], "hftbacktest USD-M BTCUSDT diff depth + bookTickers"
         size = ws_file.stat().st_size
         for label, tree in (("this tree", None), (f"baseline {args.baseline}", args.baseline)):
             if label != "this tree" and tree is None:
                 continue
             out, report = tmp / "book.parquet", tmp / "report.json"
-            r = timed([sys.executable, "-m", "obrecon_pipeline.cli", "replay", "--format", "cryptofeed", str(ws_file),
-                       str(rest_file), "--symbol", SYMBOL, "--out", str(out), "--report", str(report),
-                       "--chunk-events", str(args.chunk_events)], cwd=tree or ROOT)
-            runs.append((label, r, json.loads(report.read_text()), pl.read_parquet(out).hash_rows().sum()))
+            r = timed([sys.executable, "-m", "obrecon_pipeline.cli", "replay", "--format", args.format, *inputs,
+                       "--out", str(out), "--report", str(report), "--chunk-events", str(args.chunk_events)],
+                      cwd=tree or ROOT)
+            rep = json.loads(report.read_text())
+            rep = rep["streams"][next(iter(rep["streams"]))] if "streams" in rep else rep
+            runs.append((label, r, rep, pl.read_parquet(out).hash_rows().sum()))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     rep = runs[0][2]
     n = rep["events"]
-    print(f"BINANCE {SYMBOL} diff depth, {copies:,} copies of the real capture: {n:,} events, {rep['rows']:,} book rows, "
+    print(f"{what}, {copies:,} copies of the real capture: {n:,} events, {rep['rows']:,} book rows, "
           f"{size / 1e6:,.0f} MB capture; gaps {rep['gaps']}, invalid rows {rep['invalid_rows']}; "
-          f"--chunk-events {args.chunk_events:,}")
-    print(f"{'obrecon replay --format cryptofeed':<34} {'end-to-end ev/s':>16} {'core ev/s':>12} {'ev/CPU-s':>10} "
+          f"--chunk-events {args.chunk_events:,}; tickers {rep.get('ticker_reference')}")
+    print(f"{'obrecon replay --format ' + args.format:<34} {'end-to-end ev/s':>16} {'core ev/s':>12} {'ev/CPU-s':>10} "
           f"{'wall s':>8} {'CPU s':>8} {'peak RSS MiB':>13}")
     for label, r, rep, _ in runs:
         print(f"{label:<34} {n / r['wall_s']:>16,.0f} {rep['events_per_s']:>12,.0f} "
               f"{n / r['cpu_s']:>10,.0f} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} {r['peak_rss_mib']:>13,.0f}")
     if len(runs) > 1:
-        same = runs[0][3] == runs[1][3] and runs[0][2]["events"] == runs[1][2]["events"]
+        same = runs[0][3] == runs[1][3] and all(runs[0][2].get(k) == runs[1][2].get(k)
+                                                for k in ("events", "ticker_reference"))
         print(f"books identical (row hashes) and same events: {same}")
     return 0
 

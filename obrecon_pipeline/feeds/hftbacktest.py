@@ -54,6 +54,7 @@ from obrecon_pipeline.feeds.cryptofeed._capture_scan import HFTBACKTEST
 from obrecon_pipeline.feeds.cryptofeed.binance import is_futures
 from obrecon_pipeline.feeds.cryptofeed.capture import LineFormat, Record, file_version, scanned, translating
 from obrecon_pipeline.feeds.l2.messages import BookMessages
+from obrecon_pipeline.feeds.l2.source import source_opener
 from obrecon_pipeline.streams import Held, LoadedStream, Stream
 
 SOURCE = "hftbacktest"
@@ -154,5 +155,5 @@ def reference_tickers(stream: Stream) -> pl.DataFrame:
     return load_messages(stream).ticker_rows()
 
 
-FEED = register(Feed(SOURCE, discover, load, from_files, reference_tickers=reference_tickers, holds=holds,
-                     assemble=assemble))
+FEED = register(Feed(SOURCE, discover, load, from_files, open=source_opener(load_messages),
+                     reference_tickers=reference_tickers, holds=holds, assemble=assemble))

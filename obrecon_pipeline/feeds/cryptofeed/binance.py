@@ -169,9 +169,9 @@ def _translate(book: BookMessages, rec: Record, symbol: str) -> None:
 def streams(dl: DepthLines, symbol: str) -> bool:
     """Whether ``symbol``'s book can be read from the spill as the replay goes
     (:class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook`): it is the capture's only parsed
-    symbol, the parsed messages were received in time order, and the capture has no bookTicker
-    (the ticker check places tickers over the whole day's application order)."""
-    return (dl.symbols == [symbol] and dl.recv_in_order and not dl.tickers.height
+    symbol, the parsed messages were received in time order, and every bookTicker was parsed and
+    is the symbol's (read from the ticker spill, :meth:`SpilledBook.ticker_rows`)."""
+    return (dl.symbols == [symbol] and dl.recv_in_order and dl.ticker_symbols in ([], [symbol])
             and not any(_stream_kind(rec.body) == "bookTicker" for rec in dl.others))
 
 
@@ -204,7 +204,7 @@ def _loader(sequencing: Sequencing):
     splits nothing. When :func:`streams` says so the parsed diffs stay in the spill
     (:class:`SpilledBook`, :meth:`~SpilledBook.add_at`); else they are read into memory and the
     diffs before each placed record are added whole (:meth:`BookMessages.add_scaled`), the parsed
-    bookTickers as one table. A capture held as parsed records (a small one) is translated record
+    bookTickers as one table (the spilled book reads them from the ticker spill when asked). A capture held as parsed records (a small one) is translated record
     by record."""
 
     def load(ws: Capture, rest: list[Capture], symbol: str, stream: bool = True) -> BookMessages:
@@ -219,7 +219,7 @@ def _loader(sequencing: Sequencing):
         return _whole_day(dl, rest, symbol)
 
     def _spilled(dl: DepthLines, rest: list[Capture], symbol: str) -> SpilledBook:
-        book = SpilledBook(symbol, SpilledDiffs(dl), sequencing=sequencing, checksum=None)
+        book = SpilledBook(symbol, SpilledDiffs(dl), lambda: dl.tickers_of(symbol), sequencing=sequencing, checksum=None)
         search = {"ts": "ts_recv", "line": "line"}
         n = dl.n_messages
         for rec in tracked(_others(dl, rest)):

@@ -6,12 +6,12 @@
 (:mod:`._capture_scan`) finds each line's kind, receive time, payload and ``stream`` channel; the
 diff-depth parser (:mod:`._binance_scan`) reads every ``<sym>@depth...`` payload straight into
 int64 buffers — symbol, ``E``, ``U``, ``u``, ``pu`` and the levels as exact ``(mantissa,
-decimals)`` pairs — and every ``<sym>@bookTicker`` payload into a table (symbol, ``u`` and the four
-price and size strings as Arrow string columns: no Python object per ticker). Every other line,
+decimals)`` pairs — and every ``<sym>@bookTicker`` payload (symbol, ``u`` and the four price and
+size strings as their bytes and ends: no Python object per ticker). Every other line,
 and a payload the parsers leave, is read by the line format's ``record_of`` (cryptofeed:
 :func:`.capture.record_of`; a :class:`.capture.Record`, or the capture's quarantine), and kept
-when ``keep(record)`` says the venue module needs it. The parsed messages and levels are not
-held: each block's are appended to a scratch file (:class:`~obrecon_pipeline.feeds.spill.Spill`),
+when ``keep(record)`` says the venue module needs it. The parsed messages, levels and tickers are
+not held: each block's are appended to a scratch file (:class:`~obrecon_pipeline.feeds.spill.Spill`),
 and the pass keeps only what it found out about them (symbols and their first lines, whether a
 diff carries ``pu``, whether receive times are in order, the largest mantissa per number of
 decimals, for the scales). The result is cached per file version (path, size, modification
@@ -72,18 +72,18 @@ class Parsed:
 @dataclass
 class DepthLines:
     """The diff-depth messages of a capture, parsed (file order) and spilled to a scratch file
-    (:attr:`spill`, :data:`MESSAGE_COLUMNS` and :data:`LEVEL_COLUMNS`), what the pass found out
+    (:attr:`spill`, :data:`MESSAGE_COLUMNS` and :data:`LEVEL_COLUMNS`, the bookTickers
+    :data:`TICKER_COLUMNS`), what the pass found out
     about them, and the capture's other records."""
 
     path: str
     symbols: list[str]  #: symbol index -> symbol, in order of first appearance
-    spill: Spill  #: the parsed messages and levels
+    spill: Spill  #: the parsed messages, levels and bookTickers
     first_lines: dict[str, int]  #: ``{symbol: line of its first parsed message}``
     has_prev: bool  #: some parsed diff carries ``pu``
     recv_in_order: bool  #: the parsed messages' receive times never decrease (file order)
     #: ``{"price"|"size": {decimals: largest mantissa written with that many decimals}}``
     mantissa_max: dict[str, dict[int, int]]
-    tickers: pl.DataFrame  #: the parsed bookTickers (file order): ``sym``, ``src_row``, ``ts_recv``, ``update_id``, the strings
     ticker_symbols: list[str]  #: ticker symbol index -> symbol
     others: list[Record]  #: the other records ``keep`` kept, in file order
     quarantine: list[tuple[str, int, str]]  #: the capture's unreadable lines
@@ -99,8 +99,20 @@ class DepthLines:
         return Parsed(sp.read("sym"), sp.read("line"), sp.read("ts_recv"), sp.read("event_ms"), sp.read("first"),
                       sp.read("last"), sp.read("prev"), start, {k: sp.read(k) for k in LEVEL_COLUMNS})
 
+    @property
+    def tickers(self) -> pl.DataFrame:
+        """The parsed bookTickers (file order, :data:`TICKER_TABLE`), read from the spill into memory."""
+        sp = self.spill
+        out = {k: sp.read(f"ticker_{k}") for k in TICKER_TABLE if k not in TICKER_STRINGS}
+        for name in TICKER_STRINGS:
+            offsets = np.concatenate([[0], sp.read(f"ticker_{name}_end")]).astype(np.int64)
+            out[name] = pl.from_arrow(pa.LargeStringArray.from_buffers(
+                len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(sp.read(f"ticker_{name}"))))
+        return pl.DataFrame(out, schema=TICKER_TABLE)
+
     def tickers_of(self, symbol: str) -> pl.DataFrame:
-        """``symbol``'s parsed bookTickers as :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA` rows."""
+        """``symbol``'s parsed bookTickers, read from the spill, as
+        :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA` rows."""
         at = self.ticker_symbols.index(symbol) if symbol in self.ticker_symbols else -1
         return self.tickers.filter(pl.col("sym") == at).drop("sym").with_columns(file=pl.lit(self.path))
 
@@ -133,18 +145,29 @@ def _blocks(path: Path):
 #: the parsed bookTickers of a capture: the ticker symbol's index, then the ticker's columns
 TICKER_TABLE = {"sym": pl.Int64, "src_row": pl.Int64, "ts_recv": pl.Int64, "update_id": pl.Int64,
                 "bid_price": pl.String, "bid_size": pl.String, "ask_price": pl.String, "ask_size": pl.String}
+TICKER_STRINGS = tuple(k for k, dt in TICKER_TABLE.items() if dt == pl.String)
+#: the parsed bookTickers on disk (file order), beside the diffs: the integer columns of
+#: :data:`TICKER_TABLE` (``ticker_<name>``), and each string column as its bytes
+#: (``ticker_<name>``, uint8) and each value's end in them (``ticker_<name>_end``)
+TICKER_COLUMNS = {**{f"ticker_{k}": np.int64 for k, dt in TICKER_TABLE.items() if dt != pl.String},
+                  **{f"ticker_{k}": np.uint8 for k in TICKER_STRINGS},
+                  **{f"ticker_{k}_end": np.int64 for k in TICKER_STRINGS}}
 
 
-def _tickers(buf: np.ndarray, lines: dict, candidates: np.ndarray, symbols: dict[bytes, int]) -> tuple[np.ndarray, pl.DataFrame]:
-    """The bookTicker payloads among the lines ``candidates`` of a block (:func:`parse_tickers`):
-    the lines parsed and their table (``src_row`` the 0-based line in the block)."""
+def _tickers(buf: np.ndarray, lines: dict, candidates: np.ndarray, symbols: dict[bytes, int], first_line: int,
+             spill: Spill) -> np.ndarray:
+    """The bookTicker payloads among the lines ``candidates`` of a block (:func:`parse_tickers`)
+    appended to the capture's spill (:data:`TICKER_COLUMNS`, ``src_row`` the 1-based line: the block's
+    lines start at ``first_line``); the lines parsed."""
     ok, sym, u, text = parse_tickers(buf, lines["body"][candidates], lines["end"][candidates], symbols)
     good = ok == 1
     rows = candidates[good]
-    strings = [pl.from_arrow(pa.LargeStringArray.from_buffers(len(rows), pa.py_buffer(offsets), pa.py_buffer(data)))
-               for offsets, data in text.values()]  # b, B, a, A: the order of TICKER_TABLE's strings
-    columns = [sym[good], rows, lines["ts"][rows], u[good], *strings]
-    return rows, pl.DataFrame(dict(zip(TICKER_TABLE, columns)), schema=TICKER_TABLE)
+    columns = {"sym": sym[good], "src_row": rows + first_line, "ts_recv": lines["ts"][rows], "update_id": u[good]}
+    for name, (offsets, data) in zip(TICKER_STRINGS, text.values()):  # b, B, a, A: the order of TICKER_STRINGS
+        columns[f"{name}_end"] = spill.lengths[f"ticker_{name}"] + offsets[1:]
+        columns[name] = data
+    spill.append({f"ticker_{k}": v for k, v in columns.items()})
+    return rows
 
 
 def _mantissa_max(found: dict[int, int], mantissa: np.ndarray, decimals: np.ndarray) -> None:
@@ -155,7 +178,7 @@ def _mantissa_max(found: dict[int, int], mantissa: np.ndarray, decimals: np.ndar
 
 def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -> DepthLines:
     """One pass over the capture (:func:`_scan`) into a new spill, removed at once if the pass fails."""
-    spill = Spill({**MESSAGE_COLUMNS, **SCALED_LEVEL_COLUMNS})
+    spill = Spill({**MESSAGE_COLUMNS, **SCALED_LEVEL_COLUMNS, **TICKER_COLUMNS})
     try:
         return _scan(path, keep, line_format, spill)
     except BaseException:
@@ -164,7 +187,7 @@ def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -
 
 
 def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, spill: Spill) -> DepthLines:
-    """The capture's blocks parsed, their diffs and levels appended to ``spill``."""
+    """The capture's blocks parsed, their diffs, levels and bookTickers appended to ``spill``."""
     name = str(path)
     symbols: dict[bytes, int] = {}
     first_lines: dict[int, int] = {}
@@ -173,7 +196,6 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
     others: list[Record] = []
     quarantine: list[tuple[str, int, str]] = []
     ticker_symbols: dict[bytes, int] = {}
-    tickers: list[pl.DataFrame] = []
     first_line = 1
     for block in _blocks(path):
         buf = np.frombuffer(block, dtype=np.uint8)
@@ -197,8 +219,7 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
         spill.append({"sym": sym, "line": parsed + first_line, "ts_recv": ts, "event_ms": e_ms[good],
                       "first": first[good], "last": last[good], "prev": prev[good], "count": count,
                       "level_start": spill.lengths["side"] + np.cumsum(count) - count, **levels})
-        ticked, ticker_table = _tickers(buf, lines, depth[~good], ticker_symbols)
-        tickers.append(ticker_table.with_columns(pl.col("src_row") + first_line))
+        ticked = _tickers(buf, lines, depth[~good], ticker_symbols, first_line, spill)
         rest = np.ones(len(kind), dtype=bool)
         rest[parsed] = False
         rest[ticked] = False
@@ -211,7 +232,6 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
     names = [s.decode("ascii") for s in symbols]
     return DepthLines(
         name, names, spill, {names[s]: line for s, line in first_lines.items()}, has_prev, in_order, mantissa_max,
-        pl.concat(tickers) if tickers else pl.DataFrame(schema=TICKER_TABLE),
         [s.decode("ascii") for s in ticker_symbols], others, quarantine)
 
 

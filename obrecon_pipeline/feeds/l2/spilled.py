@@ -30,7 +30,9 @@ import polars as pl
 
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.l2.messages import (
-    LEVEL_SCHEMA, MESSAGE_SCHEMA, SCALED_LEVEL_COLUMNS, BookMessages, _Assembly, _fits, _Levels)
+    LEVEL_SCHEMA, MESSAGE_SCHEMA, SCALED_LEVEL_COLUMNS, TICKER_SCHEMA, BookMessages, Sequenced, _Assembly, _fits,
+    _Levels)
+from obrecon_pipeline.feeds.l2 import source
 
 
 class SpilledMessages(Protocol):
@@ -52,9 +54,11 @@ class SpilledMessages(Protocol):
 class SpilledBook(BookMessages):
     """:class:`~.messages.BookMessages` over spilled messages (see the module docstring)."""
 
-    def __init__(self, symbol: str, spilled: SpilledMessages, **options):
+    def __init__(self, symbol: str, spilled: SpilledMessages,
+                 spilled_tickers: Callable[[], pl.DataFrame] | None = None, **options):
         super().__init__(symbol, **options)
         self.spilled = spilled
+        self.spilled_tickers = spilled_tickers  #: the reader's parsed tickers (:data:`TICKER_SCHEMA`), read when asked
         self._files[spilled.path] = 0
         self._added_at: list[int] = []  # the added messages' positions in the day
 
@@ -171,6 +175,39 @@ class SpilledBook(BookMessages):
 
     def _merged(self):
         return self._whole_day._merged()
+
+    def tickers_frame(self) -> pl.DataFrame:
+        if self.spilled_tickers is None:
+            return super().tickers_frame()
+        one_by_one = super().tickers_frame()
+        parsed = self.spilled_tickers().select(list(TICKER_SCHEMA)).cast(TICKER_SCHEMA)
+        return pl.concat([parsed, one_by_one]).sort(["ts_recv", "src_row"], maintain_order=True)
+
+    def ticker_rows(self, sequenced: Sequenced | None = None) -> pl.DataFrame:
+        """:meth:`~.messages.BookMessages.ticker_rows` with the sequencer fed block by block
+        (:data:`.source.BLOCK_MESSAGES` messages at a time): the order items are numbered as they come, and of each
+        block only the applied diffs whose last id is a ticker's are kept (the day's order and
+        message frame are never built)."""
+        tickers = self.tickers_frame()
+        if sequenced is not None or not tickers.height:
+            return super().ticker_rows(sequenced)
+        wanted = pl.Series(np.unique(tickers["update_id"].drop_nulls().to_numpy()))
+        seq = self.sequencer()
+        ends, at = [], 0
+
+        def keep(items: np.ndarray) -> None:
+            nonlocal at
+            slots = np.flatnonzero(items >= 0)
+            frame = self._message_frame(items[slots]).select(
+                "snapshot", update_id="last").with_columns(row=pl.Series(at + slots, dtype=pl.Int64))
+            ends.append(frame.filter(~pl.col("snapshot") & pl.col("update_id").is_in(wanted.implode())))
+            at += len(items)
+
+        for ids in self.id_blocks(source.BLOCK_MESSAGES):
+            keep(seq.feed(*ids))
+        keep(seq.finish())
+        found = pl.concat(ends).group_by("update_id").agg(pl.col("row").max())
+        return tickers.join(found, on="update_id", how="left", maintain_order="left")
 
     def _level_stores(self) -> _Levels:
         return self._whole_day._level_stores()
