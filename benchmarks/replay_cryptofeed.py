@@ -21,8 +21,10 @@ symbol (``from_files`` + ``load``):
 * ``per_message``: held parsed (``json.loads`` per line, the venue module per message).
 
 Each prints normalized events, events/s (best wall time) and events per CPU-second (least
-process CPU time over the runs). ``--file`` may be any cryptofeed websocket capture (Coinbase:
-``COINBASE.ws.28.0.gz``). Usage::
+process CPU time over the runs). ``--file`` may be a cryptofeed websocket capture whose venue
+needs no REST snapshot (Coinbase: ``COINBASE.ws.28.0.gz``; a Binance capture's tiled copy has no
+snapshot file beside it, so the reader refuses it: Binance is measured by ``benchmarks/read_l2.py``).
+Usage::
 
     python benchmarks/replay_cryptofeed.py [--repeat 5] [--file VENUE.ws.N.0[.gz]]
 """
