@@ -37,6 +37,27 @@ from libc.string cimport memcpy, memmove, memset
 
 from obrecon_pipeline.memory cimport resized, zeroed
 
+cdef extern from *:
+    """
+    #include <string.h>
+    /* n int64 from src to dst, which may overlap: up to 4 by two 16-byte copies (both loads before
+       both stores, so an overlap is safe), more by memmove */
+    static inline void obrecon_move_levels(int64_t *dst, const int64_t *src, Py_ssize_t n) {
+        if (n > 4) {
+            memmove(dst, src, (size_t)n * sizeof(int64_t));
+        } else if (n >= 2) {
+            unsigned char a[16], b[16];
+            memcpy(a, src, 16);
+            memcpy(b, src + n - 2, 16);
+            memcpy(dst, a, 16);
+            memcpy(dst + n - 2, b, 16);
+        } else if (n == 1) {
+            dst[0] = src[0];
+        }
+    }
+    """
+    void move_levels "obrecon_move_levels"(int64_t* dst, const int64_t* src, Py_ssize_t n) noexcept nogil
+
 cdef enum:
     LADDER_MIN_CAP = 64
     ORDERS_MIN_CAP = 1024
@@ -175,15 +196,14 @@ cdef inline int ladder_insert_at(Ladder* lad, Py_ssize_t pos, int64_t key, int64
     if pos <= above:
         if lad.base == 0:
             ladder_recentre(lad)
-        if pos:
-            memmove(lad.key - 1, lad.key, pos * sizeof(int64_t))
-            memmove(lad.size - 1, lad.size, pos * sizeof(int64_t))
+        move_levels(lad.key - 1, lad.key, pos)
+        move_levels(lad.size - 1, lad.size, pos)
         _ladder_place(lad, lad.base - 1)
     else:
         if lad.base + lad.count == lad.cap:
             ladder_recentre(lad)
-        memmove(lad.key + pos + 1, lad.key + pos, above * sizeof(int64_t))
-        memmove(lad.size + pos + 1, lad.size + pos, above * sizeof(int64_t))
+        move_levels(lad.key + pos + 1, lad.key + pos, above)
+        move_levels(lad.size + pos + 1, lad.size + pos, above)
     lad.key[pos] = key
     lad.size[pos] = size
     lad.count += 1
@@ -194,13 +214,12 @@ cdef inline void ladder_remove_at(Ladder* lad, Py_ssize_t pos) noexcept nogil:
     """Remove the level at index ``pos``, closing the gap from the shorter side."""
     cdef Py_ssize_t above = lad.count - 1 - pos
     if pos < above:
-        if pos:
-            memmove(lad.key + 1, lad.key, pos * sizeof(int64_t))
-            memmove(lad.size + 1, lad.size, pos * sizeof(int64_t))
+        move_levels(lad.key + 1, lad.key, pos)
+        move_levels(lad.size + 1, lad.size, pos)
         _ladder_place(lad, lad.base + 1)
-    elif above:
-        memmove(lad.key + pos, lad.key + pos + 1, above * sizeof(int64_t))
-        memmove(lad.size + pos, lad.size + pos + 1, above * sizeof(int64_t))
+    else:
+        move_levels(lad.key + pos, lad.key + pos + 1, above)
+        move_levels(lad.size + pos, lad.size + pos + 1, above)
     lad.count -= 1
     ladder_moved(lad, above)
 
