@@ -15,6 +15,9 @@ Ladder
     level (re-seeding from a reference row) moves nothing. When the end a move needs is full, the
     levels are re-centred in the buffer, which doubles first once they fill half of it (so each
     re-centring leaves a quarter of the buffer free at each end: amortised O(1) per level).
+    The shorter run is nearly always short (99.5 % of the moves of the ladder-only loop over the GOOG day are 0-4 levels), so a
+    move of up to 4 levels is two 16-byte copies in line (:func:`move_levels`), not a ``memmove``
+    call, whose call and size dispatch cost more than the copy.
 
     A side can be *bounded*: the feed shows only a window of levels (LOBSTER's level-N files), so
     the book is known exactly only for keys ``>= frontier`` (the worst level we are sure about);

@@ -69,6 +69,23 @@ def test_inserts_and_removals_move_the_shorter_run_of_levels():
     assert lad.base == base + 4 and lad.keys == [4, 5, 6, 7, 9] and lad.frontier == 4
 
 
+def test_moves_of_every_length_keep_the_other_levels():
+    """Inserting and removing at every index of a 13-level ladder moves 0..6 levels each way:
+    the in-line copies (up to 4 levels, both directions) and the memmove beyond them."""
+    keys = list(range(0, 130, 10))
+    for pos in range(len(keys) + 1):
+        lad = ladder(*((k, k + 1) for k in keys))
+        new = keys[pos - 1] + 5 if pos else -5  # between its neighbours
+        lad.insert_at(pos, new, 7)
+        expected = keys[:pos] + [new] + keys[pos:]
+        assert lad.keys == expected and lad.sizes == [7 if k == new else k + 1 for k in expected]
+    for pos in range(len(keys)):
+        lad = ladder(*((k, k + 1) for k in keys))
+        lad.remove_at(pos)
+        expected = keys[:pos] + keys[pos + 1:]
+        assert lad.keys == expected and lad.sizes == [k + 1 for k in expected]
+
+
 def test_a_full_end_recentres_the_levels_without_growing():
     lad = PyLadder()
     for k in range(33):  # the first level takes the slot below the middle; each better one goes above
