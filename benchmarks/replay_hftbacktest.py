@@ -56,7 +56,7 @@ def _phase(name: str, path: Path, repeat: int) -> dict:
         wall, _ = best_of(lambda: replay(loaded.events, LEVELS, loaded.options), repeat)
     elif name == "tickers":
         loaded = parse()
-        wall, _ = best_of(lambda: feed.reference_tickers(stream), repeat)
+        wall, _ = best_of(lambda: list(feed.reference_tickers(stream)), repeat)
     elif name == "pipeline":
         wall, _ = best_of(lambda: replay_stream("hftbacktest", parse(), LEVELS), repeat)
     else:  # "reference" (argparse allows only PHASES)

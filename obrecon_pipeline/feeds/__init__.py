@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import polars as pl
 
@@ -46,10 +46,11 @@ class Feed:
     #: book beyond the seed row); None: only ``load`` (whole day) is available
     open: Callable[[Stream, bool], StreamSource] | None = None
     #: ``reference_tickers(stream)``: top-of-book references the venue sends beside the book
-    #: (Binance ``bookTicker``) in :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA` with
-    #: ``row``, the book row where each is the exact best bid/ask (null: none); the pipeline
-    #: compares them with the replay for report.json's ``ticker_reference``
-    reference_tickers: Callable[[Stream], pl.DataFrame] | None = None
+    #: (Binance ``bookTicker``), blocks of :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA`
+    #: rows with ``row``, the book row where each is the exact best bid/ask (null: none)
+    #: (:meth:`~obrecon_pipeline.feeds.l2.messages.BookMessages.ticker_blocks`); the pipeline
+    #: compares them with the replay block by block for report.json's ``ticker_reference``
+    reference_tickers: Callable[[Stream], Iterable[pl.DataFrame]] | None = None
     #: ``holds(path, day)``: the streams one file of a ``<day>`` folder holds (``[]``: none, or the
     #: file only accompanies a stream); reads as little of the file as its format allows
     holds: Callable[[Path, str], list[Held]] | None = None

@@ -44,6 +44,7 @@ import functools
 import json
 import re
 from pathlib import Path
+from typing import Iterator
 
 import polars as pl
 
@@ -150,9 +151,10 @@ def load(stream: Stream) -> LoadedStream:
     return load_messages(stream).to_loaded(stream)
 
 
-def reference_tickers(stream: Stream) -> pl.DataFrame:
-    """The stream's bookTickers at the book rows where they are exact (:meth:`BookMessages.ticker_rows`)."""
-    return load_messages(stream).ticker_rows()
+def reference_tickers(stream: Stream) -> Iterator[pl.DataFrame]:
+    """The stream's bookTickers at the book rows where they are exact, in blocks
+    (:meth:`BookMessages.ticker_blocks`: read from the spill a block at a time)."""
+    return load_messages(stream).ticker_blocks()
 
 
 FEED = register(Feed(SOURCE, discover, load, from_files, open=source_opener(load_messages),

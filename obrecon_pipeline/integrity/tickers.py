@@ -15,10 +15,13 @@ theirs) or None.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
+from typing import Callable, Iterable
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from obrecon_pipeline.book_schema import FIELDS, to_cells
 from obrecon_pipeline.codes import NULL_CELL
@@ -78,22 +81,69 @@ def compare_tickers(top: np.ndarray, price_scale: int, size_scale: int, tickers:
     return out
 
 
-def compare_tickers_in(cells: np.ndarray, price_scale: int, size_scale: int, tickers: pl.DataFrame) -> dict:
-    """:func:`compare_tickers` on a replayed book held in memory (``cells`` in the replayer's layout)."""
-    rows = tickers["row"].drop_nulls().to_numpy()
-    return compare_tickers(cells[rows, :4], price_scale, size_scale, tickers)
+def compare_ticker_blocks(blocks: Iterable[pl.DataFrame], top_at: Callable[[np.ndarray], np.ndarray],
+                          price_scale: int, size_scale: int) -> dict:
+    """:func:`compare_tickers` of tickers handed in blocks (each a frame of tickers with ``row``;
+    ``top_at(rows)``: the rebuilt level 1 at those book rows, ``int64[k, 4]``), equal to it on their
+    concatenation sorted by ``(ts_recv, src_row)`` (stable), for which the counts add up and the
+    first disagreement is the one with the smallest ``(ts_recv, src_row, block)`` of the blocks'
+    first ones, each block sorted the same way; only one block is held at a time."""
+    out = {"tickers": 0, "compared": 0, "agree": 0, "disagree": 0, "first_disagreement": None}
+    first_key = None
+    for b, block in enumerate(blocks):
+        block = block.sort(["ts_recv", "src_row"], maintain_order=True)
+        rows = block["row"].drop_nulls().to_numpy()
+        top = top_at(rows) if len(rows) else np.zeros((0, len(FIELDS)), dtype=np.int64)
+        part = compare_tickers(top, price_scale, size_scale, block)
+        for k in ("tickers", "compared", "agree", "disagree"):
+            out[k] += part[k]
+        first = part["first_disagreement"]
+        if first is not None and (first_key is None or (first["ts_recv"], first["src_row"], b) < first_key):
+            out["first_disagreement"], first_key = first, (first["ts_recv"], first["src_row"], b)
+    return out
 
 
-def compare_tickers_written(book: str | Path, price_scale: int, size_scale: int, tickers: pl.DataFrame) -> dict:
-    """:func:`compare_tickers` on a book table written to Parquet, reading only the compared rows'
-    level 1 (the book is never loaded whole; not read at all when no ticker has a row)."""
-    rows = tickers["row"].drop_nulls()
-    if rows.is_empty():
-        return compare_tickers(np.zeros((0, len(FIELDS)), dtype=np.int64), price_scale, size_scale, tickers)
-    wanted = (
-        pl.scan_parquet(book).select(*(f"{f}_1" for f in FIELDS)).with_row_index("row")
-        .filter(pl.col("row").is_in(rows.unique().implode())).collect()
-    )
-    top = to_cells(wanted.drop("row"), price_scale, size_scale)
-    at = np.searchsorted(wanted["row"].to_numpy().astype(np.int64), rows.to_numpy())
-    return compare_tickers(top[at], price_scale, size_scale, tickers)
+def compare_tickers_in(cells: np.ndarray, price_scale: int, size_scale: int, blocks: Iterable[pl.DataFrame]) -> dict:
+    """:func:`compare_ticker_blocks` on a replayed book held in memory (``cells`` in the replayer's layout)."""
+    return compare_ticker_blocks(blocks, lambda rows: cells[rows, :4], price_scale, size_scale)
+
+
+class WrittenLevelOne:
+    """``top_at`` of :func:`compare_ticker_blocks` for a book table written to Parquet: the level 1
+    at the rows asked, read a row group at a time (the last one read is kept: the blocks' rows
+    mostly move forward), so the book is never loaded whole; the file is opened at the first call."""
+
+    def __init__(self, book: str | Path, price_scale: int, size_scale: int):
+        self.book, self.price_scale, self.size_scale = book, price_scale, size_scale
+        self._kept: tuple[int, np.ndarray | None] = (-1, None)
+
+    @cached_property
+    def _file(self) -> pq.ParquetFile:
+        return pq.ParquetFile(self.book)
+
+    @cached_property
+    def _starts(self) -> np.ndarray:
+        """The first row of each row group, then the number of rows."""
+        meta = self._file.metadata
+        return np.cumsum([0, *(meta.row_group(g).num_rows for g in range(meta.num_row_groups))])
+
+    def _group(self, g: int) -> np.ndarray:
+        if self._kept[0] != g:
+            table = self._file.read_row_group(g, columns=[f"{f}_1" for f in FIELDS])
+            self._kept = (g, to_cells(pl.from_arrow(table), self.price_scale, self.size_scale))
+        return self._kept[1]
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        group = np.searchsorted(self._starts, rows, side="right") - 1
+        top = np.empty((len(rows), len(FIELDS)), dtype=np.int64)
+        for g in np.unique(group).tolist():
+            at = group == g
+            top[at] = self._group(g)[rows[at] - self._starts[g]]
+        return top
+
+
+def compare_tickers_written(book: str | Path, price_scale: int, size_scale: int,
+                            blocks: Iterable[pl.DataFrame]) -> dict:
+    """:func:`compare_ticker_blocks` on a book table written to Parquet (:class:`WrittenLevelOne`:
+    only the row groups holding compared rows are read, their level 1; none when no ticker has a row)."""
+    return compare_ticker_blocks(blocks, WrittenLevelOne(book, price_scale, size_scale), price_scale, size_scale)

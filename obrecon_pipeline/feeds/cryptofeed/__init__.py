@@ -333,8 +333,8 @@ def load(stream: Stream) -> LoadedStream:
 
 def reference_tickers(stream: Stream):
     """The stream's top-of-book tickers (Binance ``bookTicker``, Gate.io futures ``book_ticker``,
-    KuCoin ``ticker``) at the book rows where they are exact (:meth:`BookMessages.ticker_rows`)."""
-    return load_messages(stream).ticker_rows()
+    KuCoin ``ticker``) at the book rows where they are exact, in blocks (:meth:`BookMessages.ticker_blocks`)."""
+    return load_messages(stream).ticker_blocks()
 
 
 FEED = register(Feed(SOURCE, discover, load, from_files, open=source_opener(load_messages), holds=holds,

@@ -219,7 +219,8 @@ def _loader(sequencing: Sequencing):
         return _whole_day(dl, rest, symbol)
 
     def _spilled(dl: DepthLines, rest: list[Capture], symbol: str) -> SpilledBook:
-        book = SpilledBook(symbol, SpilledDiffs(dl), lambda: dl.tickers_of(symbol), sequencing=sequencing, checksum=None)
+        book = SpilledBook(symbol, SpilledDiffs(dl), lambda size: dl.ticker_blocks(symbol, size), sequencing=sequencing,
+                           checksum=None)
         search = {"ts": "ts_recv", "line": "line"}
         n = dl.n_messages
         for rec in tracked(_others(dl, rest)):

@@ -28,7 +28,7 @@ import gzip
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import polars as pl
@@ -100,21 +100,40 @@ class DepthLines:
                       sp.read("last"), sp.read("prev"), start, {k: sp.read(k) for k in LEVEL_COLUMNS})
 
     @property
+    def n_tickers(self) -> int:
+        return self.spill.lengths["ticker_src_row"]
+
+    def _ticker_table(self, rows: slice) -> pl.DataFrame:
+        """The parsed bookTickers ``rows`` (a range, file order, :data:`TICKER_TABLE`), read from the
+        spill: a string column is the bytes between the range's first and last value's end."""
+        sp = self.spill
+        out = {k: sp.gather(f"ticker_{k}", rows) for k in TICKER_TABLE if k not in TICKER_STRINGS}
+        for name in TICKER_STRINGS:
+            end = f"ticker_{name}_end"
+            start = int(sp.gather(end, slice(rows.start - 1, rows.start))[0]) if rows.start else 0
+            offsets = np.concatenate([[start], sp.gather(end, rows)]).astype(np.int64)
+            data = sp.gather(f"ticker_{name}", slice(start, int(offsets[-1])))
+            out[name] = pl.from_arrow(pa.LargeStringArray.from_buffers(
+                len(offsets) - 1, pa.py_buffer(offsets - start), pa.py_buffer(data)))
+        return pl.DataFrame(out, schema=TICKER_TABLE)
+
+    @property
     def tickers(self) -> pl.DataFrame:
         """The parsed bookTickers (file order, :data:`TICKER_TABLE`), read from the spill into memory."""
-        sp = self.spill
-        out = {k: sp.read(f"ticker_{k}") for k in TICKER_TABLE if k not in TICKER_STRINGS}
-        for name in TICKER_STRINGS:
-            offsets = np.concatenate([[0], sp.read(f"ticker_{name}_end")]).astype(np.int64)
-            out[name] = pl.from_arrow(pa.LargeStringArray.from_buffers(
-                len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(sp.read(f"ticker_{name}"))))
-        return pl.DataFrame(out, schema=TICKER_TABLE)
+        return self._ticker_table(slice(0, self.n_tickers))
+
+    def ticker_blocks(self, symbol: str, size: int) -> Iterator[pl.DataFrame]:
+        """``symbol``'s parsed bookTickers, read from the spill ``size`` at a time (file order), as
+        :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA` rows (one empty block if none)."""
+        at = self.ticker_symbols.index(symbol) if symbol in self.ticker_symbols else -1
+        for lo in range(0, max(self.n_tickers, 1), size):
+            block = self._ticker_table(slice(lo, min(lo + size, self.n_tickers)))
+            yield block.filter(pl.col("sym") == at).drop("sym").with_columns(file=pl.lit(self.path))
 
     def tickers_of(self, symbol: str) -> pl.DataFrame:
         """``symbol``'s parsed bookTickers, read from the spill, as
         :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA` rows."""
-        at = self.ticker_symbols.index(symbol) if symbol in self.ticker_symbols else -1
-        return self.tickers.filter(pl.col("sym") == at).drop("sym").with_columns(file=pl.lit(self.path))
+        return next(self.ticker_blocks(symbol, max(self.n_tickers, 1)))
 
 
 def _blocks(path: Path):

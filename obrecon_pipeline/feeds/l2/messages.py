@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Protocol
+from typing import Iterator, Protocol
 
 import numpy as np
 import polars as pl
@@ -154,6 +154,13 @@ def _id(v, rec: Record, what: str) -> int:
 
 #: 10**k, k = 0..18 (int64)
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
+
+
+def diff_ends(applied: pl.DataFrame) -> pl.DataFrame:
+    """``update_id -> row``: of the applied messages ``applied`` (``row``, ``snapshot``,
+    ``update_id``: the last id), the diffs with an id, the last book row of each id."""
+    return (applied.filter(~pl.col("snapshot") & pl.col("update_id").is_not_null())
+            .group_by("update_id").agg(pl.col("row").max()))
 
 
 def _fits(mantissa: np.ndarray, decimals: np.ndarray, d: int) -> bool:
@@ -756,12 +763,14 @@ class BookMessages:
         items = (sequenced if sequenced is not None else self.sequenced()).order
         slots = np.flatnonzero(items >= 0)
         applied = pl.DataFrame({"row": slots.astype(np.int64), "msg": items[slots]})
-        ends = (
-            applied.join(self.messages().select("msg", "snapshot", update_id="last"), on="msg")
-            .filter(~pl.col("snapshot") & pl.col("update_id").is_not_null())
-            .group_by("update_id").agg(pl.col("row").max())
-        )
+        ends = diff_ends(applied.join(self.messages().select("msg", "snapshot", update_id="last"), on="msg"))
         return tickers.join(ends, on="update_id", how="left", maintain_order="left")
+
+    def ticker_blocks(self) -> Iterator[pl.DataFrame]:
+        """:meth:`ticker_rows` in blocks (here one, the whole day; a book that holds its tickers
+        on disk reads them a block at a time): their concatenation sorted by ``(ts_recv,
+        src_row)`` (stable) is :meth:`ticker_rows`."""
+        yield self.ticker_rows()
 
     def options(self) -> ReplayOptions:
         return ReplayOptions(window=self.window, emit="message", strict_orders=False, checksum=self.checksum)

@@ -23,7 +23,7 @@ the located error the whole-day path gives (:attr:`SpilledBook._whole_day`); wha
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 import numpy as np
 import polars as pl
@@ -31,7 +31,7 @@ import polars as pl
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.l2.messages import (
     LEVEL_SCHEMA, MESSAGE_SCHEMA, SCALED_LEVEL_COLUMNS, TICKER_SCHEMA, BookMessages, Sequenced, _Assembly, _fits,
-    _Levels)
+    _Levels, diff_ends)
 from obrecon_pipeline.feeds.l2 import source
 
 
@@ -55,10 +55,12 @@ class SpilledBook(BookMessages):
     """:class:`~.messages.BookMessages` over spilled messages (see the module docstring)."""
 
     def __init__(self, symbol: str, spilled: SpilledMessages,
-                 spilled_tickers: Callable[[], pl.DataFrame] | None = None, **options):
+                 spilled_tickers: Callable[[int], Iterator[pl.DataFrame]] | None = None, **options):
         super().__init__(symbol, **options)
         self.spilled = spilled
-        self.spilled_tickers = spilled_tickers  #: the reader's parsed tickers (:data:`TICKER_SCHEMA`), read when asked
+        #: ``spilled_tickers(size)``: the reader's parsed tickers (:data:`TICKER_SCHEMA`), read from
+        #: its spill ``size`` at a time when asked (file order)
+        self.spilled_tickers = spilled_tickers
         self._files[spilled.path] = 0
         self._added_at: list[int] = []  # the added messages' positions in the day
 
@@ -176,22 +178,24 @@ class SpilledBook(BookMessages):
     def _merged(self):
         return self._whole_day._merged()
 
+    def _spilled_tickers(self) -> Iterator[pl.DataFrame]:
+        """The reader's parsed tickers (:data:`TICKER_SCHEMA`), :data:`.source.BLOCK_MESSAGES` at a
+        time, then those added one by one (if any): the order :meth:`tickers_frame` sorts."""
+        for block in self.spilled_tickers(source.BLOCK_MESSAGES):
+            yield block.select(list(TICKER_SCHEMA)).cast(TICKER_SCHEMA)
+        if self.tickers:
+            yield super().tickers_frame()
+
     def tickers_frame(self) -> pl.DataFrame:
         if self.spilled_tickers is None:
             return super().tickers_frame()
-        one_by_one = super().tickers_frame()
-        parsed = self.spilled_tickers().select(list(TICKER_SCHEMA)).cast(TICKER_SCHEMA)
-        return pl.concat([parsed, one_by_one]).sort(["ts_recv", "src_row"], maintain_order=True)
+        return pl.concat(list(self._spilled_tickers())).sort(["ts_recv", "src_row"], maintain_order=True)
 
-    def ticker_rows(self, sequenced: Sequenced | None = None) -> pl.DataFrame:
-        """:meth:`~.messages.BookMessages.ticker_rows` with the sequencer fed block by block
-        (:data:`.source.BLOCK_MESSAGES` messages at a time): the order items are numbered as they come, and of each
-        block only the applied diffs whose last id is a ticker's are kept (the day's order and
-        message frame are never built)."""
-        tickers = self.tickers_frame()
-        if sequenced is not None or not tickers.height:
-            return super().ticker_rows(sequenced)
-        wanted = pl.Series(np.unique(tickers["update_id"].drop_nulls().to_numpy()))
+    def _diff_ends(self) -> pl.DataFrame:
+        """:func:`~.messages.diff_ends` of the day with the sequencer fed block by block
+        (:data:`.source.BLOCK_MESSAGES` messages at a time): the order items are numbered as they
+        come, and of each block only the applied messages' last ids are kept (the day's order and
+        message frame are never built: a row per applied message is)."""
         seq = self.sequencer()
         ends, at = [], 0
 
@@ -200,14 +204,34 @@ class SpilledBook(BookMessages):
             slots = np.flatnonzero(items >= 0)
             frame = self._message_frame(items[slots]).select(
                 "snapshot", update_id="last").with_columns(row=pl.Series(at + slots, dtype=pl.Int64))
-            ends.append(frame.filter(~pl.col("snapshot") & pl.col("update_id").is_in(wanted.implode())))
+            ends.append(frame)
             at += len(items)
 
         for ids in self.id_blocks(source.BLOCK_MESSAGES):
             keep(seq.feed(*ids))
         keep(seq.finish())
-        found = pl.concat(ends).group_by("update_id").agg(pl.col("row").max())
-        return tickers.join(found, on="update_id", how="left", maintain_order="left")
+        return diff_ends(pl.concat(ends))
+
+    def ticker_blocks(self) -> Iterator[pl.DataFrame]:
+        """:meth:`~.messages.BookMessages.ticker_blocks` read from the reader's spill a block at a
+        time (:meth:`_spilled_tickers`), each placed by the applied diffs' ends
+        (:meth:`_diff_ends`, found once, when the first block holds a ticker)."""
+        if self.spilled_tickers is None:
+            yield from super().ticker_blocks()
+            return
+        ends = None
+        for block in self._spilled_tickers():
+            if ends is None and block.height:
+                ends = self._diff_ends()
+            yield block.with_columns(row=pl.lit(None, pl.Int64)) if ends is None else \
+                block.join(ends, on="update_id", how="left", maintain_order="left")
+
+    def ticker_rows(self, sequenced: Sequenced | None = None) -> pl.DataFrame:
+        """:meth:`~.messages.BookMessages.ticker_rows` from :meth:`ticker_blocks` (the sequencer
+        fed block by block)."""
+        if sequenced is not None or self.spilled_tickers is None:
+            return super().ticker_rows(sequenced)
+        return pl.concat(list(self.ticker_blocks())).sort(["ts_recv", "src_row"], maintain_order=True)
 
     def _level_stores(self) -> _Levels:
         return self._whole_day._level_stores()
