@@ -13,10 +13,12 @@ and a payload the parsers leave, is read by the line format's ``record_of`` (cry
 when ``keep(record)`` says the venue module needs it. The parsed messages, levels and tickers are
 not held: each block's are appended to a scratch file (:class:`~obrecon_pipeline.feeds.spill.Spill`),
 and the pass keeps only what it found out about them (symbols and their first lines, whether a
-diff carries ``pu``, whether receive times are in order, the largest mantissa per number of
-decimals, for the scales). The result is cached per file version (path, size, modification
+diff carries ``pu``, whether receive times are in order, each symbol's largest mantissa per number
+of decimals, for its scales). The result is cached per file version (path, size, modification
 time): one pass serves the venue's ``symbols`` and each symbol's ``load``, which reads the spill
-back (:meth:`DepthLines.parsed`, the whole day) or streams it (:class:`~.l2.spilled.SpilledBook`).
+back (:meth:`DepthLines.parsed`, the whole day) or streams it (:class:`~.l2.spilled.SpilledBook`;
+in a capture of several symbols, through an index of each symbol's rows in the spill,
+:meth:`DepthLines.rows_of`).
 
 :func:`scaled_messages` turns one symbol's parsed messages (read into memory) into the columns of
 :meth:`~obrecon_pipeline.feeds.l2.messages.BookMessages.add_scaled`.
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -44,6 +46,8 @@ from obrecon_pipeline.feeds.spill import Spill
 
 #: bytes of decompressed capture scanned at a time
 BLOCK = 16 << 20
+#: rows of the spill's ``sym`` column read at a time to index each symbol's rows (:meth:`DepthLines.rows_of`)
+INDEX_ROWS = 1 << 20
 LEVEL_COLUMNS = tuple(SCALED_LEVEL_COLUMNS)
 
 
@@ -82,15 +86,35 @@ class DepthLines:
     first_lines: dict[str, int]  #: ``{symbol: line of its first parsed message}``
     has_prev: bool  #: some parsed diff carries ``pu``
     recv_in_order: bool  #: the parsed messages' receive times never decrease (file order)
-    #: ``{"price"|"size": {decimals: largest mantissa written with that many decimals}}``
-    mantissa_max: dict[str, dict[int, int]]
+    #: ``{symbol: {"price"|"size": {decimals: largest mantissa written with that many decimals}}}``
+    mantissa_max: dict[str, dict[str, dict[int, int]]]
     ticker_symbols: list[str]  #: ticker symbol index -> symbol
     others: list[Record]  #: the other records ``keep`` kept, in file order
     quarantine: list[tuple[str, int, str]]  #: the capture's unreadable lines
+    _index: Spill | None = field(default=None, repr=False)  #: :meth:`rows_of`'s spill, made when first asked
 
     @property
     def n_messages(self) -> int:
         return self.spill.lengths["line"]
+
+    def rows_of(self, symbol: str) -> tuple[Spill, str] | None:
+        """Where ``symbol``'s message rows in the spill are listed (ascending): a spill and its
+        column, or None when every parsed message is the symbol's. The first call for a capture of
+        several symbols reads the spill's ``sym`` column :data:`INDEX_ROWS` rows at a time and
+        appends each symbol's rows to a column of its own (``rows_<symbol index>``) of a second
+        spill, so no day-sized array is held."""
+        if self.symbols == [symbol]:
+            return None
+        if self._index is None:
+            index = Spill({f"rows_{k}": np.int64 for k in range(len(self.symbols))})
+            for lo in range(0, self.n_messages, INDEX_ROWS):
+                sym = self.spill.gather("sym", slice(lo, lo + INDEX_ROWS))
+                order = np.argsort(sym, kind="stable")
+                present, at = np.unique(sym[order], return_index=True)
+                index.append({f"rows_{k}": lo + rows for k, rows in
+                              zip(present.tolist(), np.split(order, at[1:]))})
+            self._index = index
+        return self._index, f"rows_{self.symbols.index(symbol)}"
 
     def parsed(self) -> Parsed:
         """Every parsed message's columns, read from the spill into memory."""
@@ -189,10 +213,15 @@ def _tickers(buf: np.ndarray, lines: dict, candidates: np.ndarray, symbols: dict
     return rows
 
 
-def _mantissa_max(found: dict[int, int], mantissa: np.ndarray, decimals: np.ndarray) -> None:
-    """Raise ``found[d]`` to the largest of ``mantissa`` written with ``d`` decimals."""
-    for d in np.unique(decimals).tolist():
-        found[d] = max(found.get(d, 0), int(mantissa.max(where=decimals == d, initial=0)))
+def _mantissa_max(found: dict[tuple[int, int], int], sym: np.ndarray, mantissa: np.ndarray,
+                  decimals: np.ndarray) -> None:
+    """Raise ``found[(s, d)]`` to the largest of ``mantissa`` written with ``d`` decimals in a
+    level of symbol ``s`` (``sym``: each level's symbol index; the key ``s * 256 + d``, decimals
+    being int8)."""
+    key = sym * 256 + decimals
+    for k in np.unique(key).tolist():
+        s, d = divmod(k, 256)
+        found[s, d] = max(found.get((s, d), 0), int(mantissa.max(where=key == k, initial=0)))
 
 
 def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -> DepthLines:
@@ -211,7 +240,7 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
     symbols: dict[bytes, int] = {}
     first_lines: dict[int, int] = {}
     has_prev, in_order, last_ts = False, True, np.iinfo(np.int64).min
-    mantissa_max: dict[str, dict[int, int]] = {"price": {}, "size": {}}
+    mantissa_max: dict[str, dict[tuple[int, int], int]] = {"price": {}, "size": {}}
     others: list[Record] = []
     quarantine: list[tuple[str, int, str]] = []
     ticker_symbols: dict[bytes, int] = {}
@@ -233,8 +262,9 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
             has_prev = has_prev or bool(np.any(prev[good] != NULL_ID))
             in_order = in_order and ts[0] >= last_ts and bool(np.all(ts[1:] >= ts[:-1]))
             last_ts = int(ts[-1])
+        level_sym = np.repeat(sym, count)
         for col in ("price", "size"):
-            _mantissa_max(mantissa_max[col], levels[f"{col}_m"], levels[f"{col}_f"])
+            _mantissa_max(mantissa_max[col], level_sym, levels[f"{col}_m"], levels[f"{col}_f"])
         spill.append({"sym": sym, "line": parsed + first_line, "ts_recv": ts, "event_ms": e_ms[good],
                       "first": first[good], "last": last[good], "prev": prev[good], "count": count,
                       "level_start": spill.lengths["side"] + np.cumsum(count) - count, **levels})
@@ -249,8 +279,12 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
                 others.append(rec)
         first_line += len(kind)
     names = [s.decode("ascii") for s in symbols]
+    by_symbol = {n: {col: {} for col in mantissa_max} for n in names}
+    for col, found in mantissa_max.items():
+        for (s, d), m in sorted(found.items()):
+            by_symbol[names[s]][col][d] = m
     return DepthLines(
-        name, names, spill, {names[s]: line for s, line in first_lines.items()}, has_prev, in_order, mantissa_max,
+        name, names, spill, {names[s]: line for s, line in first_lines.items()}, has_prev, in_order, by_symbol,
         [s.decode("ascii") for s in ticker_symbols], others, quarantine)
 
 
@@ -307,16 +341,25 @@ def _frame(ts_recv, e_ms, line, first, last, prev) -> pl.DataFrame:
 
 
 class SpilledDiffs:
-    """The parsed diffs of a capture with one symbol, read from its spill as
-    :class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook` asks (:class:`~.l2.spilled.SpilledMessages`)."""
+    """One symbol's parsed diffs of a capture, read from its spill as
+    :class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook` asks (:class:`~.l2.spilled.SpilledMessages`):
+    the symbol's message ``i`` is the spill's row ``rows[i]`` (:meth:`DepthLines.rows_of`; row
+    ``i`` when every message is the symbol's); levels are the spill's, by their index there."""
 
-    def __init__(self, dl: DepthLines):
+    def __init__(self, dl: DepthLines, symbol: str):
         self.spill = dl.spill
         self.path = dl.path
-        self.n = dl.n_messages
-        self.mantissa_max = dl.mantissa_max
+        self.mantissa_max = dl.mantissa_max[symbol]
+        self._rows = dl.rows_of(symbol)
+        self.n = dl.n_messages if self._rows is None else self._rows[0].lengths[self._rows[1]]
+
+    def before(self, spilled: int) -> int:
+        """How many of the symbol's messages are among the spill's first ``spilled`` rows."""
+        return spilled if self._rows is None else self._rows[0].searchsorted(self._rows[1], spilled)
 
     def messages(self, rows: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+        if self._rows is not None:
+            rows = self._rows[0].gather(self._rows[1], rows)
         g = {c: self.spill.gather(c, rows) for c in ("ts_recv", "event_ms", "line", "first", "last", "prev",
                                                        "count", "level_start")}
         return _frame(g["ts_recv"], g["event_ms"], g["line"], g["first"], g["last"], g["prev"]), g["count"], g["level_start"]

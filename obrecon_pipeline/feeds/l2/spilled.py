@@ -35,6 +35,13 @@ from obrecon_pipeline.feeds.l2.messages import (
 from obrecon_pipeline.feeds.l2 import source
 
 
+def _level_index(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The indices of the levels of messages whose levels are ``[starts[k], starts[k] + counts[k])``,
+    message by message."""
+    local = np.cumsum(counts) - counts
+    return np.repeat(starts - local, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+
+
 class SpilledMessages(Protocol):
     """A reader's spilled messages, all of one symbol, in arrival order."""
 
@@ -152,7 +159,7 @@ class SpilledBook(BookMessages):
         start[~added] = local
         count[added], start[added] = t_count[at[added]], n_spilled + t_start[at[added]]
         if levels and n_spilled:
-            scaled = self.spilled.levels(np.repeat(starts - local, counts) + np.arange(n_spilled))
+            scaled = self.spilled.levels(_level_index(starts, counts))
         else:
             scaled = {k: np.zeros(n_spilled if not levels else 0, dtype=dt) for k, dt in SCALED_LEVEL_COLUMNS.items()}
         lv = _Levels(count=count, start=start, scaled=scaled, text=store, price_decimals=price_d, size_decimals=size_d)
@@ -163,7 +170,7 @@ class SpilledBook(BookMessages):
         """The whole day read into memory as the whole-day reader builds it (messages in arrival
         order, the added messages' text levels, the spilled levels): a plain book."""
         n = self.n_messages
-        frame, added, _, counts, _ = self._rows(slice(0, n))
+        frame, added, _, counts, starts = self._rows(slice(0, n))
         _, lv = self._added()
         all_counts = np.zeros(n, dtype=np.int64)
         all_counts[~added] = counts
@@ -172,7 +179,7 @@ class SpilledBook(BookMessages):
         book = BookMessages(self.symbol, self.sequencing, self.checksum, self.window, self.clear, self.names)
         book._files = dict(self._files)
         book._tables = [(frame.select(list(MESSAGE_SCHEMA)), text.select(list(LEVEL_SCHEMA)),
-                         (all_counts, self.spilled.levels(slice(0, int(counts.sum())))))]
+                         (all_counts, self.spilled.levels(_level_index(starts, counts))))]
         return book
 
     def _merged(self):
