@@ -17,10 +17,13 @@ checkout: ``python -m`` imports the package of the folder it runs in), the old p
 tree's in the same run, and says whether the two books are the same. Usage::
 
     python benchmarks/read_l2.py [--events 10000000] [--chunk-events N] [--dir DIR] [--baseline TREE]
-                                 [--format cryptofeed|hftbacktest]
+                                 [--format cryptofeed|hftbacktest] [--symbols one|every]
 
 ``--format hftbacktest`` tiles the shipped hftbacktest USD-M BTCUSDT capture instead, bookTickers
 and trades included (:func:`tiled_hftbacktest`), and also compares the two runs' ``ticker_reference``.
+``--symbols every`` tiles every symbol's diffs and bookTickers of the cryptofeed capture
+(:func:`tiled_symbols`: NKNUSDT, BLZETH, LRCBTC, RUNEEUR on one connection) and replays NKNUSDT
+from it, its bookTicker check included.
 """
 
 from __future__ import annotations
@@ -75,6 +78,58 @@ def tiled_capture(folder: Path, events: int) -> tuple[Path, Path, int]:
     return ws_file, rest_file, copies
 
 
+_STAMP = re.compile(r"^(\d+)\.(\d+): ")
+_IDS = re.compile(r'"(E|U|u)":(\d+)')
+_SYMBOL = re.compile(r'"s":"([A-Z0-9_]+)"')
+
+
+def tiled_symbols(folder: Path, events: int) -> tuple[Path, Path, int]:
+    """``(ws_file, rest_file, copies)``: every symbol's ``depthUpdate`` and ``bookTicker`` lines of
+    the capture tiled, in receive-time order, until NKNUSDT's stream holds ``events``: copy ``k``
+    moves each symbol's update ids ``U``/``u`` (the bookTicker's ``u`` too) by ``k`` times that
+    symbol's ``span`` (as :func:`tiled_capture`: each symbol stays in sync), ``E`` and the receive
+    time by ``k`` times the capture's duration; the REST snapshots of every symbol are the real ones."""
+    with gzip.open(DAY / "BINANCE.ws.1.0.gz", "rt", encoding="utf-8") as fh:
+        ws = fh.read().splitlines(keepends=True)
+    with gzip.open(DAY / "BINANCE.http.0.0.gz", "rt", encoding="utf-8") as fh:
+        rest = fh.read()
+    head = [line for line in ws if not line[0].isdigit()]
+    book = [line for line in ws if line[0].isdigit() and ("@depth" in line or "@bookTicker" in line)]
+    spans = {}
+    for line in book:
+        if "@depth" in line:
+            sym, ids = _SYMBOL.search(line)[1], dict(_IDS.findall(line))
+            first, last = spans.get(sym, (int(ids["U"]), 0))
+            spans[sym] = (first, int(ids["u"]))
+    span = {sym: last - first + 1 for sym, (first, last) in spans.items()}
+    stamps = [_ns(*_STAMP.match(line).groups()) for line in book]
+    dt_ns = stamps[-1] - stamps[0] + 100_000_000
+    de_ms = dt_ns // 1_000_000
+    # each line as its text around the numbers to move: (pieces, [(field, value)], symbol, time)
+    parts = []
+    for line, ts in zip(book, stamps):
+        body = _STAMP.sub("", line, count=1)
+        parts.append((_IDS.split(body)[::3], [(m[1], int(m[2])) for m in _IDS.finditer(body)],
+                      _SYMBOL.search(body)[1], ts))
+    nkn = sum(line.count('["') for line in book if '"s":"NKNUSDT","U"' in line)
+    copies = -(-events // nkn)
+    ws_file, rest_file = folder / "BINANCE.ws.1.0", folder / "BINANCE.http.0.0"
+    with ws_file.open("w", encoding="utf-8") as out:
+        out.writelines(head)
+        for k in range(copies):
+            lines = []
+            for pieces, fields, sym, ts in parts:
+                shift = {"E": k * de_ms, "U": k * span.get(sym, 0), "u": k * span.get(sym, 0)}
+                t = ts + k * dt_ns
+                text = [f"{t // 1_000_000_000}.{t % 1_000_000_000:09d}: ", pieces[0]]
+                for (name, value), piece in zip(fields, pieces[1:]):
+                    text.append(f'"{name}":{value + shift[name]}{piece}')
+                lines.append("".join(text))
+            out.write("".join(lines))
+    rest_file.write_text(rest, encoding="utf-8")
+    return ws_file, rest_file, copies
+
+
 HFTBACKTEST = ROOT / "data" / "raw" / "hftbacktest" / "2024-08-08" / "usdm_btcusdt_20240808.gz"
 _SHIFTED = re.compile(rb'"(U|u|pu|E|T)":(\d+)')
 
@@ -120,13 +175,19 @@ def main() -> int:
     p.add_argument("--format", choices=("cryptofeed", "hftbacktest"), default="cryptofeed",
                    help="the tiled capture: cryptofeed NKNUSDT (tiled_capture) or hftbacktest USD-M BTCUSDT with "
                         "bookTickers (tiled_hftbacktest)")
+    p.add_argument("--symbols", choices=("one", "every"), default="one",
+                   help="cryptofeed: NKNUSDT's lines only (tiled_capture) or every symbol's diffs and bookTickers "
+                        "(tiled_symbols), NKNUSDT replayed")
     args = p.parse_args()
     tmp = scratch("obrecon-l2-", args.dir)
     runs = []
     try:
         if args.format == "cryptofeed":
-            ws_file, rest_file, copies = tiled_capture(tmp, args.events)
+            tile = tiled_symbols if args.symbols == "every" else tiled_capture
+            ws_file, rest_file, copies = tile(tmp, args.events)
             inputs, what = [str(ws_file), str(rest_file), "--symbol", SYMBOL], f"BINANCE {SYMBOL} diff depth"
+            if args.symbols == "every":
+                what += " among every symbol's diffs and bookTickers"
         else:
             ws_file, copies = tiled_hftbacktest(tmp, args.events)
             inputs, what = [str(ws_file)], "hftbacktest USD-M BTCUSDT diff depth + bookTickers"
