@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -46,8 +47,11 @@ from obrecon_pipeline.feeds.spill import Spill
 
 #: bytes of decompressed capture scanned at a time
 BLOCK = 16 << 20
-#: rows of the spill's ``sym`` column read at a time to index each symbol's rows (:meth:`DepthLines.rows_of`)
+#: rows of the spill read at a time to list each symbol's messages in receive-time order (:func:`_by_symbol`)
 INDEX_ROWS = 1 << 20
+#: the most messages :func:`_by_symbol` holds back for an earlier receive time still to come;
+#: a capture further out of order is left to the whole-day path
+REORDER_WINDOW = 1 << 20
 LEVEL_COLUMNS = tuple(SCALED_LEVEL_COLUMNS)
 
 
@@ -91,30 +95,29 @@ class DepthLines:
     ticker_symbols: list[str]  #: ticker symbol index -> symbol
     others: list[Record]  #: the other records ``keep`` kept, in file order
     quarantine: list[tuple[str, int, str]]  #: the capture's unreadable lines
-    _index: Spill | None = field(default=None, repr=False)  #: :meth:`rows_of`'s spill, made when first asked
 
     @property
     def n_messages(self) -> int:
         return self.spill.lengths["line"]
 
-    def rows_of(self, symbol: str) -> tuple[Spill, str] | None:
-        """Where ``symbol``'s message rows in the spill are listed (ascending): a spill and its
-        column, or None when every parsed message is the symbol's. The first call for a capture of
-        several symbols reads the spill's ``sym`` column :data:`INDEX_ROWS` rows at a time and
-        appends each symbol's rows to a column of its own (``rows_<symbol index>``) of a second
-        spill, so no day-sized array is held."""
-        if self.symbols == [symbol]:
+    def rows_of(self, symbol: str) -> tuple[Spill, int] | None:
+        """Where ``symbol``'s messages are listed in receive-time order (ties: file order, as the
+        whole-day path sorts them): a spill and the symbol's index ``k``, whose columns ``rows_<k>``
+        (their rows in :attr:`spill`), ``ts_<k>`` and ``line_<k>`` list them
+        (:func:`_by_symbol`); None when every parsed message is the symbol's, in order."""
+        if self.symbols == [symbol] and self.recv_in_order:
             return None
-        if self._index is None:
-            index = Spill({f"rows_{k}": np.int64 for k in range(len(self.symbols))})
-            for lo in range(0, self.n_messages, INDEX_ROWS):
-                sym = self.spill.gather("sym", slice(lo, lo + INDEX_ROWS))
-                order = np.argsort(sym, kind="stable")
-                present, at = np.unique(sym[order], return_index=True)
-                index.append({f"rows_{k}": lo + rows for k, rows in
-                              zip(present.tolist(), np.split(order, at[1:]))})
-            self._index = index
-        return self._index, f"rows_{self.symbols.index(symbol)}"
+        return self._by_symbol, self.symbols.index(symbol)
+
+    @property
+    def streamable(self) -> bool:
+        """Whether each symbol's messages can be read from the spill in receive-time order: the
+        capture's are in order, or :func:`_by_symbol` ordered them within :data:`REORDER_WINDOW`."""
+        return self.recv_in_order or self._by_symbol is not None
+
+    @cached_property
+    def _by_symbol(self) -> Spill | None:
+        return _by_symbol(self)
 
     def parsed(self) -> Parsed:
         """Every parsed message's columns, read from the spill into memory."""
@@ -158,6 +161,45 @@ class DepthLines:
         """``symbol``'s parsed bookTickers, read from the spill, as
         :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA` rows."""
         return next(self.ticker_blocks(symbol, max(self.n_tickers, 1)))
+
+
+def _by_symbol(dl: DepthLines) -> Spill | None:
+    """Each symbol ``k``'s parsed messages in receive-time order, ties in file order (sorted by
+    ``(ts_recv, row)``), as the columns ``rows_<k>``, ``ts_<k>``, ``line_<k>`` of a new spill;
+    None when that needs more than :data:`REORDER_WINDOW` messages held back.
+
+    The spill is read :data:`INDEX_ROWS` rows at a time. Out of order, a pass first finds each
+    block's smallest receive time, hence ``later[b]``, the smallest of every block after ``b``;
+    then block ``b`` joins the messages held back, is sorted by ``(ts_recv, row)``, and those with
+    ``ts_recv <= later[b]`` are written: every message still to come has a receive time at least
+    ``later[b]`` and a larger row, so it sorts after them; the rest are held back. In order,
+    ``later`` is unbounded and every block is written as read."""
+    sp, n = dl.spill, dl.n_messages
+    starts = range(0, n, INDEX_ROWS)
+    later = np.full(len(starts), np.iinfo(np.int64).max, dtype=np.int64)
+    if not dl.recv_in_order:
+        mins = np.array([sp.gather("ts_recv", slice(lo, lo + INDEX_ROWS)).min() for lo in starts], dtype=np.int64)
+        later[:-1] = np.minimum.accumulate(mins[::-1])[::-1][1:]
+    index = Spill({f"{c}_{k}": np.int64 for k in range(len(dl.symbols)) for c in ("rows", "ts", "line")})
+    held = dict.fromkeys(("rows", "sym", "ts", "line"), np.zeros(0, dtype=np.int64))
+    for b, lo in enumerate(starts):
+        part = slice(lo, min(lo + INDEX_ROWS, n))
+        block = {"rows": np.arange(part.start, part.stop, dtype=np.int64), "sym": sp.gather("sym", part),
+                 "ts": sp.gather("ts_recv", part), "line": sp.gather("line", part)}
+        block = {c: np.concatenate([held[c], v]) for c, v in block.items()}
+        if not dl.recv_in_order:
+            order = np.lexsort((block["rows"], block["ts"]))
+            block = {c: v[order] for c, v in block.items()}
+        cut = int(np.searchsorted(block["ts"], later[b], "right"))
+        held = {c: v[cut:] for c, v in block.items()}
+        if len(held["rows"]) > REORDER_WINDOW:
+            index.close()
+            return None
+        order = np.argsort(block["sym"][:cut], kind="stable")
+        present, at = np.unique(block["sym"][:cut][order], return_index=True)
+        for k, mine in zip(present.tolist(), np.split(order, at[1:])):
+            index.append({f"{c}_{k}": block[c][:cut][mine] for c in ("rows", "ts", "line")})
+    return index
 
 
 def _blocks(path: Path):
@@ -343,23 +385,30 @@ def _frame(ts_recv, e_ms, line, first, last, prev) -> pl.DataFrame:
 class SpilledDiffs:
     """One symbol's parsed diffs of a capture, read from its spill as
     :class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook` asks (:class:`~.l2.spilled.SpilledMessages`):
-    the symbol's message ``i`` is the spill's row ``rows[i]`` (:meth:`DepthLines.rows_of`; row
-    ``i`` when every message is the symbol's); levels are the spill's, by their index there."""
+    the symbol's message ``i`` (receive-time order) is the spill's row ``rows_<k>[i]``
+    (:meth:`DepthLines.rows_of`; row ``i`` when every message is the symbol's, in order); levels
+    are the spill's, by their index there."""
 
     def __init__(self, dl: DepthLines, symbol: str):
         self.spill = dl.spill
         self.path = dl.path
         self.mantissa_max = dl.mantissa_max[symbol]
-        self._rows = dl.rows_of(symbol)
-        self.n = dl.n_messages if self._rows is None else self._rows[0].lengths[self._rows[1]]
+        listed = dl.rows_of(symbol)
+        #: where ``rows``, ``ts``, ``line`` of the symbol's messages are: ``(spill, column)``
+        self._columns = {"rows": None, "ts": (dl.spill, "ts_recv"), "line": (dl.spill, "line")} if listed is None else \
+            {c: (listed[0], f"{c}_{listed[1]}") for c in ("rows", "ts", "line")}
+        self.n = dl.n_messages if listed is None else listed[0].lengths[f"rows_{listed[1]}"]
 
-    def before(self, spilled: int) -> int:
-        """How many of the symbol's messages are among the spill's first ``spilled`` rows."""
-        return spilled if self._rows is None else self._rows[0].searchsorted(self._rows[1], spilled)
+    def search(self, column: str, value: int, side: str, lo: int, hi: int) -> int:
+        """:meth:`Spill.searchsorted` of the symbol's messages' receive times (``ts``) or lines
+        (``line``, sorted within a run of equal receive times) in ``[lo, hi)``."""
+        spill, name = self._columns[column]
+        return spill.searchsorted(name, value, side, lo, hi)
 
     def messages(self, rows: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
-        if self._rows is not None:
-            rows = self._rows[0].gather(self._rows[1], rows)
+        if self._columns["rows"] is not None:
+            spill, name = self._columns["rows"]
+            rows = spill.gather(name, rows)
         g = {c: self.spill.gather(c, rows) for c in ("ts_recv", "event_ms", "line", "first", "last", "prev",
                                                        "count", "level_start")}
         return _frame(g["ts_recv"], g["event_ms"], g["line"], g["first"], g["last"], g["prev"]), g["count"], g["level_start"]

@@ -199,3 +199,47 @@ def test_every_symbol_of_a_capture_streams_from_the_spill(tmp_path, monkeypatch,
         lost = mine and name == "lose"
         assert (rows.height, rows["row"].is_not_null().sum()) == (tickers, COMPARED_AFTER_LOSS[venue] if lost else compared)
         assert replay(events, 10, whole.options()).book.equals(replay(streamed[0], 10, spilled.options()).book)
+
+
+#: a symbol of each capture other than its case's
+OTHER = {"BINANCE": "BLZETH", "BINANCE_FUTURES": "AKROUSDT"}
+
+
+def late(venue):
+    """Whole lines (receive times with them) out of file order: the case symbol's diff 10 after its
+    diff 14, and another symbol's first diff at the end of the capture."""
+    def edit(ws, d):
+        ws.insert(d[14], ws.pop(d[10]))
+        other = depth_lines(ws, OTHER[venue])[0]
+        ws.append(ws.pop(other))
+    return edit
+
+
+@pytest.mark.parametrize("venue", CASES)
+def test_receive_times_out_of_order_stream_in_receive_time_order(tmp_path, monkeypatch, venue):
+    """Out of order, each symbol's messages are listed in receive-time order (ties in file order)
+    through the held-back window and give the whole-day book, the index read 7 rows at a time or
+    whole; beyond the window (5 messages held back) the whole-day path reads the capture."""
+    files, _ = every_symbol(tmp_path, venue, late(venue))
+    for rows in (7, 1 << 20):
+        monkeypatch.setattr(binance_lines, "INDEX_ROWS", rows)
+        binance_lines._cache.clear()
+        assert not binance_lines.depth_lines(files[0], _kept).recv_in_order
+        for symbol, (messages, stale, tickers, compared) in EVERY_SYMBOL[venue].items():
+            st = stream(files, symbol)
+            spilled, whole = books(files, symbol)
+            assert isinstance(spilled, SpilledBook) and spilled.n_messages == whole.n_messages == messages
+            assert spilled.messages().equals(whole.messages())
+            events, stats, n = replayed(st, whole, 1 << 40)
+            assert stats["stale"] == stale and stats["gaps"] == stats["reordered"] == 0
+            for block, chunk in ((7, 7), (1 << 16, 1 << 40)):
+                monkeypatch.setattr(l2_source, "BLOCK_MESSAGES", block)
+                got = replayed(st, spilled, chunk)
+                assert got[0].equals(events) and got[1] == stats and got[2] == n, (symbol, rows, block)
+            ticks = spilled.ticker_rows()
+            assert ticks.equals(whole.ticker_rows()) and ticks["row"].is_not_null().sum() == compared
+    monkeypatch.setattr(binance_lines, "INDEX_ROWS", 7)
+    monkeypatch.setattr(binance_lines, "REORDER_WINDOW", 5)
+    binance_lines._cache.clear()
+    spilled, whole = books(files, CASES[venue])
+    assert not isinstance(spilled, SpilledBook) and spilled.messages().equals(whole.messages())
