@@ -17,8 +17,8 @@ diff carries ``pu``, whether receive times are in order, each symbol's largest m
 of decimals, for its scales). The result is cached per file version (path, size, modification
 time): one pass serves the venue's ``symbols`` and each symbol's ``load``, which reads the spill
 back (:meth:`DepthLines.parsed`, the whole day) or streams it (:class:`~.l2.spilled.SpilledBook`;
-in a capture of several symbols, through an index of each symbol's rows in the spill,
-:meth:`DepthLines.rows_of`).
+in a capture of several symbols or received out of order, through an index of each symbol's rows
+in the spill in receive-time order, :meth:`DepthLines.rows_of`).
 
 :func:`scaled_messages` turns one symbol's parsed messages (read into memory) into the columns of
 :meth:`~obrecon_pipeline.feeds.l2.messages.BookMessages.add_scaled`.
