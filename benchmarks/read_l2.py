@@ -17,10 +17,14 @@ checkout: ``python -m`` imports the package of the folder it runs in), the old p
 tree's in the same run, and says whether the two books are the same. Usage::
 
     python benchmarks/read_l2.py [--events 10000000] [--chunk-events N] [--dir DIR] [--baseline TREE]
-                                 [--format cryptofeed|hftbacktest]
+                                 [--format cryptofeed|hftbacktest] [--symbols one|every] [--out-of-order]
 
 ``--format hftbacktest`` tiles the shipped hftbacktest USD-M BTCUSDT capture instead, bookTickers
 and trades included (:func:`tiled_hftbacktest`), and also compares the two runs' ``ticker_reference``.
+``--symbols every`` tiles every symbol's diffs and bookTickers of the cryptofeed capture
+(:func:`tiled_symbols`: NKNUSDT, BLZETH, LRCBTC, RUNEEUR on one connection) and replays NKNUSDT
+from it, its bookTicker check included; ``--out-of-order`` writes every 10th line of each copy after
+the next, so receive times go back (the reader orders them, :func:`tiled_symbols`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,19 @@ def _ns(whole: str, frac: str) -> int:
     return int(whole) * 1_000_000_000 + int((frac + "000000000")[:9])
 
 
+def _stamp(ts: int) -> str:
+    """A cryptofeed line's receive-time prefix, ``<seconds>.<9 digits>: ``."""
+    return f"{ts // 1_000_000_000}.{ts % 1_000_000_000:09d}: "
+
+
+def _write_copies(ws_file: Path, head: list[str], copies: int, copy) -> None:
+    """``head``, then the lines ``copy(k)`` of each copy ``k``, written to ``ws_file``."""
+    with ws_file.open("w", encoding="utf-8") as out:
+        out.writelines(head)
+        for k in range(copies):
+            out.write("".join(copy(k)))
+
+
 def tiled_capture(folder: Path, events: int) -> tuple[Path, Path, int]:
     """``(ws_file, rest_file, copies)``: the NKNUSDT diffs tiled until the stream holds ``events``."""
     with gzip.open(DAY / "BINANCE.ws.1.0.gz", "rt", encoding="utf-8") as fh:
@@ -62,16 +79,65 @@ def tiled_capture(folder: Path, events: int) -> tuple[Path, Path, int]:
     dt_ns, de_ms = t1 - t0 + 100_000_000, e1 - e0 + 100
     copies = -(-events // levels)
     ws_file, rest_file = folder / "BINANCE.ws.1.0", folder / "BINANCE.http.0.0"
-    with ws_file.open("w", encoding="utf-8") as out:
-        out.writelines(head)
-        for k in range(copies):
-            lines = []
-            for whole, frac, pre, e, mid, big_u, mid2, u, tail in diffs:
-                ts = _ns(whole, frac) + k * dt_ns
-                lines.append(f"{ts // 1_000_000_000}.{ts % 1_000_000_000:09d}: {pre}{int(e) + k * de_ms}{mid}"
-                             f"{int(big_u) + k * span}{mid2}{int(u) + k * span}{tail}")
-            out.write("".join(lines))
+    _write_copies(ws_file, head, copies, lambda k: [
+        f"{_stamp(_ns(whole, frac) + k * dt_ns)}{pre}{int(e) + k * de_ms}{mid}{int(big_u) + k * span}{mid2}"
+        f"{int(u) + k * span}{tail}" for whole, frac, pre, e, mid, big_u, mid2, u, tail in diffs])
     rest_file.write_text("".join(rest), encoding="utf-8")
+    return ws_file, rest_file, copies
+
+
+_STAMP = re.compile(r"^(\d+)\.(\d+): ")
+_IDS = re.compile(r'"(E|U|u)":(\d+)')
+_SYMBOL = re.compile(r'"s":"([A-Z0-9_]+)"')
+
+
+def tiled_symbols(folder: Path, events: int, out_of_order: bool = False) -> tuple[Path, Path, int]:
+    """``(ws_file, rest_file, copies)``: every symbol's ``depthUpdate`` and ``bookTicker`` lines of
+    the capture tiled, in receive-time order, until NKNUSDT's stream holds ``events``: copy ``k``
+    moves each symbol's update ids ``U``/``u`` (the bookTicker's ``u`` too) by ``k`` times that
+    symbol's ``span`` (as :func:`tiled_capture`: each symbol stays in sync), ``E`` and the receive
+    time by ``k`` times the capture's duration; the REST snapshots of every symbol are the real ones.
+    ``out_of_order``: in each copy every 10th line is written after the line that follows it (its
+    receive time later than the next line's)."""
+    with gzip.open(DAY / "BINANCE.ws.1.0.gz", "rt", encoding="utf-8") as fh:
+        ws = fh.read().splitlines(keepends=True)
+    with gzip.open(DAY / "BINANCE.http.0.0.gz", "rt", encoding="utf-8") as fh:
+        rest = fh.read()
+    head = [line for line in ws if not line[0].isdigit()]
+    book = [line for line in ws if line[0].isdigit() and ("@depth" in line or "@bookTicker" in line)]
+    spans = {}
+    for line in book:
+        if "@depth" in line:
+            sym, ids = _SYMBOL.search(line)[1], dict(_IDS.findall(line))
+            first, last = spans.get(sym, (int(ids["U"]), 0))
+            spans[sym] = (first, int(ids["u"]))
+    span = {sym: last - first + 1 for sym, (first, last) in spans.items()}
+    stamps = [_ns(*_STAMP.match(line).groups()) for line in book]
+    dt_ns = stamps[-1] - stamps[0] + 100_000_000
+    de_ms = dt_ns // 1_000_000
+    # each line as its text around the numbers to move: (pieces, [(field, value)], symbol, time)
+    parts = []
+    for line, ts in zip(book, stamps):
+        body = _STAMP.sub("", line, count=1)
+        parts.append((_IDS.split(body)[::3], [(m[1], int(m[2])) for m in _IDS.finditer(body)],
+                      _SYMBOL.search(body)[1], ts))
+    nkn = sum(line.count('["') for line in book if '"s":"NKNUSDT","U"' in line)
+    copies = -(-events // nkn)
+    def copy(k: int) -> list[str]:
+        lines = []
+        for pieces, fields, sym, ts in parts:
+            shift = {"E": k * de_ms, "U": k * span.get(sym, 0), "u": k * span.get(sym, 0)}
+            text = [_stamp(ts + k * dt_ns), pieces[0]]
+            for (name, value), piece in zip(fields, pieces[1:]):
+                text.append(f'"{name}":{value + shift[name]}{piece}')
+            lines.append("".join(text))
+        if out_of_order:
+            lines[0:-1:10], lines[1::10] = lines[1::10], lines[0:-1:10]
+        return lines
+
+    ws_file, rest_file = folder / "BINANCE.ws.1.0", folder / "BINANCE.http.0.0"
+    _write_copies(ws_file, head, copies, copy)
+    rest_file.write_text(rest, encoding="utf-8")
     return ws_file, rest_file, copies
 
 
@@ -120,13 +186,23 @@ def main() -> int:
     p.add_argument("--format", choices=("cryptofeed", "hftbacktest"), default="cryptofeed",
                    help="the tiled capture: cryptofeed NKNUSDT (tiled_capture) or hftbacktest USD-M BTCUSDT with "
                         "bookTickers (tiled_hftbacktest)")
+    p.add_argument("--symbols", choices=("one", "every"), default="one",
+                   help="cryptofeed: NKNUSDT's lines only (tiled_capture) or every symbol's diffs and bookTickers "
+                        "(tiled_symbols), NKNUSDT replayed")
+    p.add_argument("--out-of-order", action="store_true",
+                   help="--symbols every: every 10th line of each copy written after the next (receive times out of order)")
     args = p.parse_args()
     tmp = scratch("obrecon-l2-", args.dir)
     runs = []
     try:
         if args.format == "cryptofeed":
-            ws_file, rest_file, copies = tiled_capture(tmp, args.events)
+            if args.symbols == "every":
+                ws_file, rest_file, copies = tiled_symbols(tmp, args.events, args.out_of_order)
+            else:
+                ws_file, rest_file, copies = tiled_capture(tmp, args.events)
             inputs, what = [str(ws_file), str(rest_file), "--symbol", SYMBOL], f"BINANCE {SYMBOL} diff depth"
+            if args.symbols == "every":
+                what += " among every symbol's diffs and bookTickers" + (", every 10th line late" if args.out_of_order else "")
         else:
             ws_file, copies = tiled_hftbacktest(tmp, args.events)
             inputs, what = [str(ws_file)], "hftbacktest USD-M BTCUSDT diff depth + bookTickers"

@@ -5,12 +5,14 @@ the shipped hftbacktest captures, clean and damaged, whatever the blocks' size a
 
 import gzip
 
+import polars as pl
 import pytest
 
 from obrecon_pipeline.events import scales
 from obrecon_pipeline.feeds import get_feed
 from obrecon_pipeline.feeds.l2 import source as l2_source
-from obrecon_pipeline.feeds.l2.spilled import SpilledBook
+from obrecon_pipeline.feeds.l2.messages import diff_ends
+from obrecon_pipeline.feeds.l2.spilled import SpilledBook, _AppliedEnds
 from obrecon_pipeline.integrity.tickers import WrittenLevelOne, compare_tickers, compare_tickers_written
 from obrecon_pipeline.outputs import OutputPaths
 from obrecon_pipeline.pipeline import RunOptions, run_stream
@@ -74,3 +76,26 @@ def test_the_ticker_check_block_by_block_is_the_whole_day_check(tmp_path, monkey
         assert len(blocks) == -(-tickers // block)
         for order in (blocks, blocks[::-1]):
             assert compare_tickers_written(book, price_scale, size_scale, order) == expected
+
+
+def test_applied_ends_read_only_the_ids_asked_and_hold_the_day_when_out_of_order():
+    """:class:`_AppliedEnds`: the diffs' last ids (snapshots and diffs without an id left out) in
+    sequencer order; ids never decreasing, the ends of a ticker block's ids are one run of the
+    spill (each id's last row); one id below an earlier one, the whole day's ends, exactly
+    :func:`diff_ends`."""
+    def frame(rows):
+        return pl.DataFrame(rows, schema={"snapshot": pl.Boolean, "update_id": pl.Int64, "row": pl.Int64}, orient="row")
+
+    blocks = [frame([(False, 5, 0), (True, 7, 1), (False, 7, 2), (False, 7, 3), (False, 9, 4)]),
+              frame([(False, 9, 5), (False, None, 6), (False, 12, 7)])]
+    ends = _AppliedEnds()
+    for block in blocks:
+        ends.append(block)
+    assert ends.in_order and ends.spill.lengths["row"] == 6
+    assert ends.of(pl.Series([9, 7, None, 8])).sort("update_id").rows() == [(7, 3), (9, 5)]
+    assert ends.of(pl.Series([5])).rows() == [(5, 0)] and ends.of(pl.Series([4, 13])).height == 4
+    assert ends.of(pl.Series([None], dtype=pl.Int64)).height == 0
+    ends.append(frame([(False, 3, 8)]))
+    assert not ends.in_order
+    day = diff_ends(pl.concat([*blocks, frame([(False, 3, 8)])])).sort("update_id")
+    assert ends.of(pl.Series([7])).sort("update_id").equals(day) and day.height == 5

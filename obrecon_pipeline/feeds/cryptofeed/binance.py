@@ -168,10 +168,12 @@ def _translate(book: BookMessages, rec: Record, symbol: str) -> None:
 
 def streams(dl: DepthLines, symbol: str) -> bool:
     """Whether ``symbol``'s book can be read from the spill as the replay goes
-    (:class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook`): it is the capture's only parsed
-    symbol, the parsed messages were received in time order, and every bookTicker was parsed and
-    is the symbol's (read from the ticker spill, :meth:`SpilledBook.ticker_rows`)."""
-    return (dl.symbols == [symbol] and dl.recv_in_order and dl.ticker_symbols in ([], [symbol])
+    (:class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook`): it is one of the capture's parsed
+    symbols (read in receive-time order through :meth:`DepthLines.rows_of`, the others' messages
+    skipped), the parsed messages can be listed in that order within a bounded window
+    (:attr:`DepthLines.streamable`), and every bookTicker was parsed (read from the ticker spill,
+    :meth:`SpilledBook.ticker_rows`, the other symbols' left out block by block)."""
+    return (symbol in dl.symbols and dl.streamable
             and not any(_stream_kind(rec.body) == "bookTicker" for rec in dl.others))
 
 
@@ -219,13 +221,11 @@ def _loader(sequencing: Sequencing):
         return _whole_day(dl, rest, symbol)
 
     def _spilled(dl: DepthLines, rest: list[Capture], symbol: str) -> SpilledBook:
-        book = SpilledBook(symbol, SpilledDiffs(dl), lambda size: dl.ticker_blocks(symbol, size), sequencing=sequencing,
+        diffs = SpilledDiffs(dl, symbol)
+        book = SpilledBook(symbol, diffs, lambda size: dl.ticker_blocks(symbol, size), sequencing=sequencing,
                            checksum=None)
-        search = {"ts": "ts_recv", "line": "line"}
-        n = dl.n_messages
         for rec in tracked(_others(dl, rest)):
-            at = _at(rec, lambda c, v, side, lo, hi: dl.spill.searchsorted(search[c], v, side, lo, hi), n) \
-                if _is_message(rec) else 0
+            at = _at(rec, diffs.search, diffs.n) if _is_message(rec) else 0
             book.add_at(at, lambda: _translate(book, rec, symbol))
         return book
 

@@ -13,10 +13,12 @@ and a payload the parsers leave, is read by the line format's ``record_of`` (cry
 when ``keep(record)`` says the venue module needs it. The parsed messages, levels and tickers are
 not held: each block's are appended to a scratch file (:class:`~obrecon_pipeline.feeds.spill.Spill`),
 and the pass keeps only what it found out about them (symbols and their first lines, whether a
-diff carries ``pu``, whether receive times are in order, the largest mantissa per number of
-decimals, for the scales). The result is cached per file version (path, size, modification
+diff carries ``pu``, whether receive times are in order, each symbol's largest mantissa per number
+of decimals, for its scales). The result is cached per file version (path, size, modification
 time): one pass serves the venue's ``symbols`` and each symbol's ``load``, which reads the spill
-back (:meth:`DepthLines.parsed`, the whole day) or streams it (:class:`~.l2.spilled.SpilledBook`).
+back (:meth:`DepthLines.parsed`, the whole day) or streams it (:class:`~.l2.spilled.SpilledBook`;
+in a capture of several symbols or received out of order, through an index of each symbol's rows
+in the spill in receive-time order, :meth:`DepthLines.rows_of`).
 
 :func:`scaled_messages` turns one symbol's parsed messages (read into memory) into the columns of
 :meth:`~obrecon_pipeline.feeds.l2.messages.BookMessages.add_scaled`.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -44,6 +47,11 @@ from obrecon_pipeline.feeds.spill import Spill
 
 #: bytes of decompressed capture scanned at a time
 BLOCK = 16 << 20
+#: rows of the spill read at a time to list each symbol's messages in receive-time order (:func:`_by_symbol`)
+INDEX_ROWS = 1 << 20
+#: the most messages :func:`_by_symbol` holds back for an earlier receive time still to come;
+#: a capture further out of order is left to the whole-day path
+REORDER_WINDOW = 1 << 20
 LEVEL_COLUMNS = tuple(SCALED_LEVEL_COLUMNS)
 
 
@@ -82,8 +90,8 @@ class DepthLines:
     first_lines: dict[str, int]  #: ``{symbol: line of its first parsed message}``
     has_prev: bool  #: some parsed diff carries ``pu``
     recv_in_order: bool  #: the parsed messages' receive times never decrease (file order)
-    #: ``{"price"|"size": {decimals: largest mantissa written with that many decimals}}``
-    mantissa_max: dict[str, dict[int, int]]
+    #: ``{symbol: {"price"|"size": {decimals: largest mantissa written with that many decimals}}}``
+    mantissa_max: dict[str, dict[str, dict[int, int]]]
     ticker_symbols: list[str]  #: ticker symbol index -> symbol
     others: list[Record]  #: the other records ``keep`` kept, in file order
     quarantine: list[tuple[str, int, str]]  #: the capture's unreadable lines
@@ -91,6 +99,25 @@ class DepthLines:
     @property
     def n_messages(self) -> int:
         return self.spill.lengths["line"]
+
+    def rows_of(self, symbol: str) -> tuple[Spill, int] | None:
+        """Where ``symbol``'s messages are listed in receive-time order (ties: file order, as the
+        whole-day path sorts them): a spill and the symbol's index ``k``, whose columns ``rows_<k>``
+        (their rows in :attr:`spill`), ``ts_<k>`` and ``line_<k>`` list them
+        (:func:`_by_symbol`); None when every parsed message is the symbol's, in order."""
+        if self.symbols == [symbol] and self.recv_in_order:
+            return None
+        return self._by_symbol, self.symbols.index(symbol)
+
+    @property
+    def streamable(self) -> bool:
+        """Whether each symbol's messages can be read from the spill in receive-time order: the
+        capture's are in order, or :func:`_by_symbol` ordered them within :data:`REORDER_WINDOW`."""
+        return self.recv_in_order or self._by_symbol is not None
+
+    @cached_property
+    def _by_symbol(self) -> Spill | None:
+        return _by_symbol(self)
 
     def parsed(self) -> Parsed:
         """Every parsed message's columns, read from the spill into memory."""
@@ -134,6 +161,45 @@ class DepthLines:
         """``symbol``'s parsed bookTickers, read from the spill, as
         :data:`~obrecon_pipeline.feeds.l2.messages.TICKER_SCHEMA` rows."""
         return next(self.ticker_blocks(symbol, max(self.n_tickers, 1)))
+
+
+def _by_symbol(dl: DepthLines) -> Spill | None:
+    """Each symbol ``k``'s parsed messages in receive-time order, ties in file order (sorted by
+    ``(ts_recv, row)``), as the columns ``rows_<k>``, ``ts_<k>``, ``line_<k>`` of a new spill;
+    None when that needs more than :data:`REORDER_WINDOW` messages held back.
+
+    The spill is read :data:`INDEX_ROWS` rows at a time. Out of order, a pass first finds each
+    block's smallest receive time, hence ``later[b]``, the smallest of every block after ``b``;
+    then block ``b`` joins the messages held back, is sorted by ``(ts_recv, row)``, and those with
+    ``ts_recv <= later[b]`` are written: every message still to come has a receive time at least
+    ``later[b]`` and a larger row, so it sorts after them; the rest are held back. In order,
+    ``later`` is unbounded and every block is written as read."""
+    sp, n = dl.spill, dl.n_messages
+    starts = range(0, n, INDEX_ROWS)
+    later = np.full(len(starts), np.iinfo(np.int64).max, dtype=np.int64)
+    if not dl.recv_in_order:
+        mins = np.array([sp.gather("ts_recv", slice(lo, lo + INDEX_ROWS)).min() for lo in starts], dtype=np.int64)
+        later[:-1] = np.minimum.accumulate(mins[::-1])[::-1][1:]
+    index = Spill({f"{c}_{k}": np.int64 for k in range(len(dl.symbols)) for c in ("rows", "ts", "line")})
+    held = dict.fromkeys(("rows", "sym", "ts", "line"), np.zeros(0, dtype=np.int64))
+    for b, lo in enumerate(starts):
+        part = slice(lo, min(lo + INDEX_ROWS, n))
+        block = {"rows": np.arange(part.start, part.stop, dtype=np.int64), "sym": sp.gather("sym", part),
+                 "ts": sp.gather("ts_recv", part), "line": sp.gather("line", part)}
+        block = {c: np.concatenate([held[c], v]) for c, v in block.items()}
+        if not dl.recv_in_order:
+            order = np.lexsort((block["rows"], block["ts"]))
+            block = {c: v[order] for c, v in block.items()}
+        cut = int(np.searchsorted(block["ts"], later[b], "right"))
+        held = {c: v[cut:] for c, v in block.items()}
+        if len(held["rows"]) > REORDER_WINDOW:
+            index.close()
+            return None
+        order = np.argsort(block["sym"][:cut], kind="stable")
+        present, at = np.unique(block["sym"][:cut][order], return_index=True)
+        for k, mine in zip(present.tolist(), np.split(order, at[1:])):
+            index.append({f"{c}_{k}": block[c][:cut][mine] for c in ("rows", "ts", "line")})
+    return index
 
 
 def _blocks(path: Path):
@@ -189,10 +255,15 @@ def _tickers(buf: np.ndarray, lines: dict, candidates: np.ndarray, symbols: dict
     return rows
 
 
-def _mantissa_max(found: dict[int, int], mantissa: np.ndarray, decimals: np.ndarray) -> None:
-    """Raise ``found[d]`` to the largest of ``mantissa`` written with ``d`` decimals."""
-    for d in np.unique(decimals).tolist():
-        found[d] = max(found.get(d, 0), int(mantissa.max(where=decimals == d, initial=0)))
+def _mantissa_max(found: dict[tuple[int, int], int], sym: np.ndarray, mantissa: np.ndarray,
+                  decimals: np.ndarray) -> None:
+    """Raise ``found[(s, d)]`` to the largest of ``mantissa`` written with ``d`` decimals in a
+    level of symbol ``s`` (``sym``: each level's symbol index; the key ``s * 256 + d``, decimals
+    being int8)."""
+    key = sym * 256 + decimals
+    for k in np.unique(key).tolist():
+        s, d = divmod(k, 256)
+        found[s, d] = max(found.get((s, d), 0), int(mantissa.max(where=key == k, initial=0)))
 
 
 def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -> DepthLines:
@@ -211,7 +282,7 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
     symbols: dict[bytes, int] = {}
     first_lines: dict[int, int] = {}
     has_prev, in_order, last_ts = False, True, np.iinfo(np.int64).min
-    mantissa_max: dict[str, dict[int, int]] = {"price": {}, "size": {}}
+    mantissa_max: dict[str, dict[tuple[int, int], int]] = {"price": {}, "size": {}}
     others: list[Record] = []
     quarantine: list[tuple[str, int, str]] = []
     ticker_symbols: dict[bytes, int] = {}
@@ -233,8 +304,9 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
             has_prev = has_prev or bool(np.any(prev[good] != NULL_ID))
             in_order = in_order and ts[0] >= last_ts and bool(np.all(ts[1:] >= ts[:-1]))
             last_ts = int(ts[-1])
+        level_sym = np.repeat(sym, count)
         for col in ("price", "size"):
-            _mantissa_max(mantissa_max[col], levels[f"{col}_m"], levels[f"{col}_f"])
+            _mantissa_max(mantissa_max[col], level_sym, levels[f"{col}_m"], levels[f"{col}_f"])
         spill.append({"sym": sym, "line": parsed + first_line, "ts_recv": ts, "event_ms": e_ms[good],
                       "first": first[good], "last": last[good], "prev": prev[good], "count": count,
                       "level_start": spill.lengths["side"] + np.cumsum(count) - count, **levels})
@@ -249,8 +321,12 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
                 others.append(rec)
         first_line += len(kind)
     names = [s.decode("ascii") for s in symbols]
+    by_symbol = {n: {col: {} for col in mantissa_max} for n in names}
+    for col, found in mantissa_max.items():
+        for (s, d), m in sorted(found.items()):
+            by_symbol[names[s]][col][d] = m
     return DepthLines(
-        name, names, spill, {names[s]: line for s, line in first_lines.items()}, has_prev, in_order, mantissa_max,
+        name, names, spill, {names[s]: line for s, line in first_lines.items()}, has_prev, in_order, by_symbol,
         [s.decode("ascii") for s in ticker_symbols], others, quarantine)
 
 
@@ -307,16 +383,32 @@ def _frame(ts_recv, e_ms, line, first, last, prev) -> pl.DataFrame:
 
 
 class SpilledDiffs:
-    """The parsed diffs of a capture with one symbol, read from its spill as
-    :class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook` asks (:class:`~.l2.spilled.SpilledMessages`)."""
+    """One symbol's parsed diffs of a capture, read from its spill as
+    :class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook` asks (:class:`~.l2.spilled.SpilledMessages`):
+    the symbol's message ``i`` (receive-time order) is the spill's row ``rows_<k>[i]``
+    (:meth:`DepthLines.rows_of`; row ``i`` when every message is the symbol's, in order); levels
+    are the spill's, by their index there."""
 
-    def __init__(self, dl: DepthLines):
+    def __init__(self, dl: DepthLines, symbol: str):
         self.spill = dl.spill
         self.path = dl.path
-        self.n = dl.n_messages
-        self.mantissa_max = dl.mantissa_max
+        self.mantissa_max = dl.mantissa_max[symbol]
+        listed = dl.rows_of(symbol)
+        #: where ``rows``, ``ts``, ``line`` of the symbol's messages are: ``(spill, column)``
+        self._columns = {"rows": None, "ts": (dl.spill, "ts_recv"), "line": (dl.spill, "line")} if listed is None else \
+            {c: (listed[0], f"{c}_{listed[1]}") for c in ("rows", "ts", "line")}
+        self.n = dl.n_messages if listed is None else listed[0].lengths[f"rows_{listed[1]}"]
+
+    def search(self, column: str, value: int, side: str, lo: int, hi: int) -> int:
+        """:meth:`Spill.searchsorted` of the symbol's messages' receive times (``ts``) or lines
+        (``line``, sorted within a run of equal receive times) in ``[lo, hi)``."""
+        spill, name = self._columns[column]
+        return spill.searchsorted(name, value, side, lo, hi)
 
     def messages(self, rows: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+        if self._columns["rows"] is not None:
+            spill, name = self._columns["rows"]
+            rows = spill.gather(name, rows)
         g = {c: self.spill.gather(c, rows) for c in ("ts_recv", "event_ms", "line", "first", "last", "prev",
                                                        "count", "level_start")}
         return _frame(g["ts_recv"], g["event_ms"], g["line"], g["first"], g["last"], g["prev"]), g["count"], g["level_start"]

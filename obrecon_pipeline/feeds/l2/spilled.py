@@ -33,6 +33,54 @@ from obrecon_pipeline.feeds.l2.messages import (
     LEVEL_SCHEMA, MESSAGE_SCHEMA, SCALED_LEVEL_COLUMNS, TICKER_SCHEMA, BookMessages, Sequenced, _Assembly, _fits,
     _Levels, diff_ends)
 from obrecon_pipeline.feeds.l2 import source
+from obrecon_pipeline.feeds.spill import Spill
+
+
+def _level_index(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The indices of the levels of messages whose levels are ``[starts[k], starts[k] + counts[k])``,
+    message by message."""
+    local = np.cumsum(counts) - counts
+    return np.repeat(starts - local, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+
+
+class _AppliedEnds:
+    """The applied messages' last ids and book rows of a day, in sequencer order, the diffs' ones
+    kept in a :class:`~obrecon_pipeline.feeds.spill.Spill` (:meth:`append`), and
+    :func:`~.messages.diff_ends` of some ids (:meth:`of`). When the ids never decrease (a sequenced
+    day: each applied diff's last id at least the one before) every end of an id in ``[a, b]`` lies
+    in one run of the spill, found by binary search, and only that run is read; else (ids out of
+    order) the whole day's ends are read once and held."""
+
+    def __init__(self):
+        self.spill = Spill({"update_id": np.int64, "row": np.int64})
+        self.in_order, self._last = True, np.iinfo(np.int64).min
+        self._whole: pl.DataFrame | None = None
+
+    def append(self, applied: pl.DataFrame) -> None:
+        """Append the applied messages ``applied`` (``snapshot``, ``update_id``, ``row``): their diffs with an id."""
+        diffs = applied.filter(~pl.col("snapshot") & pl.col("update_id").is_not_null())
+        ids = diffs["update_id"].to_numpy()
+        if len(ids):
+            self.in_order = self.in_order and ids[0] >= self._last and bool(np.all(ids[1:] >= ids[:-1]))
+            self._last = int(ids[-1])
+        self.spill.append({"update_id": ids, "row": diffs["row"].to_numpy()})
+
+    def _ends(self, rows: slice) -> pl.DataFrame:
+        ids = self.spill.gather("update_id", rows)
+        return diff_ends(pl.DataFrame({"snapshot": np.zeros(len(ids), dtype=bool), "update_id": ids,
+                                       "row": self.spill.gather("row", rows)}))
+
+    def of(self, ids: pl.Series) -> pl.DataFrame:
+        """``update_id -> row`` (:func:`~.messages.diff_ends`) of at least the ids ``ids``."""
+        if not self.in_order:
+            if self._whole is None:
+                self._whole = self._ends(slice(0, self.spill.lengths["row"]))
+            return self._whole
+        low, high = ids.min(), ids.max()
+        if low is None:
+            return self._ends(slice(0, 0))
+        return self._ends(slice(self.spill.searchsorted("update_id", low, "left"),
+                                self.spill.searchsorted("update_id", high, "right")))
 
 
 class SpilledMessages(Protocol):
@@ -152,7 +200,7 @@ class SpilledBook(BookMessages):
         start[~added] = local
         count[added], start[added] = t_count[at[added]], n_spilled + t_start[at[added]]
         if levels and n_spilled:
-            scaled = self.spilled.levels(np.repeat(starts - local, counts) + np.arange(n_spilled))
+            scaled = self.spilled.levels(_level_index(starts, counts))
         else:
             scaled = {k: np.zeros(n_spilled if not levels else 0, dtype=dt) for k, dt in SCALED_LEVEL_COLUMNS.items()}
         lv = _Levels(count=count, start=start, scaled=scaled, text=store, price_decimals=price_d, size_decimals=size_d)
@@ -163,7 +211,7 @@ class SpilledBook(BookMessages):
         """The whole day read into memory as the whole-day reader builds it (messages in arrival
         order, the added messages' text levels, the spilled levels): a plain book."""
         n = self.n_messages
-        frame, added, _, counts, _ = self._rows(slice(0, n))
+        frame, added, _, counts, starts = self._rows(slice(0, n))
         _, lv = self._added()
         all_counts = np.zeros(n, dtype=np.int64)
         all_counts[~added] = counts
@@ -172,7 +220,7 @@ class SpilledBook(BookMessages):
         book = BookMessages(self.symbol, self.sequencing, self.checksum, self.window, self.clear, self.names)
         book._files = dict(self._files)
         book._tables = [(frame.select(list(MESSAGE_SCHEMA)), text.select(list(LEVEL_SCHEMA)),
-                         (all_counts, self.spilled.levels(slice(0, int(counts.sum())))))]
+                         (all_counts, self.spilled.levels(_level_index(starts, counts))))]
         return book
 
     def _merged(self):
@@ -191,13 +239,13 @@ class SpilledBook(BookMessages):
             return super().tickers_frame()
         return pl.concat(list(self._spilled_tickers())).sort(["ts_recv", "src_row"], maintain_order=True)
 
-    def _diff_ends(self) -> pl.DataFrame:
-        """:func:`~.messages.diff_ends` of the day with the sequencer fed block by block
+    def _diff_ends(self) -> _AppliedEnds:
+        """The applied messages' last ids and book rows with the sequencer fed block by block
         (:data:`.source.BLOCK_MESSAGES` messages at a time): the order items are numbered as they
-        come, and of each block only the applied messages' last ids are kept (the day's order and
-        message frame are never built: a row per applied message is)."""
+        come, and of each block only the applied diffs' last ids are kept, in a spill (the day's
+        order and message frame are never built, nor held: a row per applied diff is written)."""
         seq = self.sequencer()
-        ends, at = [], 0
+        ends, at = _AppliedEnds(), 0
 
         def keep(items: np.ndarray) -> None:
             nonlocal at
@@ -210,12 +258,13 @@ class SpilledBook(BookMessages):
         for ids in self.id_blocks(source.BLOCK_MESSAGES):
             keep(seq.feed(*ids))
         keep(seq.finish())
-        return diff_ends(pl.concat(ends))
+        return ends
 
     def ticker_blocks(self) -> Iterator[pl.DataFrame]:
         """:meth:`~.messages.BookMessages.ticker_blocks` read from the reader's spill a block at a
         time (:meth:`_spilled_tickers`), each placed by the applied diffs' ends
-        (:meth:`_diff_ends`, found once, when the first block holds a ticker)."""
+        (:meth:`_diff_ends`, found once, when the first block holds a ticker; only the ends of
+        the block's ids are read, :meth:`_AppliedEnds.of`)."""
         if self.spilled_tickers is None:
             yield from super().ticker_blocks()
             return
@@ -224,7 +273,7 @@ class SpilledBook(BookMessages):
             if ends is None and block.height:
                 ends = self._diff_ends()
             yield block.with_columns(row=pl.lit(None, pl.Int64)) if ends is None else \
-                block.join(ends, on="update_id", how="left", maintain_order="left")
+                block.join(ends.of(block["update_id"]), on="update_id", how="left", maintain_order="left")
 
     def ticker_rows(self, sequenced: Sequenced | None = None) -> pl.DataFrame:
         """:meth:`~.messages.BookMessages.ticker_rows` from :meth:`ticker_blocks` (the sequencer

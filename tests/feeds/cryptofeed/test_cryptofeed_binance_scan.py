@@ -31,11 +31,14 @@ def test_the_pass_spills_its_columns_and_keeps_the_listing():
     dl = depth_lines(WS, _kept)
     venue, ws, rest = get_venue("BINANCE"), read_capture(WS), [read_capture(REST)]
     assert dl.n_messages == 177 and dl.spill.lengths["side"] == 422 and not dl.has_prev and dl.recv_in_order
-    lv = dl.parsed().levels
-    for col in ("price", "size"):  # the largest mantissa per number of decimals, read off the parsed levels
-        by = {int(f): int(lv[f"{col}_m"][lv[f"{col}_f"] == f].max()) for f in np.unique(lv[f"{col}_f"])}
-        assert dl.mantissa_max[col] == by
-    assert dl.mantissa_max["price"] == {8: 624800000}
+    p = dl.parsed()
+    level_sym = np.repeat(p.sym, np.diff(p.level_start))
+    for k, sym in enumerate(dl.symbols):  # each symbol's largest mantissa per number of decimals, off its levels
+        for col in ("price", "size"):
+            m, f = p.levels[f"{col}_m"][level_sym == k], p.levels[f"{col}_f"][level_sym == k]
+            assert dl.mantissa_max[sym][col] == {int(d): int(m[f == d].max()) for d in np.unique(f)}
+    assert {sym: mm["price"] for sym, mm in dl.mantissa_max.items()} == {
+        "NKNUSDT": {8: 37000000}, "BLZETH": {8: 6615}, "LRCBTC": {8: 641}, "RUNEEUR": {8: 624800000}}
     counts = {sym: venue.load(ws, rest, sym).n_messages for sym in dl.symbols}
     assert counts == {"NKNUSDT": 151, "BLZETH": 11, "LRCBTC": 16, "RUNEEUR": 3}
     assert depth_lines(WS, _kept) is dl and venue.symbols(ws) == ["NKNUSDT", "BLZETH", "LRCBTC", "RUNEEUR"]
