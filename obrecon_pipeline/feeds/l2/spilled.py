@@ -99,6 +99,31 @@ class SpilledMessages(Protocol):
         """The :data:`SCALED_LEVEL_COLUMNS` of the levels ``index``."""
 
 
+class SpilledColumns:
+    """:class:`SpilledMessages` kept in a :class:`~obrecon_pipeline.feeds.spill.Spill`: per message
+    the ``columns`` that ``frame(*columns)`` turns into :data:`MESSAGE_SCHEMA` rows, ``count`` (its
+    number of levels) and ``level_start`` (its first level's index); the levels' columns
+    ``levels`` (``{name given: spill column}``, by default :data:`SCALED_LEVEL_COLUMNS` as named).
+    Message ``i`` is the spill's row ``i``, or ``rows[i]`` when ``rows = (spill, column)`` lists
+    them (the symbol's messages among several, in their order)."""
+
+    def __init__(self, spill: Spill, path: str, n: int, mantissa_max: dict[str, dict[int, int]],
+                 columns: tuple[str, ...], frame: Callable[..., pl.DataFrame],
+                 rows: tuple[Spill, str] | None = None, levels: dict[str, str] | None = None):
+        self.spill, self.path, self.n, self.mantissa_max = spill, path, n, mantissa_max
+        self.columns, self.frame, self.rows = columns, frame, rows
+        self.level_columns = levels or {k: k for k in SCALED_LEVEL_COLUMNS}
+
+    def messages(self, rows: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+        if self.rows is not None:
+            rows = self.rows[0].gather(self.rows[1], rows)
+        g = {c: self.spill.gather(c, rows) for c in (*self.columns, "count", "level_start")}
+        return self.frame(*(g[c] for c in self.columns)), g["count"], g["level_start"]
+
+    def levels(self, index: np.ndarray | slice) -> dict[str, np.ndarray]:
+        return {k: self.spill.gather(c, index) for k, c in self.level_columns.items()}
+
+
 class SpilledBook(BookMessages):
     """:class:`~.messages.BookMessages` over spilled messages (see the module docstring)."""
 
