@@ -1,8 +1,9 @@
 """One symbol's book messages with the parsed ones on disk: :class:`SpilledBook`, a
 :class:`~.messages.BookMessages` whose memory does not grow with the day.
 
-A reader that parses a day's diffs into exact integers and spills them (:class:`SpilledMessages`,
-e.g. the Binance reader's scratch file) hands them over whole; the few messages it leaves (REST
+A reader that parses a day's diffs into exact integers and spills them (:class:`SpilledMessages`;
+:class:`SpilledColumns` reads them from a :class:`~obrecon_pipeline.feeds.spill.Spill`: the Binance
+reader's and the Tardis block reader's scratch files) hands them over whole; the few messages it leaves (REST
 snapshots, a diff of another shape) are added through the usual API (:meth:`~.messages.BookMessages.snapshot`,
 ``diff``, ``quarantine``) at their place among the spilled ones (:meth:`SpilledBook.add_at`).
 Message ``i`` of the day (arrival order) is an added message when ``i`` is one of the added
@@ -96,7 +97,8 @@ class SpilledMessages(Protocol):
         levels and the index of its first level."""
 
     def levels(self, index: np.ndarray) -> dict[str, np.ndarray]:
-        """The :data:`SCALED_LEVEL_COLUMNS` of the levels ``index``."""
+        """The :data:`SCALED_LEVEL_COLUMNS` of the levels ``index`` (and ``src_row``, each level's
+        own line, when the reader's levels have one)."""
 
 
 class SpilledColumns:
