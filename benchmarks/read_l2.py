@@ -17,7 +17,7 @@ checkout: ``python -m`` imports the package of the folder it runs in), the old p
 tree's in the same run, and says whether the two books are the same. Usage::
 
     python benchmarks/read_l2.py [--events 10000000] [--chunk-events N] [--dir DIR] [--baseline TREE]
-                                 [--format cryptofeed|hftbacktest] [--symbols one|every] [--out-of-order]
+                                 [--format cryptofeed|hftbacktest|tardis] [--symbols one|every] [--out-of-order]
 
 ``--format hftbacktest`` tiles the shipped hftbacktest USD-M BTCUSDT capture instead, bookTickers
 and trades included (:func:`tiled_hftbacktest`), and also compares the two runs' ``ticker_reference``.
@@ -25,6 +25,8 @@ and trades included (:func:`tiled_hftbacktest`), and also compares the two runs'
 (:func:`tiled_symbols`: NKNUSDT, BLZETH, LRCBTC, RUNEEUR on one connection) and replays NKNUSDT
 from it, its bookTicker check included; ``--out-of-order`` writes every 10th line of each copy after
 the next, so receive times go back (the reader orders them, :func:`tiled_symbols`).
+``--format tardis`` tiles the shipped Tardis Deribit BTC-PERPETUAL ``incremental_book_L2`` sample
+(:func:`tiled_tardis`: live updates in runs of one timestamp, a snapshot every 1,000th copy).
 """
 
 from __future__ import annotations
@@ -177,15 +179,46 @@ def tiled_hftbacktest(folder: Path, events: int) -> tuple[Path, int]:
     return out_file, copies
 
 
+TARDIS = ROOT / "tests" / "fixtures" / "raw" / "tardis" / "2020-04-01" / "tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv"
+#: copies of the Tardis sample written at a time
+_TARDIS_COPIES = 1 << 16
+
+
+def tiled_tardis(folder: Path, events: int) -> tuple[Path, int]:
+    """``(file, copies)``: the Tardis sample (one snapshot of 15 asks at one timestamp) tiled until
+    it holds ``events`` rows: copy ``k`` moves ``timestamp`` and ``local_timestamp`` by ``k``
+    seconds, its row ``i`` further by ``i // 3`` µs (live updates of 3 rows at one timestamp), and
+    is a snapshot again (``is_snapshot`` true, one timestamp: a reconnect) when ``k`` is a multiple
+    of 1,000, else live rows. Written plain under the sample's name."""
+    base = pl.read_csv(TARDIS, infer_schema=False).with_row_index("i")
+    copies = -(-events // base.height)
+    out_file = folder / TARDIS.name
+    with out_file.open("wb") as out:
+        out.write((",".join(base.columns[1:]) + "\n").encode())
+        for lo in range(0, copies, _TARDIS_COPIES):
+            k = pl.DataFrame({"k": range(lo, min(lo + _TARDIS_COPIES, copies))}, schema={"k": pl.Int64})
+            snap = pl.col("k") % 1000 == 0
+            shift = pl.col("k") * 1_000_000 + pl.when(snap).then(0).otherwise(pl.col("i").cast(pl.Int64) // 3)
+            k.join(base, how="cross").select(
+                "exchange", "symbol",
+                timestamp=(pl.col("timestamp").cast(pl.Int64) + shift).cast(pl.String),
+                local_timestamp=(pl.col("local_timestamp").cast(pl.Int64) + shift).cast(pl.String),
+                is_snapshot=pl.when(snap).then(pl.lit("true")).otherwise(pl.lit("false")),
+                side="side", price="price", amount="amount",
+            ).write_csv(out, include_header=False)
+    return out_file, copies
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--events", type=int, default=10_000_000)
     p.add_argument("--chunk-events", type=int, default=1 << 18)
     p.add_argument("--dir", default=None, help="scratch directory (default: the system's temporary directory)")
     p.add_argument("--baseline", default=None, help="a built checkout to run the same command with (the old path)")
-    p.add_argument("--format", choices=("cryptofeed", "hftbacktest"), default="cryptofeed",
-                   help="the tiled capture: cryptofeed NKNUSDT (tiled_capture) or hftbacktest USD-M BTCUSDT with "
-                        "bookTickers (tiled_hftbacktest)")
+    p.add_argument("--format", choices=("cryptofeed", "hftbacktest", "tardis"), default="cryptofeed",
+                   help="the tiled capture: cryptofeed NKNUSDT (tiled_capture), hftbacktest USD-M BTCUSDT with "
+                        "bookTickers (tiled_hftbacktest) or Tardis Deribit BTC-PERPETUAL incremental_book_L2 "
+                        "(tiled_tardis)")
     p.add_argument("--symbols", choices=("one", "every"), default="one",
                    help="cryptofeed: NKNUSDT's lines only (tiled_capture) or every symbol's diffs and bookTickers "
                         "(tiled_symbols), NKNUSDT replayed")
@@ -203,9 +236,12 @@ def main() -> int:
             inputs, what = [str(ws_file), str(rest_file), "--symbol", SYMBOL], f"BINANCE {SYMBOL} diff depth"
             if args.symbols == "every":
                 what += " among every symbol's diffs and bookTickers" + (", every 10th line late" if args.out_of_order else "")
-        else:
+        elif args.format == "hftbacktest":
             ws_file, copies = tiled_hftbacktest(tmp, args.events)
             inputs, what = [str(ws_file)], "hftbacktest USD-M BTCUSDT diff depth + bookTickers"
+        else:
+            ws_file, copies = tiled_tardis(tmp, args.events)
+            inputs, what = [str(ws_file)], "Tardis Deribit BTC-PERPETUAL incremental_book_L2"
         size = ws_file.stat().st_size
         for label, tree in (("this tree", None), (f"baseline {args.baseline}", args.baseline)):
             if label != "this tree" and tree is None:

@@ -14,6 +14,12 @@ import polars as pl
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds._blocks import RawBlocks, TruncatedStream
 
+#: a raw file larger than this on disk is read block by block instead of being held whole (one
+#: day of a busy symbol runs to gigabytes of JSON or CSV): a cryptofeed capture by lines on every
+#: pass (:mod:`.cryptofeed.capture`), a Tardis ``incremental_book_L2`` file into a spill
+#: (:mod:`.tardis_blocks`)
+STREAM_ABOVE = 64 << 20
+
 
 def read_bytes(path: str | Path, member: str | None = None) -> bytes:
     """The decompressed bytes of ``path`` (plain, ``.gz`` with every member, or a member of a

@@ -24,7 +24,10 @@ counted (``other_symbol_rows``); a row of another exchange than the stream's is 
 it row by row).
 
 All parsing is vectorised in Polars; decimal strings become scaled integers exactly
-(:mod:`obrecon_pipeline.feeds.decimals`), one scale per column family (prices, amounts).
+(:mod:`obrecon_pipeline.feeds.decimals`), one scale per column family (prices, amounts). An
+``incremental_book_L2`` file up to :data:`~._io.STREAM_ABOVE` bytes on disk is read whole
+(:func:`read_book_messages`); a larger one block by block into a spill
+(:func:`.tardis_blocks.spilled_book`: the same messages, memory bounded whatever the day's size).
 """
 
 from __future__ import annotations
@@ -39,16 +42,17 @@ import polars as pl
 
 from obrecon_pipeline.codes import NULL_CELL
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.events import Side
 from obrecon_pipeline.feeds import Feed, held_in, register
-from obrecon_pipeline.feeds._io import read_bytes, split_lines
+from obrecon_pipeline.feeds._io import STREAM_ABOVE, read_bytes, split_lines
 from obrecon_pipeline.feeds.decimals import scaled_integers
-from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
+from obrecon_pipeline.feeds.l2.messages import BookMessages
 from obrecon_pipeline.feeds.l2.source import source_opener
+from obrecon_pipeline.feeds.tardis_blocks import spilled_book
+from obrecon_pipeline.feeds.tardis_rows import (
+    INCREMENTAL_COLUMNS, SEQUENCING, exchange_of, fields_table, integers, message_table, numbered, typed_rows)
 from obrecon_pipeline.streams import Held, LoadedStream, Stream
 
 SOURCE = "tardis"
-INCREMENTAL_COLUMNS = ("exchange", "symbol", "timestamp", "local_timestamp", "is_snapshot", "side", "price", "amount")
 #: ``deribit_incremental_book_L2_2020-04-01_BTC-PERPETUAL.csv.gz`` (Tardis) or with a ``tardis_`` prefix
 _FILE_NAME = re.compile(
     r"^(?:tardis_)?(?P<exchange>[a-z0-9-]+)_(?P<kind>incremental_book_L2|book_snapshot_\d+)_"
@@ -67,41 +71,10 @@ def read_table(path: str | Path) -> tuple[list[str], pl.DataFrame]:
         raise InputError(path, None, "file is empty")
     lines = split_lines(path, data)
     header = lines[0].split(",")
-    fields = lines.slice(1).str.split(",")
-    counts = fields.list.len()
-    wrong = (counts != len(header)).arg_true()
-    if wrong.len():
-        k = int(wrong[0])
-        raise InputError(path, k + 2, f"expected {len(header)} comma-separated fields, found {int(counts[k])}")
-    table = pl.DataFrame({name: fields.list.get(j) for j, name in enumerate(header)}).with_columns(
-        src_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64)
-    )
+    table = fields_table(path, lines.slice(1), header, 2)
     if table.height == 0:
         raise InputError(path, None, "no data rows after the header")
     return header, table
-
-
-def _integers(path: Path, table: pl.DataFrame, column: str) -> pl.Series:
-    values = table[column].cast(pl.Int64, strict=False)
-    bad = values.is_null().arg_true()
-    if bad.len():
-        k = int(bad[0])
-        raise InputError(path, int(table["src_row"][k]), f"{column} {table[column][k]!r} is not an integer")
-    return values
-
-
-def _one_of(path: Path, table: pl.DataFrame, column: str, allowed: tuple[str, ...]) -> None:
-    bad = (~table[column].is_in(allowed)).arg_true()
-    if bad.len():
-        k = int(bad[0])
-        raise InputError(
-            path, int(table["src_row"][k]), f"{column} {table[column][k]!r} is not one of {', '.join(allowed)}"
-        )
-
-
-#: Tardis rows carry no update ids; a file has no snapshot to request, so rows before the first
-#: snapshot apply as they come
-SEQUENCING = Sequencing(link="none", resync="continue")
 
 
 def read_book_messages(path: str | Path, symbol: str | None = None, exchange: str | None = None) -> BookMessages:
@@ -119,11 +92,7 @@ def read_book_messages(path: str | Path, symbol: str | None = None, exchange: st
     if tuple(header) != INCREMENTAL_COLUMNS:
         raise InputError(path, 1, f"header {','.join(header)!r} is not {','.join(INCREMENTAL_COLUMNS)!r}")
     if exchange is not None:
-        wrong = (table["exchange"] != exchange).arg_true()
-        if wrong.len():
-            k = int(wrong[0])
-            raise InputError(path, int(table["src_row"][k]),
-                             f"exchange {table['exchange'][k]!r} is not the stream's exchange {exchange!r}")
+        exchange_of(path, table, exchange)
     present = table["symbol"].unique(maintain_order=True).to_list()
     if symbol is None:
         if len(present) != 1:
@@ -133,25 +102,8 @@ def read_book_messages(path: str | Path, symbol: str | None = None, exchange: st
     table = table.filter(pl.col("symbol") == symbol)
     if table.height == 0:
         raise InputError(path, None, f"no rows for symbol {symbol!r}; present: {present}")
-    _one_of(path, table, "is_snapshot", ("true", "false"))
-    _one_of(path, table, "side", ("bid", "ask"))
-    rows = table.select(
-        "src_row", "price", "amount",
-        ts=_integers(path, table, "timestamp") * 1000,
-        local_ts=_integers(path, table, "local_timestamp") * 1000,
-        snap=pl.col("is_snapshot") == "true",
-        side=pl.when(pl.col("side") == "bid").then(int(Side.BID)).otherwise(int(Side.ASK)).cast(pl.Int8),
-    ).with_columns(
-        msg=(
-            (pl.col("snap") != pl.col("snap").shift(1))
-            | (~pl.col("snap") & (pl.col("ts") != pl.col("ts").shift(1)))
-        ).fill_null(True).cum_sum().cast(pl.Int64) - 1
-    )
-    messages = rows.group_by("msg", maintain_order=True).agg(
-        snapshot=pl.col("snap").first(), ts_event=pl.col("ts").max(), ts_recv=pl.col("local_ts").max(),
-        src_row=pl.col("src_row").first(),
-        misdated=(pl.col("ts") != pl.col("ts").max()).sum(),
-    )
+    rows = numbered(typed_rows(path, table))
+    messages = message_table(rows)
     book = BookMessages(symbol, SEQUENCING, clear="sides", names=("price", "amount"))
     book.add_tables(
         [str(path)],
@@ -199,8 +151,8 @@ def read_book_snapshots(path: str | Path) -> BookSnapshots:
     present = table.select("exchange", "symbol").unique()
     if present.height != 1:
         raise InputError(path, None, f"one exchange and symbol per file expected, found {present.rows()}")
-    ts = _integers(path, table, "timestamp")
-    local_ts = _integers(path, table, "local_timestamp")
+    ts = integers(path, table, "timestamp")
+    local_ts = integers(path, table, "local_timestamp")
     # long form: one row per (snapshot row, level, side) with both fields, to scale each family at once
     long = pl.concat(
         [
@@ -330,9 +282,19 @@ def from_files(paths: list[Path]) -> list[Stream]:
 
 
 def stream_messages(stream: Stream) -> BookMessages:
-    """A stream's book messages (the one L2 path's input); every row must be of its exchange."""
+    """A stream's book messages (the one L2 path's input); every row must be of its exchange. A
+    file above :data:`STREAM_ABOVE` bytes on disk streams from a spill
+    (:func:`.tardis_blocks.spilled_book`); when that pass meets bad input the whole-day reader
+    reads the file again, so that the error is the one it names (the first bad row of the file
+    for the first rule broken, :func:`read_book_messages`)."""
     path = Path(stream.files[0])
-    return read_book_messages(path, stream.symbol, identify(path)["exchange"])
+    exchange = identify(path)["exchange"]
+    if path.is_file() and path.stat().st_size > STREAM_ABOVE:
+        try:
+            return spilled_book(path, stream.symbol, exchange)
+        except InputError:
+            pass
+    return read_book_messages(path, stream.symbol, exchange)
 
 
 def load(stream: Stream) -> LoadedStream:

@@ -165,24 +165,25 @@ def _expect(path: Path, row: int | None, reason: str, reader=read_incremental):
     assert reason in err.value.reason
 
 
-@pytest.mark.parametrize(
-    "line, bad, row, reason",
-    [
-        (5, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,ask,6423,1400,7", 5,
-         "expected 8 comma-separated fields, found 9"),
-        (6, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,ask", 6,
-         "expected 8 comma-separated fields, found 6"),
-        (7, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,ask,64a4,37070", 7,
-         "price '64a4' is not a decimal number"),
-        (8, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,yes,ask,6424.5,120", 8,
-         "is_snapshot 'yes' is not one of true, false"),
-        (9, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,buy,6425,51280", 9,
-         "side 'buy' is not one of bid, ask"),
-        (10, "deribit,BTC-PERPETUAL,158569920024500x,1585699200355684,true,ask,6425.5,61770", 10,
-         "timestamp '158569920024500x' is not an integer"),
-        (1, "exchange,symbol,timestamp,local_timestamp,side,is_snapshot,price,amount", 1, "header"),
-    ],
-)
+#: (line replaced, its new text, row named, reason named) of a bad incremental file
+BAD_ROWS = [
+    (5, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,ask,6423,1400,7", 5,
+     "expected 8 comma-separated fields, found 9"),
+    (6, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,ask", 6,
+     "expected 8 comma-separated fields, found 6"),
+    (7, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,ask,64a4,37070", 7,
+     "price '64a4' is not a decimal number"),
+    (8, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,yes,ask,6424.5,120", 8,
+     "is_snapshot 'yes' is not one of true, false"),
+    (9, "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,true,buy,6425,51280", 9,
+     "side 'buy' is not one of bid, ask"),
+    (10, "deribit,BTC-PERPETUAL,158569920024500x,1585699200355684,true,ask,6425.5,61770", 10,
+     "timestamp '158569920024500x' is not an integer"),
+    (1, "exchange,symbol,timestamp,local_timestamp,side,is_snapshot,price,amount", 1, "header"),
+]
+
+
+@pytest.mark.parametrize("line, bad, row, reason", BAD_ROWS)
 def test_bad_incremental_rows(tmp_path, line, bad, row, reason):
     lines = INCREMENTAL.read_text().splitlines()
     lines[line - 1] = bad

@@ -43,6 +43,7 @@ from obrecon_pipeline.feeds.cryptofeed._binance_scan import parse_depth, parse_t
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
 from obrecon_pipeline.feeds.cryptofeed.capture import CRYPTOFEED_LINES, LineFormat, Record, file_version, read_lines
 from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS
+from obrecon_pipeline.feeds.l2.spilled import SpilledColumns
 from obrecon_pipeline.feeds.spill import Spill
 
 #: bytes of decompressed capture scanned at a time
@@ -382,36 +383,24 @@ def _frame(ts_recv, e_ms, line, first, last, prev) -> pl.DataFrame:
     }).with_columns(prev=pl.when(pl.col("prev") == NULL_ID).then(None).otherwise(pl.col("prev")))
 
 
-class SpilledDiffs:
+class SpilledDiffs(SpilledColumns):
     """One symbol's parsed diffs of a capture, read from its spill as
-    :class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook` asks (:class:`~.l2.spilled.SpilledMessages`):
-    the symbol's message ``i`` (receive-time order) is the spill's row ``rows_<k>[i]``
-    (:meth:`DepthLines.rows_of`; row ``i`` when every message is the symbol's, in order); levels
-    are the spill's, by their index there."""
+    :class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook` asks (:class:`~.l2.spilled.SpilledColumns`
+    of :data:`MESSAGE_COLUMNS`): the symbol's message ``i`` (receive-time order) is the spill's row
+    ``rows_<k>[i]`` (:meth:`DepthLines.rows_of`; row ``i`` when every message is the symbol's, in
+    order); levels are the spill's, by their index there."""
 
     def __init__(self, dl: DepthLines, symbol: str):
-        self.spill = dl.spill
-        self.path = dl.path
-        self.mantissa_max = dl.mantissa_max[symbol]
         listed = dl.rows_of(symbol)
         #: where ``rows``, ``ts``, ``line`` of the symbol's messages are: ``(spill, column)``
         self._columns = {"rows": None, "ts": (dl.spill, "ts_recv"), "line": (dl.spill, "line")} if listed is None else \
             {c: (listed[0], f"{c}_{listed[1]}") for c in ("rows", "ts", "line")}
-        self.n = dl.n_messages if listed is None else listed[0].lengths[f"rows_{listed[1]}"]
+        n = dl.n_messages if listed is None else listed[0].lengths[f"rows_{listed[1]}"]
+        super().__init__(dl.spill, dl.path, n, dl.mantissa_max[symbol],
+                         ("ts_recv", "event_ms", "line", "first", "last", "prev"), _frame, self._columns["rows"])
 
     def search(self, column: str, value: int, side: str, lo: int, hi: int) -> int:
         """:meth:`Spill.searchsorted` of the symbol's messages' receive times (``ts``) or lines
         (``line``, sorted within a run of equal receive times) in ``[lo, hi)``."""
         spill, name = self._columns[column]
         return spill.searchsorted(name, value, side, lo, hi)
-
-    def messages(self, rows: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
-        if self._columns["rows"] is not None:
-            spill, name = self._columns["rows"]
-            rows = spill.gather(name, rows)
-        g = {c: self.spill.gather(c, rows) for c in ("ts_recv", "event_ms", "line", "first", "last", "prev",
-                                                       "count", "level_start")}
-        return _frame(g["ts_recv"], g["event_ms"], g["line"], g["first"], g["last"], g["prev"]), g["count"], g["level_start"]
-
-    def levels(self, index: np.ndarray | slice) -> dict[str, np.ndarray]:
-        return {k: self.spill.gather(k, index) for k in LEVEL_COLUMNS}

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from obrecon_pipeline.errors import InputError
+from obrecon_pipeline.feeds._io import STREAM_ABOVE
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import CRYPTOFEED
 
 _TS = r"(?P<ts>\d+(?:\.\d+)?)"
@@ -71,9 +72,6 @@ class Record:
     path: str  #: the capture file
 
 
-#: a capture larger than this on disk is read by lines on every pass over it instead of being held
-#: parsed in memory (one day of a busy symbol runs to gigabytes of JSON)
-STREAM_ABOVE = 64 << 20
 
 
 class Capture:

@@ -77,7 +77,8 @@ LEVEL_SCHEMA = {"msg": pl.Int64, "side": pl.Int8, "price_text": pl.String, "size
                 "src_row": pl.Int64}
 #: the level columns a reader that parses decimals itself hands over (:meth:`BookMessages.add_scaled`):
 #: ``value = mantissa * 10**-decimals`` exactly (``_m`` / ``_f``, ``decimals`` the digits written
-#: after the point); a level's line is its message's
+#: after the point); a level's line is its message's, unless the levels also carry their own
+#: (``src_row``, int64: a spilled reader with a CSV row per level, :class:`~.spilled.SpilledBook`)
 SCALED_LEVEL_COLUMNS = {"side": np.int8, "price_m": np.int64, "price_f": np.int8, "size_m": np.int64,
                         "size_f": np.int8}
 
@@ -189,7 +190,7 @@ class _Levels:
 
     count: np.ndarray
     start: np.ndarray
-    scaled: dict[str, np.ndarray]  #: :data:`SCALED_LEVEL_COLUMNS`
+    scaled: dict[str, np.ndarray]  #: :data:`SCALED_LEVEL_COLUMNS` (and ``src_row``, when each has its own line)
     text: dict[str, np.ndarray | None]  #: ``side``, ``price``, ``size``, ``src_row`` (None: each on its message's line)
     price_decimals: int
     size_decimals: int
@@ -219,9 +220,21 @@ class _Levels:
                 text = self.text[col][t]
                 values = text if values is None else np.where(in_text, text, values)
             out[col] = values
-        rows = self.text["src_row"]
-        out["src_row"] = None if rows is None else np.where(in_text, rows[np.where(in_text, idx - n, 0)], -1)
+        out["src_row"] = self._lines(idx, in_text)
         return out
+
+    def _lines(self, idx: np.ndarray, in_text: np.ndarray) -> np.ndarray | None:
+        """The own line of each of the levels ``idx`` (``in_text``: of the text store), -1 where
+        it is its message's; None when every level's is."""
+        text, scaled = self.text["src_row"], self.scaled.get("src_row")
+        if text is None and scaled is None:
+            return None
+        rows = np.full(len(idx), -1, dtype=np.int64)
+        if text is not None:
+            rows[in_text] = text[idx[in_text] - self.n_scaled]
+        if scaled is not None:
+            rows[~in_text] = scaled[idx[~in_text]]
+        return rows
 
 
 def _decimal_text(col: str) -> pl.Expr:
@@ -551,7 +564,7 @@ class BookMessages:
             msg = np.repeat(np.arange(msgs.height, dtype=np.int64), counts)
             as_text = pl.DataFrame({"msg": msg, **{k: scaled[k] for k in SCALED_LEVEL_COLUMNS}}).select(
                 "msg", pl.col("side").cast(pl.Int8), price_text=_decimal_text("price"), size_text=_decimal_text("size"),
-                src_row=pl.lit(None, pl.Int64))
+                src_row=pl.Series(scaled["src_row"]) if "src_row" in scaled else pl.lit(None, pl.Int64))
             self._tables = [(msgs, pl.concat([lv, as_text]).sort("msg", maintain_order=True), None)]
             return self._level_stores()
         text_msg = text["msg"].to_numpy()

@@ -1,8 +1,9 @@
 """One symbol's book messages with the parsed ones on disk: :class:`SpilledBook`, a
 :class:`~.messages.BookMessages` whose memory does not grow with the day.
 
-A reader that parses a day's diffs into exact integers and spills them (:class:`SpilledMessages`,
-e.g. the Binance reader's scratch file) hands them over whole; the few messages it leaves (REST
+A reader that parses a day's diffs into exact integers and spills them (:class:`SpilledMessages`;
+:class:`SpilledColumns` reads them from a :class:`~obrecon_pipeline.feeds.spill.Spill`: the Binance
+reader's and the Tardis block reader's scratch files) hands them over whole; the few messages it leaves (REST
 snapshots, a diff of another shape) are added through the usual API (:meth:`~.messages.BookMessages.snapshot`,
 ``diff``, ``quarantine``) at their place among the spilled ones (:meth:`SpilledBook.add_at`).
 Message ``i`` of the day (arrival order) is an added message when ``i`` is one of the added
@@ -96,7 +97,33 @@ class SpilledMessages(Protocol):
         levels and the index of its first level."""
 
     def levels(self, index: np.ndarray) -> dict[str, np.ndarray]:
-        """The :data:`SCALED_LEVEL_COLUMNS` of the levels ``index``."""
+        """The :data:`SCALED_LEVEL_COLUMNS` of the levels ``index`` (and ``src_row``, each level's
+        own line, when the reader's levels have one)."""
+
+
+class SpilledColumns:
+    """:class:`SpilledMessages` kept in a :class:`~obrecon_pipeline.feeds.spill.Spill`: per message
+    the ``columns`` that ``frame(*columns)`` turns into :data:`MESSAGE_SCHEMA` rows, ``count`` (its
+    number of levels) and ``level_start`` (its first level's index); the levels' columns
+    ``levels`` (``{name given: spill column}``, by default :data:`SCALED_LEVEL_COLUMNS` as named).
+    Message ``i`` is the spill's row ``i``, or ``rows[i]`` when ``rows = (spill, column)`` lists
+    them (the symbol's messages among several, in their order)."""
+
+    def __init__(self, spill: Spill, path: str, n: int, mantissa_max: dict[str, dict[int, int]],
+                 columns: tuple[str, ...], frame: Callable[..., pl.DataFrame],
+                 rows: tuple[Spill, str] | None = None, levels: dict[str, str] | None = None):
+        self.spill, self.path, self.n, self.mantissa_max = spill, path, n, mantissa_max
+        self.columns, self.frame, self.rows = columns, frame, rows
+        self.level_columns = levels or {k: k for k in SCALED_LEVEL_COLUMNS}
+
+    def messages(self, rows: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+        if self.rows is not None:
+            rows = self.rows[0].gather(self.rows[1], rows)
+        g = {c: self.spill.gather(c, rows) for c in (*self.columns, "count", "level_start")}
+        return self.frame(*(g[c] for c in self.columns)), g["count"], g["level_start"]
+
+    def levels(self, index: np.ndarray | slice) -> dict[str, np.ndarray]:
+        return {k: self.spill.gather(c, index) for k, c in self.level_columns.items()}
 
 
 class SpilledBook(BookMessages):
