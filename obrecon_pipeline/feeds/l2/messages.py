@@ -220,7 +220,8 @@ class _Levels:
                 values = text if values is None else np.where(in_text, text, values)
             out[col] = values
         rows = self.text["src_row"]
-        out["src_row"] = None if rows is None else np.where(in_text, rows[np.where(in_text, idx - n, 0)], -1)
+        # none in the text store: every level on its message's line (its rows may be empty, not indexable)
+        out["src_row"] = None if rows is None or t is None else np.where(in_text, rows[np.where(in_text, idx - n, 0)], -1)
         return out
 
 
