@@ -1,9 +1,10 @@
 """One symbol's book messages with the parsed ones on disk: :class:`SpilledBook`, a
 :class:`~.messages.BookMessages` whose memory does not grow with the day.
 
-A reader that parses a day's diffs into exact integers and spills them (:class:`SpilledMessages`,
-e.g. the Binance reader's scratch file) hands them over whole; the few messages it leaves (REST
-snapshots, a diff of another shape) are added through the usual API (:meth:`~.messages.BookMessages.snapshot`,
+A reader that parses a day's messages into exact integers and spills them (:class:`SpilledMessages`;
+:class:`SpilledColumns` reads one symbol's from a reader's :class:`~obrecon_pipeline.feeds.spill.Spill`:
+the Binance reader's, and the Coinbase, Kraken and OKX one's) hands them over whole; the few
+messages it leaves (REST snapshots, a message of another shape) are added through the usual API (:meth:`~.messages.BookMessages.snapshot`,
 ``diff``, ``quarantine``) at their place among the spilled ones (:meth:`SpilledBook.add_at`).
 Message ``i`` of the day (arrival order) is an added message when ``i`` is one of the added
 messages' positions ``P`` (sorted), else spilled message ``i - #{p in P: p < i}``.
