@@ -172,7 +172,7 @@ def test_left_records_are_placed_among_the_spilled_messages(tmp_path, monkeypatc
 @pytest.mark.parametrize("edit, reason", [
     (lambda t: re.sub(r'("changes":\[\["(?:buy|sell)",")', r"\g<1>1e", t, count=1), "is not a decimal number"),
     (lambda t: re.sub(r'("changes":\[\["(?:buy|sell)","[^"]+",")[^"]+"', r'\g<1>123456789012345678"', t, count=1),
-     "int64")], ids=["left: not a decimal", "parsed: beyond int64 at the scale"])
+     "does not fit a 64-bit integer")], ids=["left: not a decimal", "parsed: beyond int64 at the scale"])
 def test_bad_input_is_the_whole_days_located_error(tmp_path, edit, reason):
     """A level the text path rejects (left by the parser, added one by one) or one the parser took
     that does not fit int64 at the symbol's scale (found from the pass's largest mantissas): the
