@@ -18,13 +18,16 @@ tree's in the same run, and says whether the two books are the same. Usage::
 
     python benchmarks/read_l2.py [--events 10000000] [--chunk-events N] [--dir DIR] [--baseline TREE]
                                  [--format cryptofeed|hftbacktest|tardis] [--symbols one|every] [--out-of-order]
+                                 [--venue binance|coinbase|kraken|okx]
 
 ``--format hftbacktest`` tiles the shipped hftbacktest USD-M BTCUSDT capture instead, bookTickers
 and trades included (:func:`tiled_hftbacktest`), and also compares the two runs' ``ticker_reference``.
 ``--symbols every`` tiles every symbol's diffs and bookTickers of the cryptofeed capture
 (:func:`tiled_symbols`: NKNUSDT, BLZETH, LRCBTC, RUNEEUR on one connection) and replays NKNUSDT
 from it, its bookTicker check included; ``--out-of-order`` writes every 10th line of each copy after
-the next, so receive times go back (the reader orders them, :func:`tiled_symbols`).
+the next, so receive times go back (the reader orders them, :func:`tiled_symbols`). ``--venue
+coinbase|kraken|okx`` tiles one symbol's snapshot and updates of that venue's shipped capture
+instead (:func:`tiled_book`: SKL-USD, XMR/USD, BTC-USDT; a snapshot each copy).
 ``--format tardis`` tiles the shipped Tardis Deribit BTC-PERPETUAL ``incremental_book_L2`` sample
 (:func:`tiled_tardis`: live updates in runs of one timestamp, a snapshot every 1,000th copy).
 """
@@ -39,6 +42,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 from _harness import ROOT, scratch
 from end_to_end import timed
@@ -143,6 +147,51 @@ def tiled_symbols(folder: Path, events: int, out_of_order: bool = False) -> tupl
     return ws_file, rest_file, copies
 
 
+#: ``--venue``: the shipped capture, the symbol replayed, how its lines name it and the venue time
+#: to move with the receive time (a regex whose group 2 is the time, and its unit)
+BOOK_VENUES = {
+    "coinbase": (ROOT / "tests" / "fixtures" / "raw" / "cryptofeed" / "2021-04-17" / "COINBASE.ws.28.0.gz", "SKL-USD",
+                 '"product_id":"SKL-USD"', re.compile(r'("time":")([^"]+)(Z")'), "iso"),
+    "kraken": (ROOT / "tests" / "fixtures" / "raw" / "cryptofeed" / "2021-04-17" / "KRAKEN.ws.50.0.gz", "XMR/USD",
+               '"XMR/USD"]', None, None),
+    "okx": (ROOT / "tests" / "fixtures" / "raw" / "cryptofeed" / "2022-05-13" / "OKX.ws.1.0.gz", "BTC-USDT",
+            '"channel":"books","instId":"BTC-USDT"', re.compile(r'("ts":")(\d+)(")'), "ms"),
+}
+
+
+def tiled_book(folder: Path, venue: str, events: int) -> tuple[Path, int]:
+    """``(ws_file, copies)``: the ``--venue`` capture's book lines of its symbol (:data:`BOOK_VENUES`;
+    its snapshot and updates) tiled until they hold ``events`` levels: copy ``k`` moves the receive
+    time and the venue time (Coinbase ``time``, OKX ``ts``; Kraken has none) by ``k`` times the
+    capture's duration, so each copy starts with the symbol's snapshot (the book resyncs, checksums
+    verify) and receive times stay in order. Written plain under the capture's name."""
+    path, _, named, venue_time, unit = BOOK_VENUES[venue]
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        text = fh.read().splitlines(keepends=True)
+    head = [line for line in text if not line[0].isdigit()]
+    book = [line for line in text if line[0].isdigit() and named in line]
+    levels = sum(line.count('["') for line in book)
+    stamps = [_ns(*_STAMP.match(line).groups()) for line in book]
+    bodies = [_STAMP.sub("", line, count=1) for line in book]
+    dt_ns = stamps[-1] - stamps[0] + 100_000_000
+    copies = -(-events // levels)
+
+    def shifted(body: str, k: int) -> str:
+        if venue_time is None:
+            return body
+        def move(m):
+            if unit == "ms":
+                return f"{m[1]}{int(m[2]) + k * dt_ns // 1_000_000}{m[3]}"
+            t = np.datetime64(m[2], "ns") + np.timedelta64(k * dt_ns, "ns")
+            return f"{m[1]}{np.datetime_as_string(t, unit='us')}{m[3]}"
+        return venue_time.sub(move, body, count=1)
+
+    ws_file = folder / path.name.removesuffix(".gz")
+    _write_copies(ws_file, head, copies, lambda k: [
+        f"{_stamp(ts + k * dt_ns)}{shifted(body, k)}" for ts, body in zip(stamps, bodies)])
+    return ws_file, copies
+
+
 HFTBACKTEST = ROOT / "data" / "raw" / "hftbacktest" / "2024-08-08" / "usdm_btcusdt_20240808.gz"
 _SHIFTED = re.compile(rb'"(U|u|pu|E|T)":(\d+)')
 
@@ -222,13 +271,20 @@ def main() -> int:
     p.add_argument("--symbols", choices=("one", "every"), default="one",
                    help="cryptofeed: NKNUSDT's lines only (tiled_capture) or every symbol's diffs and bookTickers "
                         "(tiled_symbols), NKNUSDT replayed")
+    p.add_argument("--venue", choices=("binance", *BOOK_VENUES), default="binance",
+                   help="cryptofeed: the Binance capture, or a Coinbase, Kraken or OKX one (tiled_book: one "
+                        "symbol's snapshot and updates, --symbols one)")
     p.add_argument("--out-of-order", action="store_true",
                    help="--symbols every: every 10th line of each copy written after the next (receive times out of order)")
     args = p.parse_args()
     tmp = scratch("obrecon-l2-", args.dir)
     runs = []
     try:
-        if args.format == "cryptofeed":
+        if args.format == "cryptofeed" and args.venue != "binance":
+            ws_file, copies = tiled_book(tmp, args.venue, args.events)
+            symbol = BOOK_VENUES[args.venue][1]
+            inputs, what = [str(ws_file), "--symbol", symbol], f"{args.venue.upper()} {symbol} snapshot + updates"
+        elif args.format == "cryptofeed":
             if args.symbols == "every":
                 ws_file, rest_file, copies = tiled_symbols(tmp, args.events, args.out_of_order)
             else:

@@ -50,12 +50,13 @@ MESSAGE_COLUMNS = {"snapshot": np.int8, "ts_event": np.int64, "ts_recv": np.int6
 LEVEL_COLUMNS = {**SCALED_LEVEL_COLUMNS, "level_row": np.int64}
 
 
-def _frame(snapshot: np.ndarray, ts_event: np.ndarray, ts_recv: np.ndarray, src_row: np.ndarray) -> pl.DataFrame:
-    """Spilled messages as :data:`MESSAGE_SCHEMA` rows (``file`` 0: the incremental file; no ids)."""
-    n = len(snapshot)
+def _frame(g: dict[str, np.ndarray]) -> pl.DataFrame:
+    """Spilled messages (``snapshot``, ``ts_event``, ``ts_recv``, ``src_row``) as
+    :data:`MESSAGE_SCHEMA` rows (``file`` 0: the incremental file; no ids)."""
+    n = len(g["snapshot"])
     return pl.DataFrame({
-        "snapshot": snapshot.astype(bool), "ts_event": ts_event, "ts_recv": ts_recv,
-        "file": np.zeros(n, dtype=np.int64), "src_row": src_row,
+        "snapshot": g["snapshot"].astype(bool), "ts_event": g["ts_event"], "ts_recv": g["ts_recv"],
+        "file": np.zeros(n, dtype=np.int64), "src_row": g["src_row"],
         **{c: pl.repeat(None, n, dtype=pl.Int64, eager=True) for c in ("first", "last", "prev", "checksum")},
     }, schema=MESSAGE_SCHEMA)
 
@@ -162,9 +163,8 @@ def spilled_book(path: str | Path, symbol: str | None = None, exchange: str | No
     except BaseException:
         spill.close()
         raise
-    spilled = SpilledColumns(spill, str(path), spill.lengths["src_row"], done.mantissa_max,
-                             ("snapshot", "ts_event", "ts_recv", "src_row"), _frame,
-                             levels={**{k: k for k in SCALED_LEVEL_COLUMNS}, "src_row": "level_row"})
+    spilled = SpilledColumns(spill, str(path), done.mantissa_max, None, ("snapshot", "ts_event", "ts_recv", "src_row"),
+                             _frame, levels={**{k: k for k in SCALED_LEVEL_COLUMNS}, "src_row": "level_row"})
     book = SpilledBook(done.chosen, spilled, sequencing=SEQUENCING, clear="sides", names=("price", "amount"))
     book.stats["snapshot_rows_misdated"] = done.misdated
     book.stats["other_symbol_rows"] = done.other_rows

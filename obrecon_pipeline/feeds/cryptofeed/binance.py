@@ -36,7 +36,7 @@ import numpy as np
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
-from obrecon_pipeline.feeds.cryptofeed.binance_lines import DepthLines, SpilledDiffs, depth_lines, scaled_messages
+from obrecon_pipeline.feeds.cryptofeed.binance_lines import DepthLines, depth_lines, scaled_messages
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record, tracked
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 from obrecon_pipeline.feeds.l2.spilled import SpilledBook
@@ -221,7 +221,7 @@ def _loader(sequencing: Sequencing):
         return _whole_day(dl, rest, symbol)
 
     def _spilled(dl: DepthLines, rest: list[Capture], symbol: str) -> SpilledBook:
-        diffs = SpilledDiffs(dl, symbol)
+        diffs = dl.columns_of(symbol)
         book = SpilledBook(symbol, diffs, lambda size: dl.ticker_blocks(symbol, size), sequencing=sequencing,
                            checksum=None)
         for rec in tracked(_others(dl, rest)):

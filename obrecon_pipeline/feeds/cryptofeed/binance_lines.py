@@ -43,7 +43,7 @@ from obrecon_pipeline.feeds.cryptofeed._binance_scan import parse_depth, parse_t
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import BLANK, RECV, scan_lines
 from obrecon_pipeline.feeds.cryptofeed.capture import CRYPTOFEED_LINES, LineFormat, Record, file_version, read_lines
 from obrecon_pipeline.feeds.l2.messages import SCALED_LEVEL_COLUMNS
-from obrecon_pipeline.feeds.l2.spilled import SpilledColumns
+from obrecon_pipeline.feeds.l2.spilled import SpilledColumns, mantissa_max_by_symbol, raise_mantissa_max
 from obrecon_pipeline.feeds.spill import Spill
 
 #: bytes of decompressed capture scanned at a time
@@ -118,7 +118,13 @@ class DepthLines:
 
     @cached_property
     def _by_symbol(self) -> Spill | None:
-        return _by_symbol(self)
+        return _by_symbol(self.spill, len(self.symbols), not self.recv_in_order)
+
+    def columns_of(self, symbol: str) -> SpilledColumns:
+        """``symbol``'s parsed diffs as :class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook` reads
+        them from the spill, in receive-time order (:meth:`rows_of`)."""
+        return SpilledColumns(self.spill, self.path, self.mantissa_max[symbol], self.rows_of(symbol),
+                              FRAME_COLUMNS, _frame)
 
     def parsed(self) -> Parsed:
         """Every parsed message's columns, read from the spill into memory."""
@@ -164,31 +170,32 @@ class DepthLines:
         return next(self.ticker_blocks(symbol, max(self.n_tickers, 1)))
 
 
-def _by_symbol(dl: DepthLines) -> Spill | None:
-    """Each symbol ``k``'s parsed messages in receive-time order, ties in file order (sorted by
-    ``(ts_recv, row)``), as the columns ``rows_<k>``, ``ts_<k>``, ``line_<k>`` of a new spill;
-    None when that needs more than :data:`REORDER_WINDOW` messages held back.
+def _by_symbol(sp: Spill, n_symbols: int, reorder: bool) -> Spill | None:
+    """Each symbol ``k``'s parsed messages of the spill ``sp`` (columns ``sym``, ``ts_recv``,
+    ``line``; ``k < n_symbols``) as the columns ``rows_<k>``, ``ts_<k>``, ``line_<k>`` of a new
+    spill: in file order, or with ``reorder`` in receive-time order, ties in file order (sorted by
+    ``(ts_recv, row)``); None when that needs more than :data:`REORDER_WINDOW` messages held back.
 
-    The spill is read :data:`INDEX_ROWS` rows at a time. Out of order, a pass first finds each
+    The spill is read :data:`INDEX_ROWS` rows at a time. With ``reorder``, a pass first finds each
     block's smallest receive time, hence ``later[b]``, the smallest of every block after ``b``;
     then block ``b`` joins the messages held back, is sorted by ``(ts_recv, row)``, and those with
     ``ts_recv <= later[b]`` are written: every message still to come has a receive time at least
-    ``later[b]`` and a larger row, so it sorts after them; the rest are held back. In order,
+    ``later[b]`` and a larger row, so it sorts after them; the rest are held back. Without,
     ``later`` is unbounded and every block is written as read."""
-    sp, n = dl.spill, dl.n_messages
+    n = sp.lengths["line"]
     starts = range(0, n, INDEX_ROWS)
     later = np.full(len(starts), np.iinfo(np.int64).max, dtype=np.int64)
-    if not dl.recv_in_order:
+    if reorder:
         mins = np.array([sp.gather("ts_recv", slice(lo, lo + INDEX_ROWS)).min() for lo in starts], dtype=np.int64)
         later[:-1] = np.minimum.accumulate(mins[::-1])[::-1][1:]
-    index = Spill({f"{c}_{k}": np.int64 for k in range(len(dl.symbols)) for c in ("rows", "ts", "line")})
+    index = Spill({f"{c}_{k}": np.int64 for k in range(n_symbols) for c in ("rows", "ts", "line")})
     held = dict.fromkeys(("rows", "sym", "ts", "line"), np.zeros(0, dtype=np.int64))
     for b, lo in enumerate(starts):
         part = slice(lo, min(lo + INDEX_ROWS, n))
         block = {"rows": np.arange(part.start, part.stop, dtype=np.int64), "sym": sp.gather("sym", part),
                  "ts": sp.gather("ts_recv", part), "line": sp.gather("line", part)}
         block = {c: np.concatenate([held[c], v]) for c, v in block.items()}
-        if not dl.recv_in_order:
+        if reorder:
             order = np.lexsort((block["rows"], block["ts"]))
             block = {c: v[order] for c, v in block.items()}
         cut = int(np.searchsorted(block["ts"], later[b], "right"))
@@ -256,17 +263,6 @@ def _tickers(buf: np.ndarray, lines: dict, candidates: np.ndarray, symbols: dict
     return rows
 
 
-def _mantissa_max(found: dict[tuple[int, int], int], sym: np.ndarray, mantissa: np.ndarray,
-                  decimals: np.ndarray) -> None:
-    """Raise ``found[(s, d)]`` to the largest of ``mantissa`` written with ``d`` decimals in a
-    level of symbol ``s`` (``sym``: each level's symbol index; the key ``s * 256 + d``, decimals
-    being int8)."""
-    key = sym * 256 + decimals
-    for k in np.unique(key).tolist():
-        s, d = divmod(k, 256)
-        found[s, d] = max(found.get((s, d), 0), int(mantissa.max(where=key == k, initial=0)))
-
-
 def _read(path: Path, keep: Callable[[Record], bool], line_format: LineFormat) -> DepthLines:
     """One pass over the capture (:func:`_scan`) into a new spill, removed at once if the pass fails."""
     spill = Spill({**MESSAGE_COLUMNS, **SCALED_LEVEL_COLUMNS, **TICKER_COLUMNS})
@@ -305,9 +301,7 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
             has_prev = has_prev or bool(np.any(prev[good] != NULL_ID))
             in_order = in_order and ts[0] >= last_ts and bool(np.all(ts[1:] >= ts[:-1]))
             last_ts = int(ts[-1])
-        level_sym = np.repeat(sym, count)
-        for col in ("price", "size"):
-            _mantissa_max(mantissa_max[col], level_sym, levels[f"{col}_m"], levels[f"{col}_f"])
+        raise_mantissa_max(mantissa_max, np.repeat(sym, count), levels)
         spill.append({"sym": sym, "line": parsed + first_line, "ts_recv": ts, "event_ms": e_ms[good],
                       "first": first[good], "last": last[good], "prev": prev[good], "count": count,
                       "level_start": spill.lengths["side"] + np.cumsum(count) - count, **levels})
@@ -322,12 +316,9 @@ def _scan(path: Path, keep: Callable[[Record], bool], line_format: LineFormat, s
                 others.append(rec)
         first_line += len(kind)
     names = [s.decode("ascii") for s in symbols]
-    by_symbol = {n: {col: {} for col in mantissa_max} for n in names}
-    for col, found in mantissa_max.items():
-        for (s, d), m in sorted(found.items()):
-            by_symbol[names[s]][col][d] = m
     return DepthLines(
-        name, names, spill, {names[s]: line for s, line in first_lines.items()}, has_prev, in_order, by_symbol,
+        name, names, spill, {names[s]: line for s, line in first_lines.items()}, has_prev, in_order,
+        mantissa_max_by_symbol(mantissa_max, names),
         [s.decode("ascii") for s in ticker_symbols], others, quarantine)
 
 
@@ -354,8 +345,7 @@ def scaled_messages(dl: Parsed, index: np.ndarray) -> tuple[pl.DataFrame, np.nda
     columns (views of the parsed arrays, not copies, when the messages are a run of them)."""
     if len(index) and index[-1] - index[0] + 1 == len(index) and np.all(np.diff(index) == 1):
         index = slice(int(index[0]), int(index[-1]) + 1)  # a run of messages: views, not copies
-    messages = _frame(dl.ts_recv[index], dl.event_ms[index], dl.line[index], dl.first[index], dl.last[index],
-                      dl.prev[index])
+    messages = _frame({c: getattr(dl, c)[index] for c in FRAME_COLUMNS})
     starts = dl.level_start[index]
     stops = dl.level_start[index.start + 1:index.stop + 1] if isinstance(index, slice) else dl.level_start[index + 1]
     counts = stops - starts
@@ -366,41 +356,22 @@ def scaled_messages(dl: Parsed, index: np.ndarray) -> tuple[pl.DataFrame, np.nda
     return messages, counts, {k: dl.levels[k][at] for k in LEVEL_COLUMNS}
 
 
-def _frame(ts_recv, e_ms, line, first, last, prev) -> pl.DataFrame:
-    """Parsed diffs as :data:`~obrecon_pipeline.feeds.l2.messages.MESSAGE_SCHEMA` rows (``file`` 0:
-    the capture; ``ts_event`` = ``E`` in ns, the receive time when absent)."""
-    n = len(ts_recv)
+#: the parsed diffs' columns :func:`_frame` takes
+FRAME_COLUMNS = ("ts_recv", "event_ms", "line", "first", "last", "prev")
+
+
+def _frame(g: dict[str, np.ndarray]) -> pl.DataFrame:
+    """Parsed diffs (their :data:`FRAME_COLUMNS`) as :data:`~obrecon_pipeline.feeds.l2.messages.MESSAGE_SCHEMA`
+    rows (``file`` 0: the capture; ``ts_event`` = ``E`` in ns, the receive time when absent)."""
+    n = len(g["ts_recv"])
     return pl.DataFrame({
         "snapshot": np.zeros(n, dtype=bool),
-        "ts_event": np.where(e_ms == NULL_ID, ts_recv, e_ms * 1_000_000),
-        "ts_recv": ts_recv,
+        "ts_event": np.where(g["event_ms"] == NULL_ID, g["ts_recv"], g["event_ms"] * 1_000_000),
+        "ts_recv": g["ts_recv"],
         "file": np.zeros(n, dtype=np.int64),
-        "src_row": line,
-        "first": first,
-        "last": last,
-        "prev": prev,
+        "src_row": g["line"],
+        "first": g["first"],
+        "last": g["last"],
+        "prev": g["prev"],
         "checksum": pl.repeat(None, n, dtype=pl.Int64, eager=True),
     }).with_columns(prev=pl.when(pl.col("prev") == NULL_ID).then(None).otherwise(pl.col("prev")))
-
-
-class SpilledDiffs(SpilledColumns):
-    """One symbol's parsed diffs of a capture, read from its spill as
-    :class:`~obrecon_pipeline.feeds.l2.spilled.SpilledBook` asks (:class:`~.l2.spilled.SpilledColumns`
-    of :data:`MESSAGE_COLUMNS`): the symbol's message ``i`` (receive-time order) is the spill's row
-    ``rows_<k>[i]`` (:meth:`DepthLines.rows_of`; row ``i`` when every message is the symbol's, in
-    order); levels are the spill's, by their index there."""
-
-    def __init__(self, dl: DepthLines, symbol: str):
-        listed = dl.rows_of(symbol)
-        #: where ``rows``, ``ts``, ``line`` of the symbol's messages are: ``(spill, column)``
-        self._columns = {"rows": None, "ts": (dl.spill, "ts_recv"), "line": (dl.spill, "line")} if listed is None else \
-            {c: (listed[0], f"{c}_{listed[1]}") for c in ("rows", "ts", "line")}
-        n = dl.n_messages if listed is None else listed[0].lengths[f"rows_{listed[1]}"]
-        super().__init__(dl.spill, dl.path, n, dl.mantissa_max[symbol],
-                         ("ts_recv", "event_ms", "line", "first", "last", "prev"), _frame, self._columns["rows"])
-
-    def search(self, column: str, value: int, side: str, lo: int, hi: int) -> int:
-        """:meth:`Spill.searchsorted` of the symbol's messages' receive times (``ts``) or lines
-        (``line``, sorted within a run of equal receive times) in ``[lo, hi)``."""
-        spill, name = self._columns[column]
-        return spill.searchsorted(name, value, side, lo, hi)

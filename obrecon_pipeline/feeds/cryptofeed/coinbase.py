@@ -23,7 +23,7 @@ import numpy as np
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._common import MALFORMED, malformed, split_sides, symbols_where, type_problem
 from obrecon_pipeline.feeds.cryptofeed._book_scan import COINBASE as COINBASE_SHAPE
-from obrecon_pipeline.feeds.cryptofeed.book_lines import load_into, symbols_of
+from obrecon_pipeline.feeds.cryptofeed.book_lines import loader, symbols_of
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -86,14 +86,7 @@ def _is_book(rec: Record, symbol: str) -> bool:
     return isinstance(rec.body, dict) and rec.body.get("type") in BOOK_TYPES and rec.body.get("product_id") == symbol
 
 
-def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
-    book = BookMessages(symbol, Sequencing(link="none"))
-    if not ws.from_file:  # held as parsed records: one by one
-        for rec in ws.received():
-            _translate(book, rec, symbol)
-        return book
-    load_into(book, ws, COINBASE_SHAPE, symbol, _kept, _translate, _is_book)
-    return book
+load = loader(COINBASE_SHAPE, _kept, _translate, _is_book, sequencing=Sequencing(link="none"))
 
 
 register_venue(Venue(names=("COINBASE",), symbols=symbols, load=load))

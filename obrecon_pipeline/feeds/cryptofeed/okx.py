@@ -18,7 +18,7 @@ from __future__ import annotations
 from obrecon_pipeline.feeds.cryptofeed import Venue, register_venue
 from obrecon_pipeline.feeds.cryptofeed._book_scan import OKX as OKX_SHAPE
 from obrecon_pipeline.feeds.cryptofeed._common import first_seen
-from obrecon_pipeline.feeds.cryptofeed.book_lines import load_into, symbols_of
+from obrecon_pipeline.feeds.cryptofeed.book_lines import loader, symbols_of
 from obrecon_pipeline.feeds.cryptofeed.capture import Capture, Record
 from obrecon_pipeline.feeds.l2.messages import BookMessages, Sequencing
 
@@ -92,14 +92,7 @@ def _is_book(rec: Record, symbol: str) -> bool:
     return channel in BOOK_CHANNELS and inst == symbol
 
 
-def load(ws: Capture, rest: list[Capture], symbol: str) -> BookMessages:
-    book = BookMessages(symbol, Sequencing(link="none"), checksum="okx")
-    if not ws.from_file:  # held as parsed records: one by one
-        for rec in ws.received():
-            _translate(book, rec, symbol)
-        return book
-    load_into(book, ws, OKX_SHAPE, symbol, _kept, _translate, _is_book)
-    return book
+load = loader(OKX_SHAPE, _kept, _translate, _is_book, sequencing=Sequencing(link="none"), checksum="okx")
 
 
 register_venue(Venue(names=("OKX",), symbols=symbols, load=load))

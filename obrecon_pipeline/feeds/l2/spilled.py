@@ -1,10 +1,10 @@
 """One symbol's book messages with the parsed ones on disk: :class:`SpilledBook`, a
 :class:`~.messages.BookMessages` whose memory does not grow with the day.
 
-A reader that parses a day's diffs into exact integers and spills them (:class:`SpilledMessages`;
-:class:`SpilledColumns` reads them from a :class:`~obrecon_pipeline.feeds.spill.Spill`: the Binance
-reader's and the Tardis block reader's scratch files) hands them over whole; the few messages it leaves (REST
-snapshots, a diff of another shape) are added through the usual API (:meth:`~.messages.BookMessages.snapshot`,
+A reader that parses a day's messages into exact integers and spills them (:class:`SpilledMessages`;
+:class:`SpilledColumns` reads one symbol's from a reader's :class:`~obrecon_pipeline.feeds.spill.Spill`:
+the Binance reader's, the Coinbase, Kraken and OKX one's, and the Tardis block reader's) hands them
+over whole; the few messages it leaves (REST snapshots, a message of another shape) are added through the usual API (:meth:`~.messages.BookMessages.snapshot`,
 ``diff``, ``quarantine``) at their place among the spilled ones (:meth:`SpilledBook.add_at`).
 Message ``i`` of the day (arrival order) is an added message when ``i`` is one of the added
 messages' positions ``P`` (sorted), else spilled message ``i - #{p in P: p < i}``.
@@ -101,29 +101,68 @@ class SpilledMessages(Protocol):
         own line, when the reader's levels have one)."""
 
 
-class SpilledColumns:
-    """:class:`SpilledMessages` kept in a :class:`~obrecon_pipeline.feeds.spill.Spill`: per message
-    the ``columns`` that ``frame(*columns)`` turns into :data:`MESSAGE_SCHEMA` rows, ``count`` (its
-    number of levels) and ``level_start`` (its first level's index); the levels' columns
-    ``levels`` (``{name given: spill column}``, by default :data:`SCALED_LEVEL_COLUMNS` as named).
-    Message ``i`` is the spill's row ``i``, or ``rows[i]`` when ``rows = (spill, column)`` lists
-    them (the symbol's messages among several, in their order)."""
+def raise_mantissa_max(found: dict[str, dict[tuple[int, int], int]], level_sym: np.ndarray,
+                       levels: dict[str, np.ndarray]) -> None:
+    """Raise ``found[col][(s, d)]`` (``col`` ``"price"``, ``"size"``) to the largest mantissa
+    ``levels[col + "_m"]`` written with ``d`` decimals (``levels[col + "_f"]``) in a level of symbol
+    ``s`` (``level_sym``: each level's symbol index): a reader's summary of a block of its levels,
+    the key ``s * 256 + d`` (decimals being int8)."""
+    for col, by_key in found.items():
+        mantissa, key = levels[f"{col}_m"], level_sym * 256 + levels[f"{col}_f"]
+        for k in np.unique(key).tolist():
+            s, d = divmod(k, 256)
+            by_key[s, d] = max(by_key.get((s, d), 0), int(mantissa.max(where=key == k, initial=0)))
 
-    def __init__(self, spill: Spill, path: str, n: int, mantissa_max: dict[str, dict[int, int]],
-                 columns: tuple[str, ...], frame: Callable[..., pl.DataFrame],
-                 rows: tuple[Spill, str] | None = None, levels: dict[str, str] | None = None):
-        self.spill, self.path, self.n, self.mantissa_max = spill, path, n, mantissa_max
-        self.columns, self.frame, self.rows = columns, frame, rows
-        self.level_columns = levels or {k: k for k in SCALED_LEVEL_COLUMNS}
+
+def mantissa_max_by_symbol(found: dict[str, dict[tuple[int, int], int]],
+                           names: list[str]) -> dict[str, dict[str, dict[int, int]]]:
+    """:func:`raise_mantissa_max`'s ``found`` as :attr:`SpilledMessages.mantissa_max` of each
+    symbol: ``{names[s]: {col: {d: largest mantissa}}}`` (every symbol, decimals ascending)."""
+    out = {name: {col: {} for col in found} for name in names}
+    for col, by_key in found.items():
+        for (s, d), m in sorted(by_key.items()):
+            out[names[s]][col][d] = m
+    return out
+
+
+class SpilledColumns:
+    """One symbol's parsed messages in a reader's :class:`~obrecon_pipeline.feeds.spill.Spill`, read
+    as :class:`SpilledBook` asks (a :class:`SpilledMessages`). The spill holds every symbol's
+    messages (columns ``line``, ``ts_recv``, ``count``, ``level_start`` and the reader's own) and
+    levels (:data:`SCALED_LEVEL_COLUMNS`, by their index there). The symbol's message ``i`` is the
+    spill's row ``i`` when every message is the symbol's, in order (``listed`` None); else the
+    row ``rows_<k>[i]`` of the index spill ``listed = (index, k)``, whose ``ts_<k>`` and
+    ``line_<k>`` list the same messages' receive times and lines. ``frame(columns)`` makes the
+    :data:`MESSAGE_SCHEMA` frame of the gathered columns ``columns`` (``{name: values}``). The
+    levels' columns are ``levels`` (``{name given: spill column}``, by default
+    :data:`SCALED_LEVEL_COLUMNS` as named; a ``src_row`` among them is each level's own line)."""
+
+    def __init__(self, spill: Spill, path: str, mantissa_max: dict[str, dict[int, int]],
+                 listed: tuple[Spill, int] | None, columns: tuple[str, ...],
+                 frame: Callable[[dict[str, np.ndarray]], pl.DataFrame], levels: dict[str, str] | None = None):
+        self.spill, self.path, self.mantissa_max = spill, path, mantissa_max
+        self._gathered, self._frame = columns, frame
+        self._levels = levels or {k: k for k in SCALED_LEVEL_COLUMNS}
+        #: where ``rows``, ``ts``, ``line`` of the symbol's messages are: ``(spill, column)``
+        self._columns = {"rows": None, "ts": (spill, "ts_recv"), "line": (spill, "line")} if listed is None else \
+            {c: (listed[0], f"{c}_{listed[1]}") for c in ("rows", "ts", "line")}
+        self.n = spill.lengths["count"] if listed is None else listed[0].lengths[f"rows_{listed[1]}"]
+
+    def search(self, column: str, value: int, side: str, lo: int, hi: int) -> int:
+        """:meth:`Spill.searchsorted` of the symbol's messages' receive times (``ts``) or lines
+        (``line``, sorted within a run of equal receive times) in ``[lo, hi)``."""
+        spill, name = self._columns[column]
+        return spill.searchsorted(name, value, side, lo, hi)
 
     def messages(self, rows: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
-        if self.rows is not None:
-            rows = self.rows[0].gather(self.rows[1], rows)
-        g = {c: self.spill.gather(c, rows) for c in (*self.columns, "count", "level_start")}
-        return self.frame(*(g[c] for c in self.columns)), g["count"], g["level_start"]
+        if self._columns["rows"] is not None:
+            spill, name = self._columns["rows"]
+            rows = spill.gather(name, rows)
+        g = {c: self.spill.gather(c, rows) for c in (*self._gathered, "count", "level_start")}
+        return self._frame(g), g["count"], g["level_start"]
 
     def levels(self, index: np.ndarray | slice) -> dict[str, np.ndarray]:
-        return {k: self.spill.gather(c, index) for k, c in self.level_columns.items()}
+        return {k: self.spill.gather(c, index) for k, c in self._levels.items()}
 
 
 class SpilledBook(BookMessages):
@@ -170,8 +209,12 @@ class SpilledBook(BookMessages):
         return added, np.where(added, k, pos - k)
 
     def snapshot_flags(self) -> np.ndarray:
-        flags = np.zeros(self.n_messages, dtype=bool)
-        flags[self._added_at] = self._added()[0]["snapshot"].to_numpy()
+        """Whether each message is a snapshot, read :data:`.source.BLOCK_MESSAGES` messages at a
+        time (spilled snapshots too: a reader may spill them)."""
+        n, step = self.n_messages, source.BLOCK_MESSAGES
+        flags = np.zeros(n, dtype=bool)
+        for lo in range(0, n, step):
+            flags[lo:lo + step] = self._message_frame(slice(lo, min(lo + step, n)))["snapshot"].to_numpy()
         return flags
 
     def first_line(self) -> int | None:

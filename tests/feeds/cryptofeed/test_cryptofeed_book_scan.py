@@ -94,7 +94,7 @@ def fast_equals_per_message(files, monkeypatch):
 def taken(path, venue=coinbase, shape=COINBASE_SHAPE) -> tuple[int, int]:
     """``(payloads parsed, records left)`` of a capture of ``venue``."""
     bl = book_lines.book_lines(path, shape, venue._kept)
-    return len(bl.sym), len(bl.others)
+    return bl.n_messages, len(bl.others)
 
 
 @pytest.mark.parametrize("path, venue, shape, events, messages", [
