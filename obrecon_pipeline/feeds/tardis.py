@@ -25,7 +25,7 @@ it row by row).
 
 All parsing is vectorised in Polars; decimal strings become scaled integers exactly
 (:mod:`obrecon_pipeline.feeds.decimals`), one scale per column family (prices, amounts). An
-``incremental_book_L2`` file up to :data:`~._io.STREAM_ABOVE` bytes on disk is read whole
+``incremental_book_L2`` file up to :data:`~._io.STREAM_ABOVE` bytes (:func:`~._io.held_bytes`: decompressed, for gzip) is read whole
 (:func:`read_book_messages`); a larger one block by block into a spill
 (:func:`.tardis_blocks.spilled_book`: the same messages, memory bounded whatever the day's size).
 """
@@ -43,7 +43,7 @@ import polars as pl
 from obrecon_pipeline.codes import NULL_CELL
 from obrecon_pipeline.errors import InputError
 from obrecon_pipeline.feeds import Feed, held_in, register
-from obrecon_pipeline.feeds._io import STREAM_ABOVE, read_bytes, split_lines
+from obrecon_pipeline.feeds._io import STREAM_ABOVE, held_bytes, read_bytes, split_lines
 from obrecon_pipeline.feeds.decimals import scaled_integers
 from obrecon_pipeline.feeds.l2.messages import BookMessages
 from obrecon_pipeline.feeds.l2.source import source_opener
@@ -283,13 +283,13 @@ def from_files(paths: list[Path]) -> list[Stream]:
 
 def stream_messages(stream: Stream) -> BookMessages:
     """A stream's book messages (the one L2 path's input); every row must be of its exchange. A
-    file above :data:`STREAM_ABOVE` bytes on disk streams from a spill
+    file above :data:`STREAM_ABOVE` bytes (:func:`held_bytes`) streams from a spill
     (:func:`.tardis_blocks.spilled_book`); when that pass meets bad input the whole-day reader
     reads the file again, so that the error is the one it names (the first bad row of the file
     for the first rule broken, :func:`read_book_messages`)."""
     path = Path(stream.files[0])
     exchange = identify(path)["exchange"]
-    if path.is_file() and path.stat().st_size > STREAM_ABOVE:
+    if path.is_file() and held_bytes(path) > STREAM_ABOVE:
         try:
             return spilled_book(path, stream.symbol, exchange)
         except InputError:

@@ -138,3 +138,16 @@ def test_a_value_beyond_int64_at_the_day_scale(tmp_path, monkeypatch):
     err = _same_error(_bad(tmp_path, {3: lines[2].rsplit(",", 1)[0] + ",123456789012345678",
                                       16: lines[15].rsplit(",", 1)[0] + ",0.5"}), monkeypatch)
     assert err.row == 16 and "does not fit a 64-bit integer" in err.reason
+
+
+def test_a_small_gzip_file_of_a_large_day_streams(tardis_reconnect, tmp_path, monkeypatch):
+    """The choice is made on the decompressed size (``held_bytes``), not the bytes on disk: a limit
+    between the two streams the gzip file; one at the decompressed size holds it whole."""
+    text = tardis_reconnect.read_bytes()
+    path = tmp_path / (tardis_reconnect.name + ".gz")
+    path.write_bytes(gzip.compress(text))
+    (stream,) = get_feed("tardis").from_files([path])
+    monkeypatch.setattr(tardis, "STREAM_ABOVE", path.stat().st_size)
+    assert isinstance(tardis.stream_messages(stream), SpilledBook)
+    monkeypatch.setattr(tardis, "STREAM_ABOVE", len(text))
+    assert not isinstance(tardis.stream_messages(stream), SpilledBook)

@@ -25,7 +25,7 @@ that does not evaluate or a gzip frame that does not decompress) are a
 rest of the file is read. A file that cannot be read as a whole (missing, truncated or corrupt
 gzip) raises :class:`~obrecon_pipeline.errors.InputError` with the line where reading stopped.
 
-Memory: a capture up to :data:`STREAM_ABOVE` bytes on disk is parsed once and held (one file holds
+Memory: a capture up to :data:`STREAM_ABOVE` bytes (:func:`~obrecon_pipeline.feeds._io.held_bytes`: decompressed, for gzip) is parsed once and held (one file holds
 many symbols' streams, each read from it); a larger one is read by lines on every pass, so a day
 of any length costs one line of the capture, and :meth:`Capture.merged_with` merges it with the
 REST responses as it goes when its received times are in order (found by a pass over the times
@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from obrecon_pipeline.errors import InputError
-from obrecon_pipeline.feeds._io import STREAM_ABOVE
+from obrecon_pipeline.feeds._io import STREAM_ABOVE, held_bytes
 from obrecon_pipeline.feeds.cryptofeed._capture_scan import CRYPTOFEED
 
 _TS = r"(?P<ts>\d+(?:\.\d+)?)"
@@ -268,7 +268,7 @@ def file_version(path: str | Path) -> tuple[Path, int, int]:
 
 @functools.lru_cache(maxsize=16)
 def _read_capture(path: Path, size: int, mtime_ns: int) -> Capture:
-    if size > STREAM_ABOVE:
+    if held_bytes(path) > STREAM_ABOVE:
         return scanned(path)
     quarantine: list[tuple[str, int, str]] = []
     cap = Capture(path, list(_parsed(path, quarantine)), quarantine, from_file=True)

@@ -5,6 +5,7 @@ import pytest
 
 from cfhelpers import KRAKEN, OKX, binance_files
 from obrecon_pipeline.feeds import cryptofeed
+from obrecon_pipeline.feeds._io import held_bytes
 from obrecon_pipeline.feeds.cryptofeed import capture, from_files, load
 
 
@@ -25,3 +26,15 @@ def test_read_by_lines_equals_held(files, monkeypatch):
         assert a.events.equals(b.events) and a.stats == b.stats and a.quarantine.equals(b.quarantine)
     capture._read_capture.cache_clear()
     cryptofeed._messages.cache_clear()
+
+
+def test_a_gzip_capture_is_judged_by_its_decompressed_size(monkeypatch):
+    """A limit between the capture's bytes on disk and its decompressed size reads it by lines."""
+    assert KRAKEN.stat().st_size < held_bytes(KRAKEN)
+    capture._read_capture.cache_clear()
+    monkeypatch.setattr(capture, "STREAM_ABOVE", KRAKEN.stat().st_size)
+    assert isinstance(capture.read_capture(KRAKEN).records, capture._Pass)
+    capture._read_capture.cache_clear()
+    monkeypatch.setattr(capture, "STREAM_ABOVE", held_bytes(KRAKEN))
+    assert not isinstance(capture.read_capture(KRAKEN).records, capture._Pass)
+    capture._read_capture.cache_clear()
